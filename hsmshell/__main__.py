@@ -1,0 +1,3 @@
+from hsmshell.cli import main
+
+raise SystemExit(main())

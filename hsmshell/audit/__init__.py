@@ -1,0 +1,1 @@
+"""audit: one hash-chained record per attempt, signed checkpoints, verification."""

@@ -1,0 +1,62 @@
+"""The cluster's audit secrets: the Ed25519 checkpoint key and the HMAC key for secrets.
+
+Both live in the cluster folder with 0600 permissions. cryptography is imported only when a
+checkpoint is signed or verified, so one-shot commands stay quick to start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from hsmshell.state.home import write_private
+
+SIGNING_KEY = "audit.key"
+VERIFY_KEY = "audit.pub"
+HMAC_KEY = "audit.hmac"
+
+
+def create_audit_keys(directory: Path) -> bytes:
+    """Make both keys; returns the raw Ed25519 public key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization as ser
+
+    key = Ed25519PrivateKey.generate()
+    raw = key.private_bytes(ser.Encoding.Raw, ser.PrivateFormat.Raw, ser.NoEncryption())
+    public = key.public_key().public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
+    write_private(directory / SIGNING_KEY, raw)
+    (directory / VERIFY_KEY).write_bytes(public)
+    write_private(directory / HMAC_KEY, os.urandom(32))
+    return public
+
+
+class SecretHasher:
+    """Replaces a secret by a salted HMAC, so the log can show two passwords were equal
+    (and replay can match them) without holding either."""
+
+    def __init__(self, directory: Path):
+        self._path = directory / HMAC_KEY
+        self._key: bytes | None = None
+
+    def __call__(self, secret: str) -> str:
+        if self._key is None:
+            self._key = self._path.read_bytes()
+        digest = hmac.new(self._key, secret.encode("utf-8"), hashlib.sha256).hexdigest()
+        return "hmac-sha256:" + digest[:32]
+
+
+def sign_checkpoint(directory: Path, message: bytes) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    key = Ed25519PrivateKey.from_private_bytes((directory / SIGNING_KEY).read_bytes())
+    return key.sign(message)
+
+
+def load_verify_key(directory: Path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    return Ed25519PublicKey.from_public_bytes((directory / VERIFY_KEY).read_bytes())
+
+
+def key_id(public: bytes) -> str:
+    return hashlib.sha256(public).hexdigest()[:16]

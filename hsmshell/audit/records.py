@@ -1,0 +1,49 @@
+"""The on-disk form of an audit record, and its hash.
+
+A record is one line: `{"seq":N,<the other fields, sorted, compact JSON>,"hash":"<hex>"}`.
+The hash is SHA-256 over a domain tag, the previous record's hash (32 zero bytes before the
+first record) and the line's bytes up to (not including) `,"hash"`. Putting `seq` first and
+`hash` last lets `audit verify` check the chain and the numbering without parsing JSON, so it
+runs close to the speed of a bare SHA-256 loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+RECORD_DOMAIN = b"hsmshell-audit-record-v1\x00"
+CHECKPOINT_DOMAIN = b"hsmshell-audit-checkpoint-v1\x00"
+GENESIS_PREV = bytes(32)
+HASH_SUFFIX_LEN = len(',"hash":""}\n') + 64
+
+
+def encode(seq: int, fields: dict, prev: bytes) -> tuple[bytes, bytes]:
+    """(line bytes, record hash) for the record `seq` with `fields` after `prev`."""
+    rest = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    body = (f'{{"seq":{seq},' + rest[1:-1]).encode("ascii") if len(rest) > 2 \
+        else f'{{"seq":{seq}'.encode("ascii")
+    digest = hashlib.sha256(RECORD_DOMAIN + prev + body).digest()
+    return body + b',"hash":"' + digest.hex().encode("ascii") + b'"}\n', digest
+
+
+def split(line: bytes) -> tuple[bytes, str] | None:
+    """(body, hash hex) of a stored line, or None if it is not shaped like a record."""
+    if len(line) <= HASH_SUFFIX_LEN or not line.endswith(b'"}\n'):
+        return None
+    marker = len(line) - HASH_SUFFIX_LEN
+    if line[marker:marker + 9] != b',"hash":"':
+        return None
+    return line[:marker], line[marker + 9:-3].decode("ascii", "replace")
+
+
+def record_hash(prev: bytes, body: bytes) -> bytes:
+    return hashlib.sha256(RECORD_DOMAIN + prev + body).digest()
+
+
+def checkpoint_message(covers_seq: int, covers_hash: bytes) -> bytes:
+    return CHECKPOINT_DOMAIN + covers_seq.to_bytes(8, "big") + covers_hash
+
+
+def parse(line: bytes) -> dict:
+    return json.loads(line)

@@ -1,0 +1,106 @@
+"""`audit verify`: stream the log once, checking numbering, the hash chain, the signed
+checkpoints, and that the last record is the head the cluster state remembers (so a cut tail
+is caught). Constant memory; JSON is parsed only for checkpoint records."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from hsmshell.audit import records
+from hsmshell.audit.keys import load_verify_key
+
+
+@dataclass
+class VerifyReport:
+    log: str
+    records: int = 0
+    checkpoints: int = 0
+    ok: bool = True
+    bad_seq: int | None = None
+    problem: str | None = None
+    head_seq: int | None = None
+
+    def fail(self, seq: int, problem: str) -> "VerifyReport":
+        self.ok, self.bad_seq, self.problem = False, seq, problem
+        return self
+
+    def to_dict(self) -> dict:
+        return {"log": self.log, "ok": self.ok, "records": self.records,
+                "checkpoints": self.checkpoints, "first_bad_record": self.bad_seq,
+                "problem": self.problem, "head_seq": self.head_seq}
+
+
+def verify_log(path: Path, key_dir: Path, head: tuple[int, str] | None) -> VerifyReport:
+    """Check `path`; `key_dir` holds audit.pub; `head` is (seq, hash hex) from the state."""
+    report = VerifyReport(str(path))
+    try:
+        public_key = load_verify_key(key_dir)
+    except OSError:
+        public_key = None
+    prev = records.GENESIS_PREV
+    expected = 1
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        return report.fail(1, f"cannot read the log: {exc.strerror}")
+    with handle:
+        for line in handle:
+            parts = records.split(line)
+            if parts is None:
+                return report.fail(expected, "not a well-formed record (edited or cut)")
+            body, stored = parts
+            prefix = b'{"seq":%d,' % expected
+            if not body.startswith(prefix):
+                return report.fail(expected, _numbering_problem(body, expected))
+            digest = records.record_hash(prev, body)
+            if digest.hex() != stored:
+                return report.fail(expected, "hash mismatch: the record was changed, or one "
+                                             "before it was removed or reordered")
+            if b'"kind":"checkpoint"' in body:
+                problem = _check_checkpoint(line, public_key, prev)
+                if problem:
+                    return report.fail(expected, problem)
+                report.checkpoints += 1
+            prev = digest
+            report.records = expected
+            expected += 1
+    report.head_seq = report.records
+    if head is not None:
+        seq, digest_hex = head
+        if report.records < seq:
+            return report.fail(report.records + 1,
+                               f"the log ends at record {report.records} but the cluster state's "
+                               f"head is record {seq}: the tail was cut")
+        if report.records == seq and prev.hex() != digest_hex:
+            return report.fail(seq, "the last record is not the head the cluster state remembers")
+        if report.records > seq:
+            return report.fail(seq + 1, f"records after the cluster state's head ({seq}) were added")
+    return report
+
+
+def _numbering_problem(body: bytes, expected: int) -> str:
+    try:
+        found = int(body[len(b'{"seq":'):].split(b",", 1)[0])
+    except ValueError:
+        return "no sequence number"
+    if found > expected:
+        return f"expected record {expected}, found {found}: records were removed"
+    return f"expected record {expected}, found {found}: records were reordered or repeated"
+
+
+def _check_checkpoint(line: bytes, public_key, prev: bytes) -> str | None:
+    if public_key is None:
+        return "a checkpoint cannot be checked: the audit public key (audit.pub) is missing"
+    try:
+        data = json.loads(line)
+        signature = base64.b64decode(data["signature"], validate=True)
+        message = records.checkpoint_message(int(data["covers_seq"]), bytes.fromhex(data["covers_hash"]))
+        if data["covers_seq"] != data["seq"] - 1 or data["covers_hash"] != prev.hex():
+            return "checkpoint covers the wrong record"
+        public_key.verify(signature, message)
+    except Exception:                # any malformed field or a bad signature means the same
+        return "checkpoint signature does not verify"
+    return None

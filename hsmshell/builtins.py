@@ -1,0 +1,52 @@
+"""Shell-local commands (help, whoami, status, quit). Like every handler they return data;
+render/ shows it."""
+
+from __future__ import annotations
+
+from hsmshell.backends.result import Result
+from hsmshell.policy.engine import decide
+
+
+def run_builtin(shell, invocation) -> Result:
+    return HANDLERS[invocation.spec.name](shell, invocation.args)
+
+
+def _help(shell, args: dict) -> Result:
+    principal = shell.backend.principal
+    topic = args.get("topic")
+    if topic:
+        spec = shell.table.lookup(topic)
+        action = spec.action_for({}, principal)
+        return Result("help", "help", data={
+            "command": spec.name, "summary": spec.summary, "syntax": spec.usage(),
+            "details": spec.details, "action": action, "tool": spec.tool,
+            "allowed": decide(shell.policy, principal, spec, {}).allowed,
+            "roles": shell.policy.roles_allowing(action)})
+    rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,
+             "action": spec.action, "allowed": shell.allows(spec)}
+            for spec in sorted(shell.table, key=lambda s: s.name.lower())]
+    return Result("help", "help", data={"commands": rows})
+
+
+def _whoami(shell, args: dict) -> Result:
+    p = shell.backend.principal
+    if p is None:
+        return Result("whoami", "message", data={"message": "not logged in", "user": None})
+    return Result("whoami", "whoami", data={"user": p.name, "user_type": p.user_type,
+                                            "user_id": p.user_id, "cluster": shell.env.cluster})
+
+
+def _status(shell, args: dict) -> Result:
+    summary = shell.backend.summary()
+    p = shell.backend.principal
+    summary["login"] = p.label if p else None
+    summary["roles_dir"] = shell.policy.directory
+    return Result("status", "status", data=summary)
+
+
+def _quit(shell, args: dict) -> Result:
+    shell.quitting = True
+    return Result("quit", "message", data={"message": "disconnecting from servers, please wait..."})
+
+
+HANDLERS = {"help": _help, "whoami": _whoami, "status": _status, "quit": _quit}

@@ -1,0 +1,123 @@
+"""argv -> mode. The one place that maps errors to exit codes (and may print outside render/).
+
+Kept light: heavy modules (rich, prompt_toolkit, keyring, cryptography) are imported only by
+the modes that need them, so one-shot `--json -c` commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from hsmshell import __version__
+from hsmshell.errors import HsmshellError
+from hsmshell.status import ExitStatus
+
+
+def _common_options(suppress: bool) -> argparse.ArgumentParser:
+    """Global options, accepted before or after a subcommand."""
+    default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+    parser = argparse.ArgumentParser(add_help=False)
+    group = parser.add_argument_group("global options")
+    group.add_argument("--home", default=default(None), help="state dir (else $HSMSHELL_HOME, else XDG data dir)")
+    group.add_argument("--cluster", default=default(None), help="cluster name (default: default)")
+    group.add_argument("--roles", default=default(None), metavar="DIR", help="role files to check commands against")
+    group.add_argument("--backend", default=default("emulator"), choices=("emulator", "cloudhsm"))
+    group.add_argument("--output", default=default("rich"), choices=("rich", "json", "classic"))
+    group.add_argument("--json", dest="output", action="store_const", const="json", default=default("rich"),
+                       help="same as --output json")
+    group.add_argument("--no-color", dest="no_color", action="store_true", default=default(False))
+    group.add_argument("--yes", "-y", dest="yes", action="store_true", default=default(False),
+                       help="answer the CAUTION confirmation of write commands")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hsmshell", parents=[_common_options(False)],
+        description="A role-aware administration shell for CloudHSM-style clusters.")
+    parser.add_argument("--version", action="version", version=f"hsmshell {__version__}")
+    parser.add_argument("-c", dest="commands", metavar="CMDS", help='run "CMD; CMD; ..." and exit')
+    sub = parser.add_subparsers(dest="mode", metavar="{run,audit}")
+    common = _common_options(True)
+    run = sub.add_parser("run", parents=[common], help="run a batch file (one command a line)")
+    run.add_argument("file", help="batch file, or - for standard input")
+    run.add_argument("--continue-on-error", action="store_true")
+    audit = sub.add_parser("audit", parents=[common], help="verify the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="{verify}")
+    verify = audit_sub.add_parser("verify", parents=[common], help="check the hash chain, checkpoints and head")
+    verify.add_argument("log", nargs="?", help="log file (default: the cluster's audit.log)")
+    return parser
+
+
+def make_environment(options):
+    from hsmshell.environment import Environment
+    from hsmshell.state.home import resolve_home
+    from pathlib import Path
+
+    environ = dict(os.environ)
+    return Environment(
+        home=resolve_home(options.home, environ), environ=environ,
+        cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or "default",
+        roles_dir=Path(options.roles) if options.roles else None, backend=options.backend,
+        output=options.output, color=not options.no_color, assume_yes=options.yes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    env = None
+    try:
+        env = make_environment(options)
+        return int(dispatch(options, env))
+    except HsmshellError as error:
+        report_error(error, options, env)
+        return int(error.status)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def dispatch(options, env) -> ExitStatus:
+    if options.mode == "audit":
+        from hsmshell.audit.commands import audit_command
+        return audit_command(options, env)
+    if options.mode == "run" or options.commands is not None:
+        return _batch(options, env)
+    from hsmshell.modes.repl import run_repl
+    return run_repl(env)
+
+
+def _batch(options, env) -> ExitStatus:
+    from hsmshell.clusters import open_shell
+    from hsmshell.modes import batch
+
+    if options.mode == "run":
+        env.mode = "batch"
+        statements = batch.file_statements(options.file, env.stdin)
+        keep_going = options.continue_on_error
+    else:
+        statements = batch.command_statements(options.commands)
+        keep_going = False
+    shell = open_shell(env)
+    try:
+        summary = batch.run_statements(shell, statements, keep_going)
+    finally:
+        shell.close()
+    if env.mode == "batch":
+        sys.stderr.write(summary.line() + (f" (stopped at {summary.stopped_at})"
+                                           if summary.stopped_at and not keep_going else "") + "\n")
+    return summary.first_failure
+
+
+def report_error(error: HsmshellError, options, env) -> None:
+    if getattr(options, "output", "rich") == "json":
+        print(json.dumps({"command": None, "source": "hsmshell", "error_code": int(error.status),
+                          "data": None, "error": error.to_dict()}))
+        return
+    sys.stderr.write(f"hsmshell: error[{error.reference}]: {error.message}\n")
+    if error.hint:
+        sys.stderr.write(f"  hint: {error.hint}\n")

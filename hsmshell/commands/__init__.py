@@ -1,0 +1,17 @@
+"""THE TABLE: every command hsmshell knows, one CommandSpec each, grouped by subject.
+
+`command_table()` builds a fresh table per shell instance from the modules below; add a
+command by adding its spec to the list of its subject module.
+"""
+
+from hsmshell.commands import info, session, shell, users
+from hsmshell.commands.spec import Arg, CommandSpec, CommandTable, build_table
+
+SUBJECTS = (shell, session, users, info)
+
+
+def command_table() -> CommandTable:
+    return build_table(spec for subject in SUBJECTS for spec in subject.SPECS)
+
+
+__all__ = ["Arg", "CommandSpec", "CommandTable", "command_table"]

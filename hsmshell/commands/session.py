@@ -1,0 +1,14 @@
+"""Logging in and out of every HSM in the cluster."""
+
+from hsmshell.commands.common import PASSWORD, USER_NAME, USER_TYPE
+from hsmshell.commands.spec import CommandSpec
+
+SPECS = [
+    CommandSpec(
+        "loginHSM", "session.login", "log in to every HSM in the cluster",
+        "loginHSM <CO|CU|PRECO> <user-name> <password|-hpswd>   (KMU: loginHSM -u CU -s <name> -p <pw>)",
+        (USER_TYPE, USER_NAME, PASSWORD), opcode="CN_LOGIN", tool="both",
+        details="More than 5 failed logins lock the user on that HSM; a CO unlocks it with changePswd."),
+    CommandSpec("logoutHSM", "session.logout", "log out of every HSM", "logoutHSM",
+                opcode="CN_LOGOUT", tool="both"),
+]

@@ -1,0 +1,15 @@
+"""Shell-local commands: answered by hsmshell itself, never sent to an HSM."""
+
+from hsmshell.commands.spec import Arg, CommandSpec
+
+SPECS = [
+    CommandSpec("help", "shell.help", "list the commands, or show one command's syntax",
+                "help [command]", (Arg("topic", "str", position=0, required=False, complete="command"),),
+                local=True, tool="both"),
+    CommandSpec("whoami", "shell.whoami", "show who is logged in, and in which role", "whoami",
+                local=True, tool="shell"),
+    CommandSpec("status", "shell.status", "show the cluster, its HSMs and your login", "status",
+                local=True, tool="shell"),
+    CommandSpec("quit", "shell.quit", "log out and leave the shell", "quit", local=True,
+                tool="both", aliases=("exit",)),
+]

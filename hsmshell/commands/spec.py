@@ -1,0 +1,141 @@
+"""The shapes of the command table: what a command is, and how its arguments are spelled.
+
+One `CommandSpec` holds a command's whole definition (name, policy action id, argument
+grammar, which arguments are secret, whether it needs the CAUTION confirmation, its CloudHSM
+audit opcode, its help). Help, completion, parsing, policy, rendering and tests all read it.
+
+Arguments accept both tool styles at once: CMU positional (`createUser CU alice pw`) and KMU
+flags (`loginHSM -u CU -s alice -p pw`). A token that is one of an argument's `flags` binds
+the next token to it; every other token fills the positional arguments in order.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from hsmshell.errors import UnknownCommand
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str                       # binding name, e.g. "user_name"
+    kind: str = "str"               # a converter in parse/types.py, or "flag" / "secret"
+    position: int | None = None     # CMU positional slot, if the argument has one
+    flags: tuple[str, ...] = ()     # KMU-style flags, e.g. ("-s",)
+    required: bool = True
+    default: Any = None
+    help: str = ""
+    complete: str | None = None     # completion source: "user_type", "user_name", "path", ...
+    choices: tuple[str, ...] = ()
+    prompt: str = "Enter password: "      # for secrets given as -hpswd
+    confirm_prompt: str | None = None     # ask twice (new passwords)
+
+    @property
+    def secret(self) -> bool:
+        return self.kind == "secret"
+
+    @property
+    def is_switch(self) -> bool:    # a flag that takes no value (-nex, -sess)
+        return self.kind == "flag"
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    action: str                                 # policy action id, e.g. "user.create"
+    summary: str
+    syntax: str = ""
+    args: tuple[Arg, ...] = ()
+    caution: bool = False                       # CAUTION banner + y/n before dispatch
+    opcode: str | None = None                   # CloudHSM audit opcode name
+    local: bool = False                         # answered by the shell, not the backend
+    tool: str = "cmu"                           # "cmu", "kmu", "both" or "shell"
+    aliases: tuple[str, ...] = ()
+    # Some commands are different actions depending on their arguments and who runs them
+    # (changePswd of yourself vs of another user); returns the action id to check.
+    resolve_action: Callable[[dict, Any], str] | None = None
+    details: str = ""                           # longer help text
+
+    def action_for(self, args: dict, principal: Any) -> str:
+        return self.resolve_action(args, principal) if self.resolve_action else self.action
+
+    @property
+    def positional(self) -> list[Arg]:
+        return sorted((a for a in self.args if a.position is not None), key=lambda a: a.position)
+
+    def arg_for_flag(self, token: str) -> Arg | None:
+        for arg in self.args:
+            if token in arg.flags:
+                return arg
+        return None
+
+    def actions(self) -> set[str]:
+        """Every action id this command can be checked as."""
+        found = {self.action}
+        found.update(getattr(self.resolve_action, "possible_actions", ()))
+        return found
+
+    def usage(self) -> str:
+        return self.syntax or self.name
+
+
+@dataclass
+class CommandTable:
+    """The commands of one shell instance (built per shell, never a module global)."""
+
+    specs: dict[str, CommandSpec] = field(default_factory=dict)
+
+    def add(self, spec: CommandSpec) -> None:
+        for name in (spec.name, *spec.aliases):
+            if name.lower() in self._lower:
+                raise ValueError(f"duplicate command name {name}")
+            self._lower[name.lower()] = spec
+        self.specs[spec.name] = spec
+
+    def __post_init__(self) -> None:
+        self._lower: dict[str, CommandSpec] = {}
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self.specs.values())
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._lower
+
+    def names(self) -> list[str]:
+        return sorted(self.specs)
+
+    def actions(self) -> set[str]:
+        return {a for spec in self for a in spec.actions()}
+
+    def lookup(self, word: str) -> CommandSpec:
+        """Exact name (case-insensitive), else a unique prefix as CMU allows (`listU`)."""
+        low = word.lower()
+        if low in self._lower:
+            return self._lower[low]
+        matches = {spec.name: spec for name, spec in self._lower.items() if name.startswith(low)}
+        if len(matches) == 1:
+            return next(iter(matches.values()))
+        shown = _printable(word)
+        if len(matches) > 1:
+            raise UnknownCommand(
+                f"'{shown}' is ambiguous: it could be {', '.join(sorted(matches))}",
+                hint="type more of the command name", detail={"candidates": sorted(matches)})
+        close = difflib.get_close_matches(low, list(self._lower), n=3, cutoff=0.6)
+        hint = None
+        if close:
+            hint = "did you mean " + " or ".join(sorted({self._lower[c].name for c in close})) + "?"
+        raise UnknownCommand(f"unknown command '{shown}'", hint=hint)
+
+
+def build_table(specs: Iterable[CommandSpec]) -> CommandTable:
+    table = CommandTable()
+    for spec in specs:
+        table.add(spec)
+    return table
+
+
+def _printable(word: str, limit: int = 40) -> str:
+    text = word if word.isprintable() else word.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 3] + "..."

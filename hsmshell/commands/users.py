@@ -1,0 +1,32 @@
+"""HSM user management (CMU): create, delete, change passwords, list."""
+
+from hsmshell.commands.common import NEW_PASSWORD, USER_NAME, USER_TYPE
+from hsmshell.commands.spec import CommandSpec
+
+
+def _password_action(args: dict, principal) -> str:
+    """Changing your own password and changing another user's are different permissions."""
+    if principal is not None and str(args.get("user_name", "")).lower() == principal.name.lower():
+        return "user.password.self"
+    return "user.password.other"
+
+
+_password_action.possible_actions = ("user.password.self", "user.password.other")
+
+SPECS = [
+    CommandSpec("createUser", "user.create", "create a CO or CU on every HSM",
+                "createUser <CO|CU> <user-name> <password|-hpswd>",
+                (USER_TYPE, USER_NAME, NEW_PASSWORD), caution=True, opcode="CN_CREATE_USER"),
+    CommandSpec("deleteUser", "user.delete", "delete a user from every HSM",
+                "deleteUser <CO|CU> <user-name>", (USER_TYPE, USER_NAME), caution=True,
+                opcode="CN_DELETE_USER",
+                details="A logged-in user, the AU, and a CU that owns keys cannot be deleted."),
+    CommandSpec("changePswd", "user.password.other", "change a password (your own, or as CO anyone's)",
+                "changePswd <CO|CU|PRECO> <user-name> <password|-hpswd>",
+                (USER_TYPE, USER_NAME, NEW_PASSWORD), caution=True, opcode="CN_CHANGE_PSWD",
+                resolve_action=_password_action,
+                details="As PRECO, changing your own password activates the cluster. "
+                        "A CO setting a locked user's password unlocks it."),
+    CommandSpec("listUsers", "user.list", "list the users on each HSM", "listUsers",
+                opcode=None, tool="both"),
+]

@@ -1,0 +1,86 @@
+"""One Environment passed everywhere (as httpie does): streams, clock, home, options, and the
+two questions a command may ask a person (a hidden secret, the CAUTION y/n).
+
+Tests build one with fake streams and answers; nothing else reads sys.* or os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TextIO
+
+from hsmshell.errors import ConfirmationRequired
+
+
+@dataclass
+class Environment:
+    home: Path
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: dict = field(default_factory=lambda: dict(os.environ))
+    cluster: str = "default"
+    roles_dir: Path | None = None
+    backend: str = "emulator"
+    output: str = "rich"                     # rich | json | classic
+    color: bool = True
+    assume_yes: bool = False                 # --yes: answer the CAUTION question
+    interactive: bool | None = None          # None: decide from stdin being a terminal
+    mode: str = "command"                    # repl | batch | command | replay
+    clock: Callable[[], float] = time.time
+    ask_secret_fn: Callable[[str], str] | None = None
+    ask_yes_no_fn: Callable[[str], str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.interactive is None:
+            self.interactive = _isatty(self.stdin)
+        if "NO_COLOR" in self.environ:
+            self.color = False
+
+    @property
+    def stdout_is_terminal(self) -> bool:
+        return _isatty(self.stdout)
+
+    def ask_secret(self, prompt: str) -> str:
+        if self.ask_secret_fn is not None:
+            return self.ask_secret_fn(prompt)
+        if not self.interactive:
+            raise ConfirmationRequired(
+                "cannot ask for a password: no terminal",
+                hint="give it as @env:VAR, @file:PATH or @keyring", reference="invalid-argument")
+        import getpass
+        return getpass.getpass(prompt)
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.assume_yes or self.ask_yes_no_fn is not None or bool(self.interactive)
+
+    def confirm(self, question: str) -> bool:
+        """The CMU y/n question; --yes answers it; without a terminal it cannot be asked."""
+        if self.assume_yes:
+            return True
+        if self.ask_yes_no_fn is None and not self.interactive:
+            raise ConfirmationRequired("this command changes the HSMs and needs confirmation")
+        while True:
+            answer = (self.ask_yes_no_fn or self._read_answer)(question).strip().lower()
+            if answer in ("y", "n"):
+                return answer == "y"
+            self.stderr.write("Invalid option, please type 'y' or 'n'\n")
+
+
+
+    def _read_answer(self, question: str) -> str:
+        self.stdout.write(question)
+        self.stdout.flush()
+        return self.stdin.readline() or "n"
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,132 @@
+"""Error classes with a stable kebab-case `reference`, a one-line message and a hint.
+
+A reference is an API: scripts match on it, so references are never renamed. Each class
+carries the exit status of its class (status.py); cli.py is the one place that turns an
+error into an exit code.
+"""
+
+from __future__ import annotations
+
+from hsmshell.status import ExitStatus
+
+
+class HsmshellError(Exception):
+    reference = "error"
+    status = ExitStatus.HSM_ERROR
+    default_hint: str | None = None
+
+    def __init__(self, message: str, hint: str | None = None, *, reference: str | None = None,
+                 detail: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint if hint is not None else self.default_hint
+        if reference:
+            self.reference = reference
+        # Structured facts for JSON/audit (never secrets), e.g. the rule that denied.
+        self.detail = detail or {}
+
+    def to_dict(self) -> dict:
+        return {"reference": self.reference, "message": self.message, "hint": self.hint}
+
+
+# -- usage (exit 2) -------------------------------------------------------------------------
+class UsageError(HsmshellError):
+    reference = "invalid-argument"
+    status = ExitStatus.USAGE
+
+
+class ParseError(UsageError):
+    reference = "parse-error"
+
+
+class UnknownCommand(UsageError):
+    reference = "unknown-command"
+    default_hint = "type 'help' for the list of commands"
+
+
+class InvalidArgument(UsageError):
+    reference = "invalid-argument"
+
+
+class ConfirmationRequired(UsageError):
+    reference = "confirmation-required"
+    default_hint = "answer the CAUTION question on a terminal, or pass --yes"
+
+
+class ConfigError(UsageError):
+    reference = "invalid-config"
+
+
+# -- refusals (exit 3 / 4) --------------------------------------------------------------------
+class NotLoggedIn(HsmshellError):
+    reference = "not-logged-in"
+    status = ExitStatus.DENIED
+    default_hint = "log in first: loginHSM <CO|CU|PRECO> <name> -hpswd"
+
+
+class PermissionDenied(HsmshellError):
+    reference = "permission-denied"
+    status = ExitStatus.DENIED
+
+
+class QuorumRequired(HsmshellError):
+    reference = "quorum-required"
+    status = ExitStatus.QUORUM
+
+
+# -- the HSM refused (exit 1) -----------------------------------------------------------------
+class HsmError(HsmshellError):
+    """The HSM (emulated or real) refused or failed the command."""
+    reference = "hsm-error"
+    status = ExitStatus.HSM_ERROR
+
+
+class LoginFailed(HsmError):
+    reference = "login-failed"
+
+
+class UserLocked(HsmError):
+    reference = "user-locked"
+    default_hint = "a crypto officer unlocks the user by setting a new password: changePswd"
+
+
+class NoSuchUser(HsmError):
+    reference = "no-such-user"
+    default_hint = "listUsers shows the users on every HSM"
+
+
+class NoSuchKey(HsmError):
+    reference = "no-such-key"
+    default_hint = "findKey lists the keys you can use"
+
+
+class KeyAccessDenied(HsmError):
+    reference = "key-access-denied"
+
+
+class LimitExceeded(HsmError):
+    reference = "limit-exceeded"
+
+
+class InvalidApproval(HsmError):
+    reference = "invalid-approval"
+
+
+class TokenExpired(HsmError):
+    reference = "token-expired"
+
+
+# -- infrastructure (exit 5 / 6) --------------------------------------------------------------
+class BackendUnavailable(HsmshellError):
+    reference = "hsm-unavailable"
+    status = ExitStatus.UNAVAILABLE
+
+
+class AuditWriteFailed(HsmshellError):
+    reference = "audit-write-failed"
+    status = ExitStatus.AUDIT
+
+
+class AuditTampered(HsmshellError):
+    reference = "audit-tampered"
+    status = ExitStatus.AUDIT

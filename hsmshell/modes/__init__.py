@@ -1,0 +1,1 @@
+"""modes: where lines come from (REPL, batch files, -c, replay). All call the pipeline."""

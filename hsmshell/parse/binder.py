@@ -1,0 +1,151 @@
+"""Bind a command's tokens to its CommandSpec, producing an Invocation.
+
+The redacted text (secrets replaced) is built here, so that everything downstream (audit,
+history, error messages) only ever sees the redacted form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hsmshell.commands.spec import Arg, CommandSpec, CommandTable
+from hsmshell.errors import HsmshellError, InvalidArgument, ParseError
+from hsmshell.parse.lexer import tokenize
+from hsmshell.parse.secrets import PROMPT_TOKEN, SecretRef, secret_from_token
+from hsmshell.parse.types import convert
+
+
+@dataclass
+class Invocation:
+    spec: CommandSpec
+    args: dict[str, object]
+    text: str                                   # redacted command text
+    history_text: str                           # what the REPL history may keep
+    source: str = ""
+    secrets: dict[str, SecretRef] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def parse_line(text: str, table: CommandTable, source: str = "") -> Invocation:
+    """Parse one command. Raises only HsmshellError subclasses; their `detail` carries the
+    redacted text when the command was recognised (see redact_unparsed)."""
+    tokens = tokenize(text)
+    if not tokens:
+        raise ParseError("empty command")
+    spec = table.lookup(tokens[0])
+    try:
+        return _bind(spec, tokens[1:], source)
+    except HsmshellError as exc:
+        exc.detail.setdefault("command", spec.name)
+        raise
+
+
+def redact_unparsed(text: str, table: CommandTable) -> tuple[str | None, str]:
+    """A loggable (command, text) for a line that failed to parse: the command name when it is
+    known and the arguments with its secret positions masked; otherwise only the first word.
+    A typo must not put a password into the audit log or the history."""
+    try:
+        tokens = tokenize(text)
+    except HsmshellError:
+        return None, "<unparsable line>"
+    if not tokens:
+        return None, ""
+    try:
+        spec = table.lookup(tokens[0])
+    except HsmshellError:
+        extra = f" <{len(tokens) - 1} argument(s) not logged>" if len(tokens) > 1 else ""
+        return None, tokens[0][:40] + extra
+    masked = [spec.name]
+    positional = iter(spec.positional)
+    rest = iter(tokens[1:])
+    for token in rest:
+        arg = spec.arg_for_flag(token)
+        if arg is not None:
+            masked.append(token)
+            if not arg.is_switch:
+                value = next(rest, None)
+                if value is not None:
+                    masked.append("********" if arg.secret else value)
+            continue
+        arg = next(positional, None)
+        masked.append("********" if (arg is None or arg.secret) and token != PROMPT_TOKEN else token)
+    return spec.name, " ".join(masked)
+
+
+def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
+    values: dict[str, object] = {}
+    shown: list[str] = [spec.name]
+    history: list[str] = [spec.name]
+    positional = [a for a in spec.positional]
+    secrets: dict[str, SecretRef] = {}
+
+    def put(arg: Arg, token: str, via_flag: str | None) -> None:
+        if arg.name in values:
+            raise InvalidArgument(f"{spec.name}: {arg.name} given twice", hint=f"usage: {spec.usage()}")
+        if via_flag:
+            shown.append(via_flag)
+            history.append(via_flag)
+        if arg.secret:
+            ref = secret_from_token(token)
+            values[arg.name] = ref
+            secrets[arg.name] = ref
+            shown.append(ref.display)
+            history.append(ref.history_text)
+            return
+        values[arg.name] = convert(arg, token)
+        shown.append(_quote(token))
+        history.append(_quote(token))
+        if arg in positional:
+            positional.remove(arg)
+
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        arg = spec.arg_for_flag(token) if token.startswith("-") else None
+        if arg is not None:
+            if arg.is_switch:
+                values[arg.name] = True
+                shown.append(token)
+                history.append(token)
+                continue
+            if index >= len(tokens):
+                raise InvalidArgument(f"{spec.name}: {token} needs a value", hint=f"usage: {spec.usage()}")
+            put(arg, tokens[index], token)
+            if arg in positional:
+                positional.remove(arg)
+            index += 1
+            continue
+        if token == PROMPT_TOKEN:
+            target = next((a for a in spec.args if a.secret and a.name not in values), None)
+            if target is None:
+                raise InvalidArgument(f"{spec.name} takes no password", hint=f"usage: {spec.usage()}")
+            put(target, token, None)
+            if target in positional:
+                positional.remove(target)
+            continue
+        if token.startswith("-") and len(token) > 1 and not token[1:].isdigit():
+            raise InvalidArgument(f"{spec.name}: unknown option {token[:32]}", hint=f"usage: {spec.usage()}")
+        while positional and positional[0].name in values:
+            positional.pop(0)
+        if not positional:
+            raise InvalidArgument(f"{spec.name}: too many arguments", hint=f"usage: {spec.usage()}")
+        put(positional[0], token, None)
+
+    for arg in spec.args:
+        if arg.name in values:
+            continue
+        if arg.required:
+            raise InvalidArgument(f"{spec.name}: missing {arg.name.replace('_', ' ')}",
+                                  hint=f"usage: {spec.usage()}")
+        values[arg.name] = False if arg.is_switch else arg.default
+    return Invocation(spec, values, " ".join(shown), " ".join(history), source, secrets)
+
+
+def _quote(token: str) -> str:
+    if token and all(c.isalnum() or c in "_-./:@,=+" for c in token):
+        return token
+    return "'" + token.replace("'", "'\"'\"'") + "'"

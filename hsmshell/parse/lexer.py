@@ -1,0 +1,65 @@
+"""Turn a line into tokens: shell-like quoting, with the limits an HSM console expects.
+
+Lines are ASCII (CloudHSM names, labels and paths are), at most MAX_LINE characters, with no
+control characters; anything else is a one-line `parse-error` that says where.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from hsmshell.errors import ParseError
+
+MAX_LINE = 4096
+
+
+def check_text(text: str) -> None:
+    if len(text) > MAX_LINE:
+        raise ParseError(f"line too long: {len(text)} characters (at most {MAX_LINE})")
+    for column, char in enumerate(text, start=1):
+        if char == "\t":
+            continue
+        if ord(char) < 32 or ord(char) == 127:
+            raise ParseError(f"control character {ord(char):#04x} at column {column}",
+                             hint="remove it; commands are plain text")
+        if ord(char) > 126:
+            raise ParseError(f"non-ASCII character {char.encode('unicode_escape').decode()!s} at column {column}",
+                             hint="names, labels and paths must be ASCII")
+
+
+def tokenize(text: str) -> list[str]:
+    check_text(text)
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        return list(lexer)
+    except ValueError as exc:   # shlex says "No closing quotation" / "No escaped character"
+        raise ParseError(f"cannot split the line: {str(exc).lower()}",
+                         hint="close the quote, or escape it with a backslash") from None
+
+
+def split_statements(text: str) -> list[str]:
+    """Split `A; B` at semicolons that are outside quotes (for -c and the REPL)."""
+    statements, current, quote, escaped = [], [], None, False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\" and quote != "'":
+            current.append(char)
+            escaped = True
+        elif quote:
+            current.append(char)
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            current.append(char)
+            quote = char
+        elif char == ";":
+            statements.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    statements.append("".join(current))
+    return [s.strip() for s in statements if s.strip()]

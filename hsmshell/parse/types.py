@@ -1,0 +1,79 @@
+"""Argument converters, by `Arg.kind`. Each takes the token and returns the typed value or
+raises InvalidArgument naming the argument."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from hsmshell.commands.spec import Arg
+from hsmshell.errors import InvalidArgument
+
+USER_TYPES = {"CO": "CO", "CU": "CU", "PCO": "PCO", "PRECO": "PRECO", "preCO": "PRECO", "AU": "AU"}
+USER_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,31}$")
+MAX_INT = 2**63 - 1
+
+
+def _int(arg: Arg, token: str) -> int:
+    try:
+        value = int(token, 0) if token.lower().startswith("0x") else int(token)
+    except ValueError:
+        raise InvalidArgument(f"{arg.name} must be a whole number, not '{_short(token)}'") from None
+    if not 0 <= value <= MAX_INT:
+        raise InvalidArgument(f"{arg.name} must be between 0 and {MAX_INT}")
+    return value
+
+
+def _int_list(arg: Arg, token: str) -> tuple[int, ...]:
+    parts = [p for p in token.split(",") if p.strip()]
+    if not parts:
+        raise InvalidArgument(f"{arg.name} must be a comma-separated list of numbers")
+    return tuple(_int(arg, p.strip()) for p in parts)
+
+
+def _user_type(arg: Arg, token: str) -> str:
+    if token in USER_TYPES:
+        return USER_TYPES[token]
+    exact = {k.upper(): k for k in USER_TYPES}
+    hint = f"user types are case-sensitive: did you mean {exact[token.upper()]}?" \
+        if token.upper() in exact else "user types: CO, CU, PRECO, PCO, AU"
+    raise InvalidArgument(f"invalid user type '{_short(token)}'", hint=hint)
+
+
+def _user_name(arg: Arg, token: str) -> str:
+    if not USER_NAME_RE.match(token):
+        if len(token) > 31:
+            raise InvalidArgument(f"user name is {len(token)} characters long (at most 31)")
+        raise InvalidArgument(f"invalid user name '{_short(token)}'",
+                              hint="use letters, digits and _ only (at most 31 characters)")
+    return token
+
+
+def _choice(arg: Arg, token: str) -> str:
+    for choice in arg.choices:
+        if token.lower() == choice.lower():
+            return choice
+    raise InvalidArgument(f"{arg.name} must be one of {', '.join(arg.choices)}, not '{_short(token)}'")
+
+
+def _text(arg: Arg, token: str) -> str:
+    return token
+
+
+CONVERTERS: dict[str, Callable[[Arg, str], object]] = {
+    "str": _text,
+    "path": _text,
+    "int": _int,
+    "int_list": _int_list,
+    "user_type": _user_type,
+    "user_name": _user_name,
+    "choice": _choice,
+}
+
+
+def convert(arg: Arg, token: str) -> object:
+    return CONVERTERS[arg.kind](arg, token)
+
+
+def _short(token: str, limit: int = 32) -> str:
+    return token if len(token) <= limit else token[: limit - 3] + "..."

@@ -1,0 +1,158 @@
+"""Every line, from every mode, takes this one path:
+
+    text --parse--> Invocation --policy--> Decision --backend--> Result --render--> screen/JSON
+                                      \\___________ audit (every attempt, allowed or not) ___/
+
+The audit record is committed with the state change and appended before the result is
+shown; if it cannot be written the command is refused (audit/log.py explains how).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from hsmshell import builtins
+from hsmshell.audit.keys import SecretHasher
+from hsmshell.backends.result import Result
+from hsmshell.errors import (ConfirmationRequired, HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired,
+                             UsageError)
+from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
+from hsmshell.policy.engine import Decision, decide
+from hsmshell.secret_sources import resolve_secrets
+from hsmshell.status import ExitStatus
+
+REFUSALS = {"not-logged-in": NotLoggedIn, "permission-denied": PermissionDenied,
+            "quorum-required": QuorumRequired}
+
+
+class Cancelled(UsageError):
+    reference = "cancelled"
+
+
+@dataclass
+class Outcome:
+    status: ExitStatus
+    command: str | None
+    result: Result | None = None
+    error: HsmshellError | None = None
+    history_text: str | None = None          # the line as the REPL history may keep it
+
+
+class Shell:
+    """One shell instance: its command table, policy, backend, audit log and renderer."""
+
+    def __init__(self, env, table, policy, db, audit, backend, renderer):
+        self.env, self.table, self.policy = env, table, policy
+        self.db, self.audit, self.backend, self.renderer = db, audit, backend, renderer
+        self.quitting = False
+        self.actor = None                       # the principal running the current command
+        self.session_id = getattr(getattr(backend, "cluster", None), "session_id", None) or uuid.uuid4().hex
+        self.secret_hasher = SecretHasher(db.directory)
+
+    def allows(self, spec) -> bool:
+        return decide(self.policy, self.backend.principal, spec, {}).allowed
+
+    # -- the pipeline ----------------------------------------------------------------------------
+    def run(self, text: str, source: str) -> Outcome:
+        self.actor = self.backend.principal
+        try:
+            invocation = parse_line(text, self.table, source)
+        except HsmshellError as error:
+            command, redacted = redact_unparsed(text, self.table)
+            return self._conclude(None, command, redacted, source, None, None, error)
+
+        decision = decide(self.policy, self.backend.principal, invocation.spec, invocation.args,
+                          self.backend)
+        if not decision.allowed:
+            error = REFUSALS[decision.reference](decision.message, decision.hint,
+                                                 detail={"rule": decision.rule})
+            return self._conclude(invocation, invocation.name, invocation.text, source, decision,
+                                  None, error)
+        if invocation.spec.local:
+            return self._conclude(invocation, invocation.name, invocation.text, source, decision,
+                                  builtins.run_builtin(self, invocation), None)
+        try:
+            secrets = resolve_secrets(invocation, self.env)
+            self._confirm(invocation)
+        except HsmshellError as error:
+            return self._conclude(invocation, invocation.name, invocation.text, source, decision,
+                                  None, error)
+        return self._dispatch(invocation, source, decision, secrets)
+
+    def _confirm(self, invocation: Invocation) -> None:
+        if not invocation.spec.caution or self.env.assume_yes:
+            return
+        if not self.env.can_confirm:
+            raise ConfirmationRequired(f"{invocation.name} changes the HSMs and needs confirmation")
+        self.renderer.caution(invocation.name)
+        if not self.env.confirm("Do you want to continue(y/n)?"):
+            raise Cancelled(f"{invocation.name} cancelled: the CAUTION question was answered n")
+
+    def _dispatch(self, invocation, source, decision, secrets) -> Outcome:
+        result, error = None, None
+        with self.db.exclusive():
+            self.audit.recover()
+            with self.db.transaction():
+                try:
+                    with self.db.savepoint():
+                        result = self.backend.execute(invocation, secrets)
+                except HsmshellError as exc:
+                    error = exc
+                self._stage(invocation, invocation.name, invocation.text, source, decision,
+                            result, error, secrets)
+            self.audit.append()
+        return self._show(invocation, invocation.name, source, result, error)
+
+    def _conclude(self, invocation, command, text, source, decision, result, error) -> Outcome:
+        """Audit and show an attempt that never reached the backend (or a local command)."""
+        with self.db.exclusive():
+            self.audit.recover()
+            with self.db.transaction():
+                self._stage(invocation, command, text, source, decision, result, error, {})
+            self.audit.append()
+        return self._show(invocation, command, source, result, error)
+
+    def _stage(self, invocation, command, text, source, decision: Decision | None,
+               result: Result | None, error: HsmshellError | None, secrets: dict) -> None:
+        from hsmshell.audit.entry import command_record
+        try:
+            fields = command_record(self, invocation, command, text, source, decision, result,
+                                    error, secrets)
+            self.audit.stage(fields)
+            if self.audit.needs_checkpoint():
+                self._stage_checkpoint()
+        except BaseException:
+            self.audit.discard()
+            raise
+
+    def _stage_checkpoint(self) -> None:
+        fields = self.audit.checkpoint_fields()
+        if fields is not None:
+            self.audit.stage(fields)
+            self.audit.mark_checkpointed()
+
+    def _show(self, invocation, command, source, result, error) -> Outcome:
+        if result is not None:
+            self.renderer.result(result, source)
+            error = error or result.error
+        elif error is not None:
+            self.renderer.error(error, command, source)
+        status = error.status if error is not None else ExitStatus.SUCCESS
+        history = invocation.history_text if invocation is not None else None
+        return Outcome(ExitStatus(status), command, result, error, history)
+
+    # -- end of session ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Log out, sign a checkpoint over everything this session wrote, and fsync."""
+        try:
+            with self.db.exclusive():
+                self.backend.close()
+                self.audit.recover()
+                with self.db.transaction():
+                    self._stage_checkpoint()
+                self.audit.append()
+                self.audit.sync()
+        finally:
+            self.audit.close()
+            self.db.close()

@@ -1,0 +1,137 @@
+"""Load and validate the role files in roles/ (or --roles DIR).
+
+Validation happens against the command table's action ids, so a typo in a role file is a
+clear start-up error instead of a silently denied (or silently allowed) command.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hsmshell.errors import ConfigError
+
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    description: str
+    allow: tuple[str, ...]
+    deny: tuple[str, ...]
+    source: str                       # file name, for messages ("cu.toml")
+    aliases: tuple[str, ...] = ()
+
+    def rule_for(self, action: str) -> tuple[bool, str]:
+        """(allowed, the entry that decided) — deny wins over allow; no match is a deny."""
+        for pattern in self.deny:
+            if fnmatch.fnmatchcase(action, pattern):
+                return False, f"{self.source}: deny {pattern}"
+        for pattern in self.allow:
+            if fnmatch.fnmatchcase(action, pattern):
+                return True, f"{self.source}: allow {pattern}"
+        return False, f"{self.source}: no allow entry matches {action}"
+
+
+@dataclass(frozen=True)
+class QuorumService:
+    name: str
+    id: int
+    actions: tuple[str, ...]
+
+
+@dataclass
+class Policy:
+    roles: dict[str, Role]                          # by role name and alias, upper-case
+    quorum: dict[str, QuorumService] = field(default_factory=dict)   # by action id
+    directory: str = ""
+
+    def role(self, name: str) -> Role | None:
+        return self.roles.get(name.upper())
+
+    def roles_allowing(self, action: str) -> list[str]:
+        names = {r.name for r in self.roles.values() if r.rule_for(action)[0]}
+        return sorted(names, key=lambda n: (n == ANONYMOUS, n))
+
+    def service_for(self, action: str) -> QuorumService | None:
+        return self.quorum.get(action)
+
+
+def default_roles_dir() -> Path:
+    """roles/ beside the package in a source checkout, else the copy inside the wheel."""
+    here = Path(__file__).resolve().parent.parent.parent / "roles"
+    if (here / "co.toml").is_file():
+        return here
+    from importlib.resources import files
+    return Path(str(files("hsmshell.roles")))
+
+
+def load_policy(directory: Path | None, known_actions: set[str]) -> Policy:
+    directory = Path(directory) if directory else default_roles_dir()
+    if not directory.is_dir():
+        raise ConfigError(f"roles directory {directory} does not exist")
+    roles: dict[str, Role] = {}
+    quorum: dict[str, QuorumService] = {}
+    for path in sorted(directory.glob("*.toml")):
+        data = _read(path)
+        if path.name == "quorum.toml":
+            quorum = _quorum_services(path, data, known_actions)
+            continue
+        role = _role(path, data, known_actions)
+        for key in (role.name, *role.aliases):
+            if key.upper() in roles:
+                raise ConfigError(f"{path.name}: role {key} is defined twice (also in "
+                                  f"{roles[key.upper()].source})")
+            roles[key.upper()] = role
+    if ANONYMOUS.upper() not in roles:
+        roles[ANONYMOUS.upper()] = Role(ANONYMOUS, "nobody logged in", (), (), "(no anonymous.toml)")
+    return Policy(roles, quorum, str(directory))
+
+
+def _read(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path.name}: cannot read role file: {exc}") from None
+
+
+def _role(path: Path, data: dict, known: set[str]) -> Role:
+    name = data.get("role")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{path.name}: missing `role = \"NAME\"`")
+    allow = _patterns(path, data, "allow", known)
+    deny = _patterns(path, data, "deny", known)
+    aliases = data.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ConfigError(f"{path.name}: aliases must be a list of role names")
+    unknown = set(data) - {"role", "description", "allow", "deny", "aliases"}
+    if unknown:
+        raise ConfigError(f"{path.name}: unknown key(s) {', '.join(sorted(unknown))}")
+    return Role(name, str(data.get("description", "")), allow, deny, path.name, tuple(aliases))
+
+
+def _patterns(path: Path, data: dict, key: str, known: set[str]) -> tuple[str, ...]:
+    entries = data.get(key, [])
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise ConfigError(f"{path.name}: {key} must be a list of action ids")
+    for entry in entries:
+        if not any(fnmatch.fnmatchcase(action, entry) for action in known):
+            raise ConfigError(f"{path.name}: {key} entry '{entry}' matches no action",
+                              hint="run `hsmshell help --actions` for the action ids")
+    return tuple(entries)
+
+
+def _quorum_services(path: Path, data: dict, known: set[str]) -> dict[str, QuorumService]:
+    by_action: dict[str, QuorumService] = {}
+    for name, body in (data.get("services") or {}).items():
+        if not isinstance(body, dict) or not isinstance(body.get("id"), int):
+            raise ConfigError(f"{path.name}: service {name} needs an integer id")
+        actions = _patterns(path, body, "actions", known)
+        service = QuorumService(name, body["id"], actions)
+        for action in known:
+            if any(fnmatch.fnmatchcase(action, p) for p in actions):
+                by_action[action] = service
+    return by_action

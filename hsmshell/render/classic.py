@@ -1,0 +1,94 @@
+"""--output classic: the text cloudhsm_mgmt_util / key_mgmt_util print (reference §1-2), so
+scripts written against the real tools' output keep working."""
+
+from __future__ import annotations
+
+from hsmshell.render.base import BaseRenderer
+from hsmshell.render.text import CAUTION_BANNER, PROGRESS
+
+HSM_INFO_ORDER = ("Label", "Model", "Serial Number", "HSM Flags", "FIPS state", "Manufacturer ID",
+                  "Device ID", "Class Code", "System vendor ID", "SubSystem ID",
+                  "TotalPublicMemory", "FreePublicMemory", "TotalPrivateMemory",
+                  "FreePrivateMemory", "Hardware Major", "Hardware Minor", "Firmware Major",
+                  "Firmware Minor", "Temperature", "Build Number", "Firmware ID")
+
+
+def server_label(status) -> str:
+    return f"server {status.server}({status.ip})"
+
+
+def users_table(users: list[dict]) -> list[str]:
+    lines = [f"Number of users found:{len(users)}", "",
+             "    User Id             User Type       User Name            MofnPubKey    "
+             "LoginFailureCnt         2FA"]
+    for u in users:
+        # column positions measured from the reference's verbatim listUsers output
+        lines.append(f"{u['user_id']:>10}{'':14}{u['user_type']:<16}{u['user_name']:<19}"
+                     f"{'YES' if u['mofn_pub_key'] else 'NO':>10}{u['login_failure_count']:>16}"
+                     f"{'YES' if u['two_fa'] else 'NO':>17}")
+    return lines
+
+
+class ClassicRenderer(BaseRenderer):
+    def result(self, result, source: str) -> None:
+        view = getattr(self, f"_view_{result.kind}", self._view_generic)
+        lines = view(result)
+        if lines:
+            self.out("\n".join(lines))
+        if result.error is not None:
+            self.error(result.error, result.command, source)
+
+    def error(self, error, command, source: str) -> None:
+        self.err(f"{command or 'command'} failed: {error.message}" if command else error.message)
+
+    def caution(self, command: str) -> None:
+        self.out(CAUTION_BANNER)
+
+    def note(self, text: str) -> None:
+        self.err(text)
+
+    # -- views ---------------------------------------------------------------------------------
+    def _view_per_server(self, result) -> list[str]:
+        lines = []
+        template = PROGRESS.get(result.command)
+        if template and result.data:
+            lines.append(template.format(nodes=len(result.servers), **result.data))
+        else:
+            lines.append("")
+        for status in result.servers:
+            if status.error is None:
+                lines.append(f"{result.command} success on {server_label(status)}")
+            else:
+                lines.append(f"{result.command} failed on {server_label(status)}: {status.error.message}")
+        return lines
+
+    def _view_users(self, result) -> list[str]:
+        lines = []
+        for status in result.servers:
+            lines.append(f"Users on {server_label(status)}:")
+            if status.error is not None:
+                lines.append(f"listUsers failed: {status.error.message}")
+                continue
+            lines.extend(users_table(status.data["users"]))
+        return lines
+
+    def _view_server_info(self, result) -> list[str]:
+        d = result.data
+        return ["Id      Name                    Hostname         Port   State           "
+                "Partition               LoginState",
+                f"{d['server']:<8}{d['name']:<24}{d['hostname']:<16}{d['port']:<7}{d['state']:<16}"
+                f"{d['partition']:<24}{d['login_state']}"]
+
+    def _view_hsm_info(self, result) -> list[str]:
+        lines = [f"Getting HSM Info on {len(result.servers)} nodes"]
+        for status in result.servers:
+            lines.append(f"\t*** Server {status.server} HSM Info ***")
+            info = status.data.get("info", {})
+            for key in HSM_INFO_ORDER:
+                if key in info:
+                    lines.append(f"\t{key:<21}:{info[key]}")
+        return lines
+
+    def _view_generic(self, result) -> list[str]:
+        from hsmshell.render.plain import plain_lines
+        return plain_lines(result)

@@ -1,0 +1,37 @@
+"""--output json: exactly one JSON object per command, one per line, on stdout. No rich import."""
+
+from __future__ import annotations
+
+import json
+
+from hsmshell.render.base import BaseRenderer
+from hsmshell.status import ExitStatus
+
+
+class JsonRenderer(BaseRenderer):
+    def _emit(self, obj: dict) -> None:
+        self.env.stdout.write(json.dumps(obj, separators=(", ", ": "), default=str) + "\n")
+
+    def result(self, result, source: str) -> None:
+        if result.error is not None:
+            self.error(result.error, result.command, source, servers=result.json_data().get("servers"))
+            return
+        self._emit({"command": result.command, "source": source,
+                    "error_code": int(ExitStatus.SUCCESS), "data": result.json_data(), "error": None})
+
+    def error(self, error, command, source: str, servers=None) -> None:
+        body = error.to_dict()
+        if servers:
+            body["servers"] = servers
+        self._emit({"command": command, "source": source, "error_code": int(error.status),
+                    "data": None, "error": body})
+
+    def caution(self, command: str) -> None:
+        from hsmshell.render.text import CAUTION_BANNER
+        self.err(CAUTION_BANNER)                 # stdout is for JSON only
+
+    def note(self, text: str) -> None:
+        self.err(text)
+
+    def question(self, text: str) -> str:
+        return text

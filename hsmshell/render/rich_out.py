@@ -1,0 +1,122 @@
+"""The default human output: rich tables and coloured per-server lines."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from hsmshell.render.base import BaseRenderer
+from hsmshell.render.classic import server_label
+from hsmshell.render.text import CAUTION_BANNER, PROGRESS
+
+
+class RichRenderer(BaseRenderer):
+    def __init__(self, env):
+        super().__init__(env)
+        common = dict(no_color=not env.color, highlight=False, emoji=False,
+                      force_terminal=None if env.color else False)
+        self.console = Console(file=env.stdout, **common)
+        self.errors = Console(file=env.stderr, **common)
+
+    # -- the renderer interface ----------------------------------------------------------------
+    def result(self, result, source: str) -> None:
+        view = getattr(self, f"_view_{result.kind}", self._view_generic)
+        view(result)
+        if result.error is not None:
+            self.error(result.error, result.command, source)
+
+    def error(self, error, command, source: str) -> None:
+        self.errors.print(f"[bold red]{escape(self.error_line(error, command, source))}[/]")
+        if error.hint:
+            self.errors.print(f"  [dim]hint: {escape(error.hint)}[/]")
+
+    def caution(self, command: str) -> None:
+        self.console.print(f"[yellow]{escape(CAUTION_BANNER)}[/]")
+
+    def note(self, text: str) -> None:
+        self.errors.print(f"[yellow]{escape(text)}[/]")
+
+    def print_renderable(self, renderable) -> None:
+        self.console.print(renderable)
+
+    # -- views -----------------------------------------------------------------------------------
+    def _view_per_server(self, result) -> None:
+        template = PROGRESS.get(result.command)
+        if template and result.data.get("user"):
+            self.console.print(escape(template.format(nodes=len(result.servers), **result.data)))
+        for status in result.servers:
+            if status.error is None:
+                self.console.print(f"[green]✓[/] {result.command} success on {server_label(status)}")
+            else:
+                self.console.print(f"[red]✗[/] {result.command} failed on {server_label(status)}: "
+                                   f"{escape(status.error.message)}")
+        if result.data.get("activated"):
+            self.console.print("[bold green]Cluster activated:[/] admin is now the primary crypto officer (PCO).")
+
+    def _view_users(self, result) -> None:
+        for status in result.servers:
+            title = f"Users on {server_label(status)} · {status.hsm}"
+            if status.error is not None:
+                self.console.print(f"[red]{escape(title)}: {escape(status.error.message)}[/]")
+                continue
+            table = Table(title=title, title_justify="left")
+            for column, justify in (("User Id", "right"), ("User Type", "left"), ("User Name", "left"),
+                                    ("MofnPubKey", "center"), ("LoginFailureCnt", "right"),
+                                    ("2FA", "center")):
+                table.add_column(column, justify=justify)
+            for u in status.data["users"]:
+                failures = str(u["login_failure_count"])
+                if u["login_failure_count"] > 5:
+                    failures = f"[red]{failures} locked[/]"
+                table.add_row(str(u["user_id"]), u["user_type"], escape(u["user_name"]),
+                              "YES" if u["mofn_pub_key"] else "NO", failures,
+                              "YES" if u["two_fa"] else "NO")
+            self.console.print(table)
+
+    def _view_server_info(self, result) -> None:
+        self._key_values(f"Server {result.data['server']}", result.data)
+
+    def _view_hsm_info(self, result) -> None:
+        for status in result.servers:
+            self._key_values(f"Server {status.server} HSM Info · {status.hsm}", status.data.get("info", {}))
+
+    def _view_help(self, result) -> None:
+        data = result.data
+        if "command" in data:
+            self.console.print(f"[bold]{escape(data['command'])}[/] — {escape(data['summary'])}")
+            self.console.print(f"  usage: {escape(data['syntax'])}")
+            if data.get("details"):
+                self.console.print(f"  {escape(data['details'])}")
+            self.console.print(f"  action: {data['action']}   allowed for you: "
+                               f"{'yes' if data['allowed'] else 'no'} (roles: {', '.join(data['roles']) or 'none'})")
+            return
+        table = Table(title="Commands", title_justify="left")
+        for column in ("command", "what it does", "tool"):
+            table.add_column(column)
+        for row in data["commands"]:
+            style = "" if row["allowed"] else "dim"
+            table.add_row(row["command"], row["summary"], row["tool"], style=style)
+        self.console.print(table)
+        self.console.print("[dim]Dimmed commands are not allowed for your current role. "
+                           "`help <command>` shows its syntax.[/]")
+
+    def _view_generic(self, result) -> None:
+        if set(result.data) == {"message"}:
+            self.console.print(escape(str(result.data["message"])))
+            return
+        if result.data:
+            self._key_values(result.command, result.data)
+        if result.servers:
+            self._view_per_server(result)
+
+    def _key_values(self, title: str, data: dict) -> None:
+        table = Table(title=escape(title), title_justify="left", show_header=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for key, value in data.items():
+            if isinstance(value, list):
+                value = "\n".join(", ".join(f"{k}={v}" for k, v in item.items())
+                                  if isinstance(item, dict) else str(item) for item in value)
+            table.add_row(escape(str(key)), escape(str(value)))
+        self.console.print(table)

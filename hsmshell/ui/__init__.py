@@ -1,0 +1,1 @@
+"""ui: the prompt_toolkit pieces of the REPL (completion, toolbar, history, prompts)."""
