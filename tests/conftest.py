@@ -1,0 +1,78 @@
+"""Shared fixtures: every test gets its own state dir; shells run in-process with fake streams."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from hsmshell.environment import Environment
+
+
+class Harness:
+    """An in-process hsmshell on a private state dir, with captured output."""
+
+    def __init__(self, home: Path, **options):
+        self.home = home
+        self.options = options
+        self.shell = None
+
+    def env(self, **overrides) -> Environment:
+        options = {"output": "json", "assume_yes": True, "interactive": False, "color": False,
+                   "environ": {}, **self.options, **overrides}
+        return Environment(home=self.home, stdin=io.StringIO(), stdout=io.StringIO(),
+                           stderr=io.StringIO(), **options)
+
+    def open(self, **overrides):
+        from hsmshell.clusters import open_shell
+        self.close()
+        self.shell = open_shell(self.env(**overrides))
+        return self.shell
+
+    def run(self, line: str, source: str = "test"):
+        """Run one line; returns (outcome, parsed JSON objects printed for it)."""
+        if self.shell is None:
+            self.open()
+        out = self.shell.env.stdout
+        start = out.tell()
+        outcome = self.shell.run(line, source)
+        out.seek(start)
+        printed = [json.loads(l) for l in out.read().splitlines() if l.strip()]
+        out.seek(0, io.SEEK_END)
+        return outcome, printed
+
+    def ok(self, line: str) -> dict:
+        """Run a line that must succeed; returns its JSON object."""
+        outcome, printed = self.run(line)
+        assert outcome.status == 0, (line, printed, self.shell.env.stderr.getvalue())
+        return printed[-1]
+
+    def activate(self, password: str = "officer1pw") -> None:
+        self.ok("loginHSM PRECO admin password")
+        self.ok(f"changePswd PRECO admin {password}")
+
+    def close(self) -> None:
+        if self.shell is not None:
+            self.shell.close()
+            self.shell = None
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def harness(home):
+    h = Harness(home)
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def activated(harness):
+    """A shell logged in as the cluster's first CO (admin / officer1pw)."""
+    harness.activate()
+    return harness
