@@ -40,15 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="A role-aware administration shell for CloudHSM-style clusters.")
     parser.add_argument("--version", action="version", version=f"hsmshell {__version__}")
     parser.add_argument("-c", dest="commands", metavar="CMDS", help='run "CMD; CMD; ..." and exit')
-    sub = parser.add_subparsers(dest="mode", metavar="{run,audit}")
+    from hsmshell.subcommands import SUBCOMMANDS
+    sub = parser.add_subparsers(dest="mode", metavar="{" + ",".join(m.NAME for m in SUBCOMMANDS) + "}")
     common = _common_options(True)
-    run = sub.add_parser("run", parents=[common], help="run a batch file (one command a line)")
-    run.add_argument("file", help="batch file, or - for standard input")
-    run.add_argument("--continue-on-error", action="store_true")
-    audit = sub.add_parser("audit", parents=[common], help="verify the audit log")
-    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="{verify}")
-    verify = audit_sub.add_parser("verify", parents=[common], help="check the hash chain, checkpoints and head")
-    verify.add_argument("log", nargs="?", help="log file (default: the cluster's audit.log)")
+    for module in SUBCOMMANDS:
+        module.add_arguments(sub.add_parser(module.NAME, parents=[common], help=module.HELP), common)
     return parser
 
 
@@ -82,35 +78,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dispatch(options, env) -> ExitStatus:
-    if options.mode == "audit":
-        from hsmshell.audit.commands import audit_command
-        return audit_command(options, env)
-    if options.mode == "run" or options.commands is not None:
-        return _batch(options, env)
+    if options.mode:
+        from hsmshell.subcommands import SUBCOMMANDS
+        return next(m for m in SUBCOMMANDS if m.NAME == options.mode).run(options, env)
+    if options.commands is not None:
+        from hsmshell.modes.batch import run_command_string
+        return run_command_string(env, options.commands)
     from hsmshell.modes.repl import run_repl
     return run_repl(env)
-
-
-def _batch(options, env) -> ExitStatus:
-    from hsmshell.clusters import open_shell
-    from hsmshell.modes import batch
-
-    if options.mode == "run":
-        env.mode = "batch"
-        statements = batch.file_statements(options.file, env.stdin)
-        keep_going = options.continue_on_error
-    else:
-        statements = batch.command_statements(options.commands)
-        keep_going = False
-    shell = open_shell(env)
-    try:
-        summary = batch.run_statements(shell, statements, keep_going)
-    finally:
-        shell.close()
-    if env.mode == "batch":
-        sys.stderr.write(summary.line() + (f" (stopped at {summary.stopped_at})"
-                                           if summary.stopped_at and not keep_going else "") + "\n")
-    return summary.first_failure
 
 
 def report_error(error: HsmshellError, options, env) -> None:

@@ -74,3 +74,26 @@ def run_statements(shell, statements: Iterable[tuple[str, str]],
         if shell.quitting:
             break
     return summary
+
+
+def run_command_string(env, text: str):
+    """`hsmshell -c "A; B"`: one process, stop at the first failure."""
+    return _run(env, command_statements(text), False)
+
+
+def run_batch_file(env, path: str, continue_on_error: bool):
+    env.mode = "batch"
+    return _run(env, file_statements(path, env.stdin), continue_on_error)
+
+
+def _run(env, statements, continue_on_error: bool):
+    from hsmshell.clusters import open_shell
+    shell = open_shell(env)
+    try:
+        summary = run_statements(shell, statements, continue_on_error)
+    finally:
+        shell.close()
+    if env.mode == "batch":
+        stopped = f" (stopped at {summary.stopped_at})" if summary.stopped_at and not continue_on_error else ""
+        shell.renderer.note(summary.line() + stopped)
+    return summary.first_failure

@@ -1,0 +1,17 @@
+"""`hsmshell run FILE|-`: run a batch file."""
+
+from __future__ import annotations
+
+NAME = "run"
+HELP = "run a batch file (one command a line, # comments)"
+
+
+def add_arguments(parser, common) -> None:
+    parser.add_argument("file", help="batch file, or - for standard input")
+    parser.add_argument("--continue-on-error", action="store_true",
+                        help="run every line; exit with the first failure's status")
+
+
+def run(options, env):
+    from hsmshell.modes.batch import run_batch_file
+    return run_batch_file(env, options.file, options.continue_on_error)
