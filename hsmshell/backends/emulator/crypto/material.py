@@ -6,6 +6,7 @@ unencrypted PKCS#8 DER; public keys are SubjectPublicKeyInfo DER.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -117,9 +118,15 @@ def public_der_of(public_key: PublicKey) -> bytes:
 
 
 # -- loading stored material (the emulator's own; a failure means corrupt state) ---------------
+@functools.lru_cache(maxsize=64)
 def load_private_key(private_der: bytes) -> PrivateKey:
+    # Cached: a freshly loaded RSA key pays OpenSSL's per-key set-up (blinding, Montgomery
+    # contexts) on its first use, about as much as a signature; an HSM keeps its keys loaded too.
     try:
-        key = serialization.load_der_private_key(private_der, password=None)
+        # Stored material was checked when it was generated or imported, and it is
+        # authenticated by its seal; re-checking an RSA key costs ~50 ms per use (every sign).
+        key = serialization.load_der_private_key(private_der, password=None,
+                                                 unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError):
         raise HsmError("stored private key material is unreadable") from None
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):

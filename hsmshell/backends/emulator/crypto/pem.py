@@ -65,6 +65,20 @@ def import_private_pem(pem: bytes, passphrase: bytes | None = None) -> ImportedP
         key = _retry_without_passphrase(pem, e, passphrase)
     except _PARSE_ERRORS:
         raise _unreadable_private_key(passphrase) from None
+    return _imported(key)
+
+
+def import_private_der(der: bytes) -> ImportedPrivateKey:
+    """A PKCS#8 DER private key that came out of an unwrap, checked as imported PEM is."""
+    try:
+        key = serialization.load_der_private_key(der, password=None)
+    except _PARSE_ERRORS:
+        raise InvalidArgument("the unwrapped data is not a private key",
+                              hint="check -kc, -kt, -m and the unwrapping key") from None
+    return _imported(key)
+
+
+def _imported(key) -> ImportedPrivateKey:
     public = describe_public_key(key.public_key())  # rejects DSA, Ed25519, unknown curves
     return ImportedPrivateKey(private_der_of(key), public)
 

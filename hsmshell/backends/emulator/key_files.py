@@ -1,0 +1,67 @@
+"""The files key commands read and write (keys, data, signatures, wrapped keys).
+
+Messages name the file and the reason, never its content. Files holding plaintext key
+material are written 0600 (state/home.write_private). A wrapped key written by wrapKey
+without -noheader starts with a one-line JSON header (class, type, label) after a magic
+line, so unWrapKey can restore the key without -kc/-kt/-l; docs/keys.md documents it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hsmshell import output_sandbox
+from hsmshell.errors import InvalidArgument
+from hsmshell.quorum.userfiles import read_user_file, write_user_file
+from hsmshell.state.home import write_private
+
+MAX_INPUT_FILE = 16 * 1024 * 1024
+WRAPPED_KEY_MAGIC = b"HSMSHELL-WRAPPED-KEY/1\n"
+
+
+def read_input(path: str, what: str, limit: int = MAX_INPUT_FILE) -> bytes:
+    return read_user_file(path, limit, f"{what} file")
+
+
+def write_output(path: str, data: bytes, *, private: bool = False) -> str:
+    """Write `data` to `path` (replacing it, as KMU does); 0600 when it holds key material."""
+    if not private:
+        write_user_file(path, data)
+        return str(Path(path).expanduser())
+    file = output_sandbox.output_path(path)     # dry runs and replays write to scratch
+    try:
+        write_private(file, data)
+    except OSError as exc:
+        raise InvalidArgument(f"cannot write {path}: {exc.strerror}") from None
+    return str(Path(path).expanduser())
+
+
+def parse_hex(text: str, what: str) -> bytes:
+    digits = text[2:] if text.lower().startswith("0x") else text
+    try:
+        value = bytes.fromhex(digits)
+    except ValueError:
+        raise InvalidArgument(f"{what} must be hexadecimal, such as A6A6A6A6A6A6A6A6") from None
+    if not value:
+        raise InvalidArgument(f"{what} is empty")
+    return value
+
+
+def with_header(header: dict, wrapped: bytes) -> bytes:
+    return WRAPPED_KEY_MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + wrapped
+
+
+def split_header(data: bytes) -> tuple[dict | None, bytes]:
+    """(header, wrapped bytes); (None, data) for a file written with -noheader."""
+    if not data.startswith(WRAPPED_KEY_MAGIC):
+        return None, data
+    line, sep, wrapped = data[len(WRAPPED_KEY_MAGIC):].partition(b"\n")
+    try:
+        header = json.loads(line) if sep else None
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or not {"class", "type", "label"} <= set(header):
+        raise InvalidArgument("the wrapped key file has a damaged header")
+    return header, wrapped
+

@@ -1,0 +1,210 @@
+"""Moving key material in and out: exSymKey/imSymKey, exportPrivateKey/importPrivateKey,
+exportPubKey/importPubKey, wrapKey/unWrapKey.
+
+Only a key's owner may export or wrap it, and only if it is extractable. Imported and
+unwrapped keys belong to the importing user and have OBJ_ATTR_LOCAL 0. Everything that can
+fail (files, passphrases, unwrapping) fails before the first write.
+"""
+
+from __future__ import annotations
+
+from hsmshell.backends.emulator import crypto, key_templates
+from hsmshell.backends.emulator.cluster import EmulatedCluster
+from hsmshell.backends.emulator.crypto.pem import import_private_der
+from hsmshell.backends.emulator.key_creation import Placement, plan_creation
+from hsmshell.backends.emulator.key_files import (
+    parse_hex, read_input, split_header, with_header, write_output,
+)
+from hsmshell.backends.emulator.key_rules import (
+    export_mechanism, host_key, require_extractable, require_flag, require_kind, through_wrap,
+    wrapping_aes_key,
+)
+from hsmshell.backends.emulator.keys import summary_of
+from hsmshell.backends.emulator.keystore import KeyStore
+from hsmshell.backends.result import Result
+from hsmshell.errors import InvalidArgument
+from hsmshell.model.keys import (
+    IMPORTABLE_SYMMETRIC_TYPES, SYMMETRIC_KEY_SIZES, Attr, KeyClass, KeyType,
+)
+
+
+# -- symmetric keys in plaintext (through a host-side unwrap) ---------------------------------
+def ex_sym_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    export_mechanism(args.get("mechanism"))
+    store = KeyStore(cluster)
+    key = require_extractable(require_kind(store.key(args["key_handle"], "export"), {KeyClass.SECRET},
+                                           "exSymKey exports secret keys (exportPrivateKey exports private keys)"))
+    wrapping = wrapping_aes_key(store.key(args["wrapping_key_handle"]), Attr.WRAP)
+    hsm_side = store.material(wrapping)
+    plain = through_wrap(hsm_side, host_key(args.get("wrapping_key_file")) or hsm_side,
+                         store.material(key))
+    return _written("exSymKey", key.handle, wrapping.handle, write_output(args["out"], plain, private=True),
+                    len(plain))
+
+
+def im_sym_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    key_type = args["key_type"]
+    if key_type not in IMPORTABLE_SYMMETRIC_TYPES:
+        raise InvalidArgument(f"imSymKey imports key type 21 (3DES) or 31 (AES), not {key_type}")
+    raw = read_input(args["file"], "key", limit=4096)
+    sizes = SYMMETRIC_KEY_SIZES[KeyType(key_type)]
+    if len(raw) not in sizes:
+        raise InvalidArgument(f"the key file holds {len(raw)} bytes; a {KeyType(key_type).name} key "
+                              f"is {' or '.join(map(str, sizes))} bytes", hint="the file holds the raw key")
+    store = KeyStore(cluster)
+    wrapping = wrapping_aes_key(store.key(args["wrapping_key_handle"]), Attr.UNWRAP)
+    plan = plan_creation(store, Placement.from_args(args))
+    hsm_side = store.material(wrapping)
+    material = through_wrap(host_key(args.get("wrapping_key_file")) or hsm_side, hsm_side, raw)
+    new = key_templates.secret_key(KeyType(key_type), material, extractable=True, local=False)
+    created = plan.create([new])
+    return created.result("imSymKey", "key_created", {"key_handle": created.handles[0]},
+                          **summary_of(new, attested=bool(args.get("attest"))))
+
+
+# -- private keys as PEM ----------------------------------------------------------------------
+def export_private_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    export_mechanism(args.get("mechanism"))
+    store = KeyStore(cluster)
+    key = require_extractable(require_kind(store.key(args["key_handle"], "export"), {KeyClass.PRIVATE},
+                                           "exportPrivateKey exports private keys"))
+    wrapping = wrapping_aes_key(store.key(args["wrapping_key_handle"]), Attr.WRAP, Attr.DECRYPT)
+    hsm_side = store.material(wrapping)
+    der = through_wrap(hsm_side, host_key(args.get("wrapping_key_file")) or hsm_side, store.material(key))
+    passphrase = _passphrase(secrets)
+    pem = crypto.export_private_pem(der, passphrase)
+    result = _written("exportPrivateKey", key.handle, wrapping.handle,
+                      write_output(args["out"], pem, private=True), len(pem))
+    result.data["encrypted"] = passphrase is not None
+    return result
+
+
+def import_private_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    imported = crypto.import_private_pem(read_input(args["file"], "private key", limit=65536),
+                                         _passphrase(secrets))
+    store = KeyStore(cluster)
+    wrapping = wrapping_aes_key(store.key(args["wrapping_key_handle"]), Attr.UNWRAP, Attr.ENCRYPT)
+    plan = plan_creation(store, Placement.from_args(args), asymmetric=True)
+    hsm_side = store.material(wrapping)
+    der = through_wrap(host_key(args.get("wrapping_key_file")) or hsm_side, hsm_side, imported.private_der)
+    new = key_templates.private_key(der, imported.public, extractable=True, local=False)
+    created = plan.create([new])
+    return created.result("importPrivateKey", "key_created", {"key_handle": created.handles[0]},
+                          **summary_of(new, attested=bool(args.get("attest"))))
+
+
+def _passphrase(secrets: dict) -> bytes | None:
+    value = secrets.get("passphrase")
+    return value.encode() if value is not None else None
+
+
+# -- public keys as PEM -----------------------------------------------------------------------
+def export_pub_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    store = KeyStore(cluster)
+    key = require_kind(store.key(args["key_handle"]), {KeyClass.PUBLIC},
+                       "exportPubKey takes the handle of a public key")
+    pem = crypto.export_public_pem(store.material(key))
+    return _written("exportPubKey", key.handle, None, write_output(args["out"], pem), len(pem))
+
+
+def import_pub_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    info = crypto.import_public_pem(read_input(args["file"], "public key", limit=65536))
+    store = KeyStore(cluster)
+    plan = plan_creation(store, Placement.from_args(args), asymmetric=True)
+    new = key_templates.public_key(info, local=False)
+    created = plan.create([new])
+    return created.result("importPubKey", "key_created", {"key_handle": created.handles[0]},
+                          **summary_of(new))
+
+
+# -- wrapKey / unWrapKey ----------------------------------------------------------------------
+def wrap_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    store = KeyStore(cluster)
+    key = require_extractable(require_kind(store.key(args["key_handle"], "wrap"),
+                                           {KeyClass.SECRET, KeyClass.PRIVATE},
+                                           "wrapKey wraps secret and private keys"))
+    wrapping = require_flag(store.key(args["wrapping_key_handle"]), Attr.WRAP, "wrap keys")
+    mechanism = crypto.wrap_mechanism(args["mechanism"])
+    wrapped = crypto.wrap_key(mechanism, store.material(wrapping), store.material(key),
+                              _wrap_params(args))
+    if not args.get("noheader"):
+        wrapped = with_header({"class": key.key_class, "type": key.key_type, "label": key.label},
+                              wrapped)
+    result = _written("wrapKey", key.handle, wrapping.handle, write_output(args["out"], wrapped),
+                      len(wrapped))
+    result.data.update(mechanism=mechanism.name, mechanism_id=int(mechanism))
+    return result
+
+
+def unwrap_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    header, wrapped = split_header(read_input(args["file"], "wrapped key"))
+    if args.get("noheader"):
+        header = None
+    elif header is None:
+        raise InvalidArgument("the file has no key header (it was wrapped with -noheader)",
+                              hint="give -noheader with -l <label>, -kc <class> and -kt <type>")
+    key_class, key_type, label = _unwrapped_kind(args, header)
+    store = KeyStore(cluster)
+    unwrapping = require_flag(store.key(args["wrapping_key_handle"]), Attr.UNWRAP, "unwrap keys")
+    plan = plan_creation(store, Placement.from_args(args, label=label),
+                         asymmetric=key_class == KeyClass.PRIVATE)
+    payload = crypto.unwrap_key(args["mechanism"], store.material(unwrapping), wrapped,
+                                _wrap_params(args))
+    if key_class == KeyClass.SECRET:
+        if len(payload) not in SYMMETRIC_KEY_SIZES[key_type]:
+            raise InvalidArgument(f"the unwrapped key is {len(payload)} bytes long, which is not a "
+                                  f"{key_type.name} key size: check -kt and the wrapping key")
+        new = key_templates.secret_key(key_type, payload, extractable=not args.get("nex"), local=False)
+    else:
+        imported = import_private_der(payload)
+        if imported.public.key_type is not key_type:
+            raise InvalidArgument(f"the unwrapped key is {imported.public.key_type.name}, not "
+                                  f"{key_type.name} (-kt)")
+        new = key_templates.private_key(imported.private_der, imported.public,
+                                        extractable=not args.get("nex"), local=False)
+    created = plan.create([new])
+    return created.result("unWrapKey", "key_created", {"key_handle": created.handles[0]},
+                          **summary_of(new, attested=bool(args.get("attest"))))
+
+
+def _unwrapped_kind(args: dict, header: dict | None) -> tuple[KeyClass, KeyType, str]:
+    header = header or {}
+    given = {name: args.get(name) for name in ("key_class", "key_type", "label")}
+    key_class = header.get("class") if given["key_class"] is None else given["key_class"]
+    key_type = header.get("type") if given["key_type"] is None else given["key_type"]
+    label = given["label"] or header.get("label")
+    if key_class is None or key_type is None or not label:
+        raise InvalidArgument("unWrapKey -noheader needs -l <label>, -kc <class> and -kt <type>")
+    if key_class not in (KeyClass.PRIVATE, KeyClass.SECRET):
+        raise InvalidArgument(f"-kc is 3 (private) or 4 (secret), not {key_class}")
+    valid_types = SYMMETRIC_KEY_SIZES if key_class == KeyClass.SECRET else (KeyType.RSA, KeyType.EC)
+    if key_type not in valid_types:
+        raise InvalidArgument(f"key type {key_type} cannot be unwrapped as a "
+                              f"{KeyClass(key_class).name.lower()} key")
+    return KeyClass(key_class), KeyType(key_type), label
+
+
+def _wrap_params(args: dict) -> crypto.WrapParams:
+    iv = None
+    if args.get("iv"):
+        iv = parse_hex(args["iv"], "-i (the IV)")
+    elif args.get("iv_file"):
+        iv = read_input(args["iv_file"], "IV", limit=128)
+    given = {"iv": iv, "hash_id": args.get("hash"), "tag_size": args.get("tag_size"),
+             "aad": read_input(args["aad_file"], "additional authenticated data")
+             if args.get("aad_file") else None}
+    return crypto.WrapParams(**{name: value for name, value in given.items() if value is not None})
+
+
+def _written(command: str, handle: int, wrapping: int | None, path: str, length: int) -> Result:
+    data = {"key_handle": handle, "file": path, "length": length}
+    if wrapping is not None:
+        data["wrapping_key_handle"] = wrapping
+    return Result(command, "key_file", data=data, replay={"key_handle": handle})
+
+
+HANDLERS = {
+    "exSymKey": ex_sym_key, "imSymKey": im_sym_key, "exportPrivateKey": export_private_key,
+    "importPrivateKey": import_private_key, "exportPubKey": export_pub_key,
+    "importPubKey": import_pub_key, "wrapKey": wrap_key, "unWrapKey": unwrap_key,
+}

@@ -1,0 +1,159 @@
+"""Key views in the text key_mgmt_util (KMU) and cloudhsm_mgmt_util (CMU) print
+(reference/cloudhsm-kmu.md §1.2, cloudhsm-cmu.md §2.8-2.13). A mixin of ClassicRenderer.
+
+KMU reports each operation as `Cfm3<Operation> returned: 0x<code> : <text>`, followed for
+cluster-wide writes by a `Cluster Error Status` block of per-node lines. Codes and texts are
+the reference's; an error it gives no code for shows 0xff and hsmshell's message.
+"""
+
+from __future__ import annotations
+
+from hsmshell.model.key_attributes import display_value
+from hsmshell.render import classic
+from hsmshell.status import ExitStatus
+
+SUCCESS_TEXT = "HSM Return: SUCCESS"
+UNDOCUMENTED_CODE = 0xFF
+RETURN_CODES = {
+    "no-such-key": (0xA8, "HSM Error: Invalid object handle is passed to this operation"),
+    "key-access-denied": (0xC6, "HSM Error: Key Access is denied."),
+    "fips-policy-violation": (0xB3, "HSM Error: This operation violates the current configured/FIPS policies"),
+    "signature-invalid": (0x1B, "CSP Error: ERR_BAD_PKCS_DATA"),
+    "hsm-unavailable": (0x30000085, "HSM CLUSTER ERROR: Server in cluster is unavailable"),
+}
+OPERATIONS = {      # command -> the Cfm call KMU names in its output
+    "genSymKey": "Cfm3GenerateSymmetricKey", "genRSAKeyPair": "Cfm3GenerateKeyPair",
+    "genECCKeyPair": "Cfm3GenerateKeyPair", "findKey": "Cfm3FindKey",
+    "findSingleKey": "Cfm3FindSingleKey", "getKeyInfo": "Cfm3GetKey",
+    "getAttribute": "Cfm3GetAttribute", "setAttribute": "Cfm3SetAttribute",
+    "deleteKey": "Cfm3DeleteKey", "exSymKey": "Cfm3WrapKey", "imSymKey": "Cfm3UnWrapKey",
+    "exportPrivateKey": "Cfm3WrapKey", "importPrivateKey": "Cfm3UnWrapKey",
+    "exportPubKey": "Cfm3ExportPubKey", "importPubKey": "Cfm3CreatePublicKey",
+    "wrapKey": "Cfm2WrapKey", "unWrapKey": "Cfm2UnWrapWithTemplate3",
+    "aesWrapUnwrap": "Cfm2AesWrapUnwrap", "sign": "Cfm3Sign", "verify": "Cfm3Verify",
+}
+CREATED = {
+    "genSymKey": "Symmetric Key Created.  Key Handle: {key_handle}",
+    "imSymKey": "Symmetric Key Unwrapped.  Key Handle: {key_handle}",
+    "importPrivateKey": "Private Key Unwrapped.  Key Handle: {key_handle}",
+    "unWrapKey": "Key Unwrapped. Key Handle: {key_handle}",
+    "importPubKey": "Public Key Handle: {key_handle}",
+}
+# What the commands that write a file print; {returned} is the command's Cfm line.
+WRITTEN = {
+    "exSymKey": ["{returned}", "Cfm3UnWrapHostKey returned: 0x00 : HSM Return: SUCCESS", "",
+                 'Wrapped Symmetric Key written to file "{file}"'],
+    "exportPrivateKey": ["{returned}", "", "PEM formatted private key is written to {file}"],
+    "exportPubKey": ["PEM formatted public key is written to {file}", "", "{returned}"],
+    "wrapKey": ["{returned}", "", "Key Wrapped.", "",
+                'Wrapped Key written to file "{file}" length {length}'],
+    "aesWrapUnwrap": ["{returned}", "", "result written to file {file}"],
+    "sign": ["{returned}", "", "signature is written to file {file}"],
+}
+
+
+def returned(command: str, error=None) -> str:
+    operation = OPERATIONS.get(command, command)
+    if error is None:
+        return f"{operation} returned: 0x00 : {SUCCESS_TEXT}"
+    code, text = return_code(error)
+    return f"{operation} returned: 0x{code:02x} : {text}"
+
+
+def return_code(error) -> tuple[int, str]:
+    return RETURN_CODES.get(error.reference, (UNDOCUMENTED_CODE, f"HSM Error: {error.message}"))
+
+
+def cluster_status(servers) -> list[str]:
+    lines = ["", "Cluster Error Status"]
+    for status in servers:
+        code, text = (0, SUCCESS_TEXT) if status.error is None else return_code(status.error)
+        lines.append(f"Node id {status.server} and err state 0x{code:08x} : {text}")
+    return lines
+
+
+def matched_range(count: int) -> str:
+    """KMU's ` number of keys matched from start index 0::N` counts N as the last index."""
+    return f"0::{max(count - 1, 0)}"
+
+
+def key_info_lines(data: dict) -> list[str]:
+    lines = ["", "        Session Key," if data["session"] else "        Token/Flash Key,", "",
+             f"        Owned by user {data['owner']}"]
+    if data["shared_with"]:
+        lines += ["", f"        also, shared to following {len(data['shared_with'])} user(s):", "",
+                  "                 " + ", ".join(map(str, data["shared_with"]))]
+    if data["m_value"]:
+        lines.append(f"         {data['m_value']} Users need to approve to use/manage this key")
+    return lines
+
+
+class ClassicKeyViews:
+    def kmu_error_lines(self, error, command: str | None) -> list[str] | None:
+        """An HSM refusal of a KMU key command, as KMU prints it (None: the usual error line)."""
+        if command not in OPERATIONS or error.status != ExitStatus.HSM_ERROR:
+            return None
+        return [returned(command, error), error.message] if error.reference not in RETURN_CODES \
+            else [returned(command, error)]
+
+    def _view_key_created(self, result) -> list[str]:
+        attested = ["Attestation Check : [PASS]", ""] if result.data.get("attested") else []
+        return [*attested, returned(result.command), "",
+                CREATED[result.command].format(**result.data), *cluster_status(result.servers)]
+
+    def _view_key_pair_created(self, result) -> list[str]:
+        d = result.data
+        attested = ["Attestation Check : [PASS]", ""] if d.get("attested") else []
+        return [*attested, returned(result.command), "",
+                f"Cfm3GenerateKeyPair:    public key handle: {d['public_key_handle']}    "
+                f"private key handle: {d['private_key_handle']}", *cluster_status(result.servers)]
+
+    def _view_keys_found(self, result) -> list[str]:
+        handles = result.data["key_handles"]
+        return [f"Total number of keys present {result.data['total']}", "",
+                f" number of keys matched from start index {matched_range(len(handles))}",
+                ", ".join(map(str, handles)), "", returned(result.command)]
+
+    def _view_key_status(self, result) -> list[str]:
+        return [returned(result.command), *cluster_status(result.servers)]
+
+    def _view_key_info(self, result) -> list[str]:
+        return [returned(result.command), *key_info_lines(result.data)]
+
+    def _view_key_attributes(self, result) -> list[str]:
+        d = result.data
+        if d["file"]:
+            return [f"got all attributes of attr cnt {len(d['attributes'])}",
+                    f"Attributes dumped into {d['file']} file", "", returned(result.command)]
+        lines = []
+        for row in d["attributes"]:
+            lines += [row["name"], display_value(row["id"], row["value"])]
+        return [*lines, "", returned(result.command)]
+
+    def _view_attribute_ids(self, result) -> list[str]:
+        return ["Following are the possible attribute values for getAttribute:", "",
+                *(f"      {a['name']:<32}= {a['id']}" for a in result.data["attributes"])]
+
+    def _view_all_keys(self, result) -> list[str]:
+        lines = []
+        for status in result.servers:
+            lines.append(f"Keys on {classic.server_label(status)}:")
+            if status.error is not None:
+                lines.append(f"findAllKeys failed on {classic.server_label(status)}: {status.error.message}")
+                continue
+            keys = status.data["keys"]
+            lines += [f"Number of keys found {len(keys)}",
+                      f"number of keys matched from start index {matched_range(len(keys))}",
+                      ",".join(f"{k['key_handle']}{'' if k.get('owned', True) else '(s)'}" for k in keys)]
+            if status.data["key_hash"]:
+                lines += ["Key Hash:", status.data["key_hash"]]
+            lines += ["", f"findAllKeys success on {classic.server_label(status)}"]
+        return lines
+
+    def _view_key_file(self, result) -> list[str]:
+        warning = ["Warning: IV (-i) is missing."] if result.data.get("default_iv") else []
+        return [*warning, *(line.format(returned=returned(result.command), **result.data)
+                            for line in WRITTEN[result.command])]
+
+    def _view_signature_verified(self, result) -> list[str]:
+        return ["Signature verification successful", "", returned(result.command)]
