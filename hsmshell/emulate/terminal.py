@@ -1,0 +1,139 @@
+"""The line loop of an emulated tool: prompt, read a line, run it through the pipeline.
+
+Input is read a line at a time from stdin (a pty or a pipe alike); questions (y/n,
+Retry/Ignore/Abort, passwords) are read the same way, passwords without echo when stdin is a
+terminal. Everything shown goes through the tool's renderer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from hsmshell.errors import UsageError
+from hsmshell.server_failure import CHOICES, DEFAULT, QUESTION
+from hsmshell.status import ExitStatus
+
+
+class InputEnded(UsageError):
+    reference = "input-ended"
+
+
+class LineReader:
+    def __init__(self, stdin, renderer=None):
+        self.stdin = stdin
+        self.renderer = renderer            # set once the tool's renderer exists
+
+    def line(self) -> str | None:
+        text = self.stdin.readline()
+        return None if not text else text.rstrip("\r\n")
+
+    def answer(self, question: str) -> str:
+        self.renderer.ask(question)
+        text = self.line()
+        if text is None:
+            raise InputEnded("input ended while a question was asked")
+        return text
+
+    def secret(self, prompt: str) -> str:
+        with self._no_echo() as hidden:     # echo off before the prompt: a script answers at once
+            self.renderer.ask(prompt)
+            text = self.line()
+        if hidden:
+            self.renderer.out("")           # the Enter that was not echoed
+        if text is None:
+            raise InputEnded("input ended while a password was asked")
+        return text
+
+    @contextlib.contextmanager
+    def _no_echo(self):
+        try:
+            import termios
+            fd = self.stdin.fileno()
+            old = termios.tcgetattr(fd) if self.stdin.isatty() else None
+        except (ImportError, OSError, ValueError, AttributeError):
+            old = None
+        if old is None:
+            yield False                     # a pipe: nothing is echoed anyway
+            return
+        new = list(old)
+        new[3] &= ~termios.ECHO
+        termios.tcsetattr(fd, termios.TCSADRAIN, new)
+        try:
+            yield True
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+class FailureQuestion:
+    """CMU's `Retry/Ignore/Abort?(R/I/A):` when a write fails on one server (installed as the
+    emulated cluster's failure prompt; see hsmshell/server_failure.py)."""
+
+    def __init__(self, env, renderer):
+        self.env, self.renderer = env, renderer
+
+    def __call__(self, command: str, status) -> str:
+        self.renderer.server_failed(command, status)
+        return self.env.choose(QUESTION, CHOICES, default=DEFAULT)
+
+
+def run_lines(shell, tool, reader: LineReader) -> ExitStatus:
+    """Prompt, read, run, until quit/exit or the end of input; the tool's exit status is 0."""
+    renderer = shell.renderer
+    number = 0
+    while not shell.quitting:
+        renderer.prompt(getattr(shell.backend, "server_mode", None))
+        line = reader.line()
+        if line is None:                     # end of input: leave as quit does
+            shell.run("quit" if "quit" in shell.table else "exit", f"{tool.name}:eof")
+            break
+        if not line.strip():
+            continue
+        number += 1
+        words = line.split()
+        if len(words) == 2 and words[1] == "-h":       # `<command> -h`: the tools' per-command help
+            line = f"help {words[0]}"
+        outcome = shell.run(line.strip(), f"{tool.name}:{number}")
+        if _refused_by_quorum(shell, outcome):
+            _ask_per_server(shell, outcome.command)
+        renderer.flush()
+    return ExitStatus.SUCCESS
+
+
+def run_commands(shell, tool, commands: list[str]) -> ExitStatus:
+    """KMU's `singlecmd`: run the commands in turn, stop at the first failure."""
+    status = ExitStatus.SUCCESS
+    for number, command in enumerate(commands, start=1):
+        status = shell.run(command, f"{tool.name}:singlecmd:{number}").status
+        if status != ExitStatus.SUCCESS:
+            break
+    shell.renderer.flush()
+    return status
+
+
+def _refused_by_quorum(shell, outcome) -> bool:
+    if outcome.error is None or outcome.error.reference != "quorum-required" or not outcome.command:
+        return False
+    spec = shell.table.specs.get(outcome.command)
+    return bool(spec and spec.caution and hasattr(shell.renderer, "quorum_refused"))
+
+
+def _ask_per_server(shell, command: str) -> None:
+    """The HSMs refused a quorum-protected write one after another (reference §4.4): each
+    failed server asks Retry/Ignore/Abort; nothing changes in between, so Retry fails again."""
+    env, renderer = shell.env, shell.renderer
+    selected = getattr(shell.backend, "server_mode", None)
+    again = False                            # the first `<command> failed:` line is shown already
+    try:
+        for status in renderer.servers:
+            if selected is not None and status.server != selected:
+                continue
+            while True:
+                renderer.quorum_refused(command, status, again)
+                again = True
+                choice = env.choose(QUESTION, CHOICES, default=DEFAULT)
+                if choice != "retry":
+                    break
+            if choice == "abort":
+                return
+    except InputEnded:
+        return

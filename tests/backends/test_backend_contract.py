@@ -1,0 +1,127 @@
+"""One contract, two backends: the same scenarios on `--backend emulator` and on `--backend
+cloudhsm` pointed at `hsmshell emulate cmu|kmu` (each on its own state dir) print the same JSON
+results, error references included (contract_support.py says what is normalized)."""
+
+from __future__ import annotations
+
+import pytest
+
+from batch_audit_support import cli, file_keyring, json_lines, write_batch  # noqa: F401
+from contract_support import normalized, tool_environment
+from contract_support import open_roles as open_roles_dir
+from hsmshell.status import ExitStatus
+from test_provisioning_scenario import PASSWORDS, provisioning_batch
+
+
+@pytest.fixture
+def on_both(capsys, tmp_path, monkeypatch):
+    """run(argv...) -> {backend: (status, JSON objects)}, each backend on a fresh state dir."""
+    def run(*argv: str) -> dict:
+        outcomes = {}
+        for backend in ("emulator", "cloudhsm"):
+            home = tmp_path / f"home-{backend}"
+            with monkeypatch.context() as patch:
+                if backend == "cloudhsm":
+                    for name, value in tool_environment(tmp_path / "tools-home").items():
+                        patch.setenv(name, value)
+                status, out, err = cli(capsys, home, "--backend", backend, *argv)
+            outcomes[backend] = (status, json_lines(out), err)
+        return outcomes
+    return run
+
+
+def assert_same(outcomes: dict) -> list[dict]:
+    (status, emulated, err), (status2, driven, err2) = outcomes["emulator"], outcomes["cloudhsm"]
+    assert [o["command"] for o in driven] == [o["command"] for o in emulated], err2
+    for mine, theirs in zip(normalized(emulated), normalized(driven)):
+        assert theirs == mine, (theirs["source"], err2)
+    assert status2 == status, (err, err2)
+    return emulated
+
+
+def test_provisioning_scenario_gives_the_same_json_through_the_real_tools_path(
+        on_both, tmp_path, file_keyring):
+    for name, password in PASSWORDS.items():
+        file_keyring.set_password("hsmshell:default", name, password)
+    batch = write_batch(tmp_path, provisioning_batch(tmp_path), "provision.hsm")
+    outcomes = on_both("--json", "--yes", "run", str(batch), "--continue-on-error")
+    results = assert_same(outcomes)
+    assert len(results) == 26
+    assert [(r["source"].rsplit(":", 1)[1], r["error"]["reference"]) for r in results
+            if r["error_code"]] == [("13", "quorum-required")]
+    assert outcomes["cloudhsm"][0] == ExitStatus.QUORUM
+
+
+@pytest.fixture
+def open_roles(tmp_path):
+    return open_roles_dir(tmp_path / "open-roles")
+
+
+def test_the_hsms_refusals_have_the_same_references_on_both_backends(
+        on_both, tmp_path, open_roles):
+    from quorum_support import make_approvers, register_command
+    keys = make_approvers(tmp_path, "admin", "officer2")
+    lines = [
+        "createUser CU carol carolpw1",                       # nobody logged in
+        "loginHSM PRECO admin wrongpass",                     # RET_USER_LOGIN_FAILURE
+        "loginHSM PRECO admin password",
+        "changePswd PRECO admin officer1pw",
+        "createUser CO officer2 officer2pw",
+        "createUser CU alice alicepw12",
+        "createUser CU bob bobpw1234",
+        "createUser CU alice alicepw12",                      # exists on every HSM
+        "genSymKey -t 31 -s 32 -l officers-cannot",           # a CO may not make keys
+        "deleteUser CU nobody",
+        register_command(keys["admin"]),
+        "logoutHSM",
+        "loginHSM CO officer2 officer2pw",
+        register_command(keys["officer2"]),
+        "setMValue 3 2",
+        "createUser CU carol carolpw1",                       # RET_MXN_AUTH_FAILED, then A
+        "logoutHSM",
+        "loginHSM CU alice alicepw12",
+        "createUser CU dave davepw12",                        # a CU may not manage users
+        "genSymKey -t 31 -s 32 -l alice-key",
+        "getKeyInfo -k 262145",
+        "deleteKey -k 999999",                                # 0xa8
+        "logoutHSM",
+        "loginHSM CU bob bobpw1234",
+        "deleteKey -k 262145",                                # 0xc6: not bob's key
+        "logoutHSM",
+        "logoutHSM",                                          # nobody is logged in
+    ]
+    batch = write_batch(tmp_path, "\n".join(lines) + "\n", "refusals.hsm")
+    outcomes = on_both("--json", "--yes", "--roles", str(open_roles), "run", str(batch),
+                       "--continue-on-error")
+    results = assert_same(outcomes)
+    refusals = {r["source"].rsplit(":", 1)[1]: r["error"]["reference"] for r in results if r["error_code"]}
+    assert refusals == {"1": "not-logged-in", "2": "login-failed", "8": "user-exists",
+                        "9": "permission-denied", "10": "no-such-user", "16": "quorum-required",
+                        "19": "permission-denied", "22": "no-such-key", "25": "key-access-denied",
+                        "27": "not-logged-in"}, refusals
+
+
+@pytest.mark.parametrize("answer, third_server", [("abort", "failed"), ("ignore", "success")])
+def test_a_failed_hsm_gets_the_configured_retry_ignore_abort_answer_on_both_backends(
+        capsys, tmp_path, monkeypatch, answer, third_server):
+    outcomes = {}
+    for backend in ("emulator", "cloudhsm"):
+        home, tools = tmp_path / f"home-{backend}", tmp_path / f"tools-{backend}"
+        cluster_home = home if backend == "emulator" else tools
+        with monkeypatch.context() as patch:
+            for name, value in tool_environment(tools).items():
+                patch.setenv(name, value)
+            setup = "loginHSM PRECO admin password; changePswd PRECO admin officer1pw"
+            assert cli(capsys, home, "--backend", backend, "--json", "--yes", "-c", setup)[0] == 0
+            assert cli(capsys, cluster_home, "--json", "cluster", "fail-hsm", "default", "1")[0] == 0
+            status, out, err = cli(capsys, home, "--backend", backend, "--json", "--yes",
+                                   "--on-server-failure", answer, "-c",
+                                   "loginHSM CO admin officer1pw; createUser CU bob bobpw1234")
+        outcomes[backend] = (status, json_lines(out), err)
+    created = assert_same(outcomes)[-1]
+    servers = created["error"]["servers"]
+    assert created["error"]["reference"] == "hsm-unavailable" and outcomes["cloudhsm"][0] == 5
+    assert [s["status"] for s in servers] == ["success", "failed", third_server]
+    assert servers[1]["error"]["reference"] == "hsm-unavailable"
+    if answer == "abort":
+        assert servers[2]["error"]["reference"] == "not-attempted"

@@ -1,0 +1,240 @@
+"""`hsmshell emulate cmu|kmu` against the reference's verbatim transcripts
+(reference/cloudhsm-cmu.md, cloudhsm-kmu.md): the same lines, allowing for IPs and handles.
+
+The tools run in this process on a piped stdin that echoes each line it hands out, so the
+captured output reads as the terminal of the reference shows it (prompt, typed command,
+answer). IPs are numbered in order of appearance on both sides, handles likewise.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import time
+
+import pytest
+
+from hsmshell.clusters import create_emulated_cluster
+from hsmshell.render.text import CAUTION_BANNER
+
+IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+HANDLE = re.compile(r"(Key Handle: |key handle: )(\d+)")
+
+
+class TypedInput(io.StringIO):
+    """stdin as a terminal shows it: every line read appears on the screen (sys.stdout)."""
+
+    def readline(self, *args) -> str:
+        line = super().readline(*args)
+        sys.stdout.write(line)
+        return line
+
+
+def screen(capsys, monkeypatch, home, tool: str, typed: str, *words: str) -> tuple[int, str]:
+    from hsmshell.cli import main
+    monkeypatch.setattr(sys, "stdin", TypedInput(typed))
+    capsys.readouterr()
+    status = main(["--home", str(home), "emulate", tool, *words])
+    return status, normalized(capsys.readouterr().out)
+
+
+def normalized(text: str) -> str:
+    ips: dict[str, str] = {}
+    text = IP.sub(lambda m: ips.setdefault(m.group(0), f"<ip{len(ips)}>"), text)
+    handles: dict[str, str] = {}
+    return HANDLE.sub(lambda m: m.group(1) + handles.setdefault(m.group(2), f"<h{len(handles)}>"), text)
+
+
+def block(text: str) -> str:
+    return normalized(text.strip("\n") + "\n")
+
+
+@pytest.fixture
+def cluster_of(home):
+    def make(hsms: int):
+        create_emulated_cluster(home / "clusters" / "default", "default", hsms, time.time)
+        return home
+    return make
+
+
+def activated_lines(password: str = "officer1pw") -> str:
+    return f"loginHSM PRECO admin password\nchangePswd PRECO admin {password}\ny\n"
+
+
+def test_cmu_start_up_prompt_login_logout_and_quit_as_documented(capsys, monkeypatch, cluster_of):
+    home = cluster_of(2)
+    typed = activated_lines() + "logoutHSM\nloginHSM CO admin officer1pw\nlogoutHSM\nquit\n"
+    status, out = screen(capsys, monkeypatch, home, "cmu", typed)
+    assert status == 0
+    # §1.2: one block per HSM, port 2225; e2e is on by default
+    assert out.startswith(block("""
+Connecting to the server(s), it may take time
+depending on the server(s) load, please wait...
+
+Connecting to server '10.0.2.9': hostname '10.0.2.9', port 2225...
+Connected to server '10.0.2.9': hostname '10.0.2.9', port 2225.
+Connecting to server '10.0.3.11': hostname '10.0.3.11', port 2225...
+Connected to server '10.0.3.11': hostname '10.0.3.11', port 2225.
+
+E2E enabled on server 0(10.0.2.9)
+E2E enabled on server 1(10.0.3.11)
+aws-cloudhsm>""").rstrip("\n")), out
+    # §2.1, verbatim but for the password
+    assert block("""
+aws-cloudhsm>loginHSM CO admin officer1pw
+
+loginHSM success on server 0(10.0.2.9)
+loginHSM success on server 1(10.0.3.11)
+aws-cloudhsm>logoutHSM
+
+logoutHSM success on server 0(10.0.2.9)
+logoutHSM success on server 1(10.0.3.11)
+""") in out
+    # §1.3
+    assert out.endswith("aws-cloudhsm>quit\n\ndisconnecting from servers, please wait...\n")
+
+
+def test_cmu_activation_and_create_user_with_the_caution_question(capsys, monkeypatch, cluster_of):
+    home = cluster_of(3)
+    typed = activated_lines("NewPassword1") + "createUser CO alice 391019314\nmaybe\ny\nlistUsers\nquit\n"
+    status, out = screen(capsys, monkeypatch, home, "cmu", typed)
+    # §3.4 and §2.2: the CAUTION banner, the y/n question, `Invalid option` for anything else
+    assert block(f"""
+aws-cloudhsm>changePswd PRECO admin NewPassword1
+{CAUTION_BANNER}
+Do you want to continue(y/n)?y
+Changing password for admin(PRECO) on 3 nodes
+changePswd success on server 0(10.0.0.1)
+changePswd success on server 1(10.0.0.2)
+changePswd success on server 2(10.0.0.3)
+aws-cloudhsm>createUser CO alice 391019314
+{CAUTION_BANNER}
+Do you want to continue(y/n)?maybe
+Invalid option, please type 'y' or 'n'
+Do you want to continue(y/n)?y
+Creating User alice(CO) on 3 nodes
+createUser success on server 0(10.0.0.1)
+""") in out, out
+    # §2.5: the column layout, verbatim (the AU row of the reference example)
+    assert "    User Id             User Type       User Name            MofnPubKey    LoginFailureCnt         2FA\n" in out
+    assert "         2              AU              app_user                   NO               0               NO\n" in out
+    assert "Users on server 2(<ip2>):\nNumber of users found:3\n" in out
+
+
+def test_cmu_quorum_refusal_asks_retry_ignore_abort_per_server(capsys, monkeypatch, cluster_of, tmp_path):
+    from quorum_support import make_approvers, register_command
+    home = cluster_of(2)
+    keys = make_approvers(tmp_path, "admin", "officer2")
+    typed = (activated_lines() + "createUser CO officer2 officer2pw\ny\n"
+             + f"{register_command(keys['admin'])}\ny\nlogoutHSM\nloginHSM CO officer2 officer2pw\n"
+             + f"{register_command(keys['officer2'])}\ny\nsetMValue 3 2\ny\n"
+             + "createUser CU user1 password1\ny\nI\nx\nA\nquit\n")
+    status, out = screen(capsys, monkeypatch, home, "cmu", typed)
+    assert "Setting M Value(2) for 3 on 2 nodes\n" in out
+    # §4.4, verbatim: then Ignore goes on to the next server, which refuses too
+    assert block("""
+Do you want to continue(y/n)?y
+createUser failed: RET_MXN_AUTH_FAILED
+creating user on server 0(10.0.2.14) failed
+
+Retry/Ignore/Abort?(R/I/A):I
+createUser failed: RET_MXN_AUTH_FAILED
+creating user on server 1(10.0.1.4) failed
+
+Retry/Ignore/Abort?(R/I/A):x
+Invalid option, please type one of R/I/A
+Retry/Ignore/Abort?(R/I/A):A
+aws-cloudhsm>quit
+""").replace("<ip2>", "<ip0>").replace("<ip3>", "<ip1>") in out, out
+
+
+def test_kmu_login_keys_and_documented_errors(capsys, monkeypatch, cluster_of):
+    home = cluster_of(3)
+    screen(capsys, monkeypatch, home, "cmu",
+           activated_lines() + "createUser CU alice alicepw12\ny\ncreateUser CU bob bobpw1234\ny\nquit\n")
+    status, out = screen(capsys, monkeypatch, home, "kmu",
+                         "loginHSM -u CO -s admin -p officer1pw\n"
+                         "loginHSM -u CU -s alice -p alicepw12\n"
+                         "genSymKey -t 31 -s 32 -l aes256\n"
+                         "getKeyInfo -k 999\n"
+                         " listUsers\nexit\n")
+    assert status == 0
+    # reference/cloudhsm-kmu.md §1.1 and §1.2
+    assert "Command: loginHSM -u CO -s admin -p officer1pw\n" \
+           "Cfm3LoginHSM returned: 0xdb : HSM Error: Invalid User Type.\n" in out
+    assert block("""
+Command: loginHSM -u CU -s alice -p alicepw12
+Cfm3LoginHSM returned: 0x00 : HSM Return: SUCCESS
+
+Cluster Error Status
+Node id 0 and err state 0x00000000 : HSM Return: SUCCESS
+Node id 1 and err state 0x00000000 : HSM Return: SUCCESS
+Node id 2 and err state 0x00000000 : HSM Return: SUCCESS
+Command: genSymKey -t 31 -s 32 -l aes256
+Cfm3GenerateSymmetricKey returned: 0x00 : HSM Return: SUCCESS
+
+Symmetric Key Created.  Key Handle: 524295
+
+Cluster Error Status
+Node id 0 and err state 0x00000000 : HSM Return: SUCCESS
+Node id 1 and err state 0x00000000 : HSM Return: SUCCESS
+Node id 2 and err state 0x00000000 : HSM Return: SUCCESS
+Command: getKeyInfo -k 999
+Cfm3GetKey returned: 0xa8 : HSM Error: Invalid object handle is passed to this operation
+""") in out, out
+    # cloudhsm-cmu.md §2.5, KMU's merged listUsers, verbatim layout
+    assert block("""
+Command:  listUsers
+
+        Number Of Users found 4
+
+        Index       User ID     User Type       User Name           MofnPubKey    LoginFailureCnt         2FA
+        1                1      PCO             admin                     NO               0               NO
+""") in out, out
+    assert "        Cfm3ListUsers returned: 0x00 : HSM Return: SUCCESS\n" in out
+
+    status, out = screen(capsys, monkeypatch, home, "kmu",
+                         "loginHSM -u CU -s bob -p bobpw1234\ndeleteKey -k 262145\nexit\n")
+    assert "Cfm3DeleteKey returned: 0xc6 : HSM Error: Key Access is denied.\n" in out
+    status, out = screen(capsys, monkeypatch, home, "kmu",
+                         "loginHSM -u CU -s alice -p wrongpass\nexit\n")
+    assert "Cfm3LoginHSM returned: 0xa3 : HSM Error: RET_USER_LOGIN_FAILURE\n" in out
+
+    # the tools' sessions are audited like any other and replay exactly (the HSM side decides)
+    from hsmshell.cli import main
+    capsys.readouterr()
+    assert main(["--home", str(home), "--json", "audit", "replay"]) == 0, capsys.readouterr().out
+
+
+def test_kmu_singlecmd_runs_the_documented_command_line(capsys, monkeypatch, cluster_of):
+    home = cluster_of(1)
+    screen(capsys, monkeypatch, home, "cmu", activated_lines() + "createUser CU example_user example_pwd\ny\n")
+    # reference/cloudhsm-kmu.md §1.1, verbatim
+    status, out = screen(capsys, monkeypatch, home, "kmu", "", "singlecmd", "loginHSM", "-u", "CU",
+                         "-s", "example_user", "-p", "example_pwd", "genSymKey", "-l", "aes",
+                         "-t", "31", "-s", "32", "-min_srv", "1", "-timeout", "1")
+    assert status == 0, out
+    assert "Symmetric Key Created.  Key Handle: <h0>\n" in out and "Command:" not in out
+    status, out = screen(capsys, monkeypatch, home, "kmu", "", "singlecmd", "loginHSM", "-u", "CU",
+                         "-s", "example_user", "-p", "wrong_pwd", "genSymKey", "-l", "aes", "-t", "31",
+                         "-s", "32")
+    assert status == 1 and "RET_USER_LOGIN_FAILURE" in out and "GenerateSymmetricKey" not in out
+
+
+def test_cmu_config_file_chooses_the_servers_and_the_end_of_input_quits(capsys, monkeypatch, cluster_of,
+                                                                       tmp_path):
+    import json
+    home = cluster_of(2)
+    from hsmshell.cli import main
+    capsys.readouterr()
+    main(["--home", str(home), "--json", "cluster", "describe", "default"])
+    ips = [h["ip"] for h in json.loads(capsys.readouterr().out)["data"]["hsms"]]
+    config = tmp_path / "cloudhsm_mgmt_util.cfg"
+    config.write_text(json.dumps({"servers": [{"hostname": ips[1], "name": ips[1], "port": 2225,
+                                               "enable": "yes"}, {"hostname": "10.9.9.9"}]}))
+    status, out = screen(capsys, monkeypatch, home, "cmu", "listUsers\n", str(config))
+    assert status == 0
+    assert "Connected to server '<ip0>'" in out and "Failed to connect to server '<ip1>'" in out
+    assert "E2E enabled on server 1(<ip0>)\n" in out and "server 0(" not in out.split("E2E")[1]
+    assert out.endswith("aws-cloudhsm>\ndisconnecting from servers, please wait...\n")
