@@ -49,4 +49,13 @@ def _quit(shell, args: dict) -> Result:
     return Result("quit", "message", data={"message": "disconnecting from servers, please wait..."})
 
 
-HANDLERS = {"help": _help, "whoami": _whoami, "status": _status, "quit": _quit}
+def _exit(shell, args: dict) -> Result:
+    """CMU's `exit`: leaves server mode; in global mode it quits, as `quit` does."""
+    leave = getattr(shell.backend, "leave_server_mode", None)
+    server = leave() if leave else None
+    if server is None:
+        return _quit(shell, args)
+    return Result("exit", "message", data={"message": f"left server mode (server {server})"})
+
+
+HANDLERS = {"help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit}

@@ -22,7 +22,7 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("global options")
     group.add_argument("--home", default=default(None), help="state dir (else $HSMSHELL_HOME, else XDG data dir)")
-    group.add_argument("--cluster", default=default(None), help="cluster name (default: default)")
+    group.add_argument("--cluster", default=default(None), help="cluster name (default: $HSMSHELL_CLUSTER, else the one `configure -a` chose, else default)")
     group.add_argument("--roles", default=default(None), metavar="DIR", help="role files to check commands against")
     group.add_argument("--backend", default=default("emulator"), choices=("emulator", "cloudhsm"))
     group.add_argument("--output", default=default("rich"), choices=("rich", "json", "classic"))
@@ -31,15 +31,21 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
     group.add_argument("--no-color", dest="no_color", action="store_true", default=default(False))
     group.add_argument("--yes", "-y", dest="yes", action="store_true", default=default(False),
                        help="answer the CAUTION confirmation of write commands")
+    group.add_argument("--on-server-failure", dest="on_server_failure", choices=("abort", "ignore"),
+                       default=default(None), help="answer to Retry/Ignore/Abort when a server fails "
+                       "a write and nobody can be asked (default: $HSMSHELL_ON_SERVER_FAILURE, else abort)")
     return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(subcommands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="hsmshell", parents=[_common_options(False)],
+        prog="hsmshell", parents=[_common_options(False)], add_help=subcommands,
+        exit_on_error=subcommands,
         description="A role-aware administration shell for CloudHSM-style clusters.")
     parser.add_argument("--version", action="version", version=f"hsmshell {__version__}")
     parser.add_argument("-c", dest="commands", metavar="CMDS", help='run "CMD; CMD; ..." and exit')
+    if not subcommands:
+        return parser
     from hsmshell.subcommands import SUBCOMMANDS
     sub = parser.add_subparsers(dest="mode", metavar="{" + ",".join(m.NAME for m in SUBCOMMANDS) + "}")
     common = _common_options(True)
@@ -53,17 +59,36 @@ def make_environment(options):
     from hsmshell.state.home import resolve_home
     from pathlib import Path
 
+    from hsmshell.client_config import configured_cluster
+    from hsmshell.server_failure import configured_choice
+
     environ = dict(os.environ)
+    home = resolve_home(options.home, environ)
     return Environment(
-        home=resolve_home(options.home, environ), environ=environ,
-        cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or "default",
+        home=home, environ=environ,
+        cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or configured_cluster(home) or "default",
+        on_server_failure=configured_choice(options.on_server_failure, environ),
         roles_dir=Path(options.roles) if options.roles else None, backend=options.backend,
         output=options.output, color=not options.no_color, assume_yes=options.yes)
 
 
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """`-c` and the REPL name no subcommand: parse them without building every subcommand's
+    parser (that took a tenth of a one-shot's start-up); anything else, `-h` included, gets
+    the full parser."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        options, rest = build_parser(subcommands=False).parse_known_args(argv)
+    except argparse.ArgumentError:
+        rest = argv                          # the full parser says what is wrong
+    if rest:
+        return build_parser().parse_args(argv)
+    options.mode = None
+    return options
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    options = parser.parse_args(argv)
+    options = parse_arguments(argv)
     env = None
     try:
         env = make_environment(options)

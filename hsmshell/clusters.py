@@ -16,8 +16,9 @@ DEFAULT_CLUSTER = "default"
 DEFAULT_HSMS = 3
 
 
-def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock) -> None:
-    """Create the cluster's folder, keys, database and genesis audit record (idempotent)."""
+def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, **topology) -> None:
+    """Create the cluster's folder, keys, database and genesis audit record (idempotent).
+    `topology`: seed_cluster's options (azs, subnets, initialized, replace_after)."""
     from hsmshell.backends.emulator.schema import create_tables, seed_cluster
 
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -31,12 +32,11 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock) -
             audit = AuditLog(db, clock)
             hasher = SecretHasher(directory)
             with db.transaction():
-                seeded = seed_cluster(db, name, hsm_count, clock())
-                for user in seeded["users"]:
-                    password = user.pop("password")
-                    user["password"] = hasher(password) if password else None
+                seeded = seed_cluster(db, name, hsm_count, clock(), **topology)
                 audit.stage({"kind": "genesis", "cluster": name, "cluster_id": seeded["cluster_id"],
-                             "backend": "emulator", "hsms": seeded["hsms"], "users": seeded["users"],
+                             "backend": "emulator", "hsms": seeded["hsms"],
+                             "users": audited_users(seeded["users"], hasher),
+                             "state": seeded["state"], "network": seeded["network"],
                              "audit_key": public.hex(), "audit_key_id": key_id(public)})
             audit.append()
             audit.sync()
@@ -45,13 +45,25 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock) -
         db.close()
 
 
-def open_shell(env):
+def audited_users(users: list[dict], hasher) -> list[dict]:
+    """Seeded users as an audit record keeps them: each password as a salted HMAC."""
+    for user in users:
+        password = user.pop("password")
+        user["password"] = hasher(password) if password else None
+        if password:                # replay stands in a string of this length
+            user["password_length"] = len(password)
+    return users
+
+
+def open_shell(env, *, table=None, policy=None, renderer=None):
+    """The shell for `env`; `table`, `policy` and `renderer` replace the usual ones (the
+    emulated CMU/KMU terminals bring their own: hsmshell/emulate/)."""
     from hsmshell.pipeline import Shell
     from hsmshell.policy.roles import load_policy
     from hsmshell.render import make_renderer
 
-    table = command_table()
-    policy = load_policy(env.roles_dir, table.actions())
+    table = table if table is not None else command_table()
+    policy = policy if policy is not None else load_policy(env.roles_dir, table.actions())
     home = StateHome(env.home).ensure()
     directory = home.cluster_dir(env.cluster)
     if not (directory / "state.db").is_file():
@@ -60,13 +72,27 @@ def open_shell(env):
                               hint="hsmshell uses the emulated cluster 'default' unless told otherwise")
         create_emulated_cluster(directory, env.cluster, DEFAULT_HSMS, env.clock)
     db = ClusterDB(directory)
-    audit = AuditLog(db, env.clock)
-    backend = _backend(env, db)
-    return Shell(env, table, policy, db, audit, backend, make_renderer(env))
+    try:
+        if env.backend == "emulator":       # the cloudhsm backend's tools check their own trust
+            from hsmshell.backends.emulator.certificates import check_connection
+            check_connection(db, directory, env.cluster)     # initialized, and trusted by this client
+        audit = AuditLog(db, env.clock)
+        backend = _backend(env, db)
+    except BaseException:
+        db.close()
+        raise
+    renderer = renderer if renderer is not None else make_renderer(env)
+    if hasattr(backend, "cluster"):      # a server failing a write asks Retry/Ignore/Abort
+        from hsmshell.server_failure import ServerFailurePrompt
+        backend.cluster.failure_prompt = ServerFailurePrompt(env, renderer)
+    return Shell(env, table, policy, db, audit, backend, renderer)
 
 
 def _backend(env, db):
     if env.backend == "emulator":
         from hsmshell.backends.emulator import EmulatorBackend
         return EmulatorBackend(db, env.clock)
-    raise ConfigError(f"unknown backend '{env.backend}'", hint="--backend emulator")
+    if env.backend == "cloudhsm":
+        from hsmshell.backends.cloudhsm import CloudHsmBackend
+        return CloudHsmBackend(env)
+    raise ConfigError(f"unknown backend '{env.backend}'", hint="--backend emulator|cloudhsm")

@@ -32,6 +32,8 @@ class Environment:
     interactive: bool | None = None          # None: decide from stdin being a terminal
     mode: str = "command"                    # repl | batch | command | replay
     clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep      # waits (logs --follow); tests pass a fake
+    on_server_failure: str = "abort"       # answer to Retry/Ignore/Abort when nobody can be asked
     ask_secret_fn: Callable[[str], str] | None = None
     ask_yes_no_fn: Callable[[str], str] | None = None
 
@@ -70,6 +72,21 @@ class Environment:
             if answer in ("y", "n"):
                 return answer == "y"
             self.stderr.write("Invalid option, please type 'y' or 'n'\n")
+
+    @property
+    def can_ask(self) -> bool:
+        return self.ask_yes_no_fn is not None or bool(self.interactive)
+
+    def choose(self, question: str, choices: dict[str, str], default: str) -> str:
+        """A one-letter question such as CMU's `Retry/Ignore/Abort?(R/I/A):`; returns the
+        value of the letter answered (choices: letter -> value), or `default` after five
+        answers that are none of them (input that has ended gives nothing else)."""
+        for _ in range(5):
+            answer = (self.ask_yes_no_fn or self._read_answer)(question).strip().lower()
+            if answer in choices:
+                return choices[answer]
+            self.stderr.write(f"Invalid option, please type one of {'/'.join(c.upper() for c in choices)}\n")
+        return default
 
 
 

@@ -116,6 +116,11 @@ class TokenExpired(HsmError):
     reference = "token-expired"
 
 
+class NoSuchToken(HsmError):
+    reference = "no-such-token"
+    default_hint = "listTokens shows the quorum tokens on every HSM"
+
+
 # -- infrastructure (exit 5 / 6) --------------------------------------------------------------
 class BackendUnavailable(HsmshellError):
     reference = "hsm-unavailable"
@@ -130,3 +135,32 @@ class AuditWriteFailed(HsmshellError):
 class AuditTampered(HsmshellError):
     reference = "audit-tampered"
     status = ExitStatus.AUDIT
+
+
+# -- the cluster's life (create, initialize, connect, fail over) ----------------------------------
+class NoSuchCluster(ConfigError):
+    reference = "no-such-cluster"
+    default_hint = "hsmshell cluster list shows the clusters; hsmshell cluster create NAME makes one"
+
+
+class NoSuchHsm(InvalidArgument):
+    reference = "no-such-hsm"
+    default_hint = "hsmshell cluster describe NAME lists its HSMs (id, server number, IP)"
+
+
+class ClusterStateError(HsmError):
+    """The cluster is not in the state the operation needs (e.g. initializing it twice)."""
+    reference = "invalid-cluster-state"
+
+
+class ClusterUninitialized(BackendUnavailable):
+    reference = "cluster-uninitialized"
+
+
+class UntrustedCluster(BackendUnavailable):
+    reference = "untrusted-cluster"
+
+
+class NotAttempted(HsmError):
+    """A server a command never reached because the user aborted after another server failed."""
+    reference = "not-attempted"

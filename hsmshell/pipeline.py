@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
 from hsmshell.backends.result import Result
-from hsmshell.errors import (ConfirmationRequired, HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired,
-                             UsageError)
+from hsmshell.errors import (AuditTampered, AuditWriteFailed, ConfirmationRequired, HsmshellError,
+                             NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
 from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
 from hsmshell.policy.engine import Decision, decide
 from hsmshell.secret_sources import resolve_secrets
@@ -55,6 +55,15 @@ class Shell:
 
     # -- the pipeline ----------------------------------------------------------------------------
     def run(self, text: str, source: str) -> Outcome:
+        try:
+            return self._run(text, source)
+        except (AuditWriteFailed, AuditTampered) as error:
+            # Fail closed but keep the shell: this command is refused (or, if it ran, its
+            # record waits in the cluster state), and so is every next one until the log
+            # can be written again; then the pending record is written first.
+            return self._show(None, None, source, None, error)
+
+    def _run(self, text: str, source: str) -> Outcome:
         self.actor = self.backend.principal
         try:
             invocation = parse_line(text, self.table, source)
@@ -66,12 +75,17 @@ class Shell:
                           self.backend)
         if not decision.allowed:
             error = REFUSALS[decision.reference](decision.message, decision.hint,
-                                                 detail={"rule": decision.rule})
+                                                 detail={"rule": decision.rule, "quorum": decision.quorum})
             return self._conclude(invocation, invocation.name, invocation.text, source, decision,
                                   None, error)
         if invocation.spec.local:
+            result, error = None, None
+            try:
+                result = builtins.run_builtin(self, invocation)
+            except HsmshellError as exc:
+                error = exc
             return self._conclude(invocation, invocation.name, invocation.text, source, decision,
-                                  builtins.run_builtin(self, invocation), None)
+                                  result, error)
         try:
             secrets = resolve_secrets(invocation, self.env)
             self._confirm(invocation)
@@ -100,7 +114,7 @@ class Shell:
                 except HsmshellError as exc:
                     error = exc
                 self._stage(invocation, invocation.name, invocation.text, source, decision,
-                            result, error, secrets)
+                            result, error, secrets, dispatched=True)
             self.audit.append()
         return self._show(invocation, invocation.name, source, result, error)
 
@@ -114,11 +128,12 @@ class Shell:
         return self._show(invocation, command, source, result, error)
 
     def _stage(self, invocation, command, text, source, decision: Decision | None,
-               result: Result | None, error: HsmshellError | None, secrets: dict) -> None:
+               result: Result | None, error: HsmshellError | None, secrets: dict,
+               dispatched: bool = False) -> None:
         from hsmshell.audit.entry import command_record
         try:
             fields = command_record(self, invocation, command, text, source, decision, result,
-                                    error, secrets)
+                                    error, secrets, dispatched)
             self.audit.stage(fields)
             if self.audit.needs_checkpoint():
                 self._stage_checkpoint()
@@ -147,9 +162,15 @@ class Shell:
         """Log out, sign a checkpoint over everything this session wrote, and fsync."""
         try:
             with self.db.exclusive():
-                self.backend.close()
                 self.audit.recover()
                 with self.db.transaction():
+                    # the logout at the end of a session changes state too: audit it (replay
+                    # needs to know when a login ended), in the same transaction
+                    principal = self.backend.principal
+                    self.backend.close()
+                    if principal is not None:
+                        from hsmshell.audit.entry import session_end_record
+                        self.audit.stage(session_end_record(self, principal))
                     self._stage_checkpoint()
                 self.audit.append()
                 self.audit.sync()

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hsmshell import keyring_store
 from hsmshell.environment import Environment
-from hsmshell.errors import HsmshellError, InvalidArgument
+from hsmshell.errors import InvalidArgument
 from hsmshell.parse.binder import Invocation
 from hsmshell.parse.secrets import SecretRef
 
 MAX_SECRET_FILE = 4096
-KEYRING_SERVICE = "hsmshell:{cluster}"
 
 
 def resolve_secrets(invocation: Invocation, env: Environment) -> dict[str, str]:
@@ -59,33 +59,27 @@ def _read_secret_file(path: Path) -> str:
 
 
 def keyring_service(env: Environment) -> str:
-    return KEYRING_SERVICE.format(cluster=env.cluster)
+    return keyring_store.service_name(env.cluster)
 
 
 def keyring_get(env: Environment, entry: str) -> str:
     if not entry:
         raise InvalidArgument("@keyring needs an entry name here: @keyring:NAME")
-    keyring = _keyring()
-    try:
-        value = keyring.get_password(keyring_service(env), entry)
-    except Exception as exc:            # backends raise their own types; never show the value
-        raise _no_keyring(f"the keyring could not be read ({type(exc).__name__})") from None
+    value = keyring_store.get_password(env.cluster, entry)
     if value is None:
         raise InvalidArgument(f"no password for '{entry}' in the keyring ({keyring_service(env)})",
                               hint=f"store one: hsmshell credentials set {entry}")
     return value
 
 
-def _keyring():
-    import keyring
-    from keyring.backends import fail
-    if isinstance(keyring.get_keyring(), fail.Keyring):
-        raise _no_keyring("no usable OS keyring backend is available")
-    return keyring
+def resolve_option_secret(token: str, env: Environment, prompt: str) -> str:
+    """A secret given to a subcommand option (e.g. `--ca-key-passphrase`): @env:VAR, @file:PATH,
+    @keyring:NAME or -hpswd, never a literal, since a process's arguments are visible to others."""
+    from hsmshell.commands.spec import Arg
+    from hsmshell.parse.secrets import secret_from_token
 
-
-def _no_keyring(message: str) -> HsmshellError:
-    return InvalidArgument(message, reference="keyring-unavailable",
-                           hint="install and configure a keyring backend (for example "
-                                "keyrings.alt, with PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring), "
-                                "or use @env:VAR / @file:PATH")
+    ref = secret_from_token(token)
+    if ref.source == "literal" or (ref.source == "keyring" and not ref.ref):
+        raise InvalidArgument("this secret cannot be given on the command line",
+                              hint="use @env:VAR, @file:PATH, @keyring:NAME or -hpswd (asks for it)")
+    return _resolve(ref, Arg("secret", "secret", prompt=prompt), None, env)

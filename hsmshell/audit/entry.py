@@ -7,27 +7,20 @@ from hsmshell.status import ExitStatus
 
 
 def command_record(shell, invocation, command, text, source, decision, result, error,
-                   secrets: dict) -> dict:
+                   secrets: dict, dispatched: bool = False) -> dict:
     principal = shell.actor                 # who ran it (loginHSM changes the backend's login)
     hasher = shell.secret_hasher
-    hashed = {name: hasher(value) for name, value in secrets.items()}
+    values = dict(secrets)
     if invocation is not None:
         for name, ref in invocation.secrets.items():
-            if name not in hashed and ref.source == "literal":
-                hashed[name] = hasher(ref.literal)
-    failure = error or (result.error if result is not None else None)
-    outcome = {"error_code": int(failure.status) if failure else int(ExitStatus.SUCCESS),
-               "reference": failure.reference if failure else None,
-               "message": failure.message if failure else None}
-    if result is not None and result.servers:
-        outcome["servers"] = [{"server": s.server, "hsm": s.hsm, "status": s.status,
-                               **({"reference": s.error.reference} if s.error else {})}
-                              for s in result.servers]
+            if name not in values and ref.source == "literal":
+                values[name] = ref.literal
+    hashed = {name: hasher(value) for name, value in values.items()}
+    outcome = outcome_fields(result, error)
     record = {
         "kind": "command", "cluster": shell.env.cluster, "mode": shell.env.mode,
         "source": source, "session": shell.session_id,
-        "principal": ({"user": principal.name, "type": principal.user_type, "id": principal.user_id}
-                      if principal else None),
+        "principal": _principal(principal),
         "command": command, "opcode": invocation.spec.opcode if invocation else None,
         "text": text,
         "decision": decision.as_record() if decision else None,
@@ -38,6 +31,38 @@ def command_record(shell, invocation, command, text, source, decision, result, e
                           if k not in invocation.secrets and v is not None}
     if hashed:
         record["secrets"] = hashed
+        # replay stands in a string of the same length for each secret (length rules then
+        # hold as they did); the length is kept, the characters never are
+        record["secret_lengths"] = {name: len(value) for name, value in values.items()}
+    if dispatched:
+        record["dispatched"] = True         # the backend ran it (replay re-runs exactly these)
     if result is not None and result.replay:
         record["replay"] = result.replay
     return record
+
+
+def outcome_fields(result, error) -> dict:
+    """What a command's record says of its outcome (replay builds the same to compare)."""
+    failure = error or (result.error if result is not None else None)
+    outcome = {"error_code": int(failure.status) if failure else int(ExitStatus.SUCCESS),
+               "reference": failure.reference if failure else None,
+               "message": failure.message if failure else None}
+    if result is not None and result.servers:
+        outcome["servers"] = [{"server": s.server, "hsm": s.hsm, "status": s.status,
+                               **({"reference": s.error.reference} if s.error else {})}
+                              for s in result.servers]
+    return outcome
+
+
+def session_end_record(shell, principal) -> dict:
+    """The logout when a shell ends with a user still logged in (CloudHSM logs
+    CN_APP_FINALIZE when a session ends without a logout)."""
+    return {"kind": "session_end", "cluster": shell.env.cluster, "mode": shell.env.mode,
+            "session": shell.session_id, "principal": _principal(principal),
+            "opcode": "CN_APP_FINALIZE"}
+
+
+def _principal(principal) -> dict | None:
+    if principal is None:
+        return None
+    return {"user": principal.name, "type": principal.user_type, "id": principal.user_id}

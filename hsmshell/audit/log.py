@@ -38,6 +38,7 @@ class AuditLog:
         self.path = path or (db.directory / LOG_NAME)
         self._fd: int | None = None
         self._staged: list[bytes] = []
+        self._since = 0                      # records since the last checkpoint, as last staged
 
     # -- the write path -------------------------------------------------------------------------
     def _open(self) -> int:
@@ -49,15 +50,15 @@ class AuditLog:
                                        hint="the command was not run; fix the log's folder") from None
         return self._fd
 
-    def head(self) -> tuple[int, bytes, int]:
-        meta = self.db.meta_many("audit_seq", "audit_hash", "audit_bytes")
+    def head(self, meta: dict | None = None) -> tuple[int, bytes, int]:
+        meta = meta if meta is not None else self.db.meta_many("audit_seq", "audit_hash", "audit_bytes")
         return (int(meta.get("audit_seq", 0)),
                 bytes.fromhex(meta.get("audit_hash", records.GENESIS_PREV.hex())),
                 int(meta.get("audit_bytes", 0)))
 
     def recover(self) -> None:
         fd = self._open()
-        _, _, expected = self.head()
+        expected = int(self.db.meta("audit_bytes", "0"))
         size = os.fstat(fd).st_size
         if size == expected:
             return
@@ -78,17 +79,18 @@ class AuditLog:
 
     def stage(self, fields: dict) -> int:
         """Encode the next record and record it as the new head (inside the transaction)."""
-        seq, prev, length = self.head()
+        # one read and one write of the meta table: this runs once per command
+        meta = self.db.meta_many("audit_seq", "audit_hash", "audit_bytes", "audit_since_checkpoint")
+        seq, prev, length = self.head(meta)
         seq += 1
         fields.setdefault("time", utc_stamp(self.clock()))
         line, digest = records.encode(seq, fields, prev)
         self._staged.append(line)
         pending = b"".join(self._staged).decode("ascii")
-        for key, value in (("audit_seq", str(seq)), ("audit_hash", digest.hex()),
-                           ("audit_bytes", str(length + len(line))), ("audit_pending", pending)):
-            self.db.set_meta(key, value)
-        since = int(self.db.meta("audit_since_checkpoint", "0")) + 1
-        self.db.set_meta("audit_since_checkpoint", str(since))
+        since = self._since = int(meta.get("audit_since_checkpoint", 0)) + 1
+        self.db.set_meta_many({"audit_seq": str(seq), "audit_hash": digest.hex(),
+                               "audit_bytes": str(length + len(line)), "audit_pending": pending,
+                               "audit_since_checkpoint": str(since)})
         return seq
 
     def append(self) -> None:
@@ -113,7 +115,8 @@ class AuditLog:
                      "the next command runs") from None
 
     def needs_checkpoint(self) -> bool:
-        return int(self.db.meta("audit_since_checkpoint", "0")) >= CHECKPOINT_EVERY
+        """Asked right after stage(), which knows the count: no second read per command."""
+        return self._since >= CHECKPOINT_EVERY
 
     # -- checkpoints ----------------------------------------------------------------------------
     def checkpoint_fields(self) -> dict | None:
@@ -127,6 +130,7 @@ class AuditLog:
                 "key_id": key_id(public), "signature": base64.b64encode(signature).decode()}
 
     def mark_checkpointed(self) -> None:
+        self._since = 0
         self.db.set_meta("audit_since_checkpoint", "0")
 
     def sync(self) -> None:

@@ -4,10 +4,10 @@
 command by adding its spec to the list of its subject module.
 """
 
-from hsmshell.commands import info, session, shell, users
+from hsmshell.commands import info, servers, keys, keys_transfer, quorum, session, shell, users
 from hsmshell.commands.spec import Arg, CommandSpec, CommandTable, build_table
 
-SUBJECTS = (shell, session, users, info)
+SUBJECTS = (shell, session, users, info, quorum, keys, keys_transfer, servers)
 
 
 def command_table() -> CommandTable:

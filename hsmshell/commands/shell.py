@@ -11,5 +11,5 @@ SPECS = [
     CommandSpec("status", "shell.status", "show the cluster, its HSMs and your login", "status",
                 local=True, tool="shell"),
     CommandSpec("quit", "shell.quit", "log out and leave the shell", "quit", local=True,
-                tool="both", aliases=("exit",)),
+                tool="both"),          # `exit` (commands/servers.py) also leaves server mode
 ]

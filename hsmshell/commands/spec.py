@@ -123,10 +123,12 @@ class CommandTable:
                 f"'{shown}' is ambiguous: it could be {', '.join(sorted(matches))}",
                 hint="type more of the command name", detail={"candidates": sorted(matches)})
         close = difflib.get_close_matches(low, list(self._lower), n=3, cutoff=0.6)
-        hint = None
         if close:
             hint = "did you mean " + " or ".join(sorted({self._lower[c].name for c in close})) + "?"
-        raise UnknownCommand(f"unknown command '{shown}'", hint=hint)
+            raise UnknownCommand(f"unknown command '{shown}'", hint=hint)
+        # Far from every name, the word may be a password typed when nothing asked for one:
+        # the message (shown, and kept in the audit log) does not repeat it.
+        raise UnknownCommand("unknown command: the first word is not a command name")
 
 
 def build_table(specs: Iterable[CommandSpec]) -> CommandTable:

@@ -1,17 +1,24 @@
 """Batch mode: `-c "A; B"`, `run FILE` and `run -`. Stops at the first failure, naming
-file:line, unless --continue-on-error; the exit status is the first failure's."""
+file:line, the command and the error, unless --continue-on-error; the exit status is the
+first failure's. Reading the file (continuations, variables, includes) is modes/batchfile.py;
+`--dry-run` is modes/dryrun.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable
 
-from hsmshell.errors import InvalidArgument
-from hsmshell.parse.lexer import split_statements
+from hsmshell.errors import HsmshellError
+from hsmshell.parse.binder import parse_line
+from hsmshell.parse.lexer import split_statements, tokenize
 from hsmshell.status import ExitStatus
 
-MAX_BATCH_FILE = 64 * 1024 * 1024
+REFUSED = (ExitStatus.DENIED, ExitStatus.QUORUM)
+WARN_LINES = 3                  # a literal-password warning names at most this many lines
+LITERAL_WARNING = ("warning: {where} {verb} a password written in the batch file; keep it out of "
+                   "the file with @keyring (the user's stored password), @keyring:NAME or @env:VAR "
+                   "(`hsmshell credentials set NAME` stores one)")
 
 
 @dataclass
@@ -21,56 +28,38 @@ class BatchSummary:
     denied: int = 0
     first_failure: ExitStatus = ExitStatus.SUCCESS
     stopped_at: str | None = None
-    statuses: list[ExitStatus] = field(default_factory=list)
+    stopped_command: str | None = None
 
-    def line(self) -> str:
-        return f"ran {self.ran}, failed {self.failed}, denied {self.denied}"
+    def count(self, status: ExitStatus, source: str, command: str | None) -> None:
+        self.ran += 1
+        if status == ExitStatus.SUCCESS:
+            return
+        self.failed += 1
+        if status in REFUSED:
+            self.denied += 1
+        if self.first_failure == ExitStatus.SUCCESS:
+            self.first_failure, self.stopped_at, self.stopped_command = status, source, command
+
+    def line(self, stopped: bool = False) -> str:
+        text = f"ran {self.ran}, failed {self.failed}, denied {self.denied}"
+        if stopped and self.stopped_at:
+            text += f"; stopped at {self.stopped_at} ({self.stopped_command or 'unparsed line'})"
+        return text
 
 
 def command_statements(text: str) -> list[tuple[str, str]]:
     return [(s, f"-c:{i}") for i, s in enumerate(split_statements(text), start=1)]
 
 
-def file_statements(path: str, stdin) -> Iterator[tuple[str, str]]:
-    """(line, "file:N") for each command line of a batch file; `-` reads standard input."""
-    name = "<stdin>" if path == "-" else path
-    for number, line in enumerate(_read_lines(path, stdin), start=1):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            yield stripped, f"{name}:{number}"
-
-
-def _read_lines(path: str, stdin) -> Iterable[str]:
-    if path == "-":
-        return stdin.read().splitlines()
-    file = Path(path)
-    try:
-        if file.stat().st_size > MAX_BATCH_FILE:
-            raise InvalidArgument(f"batch file {path} is larger than {MAX_BATCH_FILE // 2**20} MiB")
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InvalidArgument(f"cannot read batch file {path}: {exc.strerror}") from None
-    try:
-        return data.decode("utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise InvalidArgument(f"batch file {path} is not UTF-8 text (byte {exc.start})") from None
-
-
-def run_statements(shell, statements: Iterable[tuple[str, str]],
-                   continue_on_error: bool = False) -> BatchSummary:
+def run_statements(shell, statements: Iterable[tuple[str, str]], continue_on_error: bool = False,
+                   advance: Callable[[], None] = lambda: None) -> BatchSummary:
     summary = BatchSummary()
     for text, source in statements:
         outcome = shell.run(text, source)
-        summary.ran += 1
-        if outcome.status != ExitStatus.SUCCESS:
-            summary.failed += 1
-            if outcome.status in (ExitStatus.DENIED, ExitStatus.QUORUM):
-                summary.denied += 1
-            if summary.first_failure == ExitStatus.SUCCESS:
-                summary.first_failure = outcome.status
-                summary.stopped_at = source
-            if not continue_on_error:
-                break
+        summary.count(outcome.status, source, outcome.command)
+        advance()
+        if outcome.status != ExitStatus.SUCCESS and not continue_on_error:
+            break
         if shell.quitting:
             break
     return summary
@@ -78,22 +67,58 @@ def run_statements(shell, statements: Iterable[tuple[str, str]],
 
 def run_command_string(env, text: str):
     """`hsmshell -c "A; B"`: one process, stop at the first failure."""
-    return _run(env, command_statements(text), False)
-
-
-def run_batch_file(env, path: str, continue_on_error: bool):
-    env.mode = "batch"
-    return _run(env, file_statements(path, env.stdin), continue_on_error)
-
-
-def _run(env, statements, continue_on_error: bool):
     from hsmshell.clusters import open_shell
     shell = open_shell(env)
     try:
-        summary = run_statements(shell, statements, continue_on_error)
+        return run_statements(shell, command_statements(text)).first_failure
     finally:
         shell.close()
-    if env.mode == "batch":
-        stopped = f" (stopped at {summary.stopped_at})" if summary.stopped_at and not continue_on_error else ""
-        shell.renderer.note(summary.line() + stopped)
+
+
+def run_batch_file(env, path: str, continue_on_error: bool, dry_run: bool = False):
+    from hsmshell.modes.batchfile import read_batch
+    env.mode = "batch"
+    script = read_batch(path, env.environ, env.stdin)
+    if dry_run:
+        from hsmshell.modes.dryrun import run_dry
+        return run_dry(env, script, continue_on_error)
+    from hsmshell.clusters import open_shell
+    from hsmshell.render.progress import batch_progress
+    shell = open_shell(env)
+    try:
+        warn_literal_passwords(shell.table, shell.renderer, script.statements)
+        pairs = [(s.text, s.source) for s in script.statements]
+        with batch_progress(shell.renderer, len(pairs), f"running {Path(path).name}") as advance:
+            summary = run_statements(shell, pairs, continue_on_error, advance)
+    finally:
+        shell.close()
+    shell.renderer.note(summary.line(stopped=not continue_on_error))
     return summary.first_failure
+
+
+def literal_password_sources(table, statements, most: int = WARN_LINES + 1) -> list[str]:
+    """Where a batch file holds a password in clear (a literal secret that did not come from
+    ${env:VAR}): the first `most` such lines."""
+    secret_commands = {spec.name for spec in table if any(arg.secret for arg in spec.args)}
+    found = []
+    for statement in statements:
+        if len(found) >= most:
+            break
+        try:
+            if table.lookup(tokenize(statement.text)[0]).name not in secret_commands:
+                continue
+            invocation = parse_line(statement.text, table)
+        except (HsmshellError, IndexError):
+            continue                         # the run reports it, audited
+        if any(ref.source == "literal" and ref.literal not in statement.env_values
+               for ref in invocation.secrets.values()):
+            found.append(statement.source)
+    return found
+
+
+def warn_literal_passwords(table, renderer, statements) -> None:
+    sources = literal_password_sources(table, statements)
+    if not sources:
+        return
+    where = ", ".join(sources[:WARN_LINES]) + (" and more lines" if len(sources) > WARN_LINES else "")
+    renderer.note(LITERAL_WARNING.format(where=where, verb="has" if len(sources) == 1 else "have"))

@@ -6,6 +6,7 @@ history, error messages) only ever sees the redacted form.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from hsmshell.commands.spec import Arg, CommandSpec, CommandTable
@@ -13,6 +14,10 @@ from hsmshell.errors import HsmshellError, InvalidArgument, ParseError
 from hsmshell.parse.lexer import tokenize
 from hsmshell.parse.secrets import PROMPT_TOKEN, SecretRef, secret_from_token
 from hsmshell.parse.types import convert
+
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_\-./:@,=+]+")   # shown without quotes
+MASK = "********"                        # what logs show for a word that may be a secret
+UNKNOWN_WORD = "<unknown command>"
 
 
 @dataclass
@@ -55,23 +60,34 @@ def redact_unparsed(text: str, table: CommandTable) -> tuple[str | None, str]:
         return None, ""
     try:
         spec = table.lookup(tokens[0])
-    except HsmshellError:
+    except HsmshellError as error:
         extra = f" <{len(tokens) - 1} argument(s) not logged>" if len(tokens) > 1 else ""
-        return None, tokens[0][:40] + extra
+        # The word may be a password typed when no prompt asked for it: keep it only if it is
+        # a prefix or a near miss of a command name.
+        known = error.detail.get("candidates") or (error.hint or "").startswith("did you mean")
+        return None, (tokens[0][:40] if known else UNKNOWN_WORD) + extra
     masked = [spec.name]
-    positional = iter(spec.positional)
+    filled: set[str] = set()                # which arguments the words so far gave, as _bind
+    # A word left out shifts the others: then any of them may be the password.
+    words = [t for t in tokens[1:] if not t.startswith("-")]
+    shifted = len(words) < len(spec.positional) and any(a.secret for a in spec.positional)
     rest = iter(tokens[1:])
     for token in rest:
         arg = spec.arg_for_flag(token)
-        if arg is not None:
+        if arg is None and token == PROMPT_TOKEN:
+            arg = next((a for a in spec.args if a.secret and a.name not in filled), None)
+            masked.append(token)
+        elif arg is not None:
             masked.append(token)
             if not arg.is_switch:
                 value = next(rest, None)
                 if value is not None:
-                    masked.append("********" if arg.secret else value)
-            continue
-        arg = next(positional, None)
-        masked.append("********" if (arg is None or arg.secret) and token != PROMPT_TOKEN else token)
+                    masked.append(MASK if arg.secret else value)
+        else:
+            arg = next((a for a in spec.positional if a.name not in filled), None)
+            masked.append(MASK if arg is None or arg.secret or shifted else token)
+        if arg is not None:
+            filled.add(arg.name)
     return spec.name, " ".join(masked)
 
 
@@ -95,7 +111,7 @@ def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
             shown.append(ref.display)
             history.append(ref.history_text)
             return
-        values[arg.name] = convert(arg, token)
+        values[arg.name] = _convert(spec, arg, token)
         shown.append(_quote(token))
         history.append(_quote(token))
         if arg in positional:
@@ -127,10 +143,13 @@ def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
             if target in positional:
                 positional.remove(target)
             continue
-        if token.startswith("-") and len(token) > 1 and not token[1:].isdigit():
-            raise InvalidArgument(f"{spec.name}: unknown option {token[:32]}", hint=f"usage: {spec.usage()}")
         while positional and positional[0].name in values:
             positional.pop(0)
+        # A password may start with '-' (CMU is positional): bind it, never echo it as an option.
+        if token.startswith("-") and len(token) > 1 and not token[1:].isdigit() \
+                and not (positional and positional[0].secret):
+            shown_option = "" if any(a.secret for a in spec.args) else f" {token[:32]}"
+            raise InvalidArgument(f"{spec.name}: unknown option{shown_option}", hint=f"usage: {spec.usage()}")
         if not positional:
             raise InvalidArgument(f"{spec.name}: too many arguments", hint=f"usage: {spec.usage()}")
         put(positional[0], token, None)
@@ -145,7 +164,19 @@ def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
     return Invocation(spec, values, " ".join(shown), " ".join(history), source, secrets)
 
 
+def _convert(spec: CommandSpec, arg: Arg, token: str) -> object:
+    try:
+        return convert(arg, token)
+    except InvalidArgument as error:
+        # In a command that takes a password, a word in the wrong place may be the password:
+        # the message (shown and logged) names the argument, not the word.
+        if any(a.secret for a in spec.args) and token[:20] in error.message:
+            raise InvalidArgument(f"{spec.name}: invalid {arg.name.replace('_', ' ')}",
+                                  hint=error.hint or (arg.help or None)) from None
+        raise
+
+
 def _quote(token: str) -> str:
-    if token and all(c.isalnum() or c in "_-./:@,=+" for c in token):
+    if _PLAIN_TOKEN.fullmatch(token):
         return token
     return "'" + token.replace("'", "'\"'\"'") + "'"

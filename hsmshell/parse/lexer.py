@@ -6,16 +6,20 @@ control characters; anything else is a one-line `parse-error` that says where.
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from hsmshell.errors import ParseError
 
 MAX_LINE = 4096
+_NEEDS_SHLEX = re.compile(r"[\"'\\]")
 
 
 def check_text(text: str) -> None:
     if len(text) > MAX_LINE:
         raise ParseError(f"line too long: {len(text)} characters (at most {MAX_LINE})")
+    if text.isascii() and text.replace("\t", " ").isprintable():
+        return                      # the common case, checked in C; the loop below says where
     for column, char in enumerate(text, start=1):
         if char == "\t":
             continue
@@ -29,6 +33,8 @@ def check_text(text: str) -> None:
 
 def tokenize(text: str) -> list[str]:
     check_text(text)
+    if not _NEEDS_SHLEX.search(text):
+        return text.split()         # no quotes or escapes: shlex would split on blanks too
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""

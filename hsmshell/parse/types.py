@@ -60,6 +60,18 @@ def _text(arg: Arg, token: str) -> str:
     return token
 
 
+def _quorum_service(arg: Arg, token: str) -> int:
+    from hsmshell.model.quorum import parse_service
+    return int(parse_service(token))
+
+
+def _token_ids(arg: Arg, token: str) -> tuple[int, ...] | str:
+    """delToken's ids: `all`, or token ids separated by commas (`1,2,5`)."""
+    if token.lower() == "all":
+        return "all"
+    return _int_list(arg, token)
+
+
 CONVERTERS: dict[str, Callable[[Arg, str], object]] = {
     "str": _text,
     "path": _text,
@@ -68,6 +80,8 @@ CONVERTERS: dict[str, Callable[[Arg, str], object]] = {
     "user_type": _user_type,
     "user_name": _user_name,
     "choice": _choice,
+    "quorum_service": _quorum_service,
+    "token_ids": _token_ids,
 }
 
 

@@ -24,9 +24,16 @@ class Role:
     deny: tuple[str, ...]
     source: str                       # file name, for messages ("cu.toml")
     aliases: tuple[str, ...] = ()
+    # rule_for's answers: a role never changes once loaded, and batches ask thousands of times
+    _decided: dict = field(default_factory=dict, compare=False, repr=False)
 
     def rule_for(self, action: str) -> tuple[bool, str]:
         """(allowed, the entry that decided) — deny wins over allow; no match is a deny."""
+        if action not in self._decided:
+            self._decided[action] = self._match(action)
+        return self._decided[action]
+
+    def _match(self, action: str) -> tuple[bool, str]:
         for pattern in self.deny:
             if fnmatch.fnmatchcase(action, pattern):
                 return False, f"{self.source}: deny {pattern}"

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-import json
+from hsmshell.render.report import envelope
+from hsmshell.status import ExitStatus
 
 
-def render_verify(env, report) -> None:
+def render_verify(env, report, command: str = "audit verify") -> None:
     if env.output == "json":
-        error = None if report.ok else {
-            "reference": "audit-tampered",
-            "message": f"record {report.bad_seq}: {report.problem}",
-            "hint": "restore the log from a copy; records after the bad one cannot be trusted"}
-        env.stdout.write(json.dumps({"command": "audit verify", "source": "hsmshell",
-                                     "error_code": 0 if report.ok else 6,
-                                     "data": report.to_dict() if report.ok else None,
-                                     "error": error}) + "\n")
+        if report.ok:
+            env.stdout.write(envelope(command, report.to_dict()) + "\n")
+            return
+        error = {"reference": "audit-tampered", "log": report.log, "first_bad_record": report.bad_seq,
+                 "problem": report.problem,
+                 "message": f"audit log {report.log}: record {report.bad_seq}: {report.problem}",
+                 "hint": "restore the log from a copy; records after the bad one cannot be trusted"}
+        env.stdout.write(envelope(command, None, error, ExitStatus.AUDIT) + "\n")
         return
     if report.ok:
+        head = f"head {report.head_seq}" if report.head_checked else \
+            "tail not checked against a cluster state (not this cluster's own log)"
         env.stdout.write(f"audit log {report.log}: OK, {report.records} records, "
-                         f"{report.checkpoints} signed checkpoints, head {report.head_seq}\n")
+                         f"{report.checkpoints} signed checkpoints, {head}\n")
+        if report.restored:
+            env.stdout.write(f"  the last {report.restored} record(s) were committed with the cluster "
+                             f"state but missing from the log (an append a crash interrupted, or a cut "
+                             f"tail); they were written back from the state\n")
     else:
         env.stderr.write(f"error[audit-tampered]: audit log {report.log}: record {report.bad_seq}: "
                          f"{report.problem}\n")

@@ -4,6 +4,9 @@ scripts written against the real tools' output keep working."""
 from __future__ import annotations
 
 from hsmshell.render.base import BaseRenderer
+from hsmshell.render.classic_keys import ClassicKeyViews
+from hsmshell.render.cluster_views import ClassicClusterViews
+from hsmshell.render.quorum_classic import ClassicQuorumViews
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
 HSM_INFO_ORDER = ("Label", "Model", "Serial Number", "HSM Flags", "FIPS state", "Manufacturer ID",
@@ -29,7 +32,7 @@ def users_table(users: list[dict]) -> list[str]:
     return lines
 
 
-class ClassicRenderer(BaseRenderer):
+class ClassicRenderer(ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews, BaseRenderer):
     def result(self, result, source: str) -> None:
         view = getattr(self, f"_view_{result.kind}", self._view_generic)
         lines = view(result)
@@ -39,7 +42,12 @@ class ClassicRenderer(BaseRenderer):
             self.error(result.error, result.command, source)
 
     def error(self, error, command, source: str) -> None:
-        self.err(f"{command or 'command'} failed: {error.message}" if command else error.message)
+        kmu = self.kmu_error_lines(error, command)       # KMU key commands: "Cfm3... returned: 0xc6 ..."
+        if kmu:
+            self.err("\n".join(kmu))
+            return
+        already = command and error.message.startswith(command)     # "createUser failed: ..."
+        self.err(f"{command} failed: {error.message}" if command and not already else error.message)
 
     def caution(self, command: str) -> None:
         self.out(CAUTION_BANNER)

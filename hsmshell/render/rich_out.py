@@ -8,10 +8,13 @@ from rich.table import Table
 
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic import server_label
+from hsmshell.render.cluster_views import RichClusterViews
+from hsmshell.render.quorum_rich import RichQuorumViews
+from hsmshell.render.rich_keys import RichKeyViews
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
 
-class RichRenderer(BaseRenderer):
+class RichRenderer(RichQuorumViews, RichKeyViews, RichClusterViews, BaseRenderer):
     def __init__(self, env):
         super().__init__(env)
         common = dict(no_color=not env.color, highlight=False, emoji=False,
@@ -27,15 +30,15 @@ class RichRenderer(BaseRenderer):
             self.error(result.error, result.command, source)
 
     def error(self, error, command, source: str) -> None:
-        self.errors.print(f"[bold red]{escape(self.error_line(error, command, source))}[/]")
+        self.errors.print(f"[bold red]{escape(self.error_line(error, command, source))}[/]", soft_wrap=True)
         if error.hint:
-            self.errors.print(f"  [dim]hint: {escape(error.hint)}[/]")
+            self.errors.print(f"  [dim]hint: {escape(error.hint)}[/]", soft_wrap=True)
 
     def caution(self, command: str) -> None:
         self.console.print(f"[yellow]{escape(CAUTION_BANNER)}[/]")
 
     def note(self, text: str) -> None:
-        self.errors.print(f"[yellow]{escape(text)}[/]")
+        self.errors.print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
 
     def print_renderable(self, renderable) -> None:
         self.console.print(renderable)

@@ -14,4 +14,5 @@ PROGRESS = {
     "createUser": "Creating User {user}({user_type}) on {nodes} nodes",
     "deleteUser": "Deleting user {user}({user_type}) on {nodes} nodes",
     "changePswd": "Changing password for {user}({user_type}) on {nodes} nodes",
+    "setMValue": "Setting M Value({m_value}) for {service} on {nodes} nodes",
 }

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Iterator
 
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+META_UPSERT = ("INSERT INTO meta(key, value) VALUES(?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
 
 
 class ClusterDB:
@@ -73,8 +75,11 @@ class ClusterDB:
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT INTO meta(key, value) VALUES(?, ?) "
-                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        self.conn.execute(META_UPSERT, (key, value))
+
+    def set_meta_many(self, items: dict[str, str]) -> None:
+        """Several keys in one statement (the audit head changes four per command)."""
+        self.conn.executemany(META_UPSERT, items.items())
 
     def meta_many(self, *keys: str) -> dict[str, str]:
         marks = ",".join("?" * len(keys))

@@ -1,15 +1,45 @@
-"""`hsmshell audit verify ...`."""
+"""`hsmshell audit verify|show|export|replay ...`."""
 
 from __future__ import annotations
 
 NAME = "audit"
-HELP = "verify the audit log"
+HELP = "verify, show, export and replay the audit log"
+LOG_HELP = "log file (default: the cluster's audit.log)"
 
 
 def add_arguments(parser, common) -> None:
-    sub = parser.add_subparsers(dest="audit_command", required=True, metavar="{verify}")
+    sub = parser.add_subparsers(dest="audit_command", required=True, metavar="{verify,show,export,replay}")
     verify = sub.add_parser("verify", parents=[common], help="check the hash chain, checkpoints and head")
-    verify.add_argument("log", nargs="?", help="log file (default: the cluster's audit.log)")
+    verify.add_argument("log", nargs="?", help=LOG_HELP)
+
+    show = sub.add_parser("show", parents=[common], help="list records (rich table, or JSON lines with --json)")
+    show.add_argument("log", nargs="?", help=LOG_HELP)
+    _filters(show)
+    show.add_argument("--last", type=int, metavar="N", help="only the last N matching records")
+    show.add_argument("--checkpoints", action="store_true", help="list the signed checkpoints too")
+
+    export = sub.add_parser("export", parents=[common], help="write records as JSON lines or CloudHSM audit text")
+    export.add_argument("log", nargs="?", help=LOG_HELP)
+    export.add_argument("--format", choices=("jsonl", "cloudhsm"), default="jsonl",
+                        help="jsonl: the stored records, verbatim; cloudhsm: the HSM audit-log entry format")
+    export.add_argument("--hsm", metavar="N|ID", help="cloudhsm: only this HSM's stream (server number or HSM id)")
+    _filters(export)
+    export.set_defaults(checkpoints=True)
+
+    replay = sub.add_parser("replay", parents=[common],
+                            help="re-run the log on a fresh emulated cluster; with --roles DIR, list "
+                                 "the decisions another policy would change")
+    replay.add_argument("log", nargs="?", help=LOG_HELP)
+
+
+def _filters(parser) -> None:
+    group = parser.add_argument_group("filters")
+    group.add_argument("--user", help="records of this user (who ran it, or who a login was for)")
+    group.add_argument("--command", help="command name(s): comma-separated, globs allowed (create*)")
+    group.add_argument("--denied", action="store_true", help="only refused commands (exit 3 or 4)")
+    group.add_argument("--since", help="from this time: 2025-01-31, 2025-01-31T09:15, or an age (30m, 2h, 7d)")
+    group.add_argument("--until", help="before this time (same forms)")
+    group.add_argument("--source", help="where it came from: batch.hsm, batch.hsm:12, repl:*, or --source=-c:*")
 
 
 def run(options, env):

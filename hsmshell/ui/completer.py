@@ -3,8 +3,9 @@ argument's completion source (user types, known user names, paths, command names
 
 from __future__ import annotations
 
-from prompt_toolkit.completion import Completer, Completion, PathCompleter
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
+from prompt_toolkit.key_binding import KeyBindings
 
 from hsmshell.parse.lexer import split_statements
 
@@ -72,6 +73,28 @@ class ShellCompleter(Completer):
         if source == "command":
             return [s.name for s in self.shell.table]
         return []
+
+
+def tab_completes_at_once(completer: Completer) -> KeyBindings:
+    """Tab with one candidate completes before the next key is read. prompt_toolkit completes
+    in a background task, so a key typed right after Tab (fast typing, a loaded machine, a
+    test driving the terminal) could land first and the completion be dropped; this
+    completer is quick enough to ask synchronously. Several candidates open the usual menu."""
+    bindings = KeyBindings()
+
+    @bindings.add("tab")
+    def _complete(event) -> None:
+        buffer = event.current_buffer
+        if buffer.complete_state:                 # a menu is open: Tab moves through it
+            buffer.complete_next()
+            return
+        found = list(completer.get_completions(buffer.document, CompleteEvent(completion_requested=True)))
+        if len(found) == 1:
+            buffer.apply_completion(found[0])
+        elif found:
+            buffer.start_completion(insert_common_part=True)
+
+    return bindings
 
 
 def statements_of(text: str) -> list[str]:

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from prompt_toolkit.history import FileHistory
 
-from hsmshell.parse.binder import parse_line, redact_unparsed
+from hsmshell.errors import HsmshellError
+from hsmshell.parse.binder import UNKNOWN_WORD, parse_line, redact_unparsed
 from hsmshell.parse.lexer import split_statements
+
+NOT_KEPT = ("<unparsable line>", UNKNOWN_WORD)   # nothing in them is worth recalling
 
 
 def redact_for_history(text: str, table) -> str:
-    """Each statement as the history may keep it: literal secrets become -hpswd."""
+    """Each statement as the history may keep it: literal secrets become -hpswd; a statement
+    that is no command at all (perhaps a password typed at the wrong moment) is dropped.
+    Empty when nothing is worth keeping."""
     kept = []
-    try:
-        statements = split_statements(text)
-    except Exception:
-        return "<line not kept>"
-    for statement in statements:
+    for statement in split_statements(text):
         try:
             kept.append(parse_line(statement, table).history_text)
-        except Exception:
-            kept.append(redact_unparsed(statement, table)[1])
+        except HsmshellError:
+            redacted = redact_unparsed(statement, table)[1]
+            if not redacted.startswith(NOT_KEPT):
+                kept.append(redacted)
     return "; ".join(kept)
 
 
@@ -29,4 +32,6 @@ class RedactingHistory(FileHistory):
         self.table = table
 
     def append_string(self, string: str) -> None:
-        super().append_string(redact_for_history(string, self.table))
+        kept = redact_for_history(string, self.table)
+        if kept:
+            super().append_string(kept)

@@ -9,7 +9,9 @@ from prompt_toolkit.utils import get_cwidth  # noqa: F401  (kept for width-aware
 def prompt_text(shell):
     p = shell.backend.principal
     who = f"{p.name}({p.user_type})" if p else "not logged in"
-    return HTML(f"<b>{shell.env.cluster}</b>:<ansigreen>{who}</ansigreen>&gt; ")
+    server = getattr(shell.backend, "server_mode", None)      # CMU server mode: server0>
+    where = f":<ansiyellow>server{server}</ansiyellow>" if server is not None else ""
+    return HTML(f"<b>{shell.env.cluster}</b>:<ansigreen>{who}</ansigreen>{where}&gt; ")
 
 
 def toolbar_text(shell):
@@ -18,4 +20,19 @@ def toolbar_text(shell):
     who = p.label if p else "not logged in"
     return HTML(f" cluster <b>{summary['cluster']}</b> ({summary['state']}) · HSMs "
                 f"<b>{summary['hsms_reachable']}/{summary['hsms_total']}</b> reachable · {who} "
-                f"· Tab completes · Ctrl-D quits")
+                f"{quorum_text(shell)}· Tab completes · Ctrl-D quits")
+
+
+def quorum_text(shell) -> str:
+    """This session's pending quorum tokens: `· token 3 USER_MGMT 1/2 9:41 left `."""
+    pending = getattr(shell.backend, "pending_tokens", lambda: [])()
+    parts = []
+    for t in pending:
+        key = f" key {t['key_handle']}" if t["key_handle"] else ""
+        minutes, seconds = divmod(t["seconds_left"], 60)
+        count = f"{t['approvals']}/{t['required']}"
+        if t["approved"]:
+            count = f"<ansigreen>{count}</ansigreen>"
+        parts.append(f"token {t['token_id']} {t['service_name']}{key} {count} "
+                     f"{minutes}:{seconds:02d} left")
+    return "· " + ", ".join(parts) + " " if parts else ""

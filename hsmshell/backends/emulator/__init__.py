@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
-from hsmshell.backends.emulator import firmware, info, users
+import importlib
+import sys
+
+from hsmshell.backends.emulator import firmware, quorum_rules, quorum_store
+from hsmshell.backends.emulator import hsm_logs, lifecycle, server_mode
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.schema import create_tables
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmshellError, UnknownCommand
 from hsmshell.state.db import ClusterDB
 
-HANDLERS = {**users.HANDLERS, **info.HANDLERS}
+# The modules whose HANDLERS run commands, imported the first time one of their commands runs:
+# a one-shot `listUsers` then loads neither the key machinery nor `cryptography` (the start-up
+# budget of DESIGN.md; scripts/bench.py measures it). Add a handler module here.
+HANDLER_MODULES = ("hsmshell.backends.emulator.users", "hsmshell.backends.emulator.info",
+                   "hsmshell.backends.emulator.server_mode", "hsmshell.backends.emulator.quorum_setup",
+                   "hsmshell.backends.emulator.quorum_tokens", "hsmshell.backends.shellside",
+                   "hsmshell.backends.emulator.keys", "hsmshell.backends.emulator.keys_transfer",
+                   "hsmshell.backends.emulator.keys_use")
+KEYSTORE = "hsmshell.backends.emulator.keystore"
+HANDLERS: dict = {}
+_imported: set[str] = set()
+
+
+def handler_for(command: str):
+    """The handler of `command`, importing handler modules in order until one has it."""
+    for module in HANDLER_MODULES:
+        if command in HANDLERS:
+            break
+        if module not in _imported:
+            HANDLERS.update(importlib.import_module(module).HANDLERS)
+            _imported.add(module)
+    return HANDLERS.get(command)
+
+
+def _drop_session_keys(cluster, session_id: str) -> None:
+    # Session keys come only from key commands of this session, which imported the keystore.
+    if KEYSTORE in sys.modules:
+        sys.modules[KEYSTORE].drop_session_keys(cluster, session_id)
 
 
 class EmulatorBackend:
@@ -17,7 +48,12 @@ class EmulatorBackend:
 
     def __init__(self, db: ClusterDB, clock):
         create_tables(db.conn)                  # new tables of a newer hsmshell appear here
+        quorum_store.create_tables(db.conn)
         self.cluster = EmulatedCluster(db, clock)
+        self.cluster.session_end_hooks.append(
+            lambda session_id: quorum_store.drop_session_tokens(db.conn, session_id))
+        self.cluster.session_end_hooks.append(
+            lambda session_id: _drop_session_keys(self.cluster, session_id))
 
     @property
     def principal(self):
@@ -25,11 +61,31 @@ class EmulatorBackend:
 
     def execute(self, invocation, secrets: dict[str, str]) -> Result:
         spec = invocation.spec
-        handler = HANDLERS.get(spec.name)
+        handler = handler_for(spec.name)
         if handler is None:
             raise UnknownCommand(f"{spec.name} is not supported by the emulator backend")
-        firmware.check(spec.action_for(invocation.args, self.principal), self.principal, spec.name)
-        return handler(self.cluster, invocation.args, secrets)
+        replaced = lifecycle.replace_due_hsms(self.cluster)   # CloudHSM replaces failed HSMs itself
+        action = spec.action_for(invocation.args, self.principal)
+        actor = self.principal
+        self.cluster.last_pick = None
+        firmware.check(action, self.principal, spec.name)
+        used_tokens = quorum_rules.enforce(self.cluster, action, invocation.args, spec.name)
+        with self.cluster.asking_on_failure(spec.name if spec.caution else None):
+            result = handler(self.cluster, invocation.args, secrets)
+        hsm_logs.record_command(self.cluster, spec, invocation.args, result, actor)
+        if used_tokens:
+            result.replay["quorum_tokens"] = used_tokens
+        if replaced:
+            result.replay["hsms_replaced"] = replaced
+        return result
+
+    # -- CMU server mode (`server N` ... `exit`) --------------------------------------------------
+    @property
+    def server_mode(self) -> int | None:
+        return self.cluster.selected_server
+
+    def leave_server_mode(self) -> int | None:
+        return server_mode.leave_server_mode(self.cluster)
 
     # -- what the shell shows about the cluster (prompt, toolbar, status) -------------------------
     def summary(self) -> dict:
@@ -44,12 +100,19 @@ class EmulatorBackend:
     def user_names(self) -> list[str]:
         return [r[0] for r in self.cluster.conn.execute("SELECT DISTINCT name FROM users ORDER BY name")]
 
-    # QuorumLedger for the policy step (quorum issue fills in tokens; M defaults to 1: off)
+    # QuorumLedger for the policy step (M defaults to 1: off)
     def m_value(self, service_id: int) -> int:
-        return int(self.cluster.db.meta(f"m_value_{service_id}", "1"))
+        return quorum_store.m_value(self.cluster, service_id)
 
     def approvals(self, service_id: int, key_handle: int = 0) -> tuple[int, bool]:
-        return 0, False
+        return quorum_rules.session_approvals(self.cluster, service_id, key_handle)
+
+    def pending_tokens(self) -> list[dict]:
+        """This session's live quorum tokens (the REPL toolbar shows them)."""
+        try:
+            return quorum_rules.pending_tokens(self.cluster)
+        except HsmshellError:
+            return []
 
     def close(self) -> None:
         """Log out at the end of the shell, as CMU's quit does."""

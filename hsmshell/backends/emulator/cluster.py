@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
 
 from hsmshell.backends.result import ServerStatus
-from hsmshell.errors import HsmshellError
+from hsmshell.errors import BackendUnavailable, HsmshellError, NotAttempted
 from hsmshell.policy.engine import Principal
 from hsmshell.state.db import ClusterDB
 
@@ -40,6 +41,24 @@ class EmulatedCluster:
         self.clock = clock
         self.session_id = uuid.uuid4().hex
         self.principal: Principal | None = None
+        # Called with the session id when this login ends (session keys vanish at logout).
+        self.session_end_hooks: list[Callable[[str], None]] = []
+        # Per-process caches that handler modules keep (the key-encryption key); never stored.
+        self.caches: dict[str, object] = {}
+        # During `audit replay`: the `replay` data the original run recorded for the command
+        # being re-run (None otherwise). A handler that read something from outside the
+        # cluster (a file) records what it read in Result.replay and, when this is set, takes
+        # it from here instead, and writes no files.
+        self.replay_input: dict | None = None
+        # CMU server mode (`server N` ... `exit`): every command goes to that server only.
+        self.selected_server: int | None = None
+        # An emulated CMU started with a config file reaches only the servers it lists (None: all).
+        self.connected_servers: frozenset[int] | None = None
+        # Asked when a server fails a write command (the shell installs it; see
+        # hsmshell/server_failure.py): (command, ServerStatus) -> "retry" | "ignore" | "abort".
+        self.failure_prompt: Callable[[str, ServerStatus], str] | None = None
+        self._asking_for: str | None = None      # the write command now running, if any
+        self.last_pick: str | None = None        # the HSM pick_hsm chose for the current command
 
     # -- HSMs --------------------------------------------------------------------------------
     def hsms(self) -> list[Hsm]:
@@ -60,19 +79,76 @@ class EmulatedCluster:
     # -- running one operation on every HSM ----------------------------------------------------
     def on_each(self, operation: Callable[[Hsm], dict | None],
                 hsms: Iterable[Hsm] | None = None) -> list[ServerStatus]:
-        """Run `operation` per HSM; an HsmshellError fails that server only."""
+        """Run `operation` per HSM (only the selected one in server mode); an HsmshellError
+        fails that server only. During a write command a failed server asks the failure
+        prompt: retry it, ignore it and go on, or abort (the servers after it are not tried)."""
+        targets = self._in_server_mode(list(self.hsms() if hsms is None else hsms))
         statuses = []
-        for hsm in (self.hsms() if hsms is None else hsms):
-            if not hsm.reachable:
-                from hsmshell.errors import BackendUnavailable
-                statuses.append(hsm.status(BackendUnavailable(
-                    f"server {hsm.server}({hsm.ip}) is unavailable")))
-                continue
-            try:
-                statuses.append(hsm.status(None, **(operation(hsm) or {})))
-            except HsmshellError as exc:
-                statuses.append(hsm.status(exc))
+        for index, hsm in enumerate(targets):
+            status, choice = self._attempt(hsm, operation), None
+            while status.error is not None and self._asking_for and self.failure_prompt:
+                choice = self.failure_prompt(self._asking_for, status)
+                if choice != "retry":
+                    break
+                hsm = self.hsm_by_server(hsm.server) or hsm
+                status = self._attempt(hsm, operation)
+            statuses.append(status)
+            if status.error is not None and choice == "abort":
+                statuses += [h.status(NotAttempted(f"not attempted: {self._asking_for} was aborted "
+                                                   f"after server {hsm.server} failed")) for h in targets[index + 1:]]
+                break
         return statuses
+
+    def _attempt(self, hsm: Hsm, operation) -> ServerStatus:
+        if not hsm.reachable:
+            return hsm.status(BackendUnavailable(
+                f"server {hsm.server}({hsm.ip}) is unavailable"))
+        try:
+            return hsm.status(None, **(operation(hsm) or {}))
+        except HsmshellError as exc:
+            return hsm.status(exc)
+
+    def _in_server_mode(self, hsms: list[Hsm]) -> list[Hsm]:
+        if self.connected_servers is not None:
+            hsms = [h for h in hsms if h.server in self.connected_servers]
+        if self.selected_server is None:
+            return hsms
+        chosen = [h for h in hsms if h.server == self.selected_server]
+        if not chosen and self.hsm_by_server(self.selected_server) is None:
+            raise BackendUnavailable(f"server {self.selected_server} is no longer in the cluster",
+                                     hint="exit leaves server mode")
+        return chosen
+
+    @contextmanager
+    def asking_on_failure(self, command: str | None) -> Iterator[None]:
+        """While a write command runs, a failed server asks the failure prompt."""
+        self._asking_for = command
+        try:
+            yield
+        finally:
+            self._asking_for = None
+
+    def pick_hsm(self, candidates: list[Hsm] | None = None) -> Hsm:
+        """The HSM a one-HSM operation runs on (of `candidates`, default the reachable ones):
+        the server-mode HSM, else the next one in turn (round robin, as the client daemon
+        balances requests; the turn is kept with the cluster, so every process shares it).
+        Remembered in `last_pick` (the HSM logs name it as the one that ran the command)."""
+        candidates = self.reachable_hsms() if candidates is None else candidates
+        if self.connected_servers is not None:
+            candidates = [h for h in candidates if h.server in self.connected_servers]
+        if self.selected_server is not None:
+            candidates = [h for h in candidates if h.server == self.selected_server]
+            if not candidates:
+                raise BackendUnavailable(f"server {self.selected_server} cannot run this command",
+                                         hint="exit leaves server mode")
+        if not candidates:
+            raise BackendUnavailable("no HSM of the cluster is reachable",
+                                     hint="hsmshell cluster describe shows their state")
+        turn = int(self.db.meta("round_robin", "0"))
+        self.db.set_meta("round_robin", str(turn + 1))
+        hsm = candidates[turn % len(candidates)]
+        self.last_pick = hsm.hsm_id
+        return hsm
 
     # -- login sessions (shared by every process on this cluster) ------------------------------
     def start_session(self, principal: Principal) -> None:
@@ -85,6 +161,8 @@ class EmulatedCluster:
 
     def end_session(self) -> None:
         self.principal = None
+        for hook in self.session_end_hooks:
+            hook(self.session_id)
         self.conn.execute("DELETE FROM sessions WHERE session_id = ?", (self.session_id,))
 
     def logged_in_elsewhere(self, user_name: str) -> bool:

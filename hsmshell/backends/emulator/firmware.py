@@ -7,11 +7,13 @@ emulated HSM do what a real one refuses.
 from __future__ import annotations
 
 from hsmshell.errors import NotLoggedIn, PermissionDenied
+from hsmshell.model.quorum import QuorumService
 
 ANYONE = None                     # no login needed
 OFFICERS = frozenset({"CO", "PCO"})
 LOGGED_IN = frozenset({"PRECO", "PCO", "CO", "CU", "AU"})
 CRYPTO_USERS = frozenset({"CU"})
+QUORUM_USERS = OFFICERS | CRYPTO_USERS
 
 # action id -> user types the firmware lets run it (ANYONE: also without a login)
 FIRMWARE_RULES: dict[str, frozenset | None] = {
@@ -23,7 +25,42 @@ FIRMWARE_RULES: dict[str, frozenset | None] = {
     "user.delete": OFFICERS,
     "user.password.other": OFFICERS,
     "user.password.self": LOGGED_IN,
+    # server mode and the repairs made there (reference §2.15-2.18)
+    "hsm.server_mode": ANYONE,
+    "user.sync": OFFICERS,
+    "key.sync": OFFICERS | CRYPTO_USERS,
+    # quorum (reference §4): approvers are COs (services 3, 4) and CUs (key quorum)
+    "quorum.register": QUORUM_USERS,
+    "quorum.m_value.set": OFFICERS,
+    "quorum.m_value.get": LOGGED_IN,
+    "quorum.validity.set": OFFICERS,
+    "quorum.token.get": QUORUM_USERS,
+    "quorum.token.approve": QUORUM_USERS,
+    "quorum.token.list": LOGGED_IN,
+    "quorum.token.delete": QUORUM_USERS,
+    "quorum.token.sign": ANYONE,            # made on the client machine; no HSM involved
+    # keys (reference §2.1, §3.2): key management and use are for crypto users only
+    **{f"key.{action}": CRYPTO_USERS for action in (
+        "generate", "find", "info", "attributes.get", "attributes.set", "share", "delete",
+        "export", "import", "wrap", "unwrap", "use")},
+    "key.find_all": OFFICERS | {"AU"},      # CMU findAllKeys: COs and the appliance user
+    "key.attributes.list": ANYONE,
 }
+
+# action id -> the quorum service whose M-of-N approval the HSM demands before running it
+# (RET_MXN_AUTH_FAILED otherwise), whatever roles/quorum.toml says.
+QUORUM_SERVICES: dict[str, QuorumService] = {
+    "user.create": QuorumService.USER_MGMT,
+    "user.delete": QuorumService.USER_MGMT,
+    "user.password.other": QuorumService.USER_MGMT,
+    "quorum.m_value.set": QuorumService.MISC_CO,
+    "quorum.validity.set": QuorumService.MISC_CO,
+    # a key made with -m_value M >= 1: using or managing it needs a token bound to that key
+    **{f"key.{action}": QuorumService.KEY_USAGE for action in (
+        "use", "wrap", "unwrap", "export", "import", "share", "attributes.set", "delete")},
+}
+# The arguments naming the keys a KEY_USAGE-protected command uses (each needs its own token).
+QUORUM_KEY_ARGUMENTS = ("key_handle", "wrapping_key_handle")
 
 NOT_AUTHORIZED = "HSM Error: The current logged in user is not authorized to do this operation"
 NO_LOGIN = "HSM Error: No user is logged in to do this operation"

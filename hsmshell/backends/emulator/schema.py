@@ -1,13 +1,15 @@
-"""The emulated cluster's tables, and making a new cluster in the state CloudHSM leaves it in
-after initialization: PRECO admin/password and AU app_user on every HSM."""
+"""The emulated cluster's tables, and making a new cluster: either in the state CloudHSM leaves
+it in after initialization (PRECO admin/password and AU app_user on every HSM), or, for
+`cluster create`, UNINITIALIZED (HSMs, no users) until `cluster initialize` seeds the users."""
 
 from __future__ import annotations
 
-import os
+import json
 import secrets
-import string
 
+from hsmshell.backends.emulator import cluster_events, hsm_logs, topology
 from hsmshell.backends.emulator.passwords import DEFAULT_LOG2_N, hash_password
+from hsmshell.backends.emulator.topology import DEFAULT_AZS, aws_id  # noqa: F401  (re-exported)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hsms (
@@ -18,7 +20,10 @@ CREATE TABLE IF NOT EXISTS hsms (
     ip TEXT NOT NULL UNIQUE,
     state TEXT NOT NULL DEFAULT 'ACTIVE',
     serial TEXT NOT NULL,
-    reboot_counter INTEGER NOT NULL DEFAULT 1
+    reboot_counter INTEGER NOT NULL DEFAULT 1,
+    eni_id TEXT,
+    failed_at REAL,                 -- when the HSM became unreachable (state DEGRADED)
+    replace_at REAL                 -- when it is replaced automatically (NULL: never)
 );
 CREATE TABLE IF NOT EXISTS users (
     hsm_id TEXT NOT NULL REFERENCES hsms(hsm_id) ON DELETE CASCADE,
@@ -40,54 +45,92 @@ CREATE TABLE IF NOT EXISTS sessions (
     user_id INTEGER NOT NULL,
     started REAL NOT NULL
 );
+-- Keys (backends/emulator/keystore.py). One key_objects row per handle in the cluster (the
+-- quotas count these); one keys row per HSM holding a copy, owned by a user id of that HSM.
+CREATE TABLE IF NOT EXISTS key_objects (
+    handle INTEGER PRIMARY KEY,
+    asymmetric INTEGER NOT NULL,
+    key_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS key_objects_by_id ON key_objects(key_id) WHERE key_id != '';
+CREATE INDEX IF NOT EXISTS key_objects_asymmetric ON key_objects(handle) WHERE asymmetric = 1;
+CREATE TABLE IF NOT EXISTS keys (
+    handle INTEGER NOT NULL REFERENCES key_objects(handle),
+    hsm_id TEXT NOT NULL REFERENCES hsms(hsm_id) ON DELETE CASCADE,
+    owner INTEGER NOT NULL,
+    key_class INTEGER NOT NULL,
+    key_type INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    key_id TEXT NOT NULL DEFAULT '',
+    attributes TEXT NOT NULL,
+    material BLOB NOT NULL,
+    session_id TEXT,
+    m_value INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (handle, hsm_id),
+    FOREIGN KEY (hsm_id, owner) REFERENCES users(hsm_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS keys_by_owner ON keys(hsm_id, owner);
+CREATE INDEX IF NOT EXISTS keys_of_sessions ON keys(session_id) WHERE session_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS key_shares (
+    handle INTEGER NOT NULL,
+    hsm_id TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    PRIMARY KEY (handle, hsm_id, user_id),
+    FOREIGN KEY (handle, hsm_id) REFERENCES keys(handle, hsm_id) ON DELETE CASCADE,
+    FOREIGN KEY (hsm_id, user_id) REFERENCES users(hsm_id, user_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS key_shares_by_user ON key_shares(hsm_id, user_id);
 """
 
-DEFAULT_AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
 PRECO_NAME, PRECO_PASSWORD = "admin", "password"
 AU_NAME = "app_user"
-_ALPHABET = string.ascii_lowercase + string.digits
-
-
-def aws_id(prefix: str) -> str:
-    return prefix + "-" + "".join(secrets.choice(_ALPHABET) for _ in range(11))
+# columns added to hsms after the first release: added in place to older databases
+_LATER_HSM_COLUMNS = (("eni_id", "TEXT"), ("failed_at", "REAL"), ("replace_at", "REAL"))
 
 
 def create_tables(conn) -> None:
-    conn.executescript(SCHEMA)
+    conn.executescript(SCHEMA + hsm_logs.SCHEMA + cluster_events.SCHEMA)
+    present = {row[1] for row in conn.execute("PRAGMA table_info(hsms)")}
+    for column, kind in _LATER_HSM_COLUMNS:
+        if column not in present:
+            conn.execute(f"ALTER TABLE hsms ADD COLUMN {column} {kind}")
 
 
-def plan_hsms(count: int, azs=DEFAULT_AZS) -> list[dict]:
-    """One HSM per availability zone (round robin), each with an ENI IP in its AZ's subnet."""
-    hsms = []
-    for server in range(count):
-        zone = server % len(azs)
-        subnet = f"10.0.{zone}.0/24"
-        host = 10 + server // len(azs) + int.from_bytes(os.urandom(1), "big") % 200
-        hsms.append({"hsm_id": aws_id("hsm"), "server": server, "az": azs[zone],
-                     "subnet": subnet, "ip": f"10.0.{zone}.{host}",
-                     "serial": f"{int.from_bytes(os.urandom(3), 'big'):08d}"})
-    return hsms
+def insert_hsm(conn, hsm: dict) -> None:
+    conn.execute("INSERT INTO hsms(hsm_id, server, az, subnet, ip, serial, eni_id) "
+                 "VALUES(:hsm_id, :server, :az, :subnet, :ip, :serial, :eni_id)", hsm)
 
 
-def seed_cluster(db, name: str, hsm_count: int, now: float) -> dict:
-    """Create the HSMs and the initial users (tables exist already). Returns what the genesis record needs."""
+def seed_cluster(db, name: str, hsm_count: int, now: float, *, azs=DEFAULT_AZS, subnets=None,
+                 initialized: bool = True, replace_after: float | None = topology.DEFAULT_REPLACE_AFTER) -> dict:
+    """Create the HSMs (tables exist already) and, if `initialized`, the initial users.
+    Returns what the genesis record needs."""
     conn = db.conn
     cluster_id = aws_id("cluster")
+    network = topology.plan_network(cluster_id, azs, subnets)
+    hsms = topology.plan_hsms(network, hsm_count)
+    state = "INITIALIZED" if initialized else "UNINITIALIZED"
     for key, value in (("cluster_name", name), ("cluster_id", cluster_id),
-                       ("cluster_state", "INITIALIZED"), ("backend", "emulator"),
-                       ("kdf_log2_n", str(DEFAULT_LOG2_N)), ("created", str(now))):
+                       ("cluster_state", state), ("backend", "emulator"),
+                       ("kdf_log2_n", str(DEFAULT_LOG2_N)), ("created", str(now)),
+                       ("network", json.dumps(network, sort_keys=True)),
+                       ("replace_after", "never" if replace_after is None else repr(float(replace_after)))):
         db.set_meta(key, value)
-    hsms = plan_hsms(hsm_count)
-    preco_hash = hash_password(PRECO_PASSWORD)
-    au_password = secrets.token_urlsafe(24)          # nobody logs in as app_user
-    au_hash = hash_password(au_password)
     for hsm in hsms:
-        conn.execute("INSERT INTO hsms(hsm_id, server, az, subnet, ip, serial) "
-                     "VALUES(:hsm_id, :server, :az, :subnet, :ip, :serial)", hsm)
-        conn.execute("INSERT INTO users(hsm_id, user_id, user_type, name, pw_hash) VALUES(?,?,?,?,?)",
-                     (hsm["hsm_id"], 1, "PRECO", PRECO_NAME, preco_hash))
-        conn.execute("INSERT INTO users(hsm_id, user_id, user_type, name, pw_hash) VALUES(?,?,?,?,?)",
-                     (hsm["hsm_id"], 2, "AU", AU_NAME, au_hash))
-    return {"cluster_id": cluster_id, "hsms": hsms,
-            "users": [{"id": 1, "type": "PRECO", "name": PRECO_NAME, "password": PRECO_PASSWORD},
-                      {"id": 2, "type": "AU", "name": AU_NAME, "password": None}]}
+        insert_hsm(conn, hsm)
+    cluster_events.record(conn, now, "create", hsms=len(hsms), state=state)
+    users = seed_users(conn, hsms, now) if initialized else []
+    return {"cluster_id": cluster_id, "hsms": hsms, "users": users, "state": state, "network": network}
+
+
+def seed_users(conn, hsms: list[dict], now: float) -> list[dict]:
+    """The users an initialized cluster starts with, on every HSM; the first HSM logs its
+    initialization. Returns them for the audit record (with the PRECO's default password)."""
+    preco_hash = hash_password(PRECO_PASSWORD)
+    au_hash = hash_password(secrets.token_urlsafe(24))      # nobody logs in as app_user
+    conn.executemany("INSERT INTO users(hsm_id, user_id, user_type, name, pw_hash) VALUES(?,?,?,?,?)",
+                     [row for hsm in hsms for row in ((hsm["hsm_id"], 1, "PRECO", PRECO_NAME, preco_hash),
+                                                      (hsm["hsm_id"], 2, "AU", AU_NAME, au_hash))])
+    hsm_logs.record_initialization(conn, hsms[0], now, AU_NAME)
+    return [{"id": 1, "type": "PRECO", "name": PRECO_NAME, "password": PRECO_PASSWORD},
+            {"id": 2, "type": "AU", "name": AU_NAME, "password": None}]

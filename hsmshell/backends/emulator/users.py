@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
-from hsmshell.backends.emulator.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from hsmshell.backends.emulator.passwords import (DEFAULT_LOG2_N, MAX_LENGTH, MIN_LENGTH, hash_password,
+                                                  verify_password)
 from hsmshell.backends.result import Result
 from hsmshell.errors import (HsmError, InvalidArgument, LimitExceeded, LoginFailed, NoSuchUser,
                              PermissionDenied, UserLocked)
@@ -107,7 +108,7 @@ def create_user(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     count = cluster.conn.execute("SELECT COUNT(DISTINCT name) FROM users").fetchone()[0]
     if count >= MAX_USERS:
         raise LimitExceeded(f"the cluster already has {count} users (at most {MAX_USERS})")
-    pw_hash = hash_password(password, int(cluster.db.meta("kdf_log2_n", "7")))
+    pw_hash = hash_password(password, int(cluster.db.meta("kdf_log2_n", DEFAULT_LOG2_N)))
 
     def on_hsm(hsm: Hsm) -> dict:
         if _user(cluster, hsm, name) is not None:
@@ -151,7 +152,7 @@ def change_password(cluster: EmulatedCluster, args: dict, secrets: dict) -> Resu
     if not own and cluster.logged_in_elsewhere(name):
         raise PermissionDenied(f"changePswd failed: {name} is logged in",
                                hint="the password of a logged-in user cannot be changed")
-    pw_hash = hash_password(password, int(cluster.db.meta("kdf_log2_n", "7")))
+    pw_hash = hash_password(password, int(cluster.db.meta("kdf_log2_n", DEFAULT_LOG2_N)))
     activating = own and me.user_type == "PRECO"
 
     def on_hsm(hsm: Hsm) -> dict:

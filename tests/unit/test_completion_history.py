@@ -1,0 +1,75 @@
+"""The REPL's pieces without a terminal: Tab completion from the command table and the role,
+and the history that never keeps a secret."""
+
+from __future__ import annotations
+
+import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+
+from hsmshell.ui.completer import ShellCompleter
+from hsmshell.ui.history import RedactingHistory, redact_for_history
+
+
+def completions(shell, text: str) -> list[str]:
+    return [c.text for c in ShellCompleter(shell).get_completions(Document(text), CompleteEvent())]
+
+
+@pytest.fixture
+def shell(harness):
+    harness.open()
+    return harness.shell
+
+
+def test_anonymous_is_offered_only_what_it_may_run(shell):
+    assert completions(shell, "listU") == ["listUsers"]
+    assert completions(shell, "createU") == []
+    assert completions(shell, "lo") == ["loginHSM"]
+    offered = completions(shell, "")
+    assert {"listUsers", "loginHSM", "help", "quit"} <= set(offered)
+    assert not {"createUser", "deleteUser", "logoutHSM"} & set(offered)
+
+
+def test_a_crypto_officer_is_offered_user_management(activated):
+    shell = activated.shell
+    assert completions(shell, "createU") == ["createUser"]
+    assert completions(shell, "lo") == ["loginHSM", "logoutHSM"]
+    assert completions(shell, "listUsers; createU") == ["createUser"]     # after a `;` too
+
+
+def test_arguments_complete_user_types_and_known_names(activated):
+    activated.ok("createUser CU alice alicepass1")
+    shell = activated.shell
+    assert completions(shell, "createUser C") == ["CO", "CU"]
+    assert completions(shell, "loginHSM p") == ["PRECO"]
+    assert completions(shell, "deleteUser CU al") == ["alice"]
+    assert completions(shell, "deleteUser CU A") == ["admin", "alice", "app_user"]
+    assert completions(shell, "loginHSM -s ap") == ["app_user"]
+    assert completions(shell, "loginHSM -u C") == ["CO", "CU"]
+    assert completions(shell, "deleteUser CU alice ") == []              # nothing more to fill
+    assert "createUser" in completions(shell, "help cre")
+
+
+@pytest.mark.parametrize("typed, kept", [
+    ("loginHSM CU alice Pa55word!", "loginHSM CU alice -hpswd"),
+    ("loginHSM -u CU -s alice -p Pa55word!", "loginHSM -u CU -s alice -p -hpswd"),
+    ("listUsers; createUser CU bob Pa55word!", "listUsers; createUser CU bob -hpswd"),
+    ("createUser CU bob Pa55word! extra", "createUser CU bob ******** ********"),
+    ("loginHSM CU Pa55word!", "loginHSM ******** ********"),   # a word is missing: any may be it
+    ("createUser CU bob @env:BOB_PW", "createUser CU bob @env:BOB_PW"),
+    ("Pa55word!", ""),                          # typed when nothing asked: not kept at all
+    ("listUsers; Pa55word!", "listUsers"),
+    ("lstUsers", "lstUsers"),                   # a typo is worth recalling
+])
+def test_history_keeps_commands_but_no_secret(typed, kept, shell):
+    assert redact_for_history(typed, shell.table) == kept
+
+
+def test_the_history_file_gets_only_redacted_lines(tmp_path, shell):
+    path = tmp_path / "history"
+    history = RedactingHistory(path, shell.table)
+    history.append_string("loginHSM CU alice Pa55word!")
+    history.append_string("Pa55word!")
+    text = path.read_text()
+    assert "Pa55word!" not in text and "+loginHSM CU alice -hpswd" in text
+    assert list(history.load_history_strings()) == ["loginHSM CU alice -hpswd"]
