@@ -28,6 +28,11 @@ class QuorumLedger(Protocol):
         """(approvals present on the best token of this session, token approved?)"""
         ...
 
+    def key_quorum(self, key_handle: int) -> int:
+        """Approvals a key's own quorum (-m_value) requires; 0 when it has none or is unknown.
+        Optional: a ledger without it leaves per-key quorum to the HSM."""
+        ...
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -57,22 +62,50 @@ def decide(policy: Policy, principal: Principal | None, spec, args: dict,
         return _refusal(policy, principal, spec.name, action, rule)
 
     service = policy.service_for(action)
-    if service is not None and ledger is not None:
-        m = ledger.m_value(service.id)
-        if m > 1:
-            present, approved = ledger.approvals(service.id)
-            state = {"service": service.id, "service_name": service.name, "m": m,
-                     "approvals": present, "approved": approved}
-            if not approved:
-                return Decision(
-                    False, action, f"quorum.toml: {service.name} protects {action}",
-                    "quorum-required",
-                    f"{spec.name} needs quorum approval: service {service.id} ({service.name}) "
-                    f"requires {m} approvals, this session has {present}",
-                    f"getToken {service.id} <your-name> <token-file>, have {m} approvers sign it, "
-                    f"then approveToken <approval-file>", state)
-            return Decision(True, action, rule, quorum=state)
-    return Decision(True, action, rule)
+    if service is None or ledger is None:
+        return Decision(True, action, rule)
+    if service.key_arguments:
+        return _key_quorum(spec, action, rule, service, args, ledger)
+    m = ledger.m_value(service.id)
+    if m <= 1:
+        return Decision(True, action, rule)
+    return _quorum_decision(spec, action, rule, service, m, *ledger.approvals(service.id))
+
+
+def _key_quorum(spec, action, rule, service, args, ledger) -> Decision:
+    """Per-key quorum: every quorum-controlled key the command names needs its own token."""
+    required_for = getattr(ledger, "key_quorum", None)
+    if required_for is None:
+        return Decision(True, action, rule)
+    handles = dict.fromkeys(int(args[name]) for name in service.key_arguments
+                            if isinstance(args.get(name), int) and args.get(name))
+    decision = Decision(True, action, rule)
+    for handle in handles:
+        required = required_for(handle)
+        if required > 0:
+            decision = _quorum_decision(spec, action, rule, service, required,
+                                        *ledger.approvals(service.id, handle), key_handle=handle)
+            if not decision.allowed:
+                return decision
+    return decision
+
+
+def _quorum_decision(spec, action, rule, service, m: int, present: int, approved: bool,
+                     key_handle: int = 0) -> Decision:
+    state = {"service": service.id, "service_name": service.name, "m": m,
+             "approvals": present, "approved": approved}
+    if key_handle:
+        state["key_handle"] = key_handle
+    if approved:
+        return Decision(True, action, rule, quorum=state)
+    whose = f"key {key_handle}" if key_handle else f"service {service.id} ({service.name})"
+    key = f" -k {key_handle}" if key_handle else ""
+    return Decision(
+        False, action, f"quorum.toml: {service.name} protects {action}", "quorum-required",
+        f"{spec.name} needs quorum approval: {whose} requires {m} approvals, "
+        f"this session has {present}",
+        f"getToken {service.id} <your-name> <token-file>{key}, have {m} approvers sign it, "
+        f"then approveToken <approval-file>", state)
 
 
 def _refusal(policy: Policy, principal: Principal | None, command: str, action: str,

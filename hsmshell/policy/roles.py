@@ -48,6 +48,9 @@ class QuorumService:
     name: str
     id: int
     actions: tuple[str, ...]
+    # For per-key quorum: the arguments naming the keys a command uses; each key's own M
+    # (its -m_value) applies instead of the cluster's M for the service.
+    key_arguments: tuple[str, ...] = ()
 
 
 @dataclass
@@ -137,7 +140,13 @@ def _quorum_services(path: Path, data: dict, known: set[str]) -> dict[str, Quoru
         if not isinstance(body, dict) or not isinstance(body.get("id"), int):
             raise ConfigError(f"{path.name}: service {name} needs an integer id")
         actions = _patterns(path, body, "actions", known)
-        service = QuorumService(name, body["id"], actions)
+        key_arguments = body.get("key_arguments", [])
+        if not isinstance(key_arguments, list) or not all(isinstance(a, str) for a in key_arguments):
+            raise ConfigError(f"{path.name}: service {name}: key_arguments must be a list of argument names")
+        unknown = set(body) - {"id", "actions", "key_arguments"}
+        if unknown:
+            raise ConfigError(f"{path.name}: service {name}: unknown key(s) {', '.join(sorted(unknown))}")
+        service = QuorumService(name, body["id"], actions, tuple(key_arguments))
         for action in known:
             if any(fnmatch.fnmatchcase(action, p) for p in actions):
                 by_action[action] = service

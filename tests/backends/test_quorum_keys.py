@@ -39,8 +39,10 @@ def test_a_quorum_key_cannot_sign_until_two_of_its_users_approve(quorum_key, use
     outcome, printed = quorum_key.run(sign_line(quorum_key, tmp_path))
     assert outcome.status == ExitStatus.QUORUM
     error = printed[-1]["error"]
-    assert "service 5[KEY_USAGE] requires 2 approvals" in error["message"]
+    # refused by the policy step, before dispatch, naming the key and what is missing
+    assert f"key {quorum_key.key} requires 2 approvals, this session has 0" in error["message"]
     assert f"getToken 5 <your-name> <token-file> -k {quorum_key.key}" in error["hint"]
+    assert outcome.error.detail["rule"] == "quorum.toml: KEY_USAGE protects key.use"
 
     token = tmp_path / "key.token"
     got = quorum_key.ok(f"getToken 5 alice {token} -k {quorum_key.key}")["data"]
@@ -81,3 +83,17 @@ def test_a_key_token_needs_a_key_user_and_a_quorum_key(quorum_key, tmp_path):
     login(quorum_key, "carol", "CU")
     outcome, printed = quorum_key.run(f"getToken 5 carol {tmp_path / 't'} -k {quorum_key.key}")
     assert printed[-1]["error"]["reference"] == "key-access-denied"
+
+
+def test_the_hsm_refuses_a_quorum_key_even_when_the_policy_maps_no_quorum(quorum_key, tmp_path):
+    """A permissive roles/ (no KEY_USAGE service) cannot bypass the emulated HSM's rule."""
+    import shutil
+    from hsmshell.policy.roles import default_roles_dir
+    roles = tmp_path / "roles"
+    shutil.copytree(default_roles_dir(), roles)
+    (roles / "quorum.toml").write_text("")
+    quorum_key.open(roles_dir=roles)
+    quorum_key.ok("loginHSM CU alice alice-pass1")
+    outcome, printed = quorum_key.run(sign_line(quorum_key, tmp_path))
+    assert outcome.status == ExitStatus.QUORUM
+    assert "RET_MXN_AUTH_FAILED" in printed[-1]["error"]["message"]

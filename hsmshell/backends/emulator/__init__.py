@@ -107,6 +107,9 @@ class EmulatorBackend:
     def approvals(self, service_id: int, key_handle: int = 0) -> tuple[int, bool]:
         return quorum_rules.session_approvals(self.cluster, service_id, key_handle)
 
+    def key_quorum(self, key_handle: int) -> int:
+        return quorum_rules.key_approvals_required(self.cluster, key_handle)
+
     def pending_tokens(self) -> list[dict]:
         """This session's live quorum tokens (the REPL toolbar shows them)."""
         try:

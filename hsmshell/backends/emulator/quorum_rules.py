@@ -105,6 +105,14 @@ def session_approvals(cluster, service_id: int, key_handle: int = 0) -> tuple[in
     return (0 if state.expired else state.present), state.approved
 
 
+def key_approvals_required(cluster, key_handle: int) -> int:
+    """Approvals the key's -m_value requires (0: none, or no such key — the command reports it)."""
+    try:
+        return approvals_required(QuorumService.KEY_USAGE, key_m_value(cluster, key_handle))
+    except (HsmshellError, ValueError):
+        return 0
+
+
 def pending_tokens(cluster) -> list[dict]:
     """This session's live tokens, with approvals x/M and seconds left."""
     at = store.now(cluster)
