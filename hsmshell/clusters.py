@@ -37,6 +37,7 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, *
                              "backend": "emulator", "hsms": seeded["hsms"],
                              "users": audited_users(seeded["users"], hasher),
                              "state": seeded["state"], "network": seeded["network"],
+                             "replace_after": db.meta("replace_after"),
                              "audit_key": public.hex(), "audit_key_id": key_id(public)})
             audit.append()
             audit.sync()
@@ -46,12 +47,14 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, *
 
 
 def audited_users(users: list[dict], hasher) -> list[dict]:
-    """Seeded users as an audit record keeps them: each password as a salted HMAC."""
+    """Seeded users as an audit record keeps them: each password as a salted HMAC, and
+    whether its length fits the rules (replay's stand-in then does too)."""
+    from hsmshell.audit.keys import length_class
     for user in users:
         password = user.pop("password")
         user["password"] = hasher(password) if password else None
-        if password:                # replay stands in a string of this length
-            user["password_length"] = len(password)
+        if password:
+            user["password_length_class"] = length_class(password)
     return users
 
 

@@ -24,6 +24,9 @@ class HsmshellError(Exception):
             self.reference = reference
         # Structured facts for JSON/audit (never secrets), e.g. the rule that denied.
         self.detail = detail or {}
+        # What audit replay needs to repeat this failure (what a handler read from files
+        # before it failed: backends/emulator/replay_inputs.py); None when nothing.
+        self.replay: dict | None = None
 
     def to_dict(self) -> dict:
         return {"reference": self.reference, "message": self.message, "hint": self.hint}

@@ -45,6 +45,7 @@ def make_big_log(home: Path, records: int) -> Path:
     """The cluster `default` of `home` with an audit log of `records` records, its head set."""
     from hsmshell.audit import records as codec
     from hsmshell.audit.keys import sign_checkpoint
+    from hsmshell.audit.log import read_head, write_head
     from hsmshell.state.db import ClusterDB
 
     run_cli(["--home", str(home), "--json", "-c", "whoami; createUser CU bench_user benchpass1"])
@@ -72,8 +73,7 @@ def make_big_log(home: Path, records: int) -> Path:
     db = ClusterDB(directory)
     try:
         with db.transaction():
-            db.set_meta_many({"audit_seq": str(records), "audit_hash": prev.hex(),
-                              "audit_bytes": str(written), "audit_pending": ""})
+            write_head(db, read_head(db)._replace(seq=records, hash=prev, length=written, pending=""))
     finally:
         db.close()
     return directory / "audit.log"

@@ -6,6 +6,10 @@
 - RSA-2048 sign (SHA256_RSA_PKCS) through the shell, as a ratio to a bare `cryptography` sign
   loop over the same data in the same run: at least 0.6.
 
+Both are measured on this process's CPU time, as scripts/bench.py measures the user-management
+batch: the batches are CPU-bound (no fsync per command), and on a shared machine the wall
+clock also measures the neighbours. The wall-clock rate is shown in the notes.
+
     .venv/bin/python scripts/bench_keys.py [--quick]     (or through scripts/bench.py)
 """
 
@@ -41,15 +45,15 @@ def hsmshell(home: Path, *argv: str) -> tuple[int, list[dict]]:
     return status, [json.loads(line) for line in out if line.strip()]
 
 
-def batch(home: Path, path: Path, lines: list[str]) -> float:
-    """Seconds to run `lines` as a batch file."""
+def batch(home: Path, path: Path, lines: list[str]) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) to run `lines` as a batch file."""
     path.write_text("\n".join(lines) + "\n")
-    start = time.perf_counter()
+    cpu, wall = time.process_time(), time.perf_counter()
     status, _ = hsmshell(home, "run", str(path))
-    elapsed = time.perf_counter() - start
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     if status != 0:
         raise RuntimeError(f"the batch {path.name} failed with exit {status}")
-    return elapsed
+    return cpu, wall
 
 
 def prepare(home: Path) -> None:
@@ -62,10 +66,12 @@ def prepare(home: Path) -> None:
 def bench_generation(home: Path, work: Path, quick: bool) -> dict:
     count = 500 if quick else 2000
     lines = [LOGIN] + [f"genSymKey -t 31 -s 32 -l bench-{n}" for n in range(count)]
-    rates = [len(lines) / batch(home, work / "gen.hsm", lines) for _ in range(1 if quick else 3)]
-    rate = statistics.median(rates)
+    runs = [batch(home, work / "gen.hsm", lines) for _ in range(1 if quick else 3)]
+    rate = statistics.median(len(lines) / cpu for cpu, _ in runs)
+    wall_rate = statistics.median(len(lines) / wall for _, wall in runs)
     return row(f"keys: genSymKey AES-256 batch, audit on ({len(lines)} commands)", round(rate),
-               "commands/s", f">= {GEN_BUDGET:g}", rate >= GEN_BUDGET, ratio=round(rate / GEN_BUDGET, 2))
+               "commands/s", f">= {GEN_BUDGET:g}", rate >= GEN_BUDGET, ratio=round(rate / GEN_BUDGET, 2),
+               note=f"per CPU second; {round(wall_rate)}/s by the wall clock")
 
 
 def bench_sign(home: Path, work: Path, quick: bool) -> dict:
@@ -87,21 +93,21 @@ def bench_sign(home: Path, work: Path, quick: bool) -> dict:
     payload = data.read_bytes()
 
     def bare() -> float:
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(count):
             private.sign(payload, padding.PKCS1v15(), hashes.SHA256())
-        return count / (time.perf_counter() - start)
+        return count / (time.process_time() - start)
 
     shell_rates, bare_rates = [], []
     for _ in range(1 if quick else 3):     # interleaved, so load from elsewhere hits both alike
         bare_rates.append(bare())
-        shell_rates.append(len(lines) / batch(home, work / "sign.hsm", lines))
+        shell_rates.append(len(lines) / batch(home, work / "sign.hsm", lines)[0])
     shell, baseline = statistics.median(shell_rates), statistics.median(bare_rates)
     ratio = shell / baseline
     pem.unlink(missing_ok=True)
     return row(f"keys: RSA-2048 sign through the shell ({count} signs)", round(shell), "signs/s",
                f">= {SIGN_BUDGET:g}x baseline", ratio >= SIGN_BUDGET, baseline=round(baseline),
-               ratio=round(ratio, 2))
+               ratio=round(ratio, 2), note="both per CPU second")
 
 
 def run(quick: bool) -> list[dict]:

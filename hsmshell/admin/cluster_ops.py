@@ -186,20 +186,20 @@ def change_hsms(env, name: str, operation: str, **args) -> Result:
     """fail-hsm, replace, add-hsm, remove-hsm (lifecycle.py does the work)."""
     from hsmshell.backends.emulator import lifecycle
 
+    if "replace_after" in args and args["replace_after"] is None:
+        args["replace_after"] = lifecycle.NEVER       # the audit record drops None values
+
     def action(cluster):
+        change = lifecycle.change(cluster, operation, args)
         if operation == "fail-hsm":
-            change = lifecycle.fail_hsm(cluster, args["hsm"], args.get("replace_after", lifecycle.CLUSTER_SETTING))
             message = (f"{change['hsm']} (server {change['server']}, {change['ip']}) is unreachable" +
                        ("" if change["replace_at"] is None else
                         f"; it is replaced automatically {change['replace_at'] - change['failed_at']:.0f} s from now"))
         elif operation == "replace":
-            change = lifecycle.replace_hsm(cluster, args["hsm"], args.get("source"))
             message = f"{change['replaced']} replaced by {change['hsm']} ({change['ip']}, server {change['server']})"
         elif operation == "add-hsm":
-            change = lifecycle.add_hsm(cluster, args.get("az"), args.get("source"))
             message = f"added {change['hsm']} in {change['az']} ({change['ip']}) as server {change['server']}"
         else:
-            change = lifecycle.remove_hsm(cluster, args["hsm"])
             message = f"removed {change['removed']} (server {change['server']}, {change['ip']})"
         return Result(f"cluster {operation}", "hsm_change", data={"cluster": name, "message": message, **change},
                       replay=change)

@@ -22,7 +22,7 @@ def verify_target(target: LogTarget, env, observe=None) -> VerifyReport:
     finishing an append a crash interrupted (that record is committed state)."""
     if not target.own:
         return verify_log(target.path, target.key_dir, None, observe)
-    from hsmshell.audit.log import AuditLog
+    from hsmshell.audit.log import AuditLog, read_head
     from hsmshell.state.db import ClusterDB
     db = ClusterDB(target.cluster_dir)
     try:
@@ -35,8 +35,8 @@ def verify_target(target: LogTarget, env, observe=None) -> VerifyReport:
                 pass                         # verify names the first bad record below
             finally:
                 audit.close()
-            meta = db.meta_many("audit_seq", "audit_hash")
-            head = (int(meta["audit_seq"]), meta["audit_hash"]) if meta else None
+            state = read_head(db)
+            head = (state.seq, state.hash.hex()) if state.seq else None
             report = verify_log(target.path, target.key_dir, head, observe)
             if target.path.stat().st_size != before:
                 report.restored = _records_in_tail(target.path, before)

@@ -3,6 +3,7 @@ a salted HMAC), the decision, the outcome, and what replay needs."""
 
 from __future__ import annotations
 
+from hsmshell.audit.keys import length_class
 from hsmshell.status import ExitStatus
 
 
@@ -31,13 +32,14 @@ def command_record(shell, invocation, command, text, source, decision, result, e
                           if k not in invocation.secrets and v is not None}
     if hashed:
         record["secrets"] = hashed
-        # replay stands in a string of the same length for each secret (length rules then
-        # hold as they did); the length is kept, the characters never are
-        record["secret_lengths"] = {name: len(value) for name, value in values.items()}
+        # replay stands in a string for each secret that passes or fails the length rules
+        # as it did: the log keeps only which (not the length, never the characters)
+        record["secret_length_classes"] = {name: length_class(value) for name, value in values.items()}
     if dispatched:
         record["dispatched"] = True         # the backend ran it (replay re-runs exactly these)
-    if result is not None and result.replay:
-        record["replay"] = result.replay
+    replay = result.replay if result is not None else getattr(error, "replay", None)
+    if replay:
+        record["replay"] = replay
     return record
 
 

@@ -47,6 +47,16 @@ class SecretHasher:
         return "hmac-sha256:" + digest[:32]
 
 
+# What the log keeps of a secret's length: only whether it fits the password rules, so
+# replay can make a stand-in that passes or fails them as the secret did (replay_cluster.py).
+IN_RANGE, TOO_SHORT, TOO_LONG = "in-range", "too-short", "too-long"
+
+
+def length_class(secret: str) -> str:
+    from hsmshell.backends.emulator.passwords import MAX_LENGTH, MIN_LENGTH
+    return TOO_SHORT if len(secret) < MIN_LENGTH else TOO_LONG if len(secret) > MAX_LENGTH else IN_RANGE
+
+
 def sign_checkpoint(directory: Path, message: bytes) -> bytes:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     key = Ed25519PrivateKey.from_private_bytes((directory / SIGNING_KEY).read_bytes())

@@ -4,7 +4,8 @@ Protocol, run for every command under the cluster lock (state/db.py):
 1. `recover()` — the log file must be exactly as long as the state says. If it is short by
    exactly the pending record (the process died between COMMIT and the append), append it.
 2. Inside the command's transaction, `stage(fields)` encodes the record, and stores it as the
-   pending record together with the new head (seq, hash, log length) in the cluster state.
+   pending record together with the new head (seq, hash, log length) in the cluster state:
+   one meta row, `audit_head` (older clusters kept five rows; the first write replaces them).
 3. After COMMIT, `append()` writes the staged line.
 So every committed state change has its record, and a record exists only for what committed.
 If the log cannot be written, step 1 fails before the next command is dispatched (fail closed).
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from hsmshell.audit import records
 from hsmshell.audit.keys import key_id, sign_checkpoint
@@ -26,8 +29,53 @@ LOG_NAME = "audit.log"
 CHECKPOINT_EVERY = 1000
 
 
+HEAD_KEY = "audit_head"
+LEGACY_HEAD_KEYS = ("audit_seq", "audit_hash", "audit_bytes", "audit_since_checkpoint", "audit_pending")
+
+
 def utc_stamp(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is the C formatter (strftime goes through time.strftime): same text, faster
+    stamp = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat(timespec="microseconds")
+    return stamp[:-6] + "Z"                    # "+00:00" -> "Z"
+
+
+class Head(NamedTuple):
+    """The log as the cluster state knows it: the last record's sequence number and hash, the
+    log's length in bytes, records since the last checkpoint, and the lines of the last
+    transaction (appended after its COMMIT; recover() appends them if a crash came between)."""
+    seq: int = 0
+    hash: bytes = records.GENESIS_PREV
+    length: int = 0
+    since: int = 0
+    pending: str = ""
+    legacy: bool = False        # read from the five rows of older versions (replaced on write)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_head(text: str) -> Head:
+    # recover() and stage() read the same cached row: it is parsed once per command
+    numbers, _, pending = text.partition("\n")
+    seq, digest, length, since = numbers.split(" ")
+    return Head(int(seq), bytes.fromhex(digest), int(length), int(since), pending)
+
+
+def read_head(db: ClusterDB) -> Head:
+    text = db.meta(HEAD_KEY)
+    if text is not None:
+        return _parse_head(text)
+    old = db.meta_many(*LEGACY_HEAD_KEYS)
+    if not old:
+        return Head()
+    return Head(int(old.get("audit_seq", 0)), bytes.fromhex(old.get("audit_hash", records.GENESIS_PREV.hex())),
+                int(old.get("audit_bytes", 0)), int(old.get("audit_since_checkpoint", 0)),
+                old.get("audit_pending", ""), legacy=True)
+
+
+def write_head(db: ClusterDB, head: Head) -> None:
+    """One row, written once per transaction (the pending text is ASCII JSON lines)."""
+    db.set_meta(HEAD_KEY, f"{head.seq} {head.hash.hex()} {head.length} {head.since}\n{head.pending}")
+    if head.legacy:
+        db.delete_meta(*LEGACY_HEAD_KEYS)
 
 
 class AuditLog:
@@ -50,19 +98,14 @@ class AuditLog:
                                        hint="the command was not run; fix the log's folder") from None
         return self._fd
 
-    def head(self, meta: dict | None = None) -> tuple[int, bytes, int]:
-        meta = meta if meta is not None else self.db.meta_many("audit_seq", "audit_hash", "audit_bytes")
-        return (int(meta.get("audit_seq", 0)),
-                bytes.fromhex(meta.get("audit_hash", records.GENESIS_PREV.hex())),
-                int(meta.get("audit_bytes", 0)))
-
     def recover(self) -> None:
         fd = self._open()
-        expected = int(self.db.meta("audit_bytes", "0"))
+        head = read_head(self.db)          # under the lock: stage() reuses this read (db.py)
+        expected = head.length
         size = os.fstat(fd).st_size
         if size == expected:
             return
-        pending = (self.db.meta("audit_pending") or "").encode("ascii")
+        pending = head.pending.encode("ascii")
         start = expected - len(pending)
         if pending and start <= size < expected and self._tail_is_prefix(start, size, pending):
             os.truncate(self.path, start)
@@ -79,18 +122,14 @@ class AuditLog:
 
     def stage(self, fields: dict) -> int:
         """Encode the next record and record it as the new head (inside the transaction)."""
-        # one read and one write of the meta table: this runs once per command
-        meta = self.db.meta_many("audit_seq", "audit_hash", "audit_bytes", "audit_since_checkpoint")
-        seq, prev, length = self.head(meta)
-        seq += 1
+        head = read_head(self.db)
+        seq = head.seq + 1
         fields.setdefault("time", utc_stamp(self.clock()))
-        line, digest = records.encode(seq, fields, prev)
+        line, digest = records.encode(seq, fields, head.hash)
         self._staged.append(line)
-        pending = b"".join(self._staged).decode("ascii")
-        since = self._since = int(meta.get("audit_since_checkpoint", 0)) + 1
-        self.db.set_meta_many({"audit_seq": str(seq), "audit_hash": digest.hex(),
-                               "audit_bytes": str(length + len(line)), "audit_pending": pending,
-                               "audit_since_checkpoint": str(since)})
+        self._since = head.since + 1
+        write_head(self.db, Head(seq, digest, head.length + len(line), self._since,
+                                 b"".join(self._staged).decode("ascii"), head.legacy))
         return seq
 
     def append(self) -> None:
@@ -121,9 +160,10 @@ class AuditLog:
     # -- checkpoints ----------------------------------------------------------------------------
     def checkpoint_fields(self) -> dict | None:
         """A signed checkpoint over the current head, or None if nothing is new since the last."""
-        if int(self.db.meta("audit_since_checkpoint", "0")) == 0:
+        head = read_head(self.db)
+        if head.since == 0:
             return None
-        seq, prev, _ = self.head()
+        seq, prev = head.seq, head.hash
         signature = sign_checkpoint(self.directory, records.checkpoint_message(seq, prev))
         public = (self.directory / "audit.pub").read_bytes()
         return {"kind": "checkpoint", "covers_seq": seq, "covers_hash": prev.hex(),
@@ -131,7 +171,7 @@ class AuditLog:
 
     def mark_checkpointed(self) -> None:
         self._since = 0
-        self.db.set_meta("audit_since_checkpoint", "0")
+        write_head(self.db, read_head(self.db)._replace(since=0))
 
     def sync(self) -> None:
         if self._fd is not None:

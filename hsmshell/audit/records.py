@@ -16,11 +16,13 @@ RECORD_DOMAIN = b"hsmshell-audit-record-v1\x00"
 CHECKPOINT_DOMAIN = b"hsmshell-audit-checkpoint-v1\x00"
 GENESIS_PREV = bytes(32)
 HASH_SUFFIX_LEN = len(',"hash":""}\n') + 64
+# json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True), built once
+_FIELDS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 def encode(seq: int, fields: dict, prev: bytes) -> tuple[bytes, bytes]:
     """(line bytes, record hash) for the record `seq` with `fields` after `prev`."""
-    rest = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    rest = _FIELDS.encode(fields)
     body = (f'{{"seq":{seq},' + rest[1:-1]).encode("ascii") if len(rest) > 2 \
         else f'{{"seq":{seq}'.encode("ascii")
     digest = hashlib.sha256(RECORD_DOMAIN + prev + body).digest()

@@ -7,6 +7,10 @@ the decision re-evaluated, and the records the backend ran are run again with ea
 replaced by its stand-in (replay_cluster.py) and the recorded `replay` data at hand
 (`cluster.replay_input`). The first record whose principal, arguments, decision or outcome
 (exit class, error reference, per-server status, `replay` data) differs is the divergence.
+Cluster records (`hsmshell cluster ...`: HSMs failing, replaced, added, removed) are applied
+in order too (replay_operations.py). Commands whose input is secret key material
+(CommandSpec.secret_input) cannot be reproduced: a stand-in key takes the imported key's
+place, and the report lists them as not reproducible rather than as divergences.
 
 Sessions: each recorded session gets its own login on the replay cluster; it ends at its
 last record (a session-end record, or the last command of a shell that was killed).
@@ -30,6 +34,7 @@ from hsmshell.audit.verify import VerifyReport
 from hsmshell.errors import HsmshellError
 
 MAX_LISTED_CHANGES = 10_000
+NOT_REPRODUCIBLE = "not reproducible (secret input)"
 COMMIT_EVERY = 1000
 PARSE_CACHE = 4096
 
@@ -59,13 +64,19 @@ class ReplayReport:
     decision_changes: list[dict] = field(default_factory=list)
     changes_total: int = 0
     skipped: Counter = field(default_factory=Counter)
+    operations: int = 0              # cluster records applied
+    not_reproducible: list[dict] = field(default_factory=list)
+    not_reproducible_total: int = 0
 
     def to_dict(self) -> dict:
         return {"log": self.log, "records": self.records, "commands": self.commands,
+                "cluster_operations": self.operations,
                 "divergences": 0 if self.divergence is None else 1,
                 "first_divergence": self.divergence.to_dict() if self.divergence else None,
                 "roles": self.roles_dir, "decision_changes": self.decision_changes,
-                "decision_changes_total": self.changes_total, "skipped": dict(self.skipped)}
+                "decision_changes_total": self.changes_total, "skipped": dict(self.skipped),
+                "not_reproducible": self.not_reproducible,
+                "not_reproducible_total": self.not_reproducible_total}
 
 
 class SessionSpans:
@@ -159,6 +170,15 @@ class Replayer:
     def _checkpoint(self, record: dict) -> Divergence | None:
         return None                                      # checked by the verify pass
 
+    def _cluster(self, record: dict) -> Divergence | None:
+        from hsmshell.audit.replay_operations import known, replay_operation
+        if not known(record.get("operation")):
+            self.report.skipped[f"cluster {record.get('operation')}"] += 1
+            return None
+        recorded, replayed = replay_operation(self.db, self.clock, record)
+        self.report.operations += 1
+        return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
+
     # -- one command record ----------------------------------------------------------------------
     def _command(self, record: dict) -> Divergence | None:
         from hsmshell.policy.engine import decide
@@ -188,7 +208,22 @@ class Replayer:
             return self._run_local(record, backend, invocation)
         if not record.get("dispatched"):
             return None                              # stopped before the backend: no change
+        if invocation.spec.secret_input:
+            self._not_reproducible(record)
+            if (record.get("outcome") or {}).get("error_code"):
+                return None                          # it failed, so it changed nothing
         return self._execute(record, backend, invocation)
+
+    def _not_reproducible(self, record: dict) -> None:
+        """A key imported from a file the log cannot hold: a stand-in key takes its place."""
+        self.report.not_reproducible_total += 1
+        if len(self.report.not_reproducible) < MAX_LISTED_CHANGES:
+            failed = bool((record.get("outcome") or {}).get("error_code"))
+            self.report.not_reproducible.append({
+                "seq": self.seq, "source": record.get("source"), "command": record.get("command"),
+                "text": record.get("text"), "reason": NOT_REPRODUCIBLE,
+                "replayed": "not replayed: it failed, so it changed nothing" if failed
+                else "replayed with a stand-in key of the recorded kind"})
 
     def _run_local(self, record: dict, backend, invocation) -> Divergence | None:
         """Shell-local commands (help, exit...) may change the session (server mode)."""
@@ -232,8 +267,8 @@ class Replayer:
 
     def _execute(self, record: dict, backend, invocation) -> Divergence | None:
         from hsmshell.audit.entry import outcome_fields
-        lengths = record.get("secret_lengths") or {}
-        secrets = {name: stand_in(value, lengths.get(name))
+        classes = record.get("secret_length_classes") or {}
+        secrets = {name: stand_in(value, classes.get(name))
                    for name, value in (record.get("secrets") or {}).items()}
         backend.cluster.replay_input = record.get("replay") or {}
         result, error = None, None
@@ -249,8 +284,9 @@ class Replayer:
         if self._since_commit >= COMMIT_EVERY:
             self._commit()
             self._begin()
-        replayed = _comparable_outcome(outcome_fields(result, error), result)
-        recorded = _comparable_outcome(record.get("outcome") or {}, None, record.get("replay"))
+        replay = result.replay if result is not None else getattr(error, "replay", None)
+        replayed = _comparable_outcome(outcome_fields(result, error), _comparable(replay))
+        recorded = _comparable_outcome(record.get("outcome") or {}, record.get("replay"))
         return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
 
     # -- sessions ----------------------------------------------------------------------------------
@@ -289,14 +325,17 @@ class Replayer:
             self.db.close()
 
     def _diverge(self, record: dict, what: str, recorded, replayed) -> Divergence:
-        return Divergence(self.seq, record.get("source"), record.get("command"), record.get("text"),
+        command = record.get("command") or (f"cluster {record.get('operation')}"
+                                            if record.get("kind") == "cluster" else None)
+        return Divergence(self.seq, record.get("source"), command, record.get("text") or command,
                           what, recorded, replayed)
 
 
 # How replay re-runs each kind of record; a new kind of record gets its step here (others
 # are counted as skipped in the report).
 RECORD_KINDS = {"genesis": Replayer._genesis, "command": Replayer._command,
-                "session_end": Replayer._session_end, "checkpoint": Replayer._checkpoint}
+                "session_end": Replayer._session_end, "checkpoint": Replayer._checkpoint,
+                "cluster": Replayer._cluster}
 
 
 class _ShellView:
@@ -334,9 +373,8 @@ def _comparable(value):
     return str(value)
 
 
-def _comparable_outcome(outcome: dict, result, recorded_replay=None) -> dict:
-    """The parts of an outcome replay must reproduce (messages may word things differently).
-    Outcomes are JSON types already; only a handler's `replay` data may hold tuples."""
-    replay = _comparable(result.replay) if result is not None else recorded_replay
+def _comparable_outcome(outcome: dict, replay) -> dict:
+    """The parts of an outcome replay must reproduce (messages may word things differently),
+    `replay` as JSON types (a handler's `replay` data may hold tuples)."""
     return {"error_code": outcome.get("error_code"), "reference": outcome.get("reference"),
             "servers": outcome.get("servers"), "replay": replay or None}

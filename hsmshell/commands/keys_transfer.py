@@ -27,7 +27,7 @@ SPECS = [
         (a.path("file", "-f", "file holding the raw key bytes"), a.WRAPPING_KEY,
          a.number("key_type", "-t", "21 3DES or 31 AES", required=True), a.LABEL, *a.PLACEMENT,
          a.SHARE_WITH, a.WRAPPING_KEY_FILE),
-        opcode="CN_UNWRAP_KEY", tool="kmu"),
+        opcode="CN_UNWRAP_KEY", tool="kmu", secret_input=True),
     CommandSpec(
         "exportPrivateKey", "key.export", "export a private key you own as PEM",
         "exportPrivateKey -k <private-key-handle> -w <wrapping-key-handle> -out <file.pem> [-m 4] "
@@ -41,7 +41,7 @@ SPECS = [
         f"{a.SHARING_SYNTAX} [-wk <key-file>] [-pass <passphrase>]",
         (a.LABEL, a.path("file", "-f", "PEM private key (PKCS#8 or traditional)"), a.WRAPPING_KEY,
          *a.PLACEMENT, *a.SHARING, a.WRAPPING_KEY_FILE, a.PASSPHRASE),
-        opcode="CN_UNWRAP_KEY", tool="kmu"),
+        opcode="CN_UNWRAP_KEY", tool="kmu", secret_input=True),
     CommandSpec(
         "exportPubKey", "key.export", "export a public key as PEM",
         "exportPubKey -k <public-key-handle> -out <file.pem>", (a.handle(), a.OUT), tool="kmu"),
@@ -68,7 +68,7 @@ SPECS = [
          a.number("key_class", "-kc", "3 private or 4 secret (with -noheader)"),
          a.number("key_type", "-kt", "0 RSA, 3 EC, 16, 21 or 31 (with -noheader)"),
          a.NON_EXTRACTABLE, *a.PLACEMENT, *a.SHARING, *GCM_OPTIONS),
-        opcode="CN_UNWRAP_KEY", tool="kmu"),
+        opcode="CN_UNWRAP_KEY", tool="kmu", secret_input=True),
     CommandSpec(
         "aesWrapUnwrap", "key.use", "AES key wrap (RFC 3394) of a small file: -m 1 wraps, 0 unwraps",
         "aesWrapUnwrap -m <1|0> -f <file> -w <aes-key-handle> [-i <iv>] [-out <file>]",

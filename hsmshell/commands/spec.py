@@ -57,6 +57,9 @@ class CommandSpec:
     # (changePswd of yourself vs of another user); returns the action id to check.
     resolve_action: Callable[[dict, Any], str] | None = None
     details: str = ""                           # longer help text
+    # Reads key material from a user's file (imSymKey ...): the audit log cannot keep it, so
+    # replay stands in a key of the recorded kind and reports the record as not reproducible.
+    secret_input: bool = False
 
     def action_for(self, args: dict, principal: Any) -> str:
         return self.resolve_action(args, principal) if self.resolve_action else self.action

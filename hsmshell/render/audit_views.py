@@ -107,6 +107,13 @@ def render_replay(env, report) -> None:
     if report.skipped:
         out("skipped record kinds this hsmshell cannot replay: "
             + ", ".join(f"{kind} ({n})" for kind, n in report.skipped.items()) + "\n")
+    if report.not_reproducible_total:
+        out(f"{report.not_reproducible_total} record(s) not reproducible (secret input: key "
+            "material the log does not keep):\n")
+        for item in report.not_reproducible:
+            out(f"  record {item['seq']} {item['source'] or '-'}: {item['text']} — {item['replayed']}\n")
+        if report.not_reproducible_total > len(report.not_reproducible):
+            out(f"  ... and {report.not_reproducible_total - len(report.not_reproducible)} more\n")
     if report.roles_dir is not None:
         _decision_changes(out, report)
 

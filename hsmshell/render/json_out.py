@@ -8,9 +8,13 @@ from hsmshell.render.base import BaseRenderer
 from hsmshell.status import ExitStatus
 
 
+# json.dumps(obj, separators=(", ", ": "), default=str), built once (one object per command)
+_ENCODER = json.JSONEncoder(separators=(", ", ": "), default=str)
+
+
 class JsonRenderer(BaseRenderer):
     def _emit(self, obj: dict) -> None:
-        self.env.stdout.write(json.dumps(obj, separators=(", ", ": "), default=str) + "\n")
+        self.env.stdout.write(_ENCODER.encode(obj) + "\n")
 
     def result(self, result, source: str) -> None:
         if result.error is not None:

@@ -5,6 +5,10 @@ SQLite transaction; the audit record is appended after COMMIT and before the loc
 released. That gives one total order for state changes and audit records, across processes.
 WAL with synchronous=NORMAL keeps a commit durable against a crash of the process (not of
 the machine), which is what DESIGN.md asks; checkpoints fsync.
+
+While the lock is held nobody else can change the database, so a `meta` value is read at most
+once per lock hold and then served from memory (every command reads several: the audit head,
+the round-robin turn, the next key handle, M values); a rollback forgets them.
 """
 
 from __future__ import annotations
@@ -12,9 +16,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 META_UPSERT = ("INSERT INTO meta(key, value) VALUES(?, ?) "
@@ -32,58 +34,66 @@ class ClusterDB:
         self.conn.execute(META_SCHEMA)
         self._lock_fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._depth = 0
+        self._meta: dict[str, str | None] | None = None   # meta values read under the lock
 
     # -- locking and transactions -----------------------------------------------------------
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
+    # Plain context-manager objects rather than @contextmanager generators: every command
+    # enters three of them, and a generator costs several times more per use.
+    def exclusive(self) -> "_Exclusive":
         """The cluster-wide lock (re-entrant within this object)."""
-        if self._depth == 0:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            if self._depth == 0:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        return _Exclusive(self)
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def transaction(self) -> "_Transaction":
+        return _Transaction(self)
 
-    @contextmanager
-    def savepoint(self, name: str = "dispatch") -> Iterator[None]:
+    def savepoint(self, name: str = "dispatch") -> "_Savepoint":
         """Undo a failed step's writes while the surrounding transaction goes on."""
-        self.conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute(f"ROLLBACK TO {name}")
-            self.conn.execute(f"RELEASE {name}")
-            raise
-        self.conn.execute(f"RELEASE {name}")
+        return _Savepoint(self, name)
 
     # -- meta key/value -------------------------------------------------------------------
+    # While the lock is held `_meta` is a dict of the values read or written so far (None for
+    # an absent key); otherwise it is None and every read goes to the database.
+    def _forget_meta(self) -> None:
+        self._meta = {} if self._depth else None
+
     def meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
+        cached = self._meta
+        if cached is not None and key in cached:
+            value = cached[key]
+        else:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            value = row[0] if row else None
+            if cached is not None:
+                cached[key] = value
+        return default if value is None else value
+
+    def meta_many(self, *keys: str) -> dict[str, str]:
+        """The keys' values; absent keys are left out."""
+        cached = self._meta
+        wanted = keys if cached is None else [k for k in keys if k not in cached]
+        if wanted:
+            marks = ",".join("?" * len(wanted))
+            found = dict(self.conn.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", wanted))
+            if cached is None:
+                return found
+            for key in wanted:
+                cached[key] = found.get(key)
+        return {key: cached[key] for key in keys if cached[key] is not None}
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute(META_UPSERT, (key, value))
+        if self._meta is not None:
+            self._meta[key] = value
 
     def set_meta_many(self, items: dict[str, str]) -> None:
-        """Several keys in one statement (the audit head changes four per command)."""
         self.conn.executemany(META_UPSERT, items.items())
+        if self._meta is not None:
+            self._meta.update(items)
 
-    def meta_many(self, *keys: str) -> dict[str, str]:
-        marks = ",".join("?" * len(keys))
-        return dict(self.conn.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", keys))
+    def delete_meta(self, *keys: str) -> None:
+        self.conn.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in keys])
+        if self._meta is not None:
+            self._meta.update(dict.fromkeys(keys))
 
     def checkpoint(self) -> None:
         self.conn.execute("PRAGMA wal_checkpoint(FULL)")
@@ -93,3 +103,59 @@ class ClusterDB:
             self.conn.close()
         finally:
             os.close(self._lock_fd)
+
+
+class _Exclusive:
+    __slots__ = ("db",)
+
+    def __init__(self, db: ClusterDB):
+        self.db = db
+
+    def __enter__(self) -> None:
+        db = self.db
+        if db._depth == 0:
+            fcntl.flock(db._lock_fd, fcntl.LOCK_EX)
+            db._meta = {}               # other processes may have changed it meanwhile
+        db._depth += 1
+
+    def __exit__(self, *exc) -> None:
+        db = self.db
+        db._depth -= 1
+        if db._depth == 0:
+            db._meta = None
+            fcntl.flock(db._lock_fd, fcntl.LOCK_UN)
+
+
+class _Transaction:
+    __slots__ = ("db",)
+
+    def __init__(self, db: ClusterDB):
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        return self.db.conn
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.db.conn.execute("COMMIT")
+        else:
+            self.db._forget_meta()
+            self.db.conn.execute("ROLLBACK")
+
+
+class _Savepoint:
+    __slots__ = ("db", "name")
+
+    def __init__(self, db: ClusterDB, name: str):
+        self.db, self.name = db, name
+
+    def __enter__(self) -> None:
+        self.db.conn.execute(f"SAVEPOINT {self.name}")
+
+    def __exit__(self, kind, value, traceback) -> None:
+        conn = self.db.conn
+        if kind is not None:
+            self.db._forget_meta()
+            conn.execute(f"ROLLBACK TO {self.name}")
+        conn.execute(f"RELEASE {self.name}")

@@ -36,7 +36,7 @@ def snapshot_cluster(real: Path, scratch: Path) -> bool:
     finally:
         if lock is not None:
             os.close(lock)
-    _start_empty_log(scratch / "state.db")
+    _start_empty_log(scratch)
     return True
 
 
@@ -60,12 +60,15 @@ def _copy_database(source: Path, target: Path) -> None:
         src.close()
 
 
-def _start_empty_log(database: Path) -> None:
+def _start_empty_log(scratch: Path) -> None:
     """The scratch log starts empty: its head keeps the real sequence and hash (so numbering
     goes on), with no bytes and nothing pending."""
-    conn = sqlite3.connect(database, isolation_level=None)
+    from hsmshell.audit.log import read_head, write_head
+    from hsmshell.state.db import ClusterDB
+
+    db = ClusterDB(scratch)
     try:
-        conn.execute("UPDATE meta SET value = '0' WHERE key = 'audit_bytes'")
-        conn.execute("DELETE FROM meta WHERE key = 'audit_pending'")
+        with db.exclusive(), db.transaction():
+            write_head(db, read_head(db)._replace(length=0, pending=""))
     finally:
-        conn.close()
+        db.close()

@@ -51,7 +51,7 @@ def add_arguments(parser, common) -> None:
 
 def run(options, env):
     from hsmshell.admin import cluster_ops as ops
-    from hsmshell.backends.emulator.lifecycle import CLUSTER_SETTING, parse_delay
+    from hsmshell.backends.emulator.lifecycle import CLUSTER_SETTING, NEVER, parse_delay
     from hsmshell.render.show import show
 
     command, name = options.cluster_command, getattr(options, "name", None)
@@ -71,7 +71,8 @@ def run(options, env):
                                         options.self_signed, options.signed_cert, options.trust_anchor))
     args = {"hsm": getattr(options, "hsm", None), "source": getattr(options, "source", None)}
     if command == "fail-hsm":
-        args["replace_after"] = CLUSTER_SETTING if options.replace_after is None else parse_delay(options.replace_after)
+        delay = CLUSTER_SETTING if options.replace_after is None else parse_delay(options.replace_after)
+        args["replace_after"] = NEVER if delay is None else delay    # None would mean "not given"
     if command == "add-hsm":
         args["az"] = options.az
     return show(env, ops.change_hsms(env, name, command, **{k: v for k, v in args.items() if v is not None}))

@@ -49,23 +49,24 @@ def fingerprint(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith("-shm")}
 
 
-def log_lines(home: Path) -> list[bytes]:
-    return (cluster_dir(home) / "audit.log").read_bytes().splitlines(keepends=True)
+def log_lines(home: Path, name: str = "default") -> list[bytes]:
+    return (cluster_dir(home, name) / "audit.log").read_bytes().splitlines(keepends=True)
 
 
-def log_records(home: Path) -> list[dict]:
-    return [json.loads(line) for line in log_lines(home)]
+def log_records(home: Path, name: str = "default") -> list[dict]:
+    return [json.loads(line) for line in log_lines(home, name)]
 
 
-def rechain(home: Path, records: list[dict]) -> None:
+def rechain(home: Path, records: list[dict], name: str = "default") -> None:
     """Rewrite the log from `records` with a valid chain and freshly signed checkpoints, and
     move the cluster state's head to match: what someone holding the audit keys could do.
     Only replay (which re-runs the commands) can tell such a log from a true one."""
     from hsmshell.audit import records as codec
     from hsmshell.audit.keys import sign_checkpoint
+    from hsmshell.audit.log import read_head, write_head
     from hsmshell.state.db import ClusterDB
 
-    directory = cluster_dir(home)
+    directory = cluster_dir(home, name)
     prev, lines = codec.GENESIS_PREV, []
     for seq, record in enumerate(records, start=1):
         fields = {k: v for k, v in record.items() if k not in ("seq", "hash")}
@@ -79,8 +80,7 @@ def rechain(home: Path, records: list[dict]) -> None:
     db = ClusterDB(directory)
     try:
         with db.transaction():
-            db.set_meta_many({"audit_seq": str(len(records)), "audit_hash": prev.hex(),
-                              "audit_bytes": str(len(data)), "audit_pending": ""})
+            write_head(db, read_head(db)._replace(seq=len(records), hash=prev, length=len(data), pending=""))
     finally:
         db.close()
 

@@ -68,6 +68,19 @@ def test_a_log_of_logins_lockouts_users_and_keys_replays_without_divergence(caps
     assert out.startswith(f"{len(log_lines(home))} records replayed, 0 divergences")
 
 
+def test_the_log_keeps_whether_a_password_fits_the_rules_not_its_length(capsys, home, tmp_path):
+    run_workload(capsys, home, tmp_path)
+    records = log_records(home)
+    text = b"".join(log_lines(home)).decode()
+    assert "secret_lengths" not in text and '"password_length"' not in text
+    assert records[0]["users"][0]["password_length_class"] == "in-range"
+    short = next(r for r in records if r.get("text", "").startswith("createUser CU shorty"))
+    assert short["secret_length_classes"] == {"password": "too-short"}
+    assert "(this one has" not in short["outcome"]["message"]
+    created = next(r for r in records if r.get("text", "").startswith("createUser CU alice"))
+    assert created["secret_length_classes"] == {"password": "in-range"}
+
+
 def test_a_forged_outcome_with_a_valid_chain_is_found_by_replay(capsys, home, tmp_path):
     run_workload(capsys, home, tmp_path)
     records = log_records(home)

@@ -89,12 +89,13 @@ def test_verify_completes_an_append_a_crash_interrupted(capsys, logged):
     """Killed between COMMIT and the append: the record is in the state, not yet in the log.
     (Cutting only the last transaction's records looks the same, and is undone the same way:
     the state holds those records.)"""
+    from hsmshell.audit.log import read_head, write_head
     from hsmshell.state.db import ClusterDB
     lines = log_lines(logged)
     rewrite(logged, lines[:-1])
     db = ClusterDB(cluster_dir(logged))
     try:
-        db.set_meta("audit_pending", lines[-1].decode("ascii"))
+        write_head(db, read_head(db)._replace(pending=lines[-1].decode("ascii")))
     finally:
         db.close()
     status, report = verify(capsys, logged)

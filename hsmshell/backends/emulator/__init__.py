@@ -64,14 +64,22 @@ class EmulatorBackend:
         handler = handler_for(spec.name)
         if handler is None:
             raise UnknownCommand(f"{spec.name} is not supported by the emulator backend")
-        replaced = lifecycle.replace_due_hsms(self.cluster)   # CloudHSM replaces failed HSMs itself
+        # CloudHSM replaces failed HSMs itself; audit replay gives them the recorded ids and IPs
+        replaced = lifecycle.replace_due_hsms(self.cluster, (self.cluster.replay_input or {}).get("hsms_replaced"))
         action = spec.action_for(invocation.args, self.principal)
         actor = self.principal
         self.cluster.last_pick = None
         firmware.check(action, self.principal, spec.name)
         used_tokens = quorum_rules.enforce(self.cluster, action, invocation.args, spec.name)
-        with self.cluster.asking_on_failure(spec.name if spec.caution else None):
-            result = handler(self.cluster, invocation.args, secrets)
+        self.cluster.inputs_read = {}
+        try:
+            with self.cluster.asking_on_failure(spec.name if spec.caution else None):
+                result = handler(self.cluster, invocation.args, secrets)
+        except HsmshellError as error:
+            if self.cluster.inputs_read:     # what it read replays the failure without the files
+                error.replay = dict(self.cluster.inputs_read)
+            raise
+        result.replay.update(self.cluster.inputs_read)
         hsm_logs.record_command(self.cluster, spec, invocation.args, result, actor)
         if used_tokens:
             result.replay["quorum_tokens"] = used_tokens

@@ -50,6 +50,9 @@ class EmulatedCluster:
         # cluster (a file) records what it read in Result.replay and, when this is set, takes
         # it from here instead, and writes no files.
         self.replay_input: dict | None = None
+        # What the running command read from users' files, noted for its audit record
+        # (replay_inputs.py); the backend empties it before each command.
+        self.inputs_read: dict = {}
         # CMU server mode (`server N` ... `exit`): every command goes to that server only.
         self.selected_server: int | None = None
         # An emulated CMU started with a config file reaches only the servers it lists (None: all).

@@ -13,6 +13,7 @@ an extract on one HSM and an insert on another) calls `record(cluster, hsm, opco
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 from hsmshell.audit.cloudhsm_format import OPCODE_HEX, OTHER_ERROR, RESPONSES, USER_TYPES
@@ -65,6 +66,7 @@ def response_text(error) -> str:
     return f"{code}:{text}"
 
 
+@functools.lru_cache(maxsize=256)           # the same few (session, server) pairs every command
 def session_handle(session_id: str, server: int) -> int:
     """A stable handle per shell session and HSM, shaped like CloudHSM's (0x1004001)."""
     return 0x1000000 | ((server + 1) & 0xff) << 12 | (zlib.crc32(session_id.encode()) & 0xfff)

@@ -4,11 +4,15 @@ exportPubKey/importPubKey, wrapKey/unWrapKey.
 Only a key's owner may export or wrap it, and only if it is extractable. Imported and
 unwrapped keys belong to the importing user and have OBJ_ATTR_LOCAL 0. Everything that can
 fail (files, passphrases, unwrapping) fails before the first write.
+
+For audit replay, importPubKey keeps the public key it read in the record; the commands that
+read secret material (imSymKey, importPrivateKey, unWrapKey) keep only the kind of key and
+replay stands in a new one (secret_inputs.py).
 """
 
 from __future__ import annotations
 
-from hsmshell.backends.emulator import crypto, key_templates
+from hsmshell.backends.emulator import crypto, key_templates, replay_inputs, secret_inputs
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.crypto.pem import import_private_der
 from hsmshell.backends.emulator.key_creation import Placement, plan_creation
@@ -46,7 +50,8 @@ def im_sym_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     key_type = args["key_type"]
     if key_type not in IMPORTABLE_SYMMETRIC_TYPES:
         raise InvalidArgument(f"imSymKey imports key type 21 (3DES) or 31 (AES), not {key_type}")
-    raw = read_input(args["file"], "key", limit=4096)
+    kind = secret_inputs.recorded_kind(cluster)          # replay: the key is not in the log
+    raw = read_input(args["file"], "key", limit=4096) if kind is None else secret_inputs.secret_stand_in(kind)
     sizes = SYMMETRIC_KEY_SIZES[KeyType(key_type)]
     if len(raw) not in sizes:
         raise InvalidArgument(f"the key file holds {len(raw)} bytes; a {KeyType(key_type).name} key "
@@ -55,8 +60,10 @@ def im_sym_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     wrapping = wrapping_aes_key(store.key(args["wrapping_key_handle"]), Attr.UNWRAP)
     plan = plan_creation(store, Placement.from_args(args))
     hsm_side = store.material(wrapping)
-    material = through_wrap(host_key(args.get("wrapping_key_file")) or hsm_side, hsm_side, raw)
+    material = raw if kind is not None else \
+        through_wrap(host_key(args.get("wrapping_key_file")) or hsm_side, hsm_side, raw)
     new = key_templates.secret_key(KeyType(key_type), material, extractable=True, local=False)
+    secret_inputs.note_kind(cluster, new)
     created = plan.create([new])
     return created.result("imSymKey", "key_created", {"key_handle": created.handles[0]},
                           **summary_of(new, attested=bool(args.get("attest"))))
@@ -80,14 +87,17 @@ def export_private_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> R
 
 
 def import_private_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
-    imported = crypto.import_private_pem(read_input(args["file"], "private key", limit=65536),
-                                         _passphrase(secrets))
+    kind = secret_inputs.recorded_kind(cluster)          # replay: the key is not in the log
+    imported = secret_inputs.private_stand_in(kind) if kind is not None else \
+        crypto.import_private_pem(read_input(args["file"], "private key", limit=65536), _passphrase(secrets))
     store = KeyStore(cluster)
     wrapping = wrapping_aes_key(store.key(args["wrapping_key_handle"]), Attr.UNWRAP, Attr.ENCRYPT)
     plan = plan_creation(store, Placement.from_args(args), asymmetric=True)
     hsm_side = store.material(wrapping)
-    der = through_wrap(host_key(args.get("wrapping_key_file")) or hsm_side, hsm_side, imported.private_der)
+    der = imported.private_der if kind is not None else \
+        through_wrap(host_key(args.get("wrapping_key_file")) or hsm_side, hsm_side, imported.private_der)
     new = key_templates.private_key(der, imported.public, extractable=True, local=False)
+    secret_inputs.note_kind(cluster, new)
     created = plan.create([new])
     return created.result("importPrivateKey", "key_created", {"key_handle": created.handles[0]},
                           **summary_of(new, attested=bool(args.get("attest"))))
@@ -108,7 +118,11 @@ def export_pub_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Resul
 
 
 def import_pub_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
-    info = crypto.import_public_pem(read_input(args["file"], "public key", limit=65536))
+    pem = replay_inputs.recorded_text(cluster, "public_key") or \
+        read_input(args["file"], "public key", limit=65536)
+    info = crypto.import_public_pem(pem)
+    # the key as parsed (a private key given by mistake never gets this far)
+    replay_inputs.note(cluster, "public_key", crypto.export_public_pem(info.spki_der).decode("ascii"))
     store = KeyStore(cluster)
     plan = plan_creation(store, Placement.from_args(args), asymmetric=True)
     new = key_templates.public_key(info, local=False)
@@ -137,7 +151,13 @@ def wrap_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 
 
 def unwrap_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
-    header, wrapped = split_header(read_input(args["file"], "wrapped key"))
+    kind = secret_inputs.recorded_kind(cluster)          # replay: the key is not in the log
+    if kind is None:
+        header, wrapped = split_header(read_input(args["file"], "wrapped key"))
+    else:
+        header, wrapped = replay_inputs.recorded(cluster, "header"), None
+    if header is not None:          # class, type and label: no secret
+        replay_inputs.note(cluster, "header", {k: header[k] for k in ("class", "type", "label")})
     if args.get("noheader"):
         header = None
     elif header is None:
@@ -148,20 +168,22 @@ def unwrap_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     unwrapping = require_flag(store.key(args["wrapping_key_handle"]), Attr.UNWRAP, "unwrap keys")
     plan = plan_creation(store, Placement.from_args(args, label=label),
                          asymmetric=key_class == KeyClass.PRIVATE)
-    payload = crypto.unwrap_key(args["mechanism"], store.material(unwrapping), wrapped,
-                                _wrap_params(args))
+    payload = None if kind is not None else \
+        crypto.unwrap_key(args["mechanism"], store.material(unwrapping), wrapped, _wrap_params(args))
     if key_class == KeyClass.SECRET:
+        payload = payload if kind is None else secret_inputs.secret_stand_in(kind)
         if len(payload) not in SYMMETRIC_KEY_SIZES[key_type]:
             raise InvalidArgument(f"the unwrapped key is {len(payload)} bytes long, which is not a "
                                   f"{key_type.name} key size: check -kt and the wrapping key")
         new = key_templates.secret_key(key_type, payload, extractable=not args.get("nex"), local=False)
     else:
-        imported = import_private_der(payload)
+        imported = import_private_der(payload) if kind is None else secret_inputs.private_stand_in(kind)
         if imported.public.key_type is not key_type:
             raise InvalidArgument(f"the unwrapped key is {imported.public.key_type.name}, not "
                                   f"{key_type.name} (-kt)")
         new = key_templates.private_key(imported.private_der, imported.public,
                                         extractable=not args.get("nex"), local=False)
+    secret_inputs.note_kind(cluster, new)
     created = plan.create([new])
     return created.result("unWrapKey", "key_created", {"key_handle": created.handles[0]},
                           **summary_of(new, attested=bool(args.get("attest"))))

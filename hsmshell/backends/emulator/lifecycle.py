@@ -4,6 +4,9 @@ same AZ, cloned from a healthy one), added or removed.
 Cloning copies every per-HSM table (any table with an `hsm_id` column: users, keys, shares...),
 so what later features store per HSM follows without changes here. Every change is one step
 of the caller's transaction and leaves a cluster event; the caller audits it.
+
+`audit replay` re-runs these changes with what the log recorded (`recorded`, `at`): the new
+HSM gets the id and IP it got then instead of random ones, a failure the time it happened.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from hsmshell.backends.emulator.schema import insert_hsm
 from hsmshell.errors import BackendUnavailable, ClusterStateError, InvalidArgument, NoSuchHsm
 
 CLUSTER_SETTING = "cluster"                                    # fail_hsm: the cluster's replace delay
+NEVER = "never"                                                # fail_hsm: no automatic replacement
 NOT_CLONED = frozenset({"hsms", "hsm_log", "cluster_events"})   # per-HSM, but not HSM contents
 FAILED_STATE = "DEGRADED"                                      # as AWS shows an unreachable HSM
 
@@ -56,15 +60,16 @@ def find_hsm(cluster, ref: str, hsms=None):
 
 
 # -- failing and replacing ---------------------------------------------------------------------
-def fail_hsm(cluster, ref: str, delay: float | None | str = CLUSTER_SETTING) -> dict:
-    """Make an HSM unreachable; it is replaced automatically `delay` seconds later (None: never;
-    CLUSTER_SETTING: the cluster's replace_after)."""
+def fail_hsm(cluster, ref: str, delay: float | None | str = CLUSTER_SETTING,
+             at: float | None = None) -> dict:
+    """Make an HSM unreachable (at `at`, default now); it is replaced automatically `delay`
+    seconds later (None or NEVER: never; CLUSTER_SETTING: the cluster's replace_after)."""
     hsm = find_hsm(cluster, ref)
     if not hsm.reachable:
         raise ClusterStateError(f"{hsm.hsm_id} (server {hsm.server}) is already unreachable",
                                 hint=f"hsmshell cluster replace <cluster> {hsm.hsm_id} replaces it now")
-    now = cluster.clock()
-    delay = replace_after(cluster) if delay == CLUSTER_SETTING else delay
+    now = cluster.clock() if at is None else float(at)
+    delay = replace_after(cluster) if delay == CLUSTER_SETTING else None if delay == NEVER else delay
     due = None if delay is None else now + delay
     cluster.conn.execute("UPDATE hsms SET state = ?, failed_at = ?, replace_at = ? WHERE hsm_id = ?",
                          (FAILED_STATE, now, due, hsm.hsm_id))
@@ -73,14 +78,16 @@ def fail_hsm(cluster, ref: str, delay: float | None | str = CLUSTER_SETTING) -> 
             "failed_at": now, "replace_at": due}
 
 
-def replace_hsm(cluster, ref: str, source_ref: str | None = None, reason: str = "manual") -> dict:
+def replace_hsm(cluster, ref: str, source_ref: str | None = None, reason: str = "manual",
+                recorded: dict | None = None) -> dict:
     """A new HSM (new id, ENI and IP in the same AZ, same server number) cloned from a healthy
-    one, in place of `ref`, which is deleted. Its log stream stays readable."""
+    one, in place of `ref`, which is deleted. Its log stream stays readable. `recorded`: this
+    function's result as the audit log kept it (replay: the new HSM's id and IP)."""
     hsms = cluster.hsms()
     old = find_hsm(cluster, ref, hsms)
     source = _clone_source(cluster, hsms, source_ref, exclude=old.hsm_id)
     taken = {h.ip for h in hsms if h.hsm_id != old.hsm_id}
-    new = topology.new_hsm(network(cluster), old.az, old.server, taken)
+    new = topology.new_hsm(network(cluster), old.az, old.server, taken, _identity(recorded, hsms))
     _delete_hsm(cluster, old.hsm_id)
     insert_hsm(cluster.conn, new)
     _clone(cluster, source, new)
@@ -91,7 +98,9 @@ def replace_hsm(cluster, ref: str, source_ref: str | None = None, reason: str = 
             "ip": new["ip"], "cloned_from": source.hsm_id if source else None, "reason": reason}
 
 
-def add_hsm(cluster, az: str | None = None, source_ref: str | None = None) -> dict:
+def add_hsm(cluster, az: str | None = None, source_ref: str | None = None,
+            recorded: dict | None = None) -> dict:
+    """One more HSM, the last server, cloned from a healthy one (`recorded`: as replace_hsm)."""
     hsms = cluster.hsms()
     if len(hsms) >= topology.MAX_HSMS:
         raise InvalidArgument(f"the cluster already has {len(hsms)} HSMs (at most {topology.MAX_HSMS})",
@@ -99,7 +108,7 @@ def add_hsm(cluster, az: str | None = None, source_ref: str | None = None) -> di
     net = network(cluster)
     az = az or topology.least_used_az(net, [h.az for h in hsms])
     source = _clone_source(cluster, hsms, source_ref)
-    new = topology.new_hsm(net, az, len(hsms), {h.ip for h in hsms})
+    new = topology.new_hsm(net, az, len(hsms), {h.ip for h in hsms}, _identity(recorded, hsms))
     insert_hsm(cluster.conn, new)
     _clone(cluster, source, new)
     cluster_events.record(cluster.conn, cluster.clock(), "hsm-added", new["hsm_id"], server=new["server"],
@@ -127,22 +136,53 @@ def remove_hsm(cluster, ref: str) -> dict:
             "renumbered": [{"hsm": h.hsm_id, "server": h.server - 1} for h in later]}
 
 
-def replace_due_hsms(cluster) -> list[dict]:
+def replace_due_hsms(cluster, recorded: list[dict] | None = None) -> list[dict]:
     """Replace every failed HSM whose replacement time has come (CloudHSM does this on its own;
-    the emulator checks when a command runs). One that cannot be cloned yet keeps waiting."""
+    the emulator checks when a command runs). One that cannot be cloned yet keeps waiting.
+    `recorded`: the replacements the audit log kept at this point (replay: their ids and IPs;
+    the clock still decides which HSMs are due, so a forged list shows as a difference)."""
     now = cluster.clock()
     due = cluster.conn.execute("SELECT hsm_id FROM hsms WHERE replace_at IS NOT NULL AND replace_at <= ? "
                                "ORDER BY server", (now,)).fetchall()
+    before = {r["replaced"]: r for r in recorded or () if isinstance(r, dict) and isinstance(r.get("replaced"), str)}
     replaced = []
     for (hsm_id,) in due:
         try:
-            replaced.append(replace_hsm(cluster, hsm_id, reason="automatic"))
+            replaced.append(replace_hsm(cluster, hsm_id, reason="automatic", recorded=before.get(hsm_id)))
         except BackendUnavailable:
             continue                      # no healthy HSM to clone from: try again later
     return replaced
 
 
+CHANGES = ("fail-hsm", "replace", "add-hsm", "remove-hsm")
+
+
+def change(cluster, operation: str, args: dict, recorded: dict | None = None) -> dict:
+    """One `hsmshell cluster` change by name (fail-hsm, replace, add-hsm, remove-hsm), with
+    its command-line arguments; `recorded`: its result as the audit log kept it (replay)."""
+    if operation == "fail-hsm":
+        return fail_hsm(cluster, args["hsm"], args.get("replace_after", CLUSTER_SETTING),
+                        at=(recorded or {}).get("failed_at"))
+    if operation == "replace":
+        return replace_hsm(cluster, args["hsm"], args.get("source"), recorded=recorded)
+    if operation == "add-hsm":
+        return add_hsm(cluster, args.get("az"), args.get("source"), recorded=recorded)
+    if operation == "remove-hsm":
+        return remove_hsm(cluster, args["hsm"])
+    raise InvalidArgument(f"unknown HSM change '{operation[:40]}'")
+
+
 # -- helpers ----------------------------------------------------------------------------------
+def _identity(recorded: dict | None, hsms) -> dict | None:
+    """The id and IP a new HSM got in the recorded run (None: make new ones)."""
+    if recorded is None:
+        return None
+    hsm_id = recorded.get("hsm")
+    if any(h.hsm_id == hsm_id for h in hsms):
+        raise InvalidArgument(f"the recorded new HSM {str(hsm_id)[:40]} is in the cluster already")
+    return {"hsm_id": hsm_id, "ip": recorded.get("ip")}
+
+
 def _clone_source(cluster, hsms, source_ref: str | None, exclude: str | None = None):
     """The healthy HSM a new one is cloned from (None while the cluster has no users yet)."""
     if source_ref is not None:

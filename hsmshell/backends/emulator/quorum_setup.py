@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-
 from hsmshell.backends.emulator import quorum_store as store
+from hsmshell.backends.emulator import replay_inputs
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
 from hsmshell.backends.emulator.firmware import OFFICERS
 from hsmshell.backends.emulator.users import _require_user, _type_matches
@@ -48,6 +47,10 @@ def register_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
                  f"{me.name} <token> <signed-token> <public-key.pem>")
     token, signed, public = _registration_files(cluster, args)
     pem = check_registration(public, token, signed)
+    # checked: a public key, and a token and signature it verifies (no secret in the record)
+    replay_inputs.note(cluster, "registration_token", replay_inputs.as_base64(token))
+    replay_inputs.note(cluster, "signed_token", replay_inputs.as_base64(signed))
+    replay_inputs.note(cluster, "public_key", pem.decode("ascii"))
     holder = store.key_owner_of(cluster, pem)
     if holder is not None and holder.lower() != me.name.lower():
         # One key, one approver: otherwise one person could approve twice under two names.
@@ -59,15 +62,9 @@ def register_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
         store.store_key(cluster, hsm, user_id, pem)
         return {"user_id": user_id}
 
-    result = cluster_result(cluster, "registerQuorumPubKey", "per_server",
-                            {"user": me.name, "user_type": me.user_type,
-                             "fingerprint": key_fingerprint(pem)}, on_hsm)
-    result.replay = {"registration": {name: base64.b64encode(data).decode("ascii") for name, data
-                                      in zip(_REGISTRATION_FILES, (token, signed, public))}}
-    return result
-
-
-_REGISTRATION_FILES = ("registration_token", "signed_token", "public_key")
+    return cluster_result(cluster, "registerQuorumPubKey", "per_server",
+                          {"user": me.name, "user_type": me.user_type,
+                           "fingerprint": key_fingerprint(pem)}, on_hsm)
 
 
 def _registration_files(cluster, args: dict) -> tuple[bytes, bytes, bytes]:
@@ -75,9 +72,10 @@ def _registration_files(cluster, args: dict) -> tuple[bytes, bytes, bytes]:
     replay as they were read."""
     from hsmshell.quorum.signatures import MAX_PEM_BYTES
 
-    recorded = store.recorded_input(cluster, "registration")
-    if recorded is not None:
-        return tuple(base64.b64decode(recorded[name]) for name in _REGISTRATION_FILES)
+    public = replay_inputs.recorded_text(cluster, "public_key")
+    if public is not None:
+        return (replay_inputs.recorded_bytes(cluster, "registration_token"),
+                replay_inputs.recorded_bytes(cluster, "signed_token"), public)
     return (read_user_file(args["registration_token"], REGISTRATION_TOKEN_MAX_BYTES,
                            "registration token"),
             read_user_file(args["signed_token"], _SIGNATURE_READ_LIMIT, "signed registration token"),

@@ -68,16 +68,6 @@ def now(cluster) -> int:
     return int(cluster.clock())
 
 
-# -- audit replay: handlers that read files record what they read (Result.replay), and take
-# it from cluster.replay_input instead while a log is replayed, writing no files ----------------
-def replaying(cluster) -> bool:
-    return getattr(cluster, "replay_input", None) is not None
-
-
-def recorded_input(cluster, key: str):
-    return (cluster.replay_input or {}).get(key) if replaying(cluster) else None
-
-
 # -- cluster settings ----------------------------------------------------------------------
 def m_value(cluster, service: int) -> int:
     return int(cluster.db.meta(f"m_value_{int(service)}", str(M_OFF)))

@@ -11,6 +11,7 @@ import base64
 
 from hsmshell.backends.emulator import quorum_rules as rules
 from hsmshell.backends.emulator import quorum_store as store
+from hsmshell.backends.emulator import replay_inputs
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.quorum_setup import cluster_result
 from hsmshell.backends.result import Result
@@ -29,7 +30,7 @@ def get_token(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     at = store.now(cluster)
     store.make_room(cluster, at)
     token_id = store.next_token_id(cluster)
-    recorded = store.recorded_input(cluster, "token")
+    recorded = replay_inputs.recorded(cluster, "token")
     if recorded is not None:                    # audit replay: the token as it was issued
         body = recorded.encode("ascii")
         token = parse_token(body)
@@ -39,7 +40,7 @@ def get_token(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
                           lifetime=store.token_lifetime(cluster))
         body = render_token(token)
     store.insert_token(cluster, token, body, cluster.session_id)
-    if not store.replaying(cluster):
+    if not replay_inputs.replaying(cluster):
         write_user_file(args["token_file"], body, "token file")
     result = cluster_result(cluster, "getToken", "token", {
         "token_id": token.token_id, "service": int(service), "service_name": service.name,
@@ -83,6 +84,10 @@ def approve_token(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result
 
     bundle = _approval_bundle(cluster, args)
     token = parse_token(bundle.token)
+    replay_inputs.note(cluster, "approval", {     # a token, names and signatures: no secret
+        "token": replay_inputs.as_base64(bundle.token), "approvals": [
+            {"approver": a.approver_name, "type": int(a.approver_type),
+             "signature": replay_inputs.as_base64(a.signature)} for a in bundle.approvals]})
     stored = store.token(cluster, token.token_id)
     if stored is None:
         raise NoSuchToken(f"approveToken failed: token {token.token_id} is not on the HSMs "
@@ -116,25 +121,21 @@ def approve_token(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result
         "approvers": list(bundle.approver_names), "approvals": state.present,
         "approvals_required": state.required, "approved": state.approved,
         "valid_seconds": stored.seconds_left(at)})
-    result.replay = {"token_id": stored.token_id, "approvals": [
-        {"approver": a.approver_name, "type": int(a.approver_type),
-         "signature": base64.b64encode(a.signature).decode("ascii")} for a in bundle.approvals]}
+    result.replay = {"token_id": stored.token_id}
     return result
 
 
 def _approval_bundle(cluster, args: dict):
-    """The approval file's contents; during audit replay, the approvals as they were read."""
+    """The approval file's contents (with the token and signatures it names); during audit
+    replay, as they were read."""
     from hsmshell.quorum.approval import Approval, ApprovalBundle, load_approval_file
 
-    recorded = store.recorded_input(cluster, "approvals")
+    recorded = replay_inputs.recorded(cluster, "approval")
     if recorded is None:
         return load_approval_file(args["approval_file"])
-    stored = store.token(cluster, cluster.replay_input["token_id"])
-    if stored is None:
-        raise NoSuchToken(f"approveToken failed: token {cluster.replay_input['token_id']} is not on the HSMs")
-    return ApprovalBundle(stored.body, tuple(
+    return ApprovalBundle(base64.b64decode(recorded["token"]), tuple(
         Approval(a["approver"], ApproverType(a["type"]), base64.b64decode(a["signature"]))
-        for a in recorded))
+        for a in recorded["approvals"]))
 
 
 def _check_approvers(approvals, info, eligible: dict, cluster, stored) -> None:

@@ -80,6 +80,26 @@ CREATE TABLE IF NOT EXISTS key_shares (
     FOREIGN KEY (hsm_id, user_id) REFERENCES users(hsm_id, user_id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS key_shares_by_user ON key_shares(hsm_id, user_id);
+-- A user by name on every HSM (key commands look up the logged-in user's ids by name).
+CREATE INDEX IF NOT EXISTS users_by_name ON users(name);
+"""
+# How many distinct user names the cluster has (the AWS quota counts them), kept by triggers
+# so createUser does not count every user of every HSM (COUNT(DISTINCT name) is O(users)).
+COUNTS = """
+CREATE TABLE IF NOT EXISTS counts (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS user_name_added AFTER INSERT ON users
+  WHEN NOT EXISTS (SELECT 1 FROM users WHERE name = NEW.name AND rowid != NEW.rowid)
+  BEGIN UPDATE counts SET value = value + 1 WHERE name = 'user_names'; END;
+CREATE TRIGGER IF NOT EXISTS user_name_removed AFTER DELETE ON users
+  WHEN NOT EXISTS (SELECT 1 FROM users WHERE name = OLD.name)
+  BEGIN UPDATE counts SET value = value - 1 WHERE name = 'user_names'; END;
+CREATE TRIGGER IF NOT EXISTS user_name_changed AFTER UPDATE OF name ON users WHEN OLD.name != NEW.name
+  BEGIN
+    UPDATE counts SET value = value - 1 WHERE name = 'user_names'
+      AND NOT EXISTS (SELECT 1 FROM users WHERE name = OLD.name);
+    UPDATE counts SET value = value + 1 WHERE name = 'user_names'
+      AND NOT EXISTS (SELECT 1 FROM users WHERE name = NEW.name AND rowid != NEW.rowid);
+  END;
 """
 
 PRECO_NAME, PRECO_PASSWORD = "admin", "password"
@@ -89,11 +109,21 @@ _LATER_HSM_COLUMNS = (("eni_id", "TEXT"), ("failed_at", "REAL"), ("replace_at", 
 
 
 def create_tables(conn) -> None:
-    conn.executescript(SCHEMA + hsm_logs.SCHEMA + cluster_events.SCHEMA)
+    conn.executescript(SCHEMA + hsm_logs.SCHEMA + cluster_events.SCHEMA + COUNTS)
     present = {row[1] for row in conn.execute("PRAGMA table_info(hsms)")}
     for column, kind in _LATER_HSM_COLUMNS:
         if column not in present:
             conn.execute(f"ALTER TABLE hsms ADD COLUMN {column} {kind}")
+    if conn.execute("SELECT 1 FROM counts WHERE name = 'user_names'").fetchone() is None:
+        # a new database, or one made before the counter: count once (the triggers exist
+        # already, so a user added meanwhile by another process is counted either way)
+        conn.execute("INSERT OR IGNORE INTO counts(name, value) "
+                     "SELECT 'user_names', COUNT(DISTINCT name) FROM users")
+
+
+def user_name_count(conn) -> int:
+    """How many distinct user names the cluster has (what COUNT(DISTINCT name) would say)."""
+    return conn.execute("SELECT value FROM counts WHERE name = 'user_names'").fetchone()[0]
 
 
 def insert_hsm(conn, hsm: dict) -> None:

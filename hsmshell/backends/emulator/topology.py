@@ -9,6 +9,7 @@ between the HSMs (and the clients added to it). Pure planning: nothing here touc
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import string
 
@@ -77,14 +78,34 @@ def least_used_az(network: dict, hsm_azs: list[str]) -> str:
     return min(zones, key=lambda az: (hsm_azs.count(az), zones.index(az)))
 
 
-def new_hsm(network: dict, az: str, server: int, taken_ips: set[str]) -> dict:
-    """One HSM: its id, its ENI and IP in the AZ's subnet (not one of `taken_ips`), a serial."""
+def new_hsm(network: dict, az: str, server: int, taken_ips: set[str],
+            identity: dict | None = None) -> dict:
+    """One HSM: its id, its ENI and IP in the AZ's subnet (not one of `taken_ips`), a serial.
+    `identity` ({"hsm_id", "ip"}) is the id and IP the HSM had in a run `audit replay`
+    re-runs, used instead of random ones; the IP must still be a free address of the subnet."""
     subnet = subnet_for(network, az)
-    ip = allocate_ip(subnet["cidr"], taken_ips)
+    if identity is None:
+        hsm_id, ip = aws_id("hsm"), allocate_ip(subnet["cidr"], taken_ips)
+    else:
+        hsm_id, ip = identity.get("hsm_id"), identity.get("ip")
+        _check_identity(hsm_id, ip, subnet["cidr"], taken_ips)
     taken_ips.add(ip)
-    return {"hsm_id": aws_id("hsm"), "server": server, "az": az, "subnet": subnet["cidr"],
+    return {"hsm_id": hsm_id, "server": server, "az": az, "subnet": subnet["cidr"],
             "ip": ip, "eni_id": aws_id("eni"),
             "serial": f"{int.from_bytes(os.urandom(3), 'big'):08d}"}
+
+
+def _check_identity(hsm_id, ip, cidr: str, taken: set[str]) -> None:
+    import ipaddress
+    if not isinstance(hsm_id, str) or not re.fullmatch(r"hsm-[a-z0-9]{11}", hsm_id):
+        raise InvalidArgument(f"'{str(hsm_id)[:40]}' is not an HSM id (hsm- and 11 letters or digits)")
+    try:
+        value = int(ipaddress.IPv4Address(ip))
+    except (ValueError, TypeError):
+        raise InvalidArgument(f"'{str(ip)[:40]}' is not an IPv4 address") from None
+    first, last = _host_range(cidr)
+    if not first <= value <= last or ip in taken:
+        raise InvalidArgument(f"{ip} is not a free host address of subnet {cidr}")
 
 
 def plan_hsms(network: dict, count: int, taken_ips: set[str] | None = None) -> list[dict]:
@@ -99,9 +120,7 @@ def plan_hsms(network: dict, count: int, taken_ips: set[str] | None = None) -> l
 def allocate_ip(cidr: str, taken: set[str]) -> str:
     """A free host address of the subnet, picked at random as AWS does for an ENI."""
     import ipaddress
-    net = ipaddress.ip_network(cidr)
-    first = int(net.network_address) + _RESERVED_LOW
-    last = int(net.broadcast_address) - _RESERVED_HIGH
+    first, last = _host_range(cidr)
     size = last - first + 1
     if size - len(taken) > 0:
         for _ in range(32):
@@ -114,6 +133,13 @@ def allocate_ip(cidr: str, taken: set[str]) -> str:
                 return candidate
     raise InvalidArgument(f"subnet {cidr} has no free address for another HSM",
                           hint="use a larger subnet (a /28 or larger)")
+
+
+def _host_range(cidr: str) -> tuple[int, int]:
+    """The first and last address an ENI may get in the subnet (as integers)."""
+    import ipaddress
+    net = ipaddress.ip_network(cidr)
+    return int(net.network_address) + _RESERVED_LOW, int(net.broadcast_address) - _RESERVED_HIGH
 
 
 def _subnet(cidr: str):

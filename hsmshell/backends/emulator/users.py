@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
+from hsmshell.backends.emulator.schema import user_name_count
 from hsmshell.backends.emulator.passwords import (DEFAULT_LOG2_N, MAX_LENGTH, MIN_LENGTH, hash_password,
                                                   verify_password)
 from hsmshell.backends.result import Result
@@ -41,8 +42,9 @@ def _require_user(cluster, hsm, name, user_type=None):
 
 def check_password(password: str) -> None:
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise InvalidArgument(f"passwords are {MIN_LENGTH} to {MAX_LENGTH} characters long "
-                              f"(this one has {len(password)})")
+        # the length is not in the message: messages go to the audit log
+        raise InvalidArgument(f"passwords are {MIN_LENGTH} to {MAX_LENGTH} characters long; "
+                              f"this one is too {'short' if len(password) < MIN_LENGTH else 'long'}")
 
 
 def _verify(password: str, stored: str, cache: dict) -> bool:
@@ -105,7 +107,7 @@ def create_user(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
         raise InvalidArgument(f"createUser makes CO or CU users, not {user_type}")
     user_type = "CO" if user_type == "PCO" else user_type
     check_password(password)
-    count = cluster.conn.execute("SELECT COUNT(DISTINCT name) FROM users").fetchone()[0]
+    count = user_name_count(cluster.conn)
     if count >= MAX_USERS:
         raise LimitExceeded(f"the cluster already has {count} users (at most {MAX_USERS})")
     pw_hash = hash_password(password, int(cluster.db.meta("kdf_log2_n", DEFAULT_LOG2_N)))

@@ -7,6 +7,7 @@ so a blob copied onto another key's row, or into another cluster, fails to open.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -48,6 +49,7 @@ def open_sealed(kek: bytes, blob: bytes, aad: bytes) -> bytes:
                        "to another key, or the cluster key-encryption key is wrong") from None
 
 
+@functools.lru_cache(maxsize=8)           # one per cluster KEK: every seal/open uses it
 def _aead(kek: bytes) -> AESGCM:
     if len(kek) != KEK_BYTES:
         raise HsmError(f"the cluster key-encryption key must be {KEK_BYTES} bytes")
