@@ -106,13 +106,16 @@ class Shell:
     def _dispatch(self, invocation, source, decision, secrets) -> Outcome:
         result, error = None, None
         with self.db.exclusive():
-            self.audit.recover()
             with self.db.transaction():
+                # recover() first, inside the transaction: its read of the head is then the
+                # transaction's first read (no separate read transaction), and nothing else
+                # has written in it when a failed command's writes are undone below
+                self.audit.recover()
                 try:
-                    with self.db.savepoint():
-                        result = self.backend.execute(invocation, secrets)
+                    result = self.backend.execute(invocation, secrets)
                 except HsmshellError as exc:
                     error = exc
+                    self.db.restart()       # undo its writes; its record goes in a fresh one
                 self._stage(invocation, invocation.name, invocation.text, source, decision,
                             result, error, secrets, dispatched=True)
             self.audit.append()
@@ -121,8 +124,8 @@ class Shell:
     def _conclude(self, invocation, command, text, source, decision, result, error) -> Outcome:
         """Audit and show an attempt that never reached the backend (or a local command)."""
         with self.db.exclusive():
-            self.audit.recover()
             with self.db.transaction():
+                self.audit.recover()
                 self._stage(invocation, command, text, source, decision, result, error, {})
             self.audit.append()
         return self._show(invocation, command, source, result, error)

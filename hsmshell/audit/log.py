@@ -3,6 +3,8 @@
 Protocol, run for every command under the cluster lock (state/db.py):
 1. `recover()` — the log file must be exactly as long as the state says. If it is short by
    exactly the pending record (the process died between COMMIT and the append), append it.
+   It writes nothing to the state, so it may run first inside the command's transaction
+   (the pipeline does: its read of the head is then that transaction's first read).
 2. Inside the command's transaction, `stage(fields)` encodes the record, and stores it as the
    pending record together with the new head (seq, hash, log length) in the cluster state:
    one meta row, `audit_head` (older clusters kept five rows; the first write replaces them).

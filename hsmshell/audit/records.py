@@ -16,8 +16,10 @@ RECORD_DOMAIN = b"hsmshell-audit-record-v1\x00"
 CHECKPOINT_DOMAIN = b"hsmshell-audit-checkpoint-v1\x00"
 GENESIS_PREV = bytes(32)
 HASH_SUFFIX_LEN = len(',"hash":""}\n') + 64
-# json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True), built once
-_FIELDS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+# json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True), built once;
+# records are trees of dicts and lists made per command, never cyclic: no circularity check
+_FIELDS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                           check_circular=False)
 
 
 def encode(seq: int, fields: dict, prev: bytes) -> tuple[bytes, bytes]:

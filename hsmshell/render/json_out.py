@@ -8,8 +8,9 @@ from hsmshell.render.base import BaseRenderer
 from hsmshell.status import ExitStatus
 
 
-# json.dumps(obj, separators=(", ", ": "), default=str), built once (one object per command)
-_ENCODER = json.JSONEncoder(separators=(", ", ": "), default=str)
+# json.dumps(obj, separators=(", ", ": "), default=str), built once (one object per command);
+# results are trees of dicts and lists made per command, never cyclic: no circularity check
+_ENCODER = json.JSONEncoder(separators=(", ", ": "), default=str, check_circular=False)
 
 
 class JsonRenderer(BaseRenderer):

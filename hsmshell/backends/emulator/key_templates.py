@@ -9,6 +9,7 @@ keys sign and derive, EC public keys verify. docs/keys.md lists them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from hsmshell.backends.emulator import crypto
@@ -73,6 +74,12 @@ def public_key(info: crypto.PublicKeyInfo, *, local: bool) -> NewKey:
 
 def _common(key_class: KeyClass, key_type: KeyType, *, sensitive: bool, extractable: bool,
             local: bool) -> dict[int, AttributeValue]:
+    return dict(_common_template(key_class, key_type, sensitive, extractable, local))
+
+
+@functools.lru_cache(maxsize=64)        # a handful of combinations; every new key needs one
+def _common_template(key_class: KeyClass, key_type: KeyType, sensitive: bool, extractable: bool,
+                     local: bool) -> dict[int, AttributeValue]:
     usage = USAGE.get((key_class, key_type), frozenset())
     return {
         Attr.PRIVATE: 1, Attr.TRUSTED: 0, Attr.SENSITIVE: int(sensitive),
@@ -96,4 +103,4 @@ def _public_values(info: crypto.PublicKeyInfo) -> dict[int, AttributeValue]:
 
 
 def _sorted(attributes: dict) -> dict[int, AttributeValue]:
-    return {int(k): attributes[k] for k in sorted(attributes)}
+    return {int(k): v for k, v in sorted(attributes.items())}

@@ -75,7 +75,14 @@ class StoredKey:
         return {int(k): values[k] for k in sorted(values)}
 
     def attribute(self, attr: int) -> AttributeValue | None:
-        return self.attributes().get(int(attr))
+        # attributes().get(attr) without building and sorting them all (every key command
+        # checks a usage flag or two)
+        attr = int(attr)
+        if attr in self.other_attributes:
+            return self.other_attributes[attr]
+        column = {Attr.CLASS: self.key_class, Attr.TOKEN: 0 if self.is_session else 1,
+                  Attr.LABEL: self.label, Attr.KEY_TYPE: self.key_type, Attr.ID: self.key_id}
+        return column.get(attr)
 
     def access_of(self, user_id: int | None) -> str | None:
         """"owner", "shared", "public" (usable as a public key) or None."""
@@ -96,7 +103,6 @@ class KeyStore:
         self.conn = cluster.conn
         self.principal = cluster.principal
         self.hsms = cluster.hsms()
-        self._servers = {h.hsm_id: h.server for h in self.hsms}
         self._users: dict[str, dict[str, tuple[int, str]]] = {}
         self._home: Hsm | None = None
         forget_ended_sessions(self.conn)

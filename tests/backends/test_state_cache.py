@@ -1,0 +1,115 @@
+"""What the performance work must not change: meta values served from memory are never stale
+(another process's change between commands is seen; a rolled-back write is forgotten), a
+cluster with the five-row audit head of older versions keeps working and verifies, and the
+user-name counter the quota reads always equals COUNT(DISTINCT name)."""
+
+from __future__ import annotations
+
+from batch_audit_support import ADMIN_PASSWORD, activate, cli, cluster_dir, json_lines
+from hsmshell.audit.log import HEAD_KEY, LEGACY_HEAD_KEYS, read_head
+from hsmshell.backends.emulator.schema import user_name_count
+from hsmshell.state.db import ClusterDB
+
+
+def test_meta_read_under_the_lock_sees_other_processes_between_lock_holds(tmp_path):
+    (tmp_path / "c").mkdir()
+    first, other = ClusterDB(tmp_path / "c"), ClusterDB(tmp_path / "c")
+    try:
+        with first.exclusive(), first.transaction():
+            first.set_meta("round_robin", "1")
+        with first.exclusive():
+            assert first.meta("round_robin") == "1"
+            assert first.meta("round_robin") == "1"          # the second read is from memory
+        with other.exclusive(), other.transaction():         # another process, between commands
+            other.set_meta("round_robin", "7")
+        with first.exclusive():
+            assert first.meta("round_robin") == "7"
+    finally:
+        first.close()
+        other.close()
+
+
+def test_a_rolled_back_meta_write_is_forgotten(tmp_path):
+    db = ClusterDB(tmp_path)
+    try:
+        with db.exclusive():
+            with db.transaction():
+                db.set_meta("next_key_handle", "10")
+            try:
+                with db.transaction():
+                    db.set_meta("next_key_handle", "11")
+                    raise RuntimeError("the command failed")
+            except RuntimeError:
+                pass
+            assert db.meta("next_key_handle") == "10"
+            with db.transaction():
+                db.set_meta("next_key_handle", "12")
+                db.restart()                                 # a failed command's writes undone
+                assert db.meta("next_key_handle") == "10"
+                with db.savepoint("step"):
+                    db.set_meta("next_key_handle", "13")
+                try:
+                    with db.savepoint("step"):
+                        db.set_meta("next_key_handle", "14")
+                        raise RuntimeError("the step failed")
+                except RuntimeError:
+                    pass
+                assert db.meta("next_key_handle") == "13"
+        assert db.meta("next_key_handle") == "13"            # outside the lock: from the database
+    finally:
+        db.close()
+
+
+def _to_legacy_head(directory) -> None:
+    """Store the head as hsmshell kept it before `audit_head`: five meta rows."""
+    db = ClusterDB(directory)
+    try:
+        with db.exclusive(), db.transaction():
+            head = read_head(db)
+            db.delete_meta(HEAD_KEY)
+            db.set_meta_many(dict(zip(LEGACY_HEAD_KEYS, (
+                str(head.seq), head.hash.hex(), str(head.length), str(head.since), head.pending))))
+    finally:
+        db.close()
+
+
+def test_a_cluster_with_the_old_five_row_head_is_read_and_rewritten_as_one_row(capsys, home):
+    activate(capsys, home)
+    _to_legacy_head(cluster_dir(home))
+    status, out, err = cli(capsys, home, "--json", "--yes", "-c",
+                           f"loginHSM CO admin {ADMIN_PASSWORD}; createUser CU carol carolpass1")
+    assert status == 0, err
+    db = ClusterDB(cluster_dir(home))
+    try:
+        assert db.meta(HEAD_KEY) is not None
+        assert not db.meta_many(*LEGACY_HEAD_KEYS)
+    finally:
+        db.close()
+    status, out, _ = cli(capsys, home, "--json", "audit", "verify")
+    report = json_lines(out)[0]["data"]
+    assert status == 0 and report["ok"] and report["head_checked"]
+
+
+def test_the_user_name_counter_follows_every_way_users_come_and_go(capsys, home):
+    activate(capsys, home)
+    status, _, err = cli(capsys, home, "--json", "--yes", "-c",
+                         f"loginHSM CO admin {ADMIN_PASSWORD}; createUser CU dave davepass1; "
+                         "createUser CU erin erinpass1; deleteUser CU dave; createUser CO Frank frankpw12")
+    assert status == 0, err
+    db = ClusterDB(cluster_dir(home))
+    try:
+        conn = db.conn
+        distinct = lambda: conn.execute("SELECT COUNT(DISTINCT name) FROM users").fetchone()[0]
+        assert user_name_count(conn) == distinct()
+        hsms = [r[0] for r in conn.execute("SELECT hsm_id FROM hsms ORDER BY server")]
+        with db.transaction():           # drift: a user on one HSM only, then renamed in case
+            conn.execute("DELETE FROM users WHERE name = 'erin' AND hsm_id != ?", (hsms[0],))
+            assert user_name_count(conn) == distinct()
+            conn.execute("UPDATE users SET name = 'ERIN' WHERE name = 'erin'")
+            assert user_name_count(conn) == distinct()
+            conn.execute("UPDATE users SET name = 'grace' WHERE name = 'erin'")
+            assert user_name_count(conn) == distinct()
+            conn.execute("DELETE FROM hsms WHERE hsm_id = ?", (hsms[0],))   # cascades to its users
+            assert user_name_count(conn) == distinct()
+    finally:
+        db.close()
