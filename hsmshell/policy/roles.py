@@ -72,11 +72,11 @@ class Policy:
 
 def default_roles_dir() -> Path:
     """roles/ beside the package in a source checkout, else the copy inside the wheel."""
-    here = Path(__file__).resolve().parent.parent.parent / "roles"
-    if (here / "co.toml").is_file():
-        return here
-    from importlib.resources import files
-    return Path(str(files("hsmshell.roles")))
+    package = Path(__file__).resolve().parent.parent          # .../hsmshell
+    checkout = package.parent / "roles"
+    if (checkout / "co.toml").is_file():
+        return checkout
+    return package / "roles"        # the wheel installs roles/ as the data package hsmshell.roles
 
 
 def load_policy(directory: Path | None, known_actions: set[str]) -> Policy:
