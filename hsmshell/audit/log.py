@@ -32,7 +32,6 @@ CHECKPOINT_EVERY = 1000
 
 
 HEAD_KEY = "audit_head"
-LEGACY_HEAD_KEYS = ("audit_seq", "audit_hash", "audit_bytes", "audit_since_checkpoint", "audit_pending")
 
 
 def utc_stamp(epoch: float) -> str:
@@ -50,7 +49,6 @@ class Head(NamedTuple):
     length: int = 0
     since: int = 0
     pending: str = ""
-    legacy: bool = False        # read from the five rows of older versions (replaced on write)
 
 
 @functools.lru_cache(maxsize=8)
@@ -63,21 +61,12 @@ def _parse_head(text: str) -> Head:
 
 def read_head(db: ClusterDB) -> Head:
     text = db.meta(HEAD_KEY)
-    if text is not None:
-        return _parse_head(text)
-    old = db.meta_many(*LEGACY_HEAD_KEYS)
-    if not old:
-        return Head()
-    return Head(int(old.get("audit_seq", 0)), bytes.fromhex(old.get("audit_hash", records.GENESIS_PREV.hex())),
-                int(old.get("audit_bytes", 0)), int(old.get("audit_since_checkpoint", 0)),
-                old.get("audit_pending", ""), legacy=True)
+    return Head() if text is None else _parse_head(text)
 
 
 def write_head(db: ClusterDB, head: Head) -> None:
     """One row, written once per transaction (the pending text is ASCII JSON lines)."""
     db.set_meta(HEAD_KEY, f"{head.seq} {head.hash.hex()} {head.length} {head.since}\n{head.pending}")
-    if head.legacy:
-        db.delete_meta(*LEGACY_HEAD_KEYS)
 
 
 class AuditLog:
@@ -131,7 +120,7 @@ class AuditLog:
         self._staged.append(line)
         self._since = head.since + 1
         write_head(self.db, Head(seq, digest, head.length + len(line), self._since,
-                                 b"".join(self._staged).decode("ascii"), head.legacy))
+                                 b"".join(self._staged).decode("ascii")))
         return seq
 
     def append(self) -> None:

@@ -37,7 +37,7 @@ def run_repl(env) -> ExitStatus:
                 continue                         # Ctrl-C cancels the line
             except EOFError:
                 break                            # Ctrl-D quits
-            for statement in _statements(line, shell):
+            for statement in split_statements(line):
                 number += 1
                 shell.run(statement, f"repl:{number}")
                 if shell.quitting:
@@ -54,10 +54,3 @@ def _ask(question: str, is_password: bool = False) -> str:
         return pt_prompt(question, is_password=is_password)
     except (KeyboardInterrupt, EOFError):
         raise Cancelled("cancelled at the question: nothing was run") from None
-
-
-def _statements(line: str, shell) -> list[str]:
-    try:
-        return split_statements(line)
-    except Exception:
-        return [line]

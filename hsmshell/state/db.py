@@ -98,11 +98,6 @@ class ClusterDB:
         if self._meta is not None:
             self._meta.update(items)
 
-    def delete_meta(self, *keys: str) -> None:
-        self.conn.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in keys])
-        if self._meta is not None:
-            self._meta.update(dict.fromkeys(keys))
-
     def checkpoint(self) -> None:
         self.conn.execute("PRAGMA wal_checkpoint(FULL)")
 

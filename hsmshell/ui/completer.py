@@ -7,7 +7,6 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion, Path
 from prompt_toolkit.document import Document
 from prompt_toolkit.key_binding import KeyBindings
 
-from hsmshell.parse.lexer import split_statements
 
 USER_TYPES = ("CO", "CU", "PRECO")
 
@@ -95,7 +94,3 @@ def tab_completes_at_once(completer: Completer) -> KeyBindings:
             buffer.start_completion(insert_common_part=True)
 
     return bindings
-
-
-def statements_of(text: str) -> list[str]:
-    return split_statements(text)

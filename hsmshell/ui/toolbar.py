@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from prompt_toolkit.formatted_text import HTML
-from prompt_toolkit.utils import get_cwidth  # noqa: F401  (kept for width-aware layouts)
 
 
 def prompt_text(shell):

@@ -1,12 +1,10 @@
 """What the performance work must not change: meta values served from memory are never stale
-(another process's change between commands is seen; a rolled-back write is forgotten), a
-cluster with the five-row audit head of older versions keeps working and verifies, and the
+(another process's change between commands is seen; a rolled-back write is forgotten), and the
 user-name counter the quota reads always equals COUNT(DISTINCT name)."""
 
 from __future__ import annotations
 
-from batch_audit_support import ADMIN_PASSWORD, activate, cli, cluster_dir, json_lines
-from hsmshell.audit.log import HEAD_KEY, LEGACY_HEAD_KEYS, read_head
+from batch_audit_support import ADMIN_PASSWORD, activate, cli, cluster_dir
 from hsmshell.backends.emulator.schema import user_name_count
 from hsmshell.state.db import ClusterDB
 
@@ -58,36 +56,6 @@ def test_a_rolled_back_meta_write_is_forgotten(tmp_path):
         assert db.meta("next_key_handle") == "13"            # outside the lock: from the database
     finally:
         db.close()
-
-
-def _to_legacy_head(directory) -> None:
-    """Store the head as hsmshell kept it before `audit_head`: five meta rows."""
-    db = ClusterDB(directory)
-    try:
-        with db.exclusive(), db.transaction():
-            head = read_head(db)
-            db.delete_meta(HEAD_KEY)
-            db.set_meta_many(dict(zip(LEGACY_HEAD_KEYS, (
-                str(head.seq), head.hash.hex(), str(head.length), str(head.since), head.pending))))
-    finally:
-        db.close()
-
-
-def test_a_cluster_with_the_old_five_row_head_is_read_and_rewritten_as_one_row(capsys, home):
-    activate(capsys, home)
-    _to_legacy_head(cluster_dir(home))
-    status, out, err = cli(capsys, home, "--json", "--yes", "-c",
-                           f"loginHSM CO admin {ADMIN_PASSWORD}; createUser CU carol carolpass1")
-    assert status == 0, err
-    db = ClusterDB(cluster_dir(home))
-    try:
-        assert db.meta(HEAD_KEY) is not None
-        assert not db.meta_many(*LEGACY_HEAD_KEYS)
-    finally:
-        db.close()
-    status, out, _ = cli(capsys, home, "--json", "audit", "verify")
-    report = json_lines(out)[0]["data"]
-    assert status == 0 and report["ok"] and report["head_checked"]
 
 
 def test_the_user_name_counter_follows_every_way_users_come_and_go(capsys, home):

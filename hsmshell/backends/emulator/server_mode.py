@@ -72,7 +72,7 @@ def sync_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     owner = row[0]
     me = cluster.principal
     if me is not None and me.user_type == "CU" and _id_on(conn, source, me.name) != owner:
-        raise KeyAccessDenied(f"HSM Error: Key Access is denied: a crypto user syncs only keys it owns")
+        raise KeyAccessDenied("HSM Error: Key Access is denied: a crypto user syncs only keys it owns")
     owner_name = _name_of(conn, source, owner)
     dest_owner = _id_on(conn, dest, owner_name)
     if dest_owner is None:
