@@ -105,6 +105,9 @@ def test_tab_shows_the_candidates_of_a_prefix_for_the_role(terminal, prepared):
     term.tab()
     term.wait_text(r"loginHSM +log in")      # now both are candidates: a menu, with summaries
     term.wait_text(r"logoutHSM +log out")
+    # the common part is inserted; wait for the cursor to be back on the input line (the menu
+    # is drawn by moving the cursor below it) before Ctrl-C marks the submitted row
+    term.wait_input(prompt + "log")
     term.control("c")
     term.wait_input(prompt)
     term.control("d")

@@ -86,7 +86,7 @@ def replace_hsm(cluster, ref: str, source_ref: str | None = None, reason: str = 
     hsms = cluster.hsms()
     old = find_hsm(cluster, ref, hsms)
     source = _clone_source(cluster, hsms, source_ref, exclude=old.hsm_id)
-    taken = {h.ip for h in hsms if h.hsm_id != old.hsm_id}
+    taken = {h.ip for h in hsms}          # the new ENI never gets the replaced HSM's address
     new = topology.new_hsm(network(cluster), old.az, old.server, taken, _identity(recorded, hsms))
     _delete_hsm(cluster, old.hsm_id)
     insert_hsm(cluster.conn, new)
