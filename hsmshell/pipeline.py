@@ -4,13 +4,17 @@
                                       \\___________ audit (every attempt, allowed or not) ___/
 
 The audit record is committed with the state change and appended before the result is
-shown; if it cannot be written the command is refused (audit/log.py explains how).
+shown; if it cannot be written the command is refused (audit/log.py explains how). Batch
+mode lets several commands share a transaction and shows their results after it commits
+(transactions.py).
 """
 
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
@@ -21,6 +25,7 @@ from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
 from hsmshell.policy.engine import Decision, decide
 from hsmshell.secret_sources import resolve_secrets
 from hsmshell.status import ExitStatus
+from hsmshell.transactions import CommitGroup, OwnTransaction
 
 REFUSALS = {"not-logged-in": NotLoggedIn, "permission-denied": PermissionDenied,
             "quorum-required": QuorumRequired}
@@ -49,6 +54,8 @@ class Shell:
         self.actor = None                       # the principal running the current command
         self.session_id = getattr(getattr(backend, "cluster", None), "session_id", None) or uuid.uuid4().hex
         self.secret_hasher = SecretHasher(db.directory)
+        self._group: CommitGroup | None = None       # batch mode's shared transaction
+        self._unshown: list[tuple] = []               # results waiting for the group's commit
 
     def allows(self, spec) -> bool:
         return decide(self.policy, self.backend.principal, spec, {}).allowed
@@ -86,6 +93,10 @@ class Shell:
                 error = exc
             return self._conclude(invocation, invocation.name, invocation.text, source, decision,
                                   result, error)
+        if self._group is not None and self._will_ask(invocation):
+            failed = self.commit_group()     # what ran so far is committed and shown first
+            if failed is not None:
+                return failed
         try:
             secrets = resolve_secrets(invocation, self.env)
             self._confirm(invocation)
@@ -93,6 +104,10 @@ class Shell:
             return self._conclude(invocation, invocation.name, invocation.text, source, decision,
                                   None, error)
         return self._dispatch(invocation, source, decision, secrets)
+
+    def _will_ask(self, invocation: Invocation) -> bool:
+        return ((invocation.spec.caution and not self.env.assume_yes)
+                or any(ref.source == "prompt" for ref in invocation.secrets.values()))
 
     def _confirm(self, invocation: Invocation) -> None:
         if not invocation.spec.caution or self.env.assume_yes:
@@ -105,35 +120,30 @@ class Shell:
 
     def _dispatch(self, invocation, source, decision, secrets) -> Outcome:
         result, error = None, None
-        with self.db.exclusive():
-            with self.db.transaction():
-                # recover() first, inside the transaction: its read of the head is then the
-                # transaction's first read (no separate read transaction), and nothing else
-                # has written in it when a failed command's writes are undone below
-                self.audit.recover()
-                try:
-                    result = self.backend.execute(invocation, secrets)
-                except HsmshellError as exc:
-                    error = exc
-                    self.db.restart()       # undo its writes; its record goes in a fresh one
-                self._stage(invocation, invocation.name, invocation.text, source, decision,
-                            result, error, secrets, dispatched=True)
-            self.audit.append()
+        with self._transaction() as transaction:
+            try:
+                result = self.backend.execute(invocation, secrets)
+            except HsmshellError as exc:
+                error = exc
+                transaction.undo()          # its writes go; its record is staged below
+            self._stage(invocation, invocation.name, invocation.text, source, decision,
+                        result, error, secrets, dispatched=True)
         return self._show(invocation, invocation.name, source, result, error)
 
     def _conclude(self, invocation, command, text, source, decision, result, error) -> Outcome:
         """Audit and show an attempt that never reached the backend (or a local command)."""
-        with self.db.exclusive():
-            with self.db.transaction():
-                self.audit.recover()
-                self._stage(invocation, command, text, source, decision, result, error, {})
-            self.audit.append()
+        with self._transaction():
+            self._stage(invocation, command, text, source, decision, result, error, {})
         return self._show(invocation, command, source, result, error)
+
+    def _transaction(self):
+        return self._group if self._group is not None else OwnTransaction(self.db, self.audit)
 
     def _stage(self, invocation, command, text, source, decision: Decision | None,
                result: Result | None, error: HsmshellError | None, secrets: dict,
                dispatched: bool = False) -> None:
         from hsmshell.audit.entry import command_record
+        mark = self.audit.mark()
         try:
             fields = command_record(self, invocation, command, text, source, decision, result,
                                     error, secrets, dispatched)
@@ -141,7 +151,7 @@ class Shell:
             if self.audit.needs_checkpoint():
                 self._stage_checkpoint()
         except BaseException:
-            self.audit.discard()
+            self.audit.rewind(mark)      # as the command's writes are undone: none of it stays
             raise
 
     def _stage_checkpoint(self) -> None:
@@ -152,13 +162,49 @@ class Shell:
 
     def _show(self, invocation, command, source, result, error) -> Outcome:
         if result is not None:
-            self.renderer.result(result, source)
             error = error or result.error
-        elif error is not None:
-            self.renderer.error(error, command, source)
         status = error.status if error is not None else ExitStatus.SUCCESS
         history = invocation.history_text if invocation is not None else None
-        return Outcome(ExitStatus(status), command, result, error, history)
+        outcome = Outcome(ExitStatus(status), command, result, error, history)
+        group = self._group
+        if group is None or not group.open:
+            self._render(command, source, result, error)
+            return outcome
+        self._unshown.append((command, source, result, error))
+        if group.full:
+            return self.commit_group() or outcome
+        return outcome
+
+    def _render(self, command, source, result, error) -> None:
+        if result is not None:
+            self.renderer.result(result, source)
+        elif error is not None:
+            self.renderer.error(error, command, source)
+
+    # -- batch mode: several commands per transaction (transactions.py) ------------------------
+    @contextmanager
+    def grouped_commits(self) -> Iterator[None]:
+        """Within this block commands share transactions; leaving it commits and shows all."""
+        self._group = CommitGroup(self.db, self.audit)
+        try:
+            yield
+        finally:
+            try:
+                self.commit_group()
+            finally:
+                self._group = None
+
+    def commit_group(self) -> Outcome | None:
+        """Commit the open group, append its records, then show its results; the refusal
+        shown instead if the records could not be written (None if all went well)."""
+        unshown, self._unshown = self._unshown, []
+        try:
+            self._group.commit()
+        except (AuditWriteFailed, AuditTampered) as error:
+            return self._show(None, None, None, None, error)
+        for shown in unshown:
+            self._render(*shown)
+        return None
 
     # -- end of session ------------------------------------------------------------------------
     def close(self) -> None:

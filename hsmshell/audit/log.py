@@ -1,14 +1,15 @@
 """Appending to the audit log, crash-consistently with the cluster state.
 
-Protocol, run for every command under the cluster lock (state/db.py):
+Protocol, run under the cluster lock (state/db.py) for every transaction, which holds one
+command (or, in batch mode, several: pipeline.py):
 1. `recover()` — the log file must be exactly as long as the state says. If it is short by
-   exactly the pending record (the process died between COMMIT and the append), append it.
-   It writes nothing to the state, so it may run first inside the command's transaction
-   (the pipeline does: its read of the head is then that transaction's first read).
-2. Inside the command's transaction, `stage(fields)` encodes the record, and stores it as the
-   pending record together with the new head (seq, hash, log length) in the cluster state:
-   one meta row, `audit_head` (older clusters kept five rows; the first write replaces them).
-3. After COMMIT, `append()` writes the staged line.
+   at most the pending lines (the process died between COMMIT and the append), append the
+   rest. It writes nothing to the state, so it may run first inside the transaction (the
+   pipeline does: its read of the head is then that transaction's first read).
+2. Inside the transaction, `stage(fields)` encodes each record; right before COMMIT the
+   new head (seq, hash, log length) and the staged lines, as the pending lines, are stored in
+   the cluster state: one meta row, `audit_head`, written once per transaction.
+3. After COMMIT, `append()` writes the staged lines.
 So every committed state change has its record, and a record exists only for what committed.
 If the log cannot be written, step 1 fails before the next command is dispatched (fail closed).
 """
@@ -77,7 +78,9 @@ class AuditLog:
         self.path = path or (db.directory / LOG_NAME)
         self._fd: int | None = None
         self._staged: list[bytes] = []
-        self._since = 0                      # records since the last checkpoint, as last staged
+        self._head: Head | None = None       # the head as staged, until the transaction ends
+        db.before_commit.append(self._write_head)
+        db.after_rollback.append(self.discard)
 
     # -- the write path -------------------------------------------------------------------------
     def _open(self) -> int:
@@ -111,27 +114,42 @@ class AuditLog:
             handle.seek(start)
             return pending.startswith(handle.read(size - start))
 
+    def head(self) -> Head:
+        """The head including what this transaction staged so far."""
+        return self._head or read_head(self.db)
+
     def stage(self, fields: dict) -> int:
-        """Encode the next record and record it as the new head (inside the transaction)."""
-        head = read_head(self.db)
+        """Encode the next record (inside the transaction); COMMIT stores the new head."""
+        head = self.head()
         seq = head.seq + 1
         fields.setdefault("time", utc_stamp(self.clock()))
         line, digest = records.encode(seq, fields, head.hash)
         self._staged.append(line)
-        self._since = head.since + 1
-        write_head(self.db, Head(seq, digest, head.length + len(line), self._since,
-                                 b"".join(self._staged).decode("ascii")))
+        self._head = Head(seq, digest, head.length + len(line), head.since + 1)
         return seq
+
+    def _write_head(self) -> None:
+        """Right before COMMIT (ClusterDB.before_commit): the one write of the head."""
+        if self._head is not None:
+            write_head(self.db, self._head._replace(pending=b"".join(self._staged).decode("ascii")))
 
     def append(self) -> None:
         """Write what the committed transaction staged."""
-        lines, self._staged = self._staged, []
+        lines, self._staged, self._head = self._staged, [], None
         if lines:
             self._write(b"".join(lines))
 
+    def mark(self) -> tuple:
+        return len(self._staged), self._head
+
+    def rewind(self, mark: tuple) -> None:
+        """Forget what was staged since mark() (a command that failed while being staged)."""
+        count, self._head = mark
+        del self._staged[count:]
+
     def discard(self) -> None:
         """The transaction rolled back: nothing it staged exists."""
-        self._staged = []
+        self._staged, self._head = [], None
 
     def _write(self, line: bytes) -> None:
         try:
@@ -145,13 +163,12 @@ class AuditLog:
                      "the next command runs") from None
 
     def needs_checkpoint(self) -> bool:
-        """Asked right after stage(), which knows the count: no second read per command."""
-        return self._since >= CHECKPOINT_EVERY
+        return self.head().since >= CHECKPOINT_EVERY
 
     # -- checkpoints ----------------------------------------------------------------------------
     def checkpoint_fields(self) -> dict | None:
         """A signed checkpoint over the current head, or None if nothing is new since the last."""
-        head = read_head(self.db)
+        head = self.head()
         if head.since == 0:
             return None
         seq, prev = head.seq, head.hash
@@ -161,8 +178,7 @@ class AuditLog:
                 "key_id": key_id(public), "signature": base64.b64encode(signature).decode()}
 
     def mark_checkpointed(self) -> None:
-        self._since = 0
-        write_head(self.db, read_head(self.db)._replace(since=0))
+        self._head = self.head()._replace(since=0)
 
     def sync(self) -> None:
         if self._fd is not None:

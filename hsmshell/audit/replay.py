@@ -271,6 +271,7 @@ class Replayer:
         secrets = {name: stand_in(value, classes.get(name))
                    for name, value in (record.get("secrets") or {}).items()}
         backend.cluster.replay_input = record.get("replay") or {}
+        backend.cluster.failure_prompt = recorded_failure_answers(record.get("outcome") or {})
         result, error = None, None
         try:
             with self.db.savepoint():
@@ -279,6 +280,7 @@ class Replayer:
             error = exc
         finally:
             backend.cluster.replay_input = None
+            backend.cluster.failure_prompt = None
         self.report.commands += 1
         self._since_commit += 1
         if self._since_commit >= COMMIT_EVERY:
@@ -354,6 +356,18 @@ class _ShellView:
     def allows(self, spec) -> bool:
         from hsmshell.policy.engine import decide
         return decide(self.policy, self.backend.principal, spec, {}).allowed
+
+
+def recorded_failure_answers(outcome: dict):
+    """The Retry/Ignore/Abort answers the original run gave, read from its per-server outcome:
+    a failed server followed only by not-attempted ones was answered abort, any other ignore."""
+    servers = [s for s in outcome.get("servers") or () if isinstance(s, dict)]
+
+    def answer(command: str, status) -> str:
+        later = [s for s in servers if isinstance(s.get("server"), int) and s["server"] > status.server]
+        aborted = later and all(s.get("reference") == "not-attempted" for s in later)
+        return "abort" if aborted else "ignore"
+    return answer
 
 
 def _principal(principal) -> dict | None:

@@ -32,6 +32,9 @@ class BatchSummary:
 
     def count(self, status: ExitStatus, source: str, command: str | None) -> None:
         self.ran += 1
+        self.note(status, source, command)
+
+    def note(self, status: ExitStatus, source: str, command: str | None) -> None:
         if status == ExitStatus.SUCCESS:
             return
         self.failed += 1
@@ -54,14 +57,19 @@ def command_statements(text: str) -> list[tuple[str, str]]:
 def run_statements(shell, statements: Iterable[tuple[str, str]], continue_on_error: bool = False,
                    advance: Callable[[], None] = lambda: None) -> BatchSummary:
     summary = BatchSummary()
-    for text, source in statements:
-        outcome = shell.run(text, source)
-        summary.count(outcome.status, source, outcome.command)
-        advance()
-        if outcome.status != ExitStatus.SUCCESS and not continue_on_error:
-            break
-        if shell.quitting:
-            break
+    source = "end"
+    with shell.grouped_commits():       # several commands per transaction (transactions.py)
+        for text, source in statements:
+            outcome = shell.run(text, source)
+            summary.count(outcome.status, source, outcome.command)
+            advance()
+            if outcome.status != ExitStatus.SUCCESS and not continue_on_error:
+                break
+            if shell.quitting:
+                break
+        failed = shell.commit_group()
+    if failed is not None:              # the last commands' records could not be written
+        summary.note(failed.status, source, None)
     return summary
 
 

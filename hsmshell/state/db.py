@@ -1,8 +1,10 @@
 """The cluster's SQLite database and the lock that serialises every command on a cluster.
 
-Every command of every process on one cluster runs under one exclusive file lock, inside one
-SQLite transaction; the audit record is appended after COMMIT and before the lock is
-released. That gives one total order for state changes and audit records, across processes.
+Every command of every process on one cluster runs under one exclusive file lock, inside a
+SQLite transaction (its own, or in batch mode one shared by a group of commands, each in a
+savepoint: hsmshell/transactions.py); the audit records are appended after COMMIT and before
+the lock is released. That gives one total order for state changes and audit records, across
+processes.
 WAL with synchronous=NORMAL keeps a commit durable against a crash of the process (not of
 the machine), which is what DESIGN.md asks; checkpoints fsync.
 
@@ -31,10 +33,18 @@ class ClusterDB:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        # A batch command's savepoint copies each page it first changes to a sub-journal:
+        # kept in memory, not in a temporary file created and deleted per command
+        self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.execute(META_SCHEMA)
         self._lock_fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._depth = 0
         self._meta: dict[str, str | None] | None = None   # meta values read under the lock
+        # Called inside a transaction right before its COMMIT, and after a ROLLBACK: the audit
+        # log writes its head once per transaction, however many records it staged, and
+        # forgets them if the transaction is undone.
+        self.before_commit: list = []
+        self.after_rollback: list = []
 
     # -- locking and transactions -----------------------------------------------------------
     # Plain context-manager objects rather than @contextmanager generators: every command
@@ -50,13 +60,42 @@ class ClusterDB:
         """Undo a failed step's writes while the surrounding transaction goes on."""
         return _Savepoint(self, name)
 
+    def lock(self) -> None:
+        if self._depth == 0:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            self._meta = {}               # other processes may have changed it meanwhile
+        self._depth += 1
+
+    def unlock(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._meta = None
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        try:
+            for hook in self.before_commit:
+                hook()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+    def rollback(self) -> None:
+        self._forget_meta()
+        if self.conn.in_transaction:      # (a failed restart() may have ended it)
+            self.conn.execute("ROLLBACK")
+        for hook in self.after_rollback:
+            hook()
+
     def restart(self) -> None:
         """Undo everything the open transaction wrote and begin a new one, under the same lock
         (cheaper than a savepoint around a step that nearly always succeeds)."""
-        self._forget_meta()
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.rollback()
+        self.begin()
 
     # -- meta key/value -------------------------------------------------------------------
     # While the lock is held `_meta` is a dict of the values read or written so far (None for
@@ -115,18 +154,10 @@ class _Exclusive:
         self.db = db
 
     def __enter__(self) -> None:
-        db = self.db
-        if db._depth == 0:
-            fcntl.flock(db._lock_fd, fcntl.LOCK_EX)
-            db._meta = {}               # other processes may have changed it meanwhile
-        db._depth += 1
+        self.db.lock()
 
     def __exit__(self, *exc) -> None:
-        db = self.db
-        db._depth -= 1
-        if db._depth == 0:
-            db._meta = None
-            fcntl.flock(db._lock_fd, fcntl.LOCK_UN)
+        self.db.unlock()
 
 
 class _Transaction:
@@ -136,16 +167,14 @@ class _Transaction:
         self.db = db
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.conn.execute("BEGIN IMMEDIATE")
+        self.db.begin()
         return self.db.conn
 
     def __exit__(self, kind, value, traceback) -> None:
         if kind is None:
-            self.db.conn.execute("COMMIT")
+            self.db.commit()
         else:
-            self.db._forget_meta()
-            if self.db.conn.in_transaction:      # (a failed restart() may have ended it)
-                self.db.conn.execute("ROLLBACK")
+            self.db.rollback()
 
 
 class _Savepoint:
@@ -154,12 +183,16 @@ class _Savepoint:
     def __init__(self, db: ClusterDB, name: str):
         self.db, self.name = db, name
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> "_Savepoint":
         self.db.conn.execute(f"SAVEPOINT {self.name}")
+        return self
+
+    def undo(self) -> None:
+        """Undo what was written since the savepoint; it stays open."""
+        self.db._forget_meta()
+        self.db.conn.execute(f"ROLLBACK TO {self.name}")
 
     def __exit__(self, kind, value, traceback) -> None:
-        conn = self.db.conn
         if kind is not None:
-            self.db._forget_meta()
-            conn.execute(f"ROLLBACK TO {self.name}")
-        conn.execute(f"RELEASE {self.name}")
+            self.undo()
+        self.db.conn.execute(f"RELEASE {self.name}")

@@ -1,0 +1,131 @@
+"""Batch mode runs several commands per transaction (hsmshell/transactions.py). What must hold:
+a failed command undoes only its own writes; results are shown only after their records are
+in the log, and in order; a question to the user first commits and shows what ran before it;
+the group commits at its size limit, so other shells get the lock; and the log verifies."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+
+import pytest
+
+from batch_audit_support import ADMIN_PASSWORD, cli, json_lines, log_records, write_batch
+from hsmshell import transactions
+from hsmshell.modes.batch import run_statements
+
+
+def users_in_state(harness) -> set[str]:
+    return {row[0] for row in harness.shell.db.conn.execute("SELECT DISTINCT name FROM users")}
+
+
+def test_a_failed_command_in_a_group_undoes_only_its_own_writes(activated):
+    harness = activated
+    statements = [("createUser CU alice alicepass1", "b:1"), ("createUser CU bob bobpass12", "b:2"),
+                  ("createUser CU alice otherpass1", "b:3"),     # exists: fails
+                  ("createUser CU carol carolpass1", "b:4")]
+    summary = run_statements(harness.shell, statements, continue_on_error=True)
+    assert (summary.ran, summary.failed) == (4, 1)
+    assert {"alice", "bob", "carol"} <= users_in_state(harness)
+    records = [r for r in log_records(harness.home) if r.get("command") == "createUser"]
+    assert [r["outcome"]["error_code"] == 0 for r in records] == [True, True, False, True]
+
+
+def test_results_appear_in_order_only_after_their_records_are_in_the_log(activated, monkeypatch):
+    harness = activated
+    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 3)
+    out = harness.shell.env.stdout
+    seen = []
+
+    def after_each_command():
+        # what is on screen never runs ahead of what is in the log
+        shown = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+        logged = [r for r in log_records(harness.home) if r.get("source", "").startswith("g:")]
+        seen.append((len([s for s in shown if s["source"].startswith("g:")]), len(logged)))
+
+    statements = [(f"createUser CU user{n} userpass{n:03d}", f"g:{n}") for n in range(7)]
+    run_statements(harness.shell, statements, advance=after_each_command)
+    assert all(shown <= logged for shown, logged in seen)
+    assert [n for n, _ in seen] == [0, 0, 3, 3, 3, 6, 6]      # committed every 3 commands
+    shown = [json.loads(line)["source"] for line in out.getvalue().splitlines() if line.strip()]
+    assert [s for s in shown if s.startswith("g:")] == [f"g:{n}" for n in range(7)]
+
+
+def test_a_question_commits_and_shows_what_ran_before_it(activated):
+    harness = activated
+    on_screen_when_asked = []
+
+    def ask_secret(prompt: str) -> str:
+        on_screen_when_asked.append(harness.shell.env.stdout.getvalue())
+        return "alicepass1"
+
+    harness.open(ask_secret_fn=ask_secret)
+    statements = [(f"loginHSM CO admin {ADMIN_PASSWORD}", "q:1"), ("listUsers", "q:2"),
+                  ("createUser CU alice -hpswd", "q:3")]
+    summary = run_statements(harness.shell, statements)
+    assert summary.failed == 0
+    assert '"source": "q:2"' in on_screen_when_asked[0]     # listUsers was shown before the prompt
+    assert "alice" in users_in_state(harness)
+
+
+def test_an_unexpected_error_keeps_the_commands_before_it(activated, monkeypatch):
+    harness = activated
+    backend = harness.shell.backend
+    real_execute = backend.execute
+
+    def execute(invocation, secrets):
+        if invocation.args.get("user_name") == "boom":
+            backend.cluster.conn.execute("DELETE FROM users WHERE name = 'alice'")   # undone
+            raise RuntimeError("a bug")
+        return real_execute(invocation, secrets)
+
+    monkeypatch.setattr(backend, "execute", execute)
+    with pytest.raises(RuntimeError):
+        run_statements(harness.shell, [("createUser CU alice alicepass1", "u:1"),
+                                       ("createUser CU boom boompass12", "u:2")])
+    assert "alice" in users_in_state(harness)
+    assert [r.get("source") for r in log_records(harness.home) if r["kind"] == "command"][-1] == "u:1"
+    assert '"source": "u:1"' in harness.shell.env.stdout.getvalue()
+
+
+def test_a_batch_file_with_groups_verifies_and_replays(tmp_path, capsys):
+    home = tmp_path / "home"
+    status, _, err = cli(capsys, home, "--json", "--yes", "-c",
+                         f"loginHSM PRECO admin password; changePswd PRECO admin {ADMIN_PASSWORD}")
+    assert status == 0, err
+    lines = [f"loginHSM CO admin {ADMIN_PASSWORD}"]
+    for n in range(150):                       # more than two groups
+        lines += [f"createUser CU u{n} userpass{n:03d}", "listUsers", f"deleteUser CU u{n}"]
+    lines.append("deleteUser CU nobody")      # the last group ends with a failure
+    batch = write_batch(tmp_path, "\n".join(lines) + "\n")
+    status, out, err = cli(capsys, home, "--json", "--yes", "run", str(batch))
+    assert status != 0 and "stopped at" in err
+    assert len(json_lines(out)) == len(lines)
+    status, out, err = cli(capsys, home, "--json", "audit", "verify")
+    assert status == 0, (out, err)
+    status, out, err = cli(capsys, home, "--json", "audit", "replay")
+    assert status == 0, (out, err)
+
+
+def test_the_cluster_lock_is_free_between_groups(activated, monkeypatch):
+    """Other shells wait at most one group: the lock is released at every commit."""
+    harness = activated
+    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 3)
+    lock_file = harness.shell.db.directory / "lock"
+    free = []
+
+    def probe():
+        fd = os.open(lock_file, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            free.append(True)
+        except BlockingIOError:
+            free.append(False)
+        finally:
+            os.close(fd)
+
+    statements = [(f"createUser CU user{n} userpass{n:03d}", f"l:{n}") for n in range(7)]
+    run_statements(harness.shell, statements, advance=probe)
+    assert free == [False, False, True, False, False, True, False]
