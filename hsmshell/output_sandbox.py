@@ -4,18 +4,23 @@ folder, never over the user's files.
 A handler that writes a file calls `output_path(path)` and writes there; one that reads a
 file calls `input_path(path)`, so a file written earlier in the same dry run or replay is
 found in the sandbox (other files are read where they are). Outside a sandbox both return
-the path unchanged.
+the path as `expanded(path)` spells it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Iterator
 
 _SANDBOX: ContextVar[Path | None] = ContextVar("hsmshell_output_sandbox", default=None)
+# A path pathlib would spell unchanged: at most one leading "/", no empty or "." parts, no
+# trailing "/". Every key command names a file or two, and Path() costs more than the check.
+_PATHLIB_SPELLING = re.compile(r"/?(?:(?!\./)[^/]+/)*(?!\.\Z)[^/]+")
 
 
 @contextmanager
@@ -32,21 +37,29 @@ def active() -> bool:
     return _SANDBOX.get() is not None
 
 
-def output_path(path: str | Path) -> Path:
-    folder = _SANDBOX.get()
-    path = Path(path).expanduser()
-    if folder is None:
-        return path
-    return _mapped(folder, path)
+def expanded(path: str | os.PathLike) -> str:
+    """str(Path(path).expanduser()): ~ expanded, "a//b/./" spelled "a/b", "" spelled "."."""
+    text = os.fspath(path)
+    if text[:1] == "~" or not _PATHLIB_SPELLING.fullmatch(text):
+        return str(Path(text).expanduser())     # pathlib's rules (and errors) for ~user
+    return text
 
 
-def input_path(path: str | Path) -> Path:
+def output_path(path: str | os.PathLike) -> str:
     folder = _SANDBOX.get()
-    path = Path(path).expanduser()
+    path = expanded(path)
     if folder is None:
         return path
-    mapped = _mapped(folder, path)
-    return mapped if mapped.exists() else path
+    return str(_mapped(folder, Path(path)))
+
+
+def input_path(path: str | os.PathLike) -> str:
+    folder = _SANDBOX.get()
+    path = expanded(path)
+    if folder is None:
+        return path
+    mapped = _mapped(folder, Path(path))
+    return str(mapped) if mapped.exists() else path
 
 
 def _mapped(folder: Path, path: Path) -> Path:

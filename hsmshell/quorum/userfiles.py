@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 from hsmshell import output_sandbox
 from hsmshell.errors import InvalidArgument
@@ -23,7 +22,7 @@ ReadFile = Callable[[str, int], bytes]
 
 def read_user_file(path: str | os.PathLike, max_bytes: int, what: str = "file") -> bytes:
     """A user's file of at most `max_bytes`; InvalidArgument naming `what` otherwise."""
-    data = _read_prefix(os.fspath(output_sandbox.input_path(path)), max_bytes + 1, os.fspath(path))
+    data = _read_prefix(output_sandbox.input_path(path), max_bytes + 1, path)
     if len(data) > max_bytes:
         raise InvalidArgument(f"the {what} {shown(os.fspath(path))} is larger than "
                               f"{max_bytes} bytes")
@@ -34,26 +33,34 @@ def relative_reader(directory: str) -> ReadFile:
     """A ReadFile that resolves relative paths against `directory`."""
     def read(path: str, n: int) -> bytes:
         full = path if os.path.isabs(path) else os.path.join(directory or ".", path)
-        return _read_prefix(os.fspath(output_sandbox.input_path(full)), n, shown_as=path)
+        return _read_prefix(output_sandbox.input_path(full), n, path)
     return read
 
 
-def _read_prefix(path: str, n: int, shown_as: str | None = None) -> bytes:
-    where = shown(shown_as if shown_as is not None else path)
-    with _regular_file(path, os.O_RDONLY, f"cannot read {where}") as (fd, _):
+def _read_prefix(path: str, n: int, shown_as: str | os.PathLike) -> bytes:
+    failing = ("cannot read", shown_as)
+    fd, expected = _open_regular(path, os.O_RDONLY, failing)
+    try:
         chunks, size = [], 0
-        while size < n and (chunk := os.read(fd, n - size)):
+        # Ask for what fstat promised (+1, to see EOF or growth), never for all `n` at once:
+        # a read of n bytes allocates n bytes first, and n is 16 MiB for a key command's input.
+        while size < n and (chunk := os.read(fd, min(n - size, max(expected - size + 1, _CHUNK)))):
             chunks.append(chunk)
             size += len(chunk)
         return b"".join(chunks)
+    except OSError as error:
+        raise _failure(failing, error.strerror) from None
+    finally:
+        os.close(fd)
 
 
 def write_user_file(path: str | os.PathLike, data: bytes, what: str = "file") -> None:
     """Create or replace a user's regular file (a token, a signature) with `data`."""
-    failing = f"cannot write the {what} {shown(os.fspath(path))}"
+    failing = (f"cannot write the {what}", path)
     # dry runs and replays write to their scratch folder (output_sandbox.py)
-    target = os.fspath(output_sandbox.output_path(path))
-    with _regular_file(target, os.O_WRONLY | os.O_CREAT, failing) as (fd, old_size):
+    target = output_sandbox.output_path(path)
+    fd, old_size = _open_regular(target, os.O_WRONLY | os.O_CREAT, failing)
+    try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
@@ -62,28 +69,41 @@ def write_user_file(path: str | os.PathLike, data: bytes, what: str = "file") ->
         # file needs cutting (a batch rewrites files of the same size: one syscall less).
         if old_size > len(data):
             os.ftruncate(fd, len(data))
-
-
-@contextmanager
-def _regular_file(path: str, flags: int, failing: str) -> Iterator[tuple[int, int]]:
-    """(descriptor, size) of a regular file; any failure is InvalidArgument("<failing>: <why>")."""
-    # O_NONBLOCK: a FIFO named by a hostile file must not hang the shell (open nor write).
-    flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags, 0o644)
     except OSError as error:
-        raise InvalidArgument(f"{failing}: {error.strerror}") from None
-    except ValueError:                      # a NUL in the path
-        raise InvalidArgument(f"{failing}: not a valid path") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidArgument(f"{failing}: not a regular file")
-        yield fd, info.st_size
-    except OSError as error:
-        raise InvalidArgument(f"{failing}: {error.strerror}") from None
+        raise _failure(failing, error.strerror) from None
     finally:
         os.close(fd)
+
+
+# O_NONBLOCK: a FIFO named by a hostile file must not hang the shell (open nor write).
+_OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_CHUNK = 64 * 1024
+
+
+def _open_regular(path: str, flags: int, failing: tuple[str, str | os.PathLike]) -> tuple[int, int]:
+    """(descriptor, size) of a regular file, for the caller to close; any failure is
+    InvalidArgument("<doing> <path>: <why>"), `failing` being (doing, path as the user wrote it)."""
+    try:
+        fd = os.open(path, flags | _OPEN_FLAGS, 0o644)
+    except OSError as error:
+        raise _failure(failing, error.strerror) from None
+    except ValueError:                      # a NUL in the path
+        raise _failure(failing, "not a valid path") from None
+    try:
+        info = os.fstat(fd)
+    except OSError as error:
+        os.close(fd)
+        raise _failure(failing, error.strerror) from None
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _failure(failing, "not a regular file")
+    return fd, info.st_size
+
+
+def _failure(failing: tuple[str, str | os.PathLike], why: str) -> InvalidArgument:
+    # messages are made only on failure: every key command reads and writes files
+    doing, path = failing
+    return InvalidArgument(f"{doing} {shown(os.fspath(path))}: {why}")
 
 
 def shown(text: str, limit: int = 60) -> str:

@@ -28,13 +28,13 @@ def write_output(path: str, data: bytes, *, private: bool = False) -> str:
     """Write `data` to `path` (replacing it, as KMU does); 0600 when it holds key material."""
     if not private:
         write_user_file(path, data)
-        return str(Path(path).expanduser())
+        return output_sandbox.expanded(path)
     file = output_sandbox.output_path(path)     # dry runs and replays write to scratch
     try:
-        write_private(file, data)
+        write_private(Path(file), data)
     except OSError as exc:
         raise InvalidArgument(f"cannot write {path}: {exc.strerror}") from None
-    return str(Path(path).expanduser())
+    return output_sandbox.expanded(path)
 
 
 def parse_hex(text: str, what: str) -> bytes:

@@ -57,7 +57,7 @@ def enforce(cluster, action: str, args: dict, command: str) -> list[int]:
     used = []
     for key_handle in _keys_used(service, args):
         try:
-            m = required_m(cluster, service, key_handle)
+            m = _m_to_enforce(cluster, service, key_handle)
         except NoSuchKey:
             continue                                    # the command itself reports the handle
         if approvals_required(service, m) == 0:
@@ -68,6 +68,16 @@ def enforce(cluster, action: str, args: dict, command: str) -> list[int]:
         store.delete_tokens(cluster, [state.token_id])  # good for one operation
         used.append(state.token_id)
     return used
+
+
+def _m_to_enforce(cluster, service: QuorumService, key_handle: int) -> int:
+    """required_m, after one cheap probe for a key's service: a key with no -m_value on any
+    copy (or no such key) needs no approvals, the case of nearly every key command."""
+    if SERVICES[service].bound_to_key and cluster.conn.execute(
+            "SELECT 1 FROM keys WHERE handle = ? AND m_value > 0 LIMIT 1",
+            (key_handle,)).fetchone() is None:
+        return 0
+    return required_m(cluster, service, key_handle)
 
 
 def _keys_used(service: QuorumService, args: dict) -> list[int]:
@@ -108,7 +118,8 @@ def session_approvals(cluster, service_id: int, key_handle: int = 0) -> tuple[in
 def key_approvals_required(cluster, key_handle: int) -> int:
     """Approvals the key's -m_value requires (0: none, or no such key — the command reports it)."""
     try:
-        return approvals_required(QuorumService.KEY_USAGE, key_m_value(cluster, key_handle))
+        return approvals_required(QuorumService.KEY_USAGE,
+                                  _m_to_enforce(cluster, QuorumService.KEY_USAGE, key_handle))
     except (HsmshellError, ValueError):
         return 0
 
