@@ -7,7 +7,6 @@ the modes that need them, so one-shot `--json -c` commands start fast.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -115,8 +114,8 @@ def dispatch(options, env) -> ExitStatus:
 
 def report_error(error: HsmshellError, options, env) -> None:
     if getattr(options, "output", "rich") == "json":
-        print(json.dumps({"command": None, "source": "hsmshell", "error_code": int(error.status),
-                          "data": None, "error": error.to_dict()}))
+        from hsmshell.render.report import envelope
+        print(envelope(None, None, error.to_dict(), error.status))
         return
     sys.stderr.write(f"hsmshell: error[{error.reference}]: {error.message}\n")
     if error.hint:

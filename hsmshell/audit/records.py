@@ -10,23 +10,20 @@ runs close to the speed of a bare SHA-256 loop.
 from __future__ import annotations
 
 import hashlib
-import json
+
+from hsmshell import jsontext
 
 RECORD_DOMAIN = b"hsmshell-audit-record-v1\x00"
 CHECKPOINT_DOMAIN = b"hsmshell-audit-checkpoint-v1\x00"
 GENESIS_PREV = bytes(32)
 HASH_SUFFIX_LEN = len(',"hash":""}\n') + 64
-# json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True), built once;
-# records are trees of dicts and lists made per command, never cyclic: no circularity check
-_FIELDS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True,
-                           check_circular=False)
 
 
 def encode(seq: int, fields: dict, prev: bytes) -> tuple[bytes, bytes]:
     """(line bytes, record hash) for the record `seq` with `fields` after `prev`."""
-    rest = _FIELDS.encode(fields)
-    body = (f'{{"seq":{seq},' + rest[1:-1]).encode("ascii") if len(rest) > 2 \
-        else f'{{"seq":{seq}'.encode("ascii")
+    rest = jsontext.sorted_ascii(fields)
+    head = b'{"seq":%d' % seq
+    body = head + b"," + rest[1:-1] if len(rest) > 2 else head
     digest = hashlib.sha256(RECORD_DOMAIN + prev + body).digest()
     return body + b',"hash":"' + digest.hex().encode("ascii") + b'"}\n', digest
 
@@ -50,4 +47,4 @@ def checkpoint_message(covers_seq: int, covers_hash: bytes) -> bytes:
 
 
 def parse(line: bytes) -> dict:
-    return json.loads(line)
+    return jsontext.loads(line)

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
+from hsmshell import jsontext
 from hsmshell.render.base import BaseRenderer
 from hsmshell.status import ExitStatus
 
 
-# json.dumps(obj, separators=(", ", ": "), default=str), built once (one object per command);
-# results are trees of dicts and lists made per command, never cyclic: no circularity check
-_ENCODER = json.JSONEncoder(separators=(", ", ": "), default=str, check_circular=False)
-
-
 class JsonRenderer(BaseRenderer):
     def _emit(self, obj: dict) -> None:
-        self.env.stdout.write(_ENCODER.encode(obj) + "\n")
+        self.env.stdout.write(jsontext.line(obj) + "\n")
 
     def result(self, result, source: str) -> None:
         if result.error is not None:

@@ -3,7 +3,7 @@ line with a `plan` field; the summary goes to stderr."""
 
 from __future__ import annotations
 
-import json
+from hsmshell import jsontext
 
 LABELS = {"would-run": "would run", "denied": "denied", "needs-quorum": "needs quorum",
           "would-fail": "would fail"}
@@ -18,7 +18,7 @@ def row_label(row) -> str:
 def render_plan(env, renderer, plan, continue_on_error: bool) -> None:
     if env.output == "json":
         for row in plan.rows:
-            env.stdout.write(json.dumps(row.to_dict(), default=str) + "\n")
+            env.stdout.write(jsontext.line(row.to_dict()) + "\n")
     elif env.output == "rich" and hasattr(renderer, "console"):
         _rich_table(renderer, plan)
     else:

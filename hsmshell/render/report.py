@@ -3,15 +3,14 @@ DESIGN.md, or plain lines for people. Errors go through cli.report_error like an
 
 from __future__ import annotations
 
-import json
-
+from hsmshell import jsontext
 from hsmshell.status import ExitStatus
 
 
 def envelope(command: str, data: dict | None, error: dict | None = None,
              status: int = ExitStatus.SUCCESS) -> str:
-    return json.dumps({"command": command, "source": "hsmshell", "error_code": int(status),
-                       "data": data, "error": error}, default=str)
+    return jsontext.line({"command": command, "source": "hsmshell", "error_code": int(status),
+                          "data": data, "error": error})
 
 
 def report(env, command: str, data: dict, lines: list[str]) -> None:

@@ -10,7 +10,10 @@ the machine), which is what DESIGN.md asks; checkpoints fsync.
 
 While the lock is held nobody else can change the database, so a `meta` value is read at most
 once per lock hold and then served from memory (every command reads several: the audit head,
-the round-robin turn, the next key handle, M values); a rollback forgets them.
+the round-robin turn, the next key handle, M values); a rollback forgets them. Inside a
+transaction a `meta` write is kept in memory too and written once, right before COMMIT (a
+batch transaction sets the round-robin turn and the next key handle dozens of times);
+savepoints keep track of such writes so that undoing one step keeps the others.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ class ClusterDB:
         self._lock_fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._depth = 0
         self._meta: dict[str, str | None] | None = None   # meta values read under the lock
+        self._unwritten: dict[str, str] = {}      # meta writes of the open transaction, for COMMIT
+        # Other values derived from the database under the lock (the HSM list, each HSM log's
+        # next sequence number); the same life as _meta: a rollback or the unlock forgets them.
+        self.held: dict | None = None
         # Called inside a transaction right before its COMMIT, and after a ROLLBACK: the audit
         # log writes its head once per transaction, however many records it staged, and
         # forgets them if the transaction is undone.
@@ -63,13 +70,13 @@ class ClusterDB:
     def lock(self) -> None:
         if self._depth == 0:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-            self._meta = {}               # other processes may have changed it meanwhile
+            self._meta, self.held = {}, {}     # other processes may have changed them meanwhile
         self._depth += 1
 
     def unlock(self) -> None:
         self._depth -= 1
         if self._depth == 0:
-            self._meta = None
+            self._meta = self.held = None
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def begin(self) -> None:
@@ -79,6 +86,9 @@ class ClusterDB:
         try:
             for hook in self.before_commit:
                 hook()
+            if self._unwritten:
+                self.conn.executemany(META_UPSERT, self._unwritten.items())
+                self._unwritten = {}
             self.conn.execute("COMMIT")
         except BaseException:
             self.rollback()
@@ -100,8 +110,10 @@ class ClusterDB:
     # -- meta key/value -------------------------------------------------------------------
     # While the lock is held `_meta` is a dict of the values read or written so far (None for
     # an absent key); otherwise it is None and every read goes to the database.
-    def _forget_meta(self) -> None:
-        self._meta = {} if self._depth else None
+    def _forget_meta(self, unwritten: dict[str, str] | None = None) -> None:
+        """Forget what was read; `unwritten`: the meta writes still to make (none by default)."""
+        self._unwritten = dict(unwritten or {})
+        self._meta, self.held = (dict(self._unwritten), {}) if self._depth else (None, None)
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         cached = self._meta
@@ -128,12 +140,13 @@ class ClusterDB:
         return {key: cached[key] for key in keys if cached[key] is not None}
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute(META_UPSERT, (key, value))
-        if self._meta is not None:
-            self._meta[key] = value
+        self.set_meta_many({key: value})
 
     def set_meta_many(self, items: dict[str, str]) -> None:
-        self.conn.executemany(META_UPSERT, items.items())
+        if self._meta is None or not self.conn.in_transaction:
+            self.conn.executemany(META_UPSERT, items.items())
+        else:
+            self._unwritten.update(items)          # written by commit()
         if self._meta is not None:
             self._meta.update(items)
 
@@ -178,18 +191,19 @@ class _Transaction:
 
 
 class _Savepoint:
-    __slots__ = ("db", "name")
+    __slots__ = ("db", "name", "unwritten")
 
     def __init__(self, db: ClusterDB, name: str):
         self.db, self.name = db, name
 
     def __enter__(self) -> "_Savepoint":
         self.db.conn.execute(f"SAVEPOINT {self.name}")
+        self.unwritten = dict(self.db._unwritten)     # meta writes made before it stay
         return self
 
     def undo(self) -> None:
         """Undo what was written since the savepoint; it stays open."""
-        self.db._forget_meta()
+        self.db._forget_meta(self.unwritten)
         self.db.conn.execute(f"ROLLBACK TO {self.name}")
 
     def __exit__(self, kind, value, traceback) -> None:

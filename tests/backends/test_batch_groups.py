@@ -65,7 +65,7 @@ def test_a_question_commits_and_shows_what_ran_before_it(activated):
                   ("createUser CU alice -hpswd", "q:3")]
     summary = run_statements(harness.shell, statements)
     assert summary.failed == 0
-    assert '"source": "q:2"' in on_screen_when_asked[0]     # listUsers was shown before the prompt
+    assert '"source":"q:2"' in on_screen_when_asked[0]     # listUsers was shown before the prompt
     assert "alice" in users_in_state(harness)
 
 
@@ -86,7 +86,7 @@ def test_an_unexpected_error_keeps_the_commands_before_it(activated, monkeypatch
                                        ("createUser CU boom boompass12", "u:2")])
     assert "alice" in users_in_state(harness)
     assert [r.get("source") for r in log_records(harness.home) if r["kind"] == "command"][-1] == "u:1"
-    assert '"source": "u:1"' in harness.shell.env.stdout.getvalue()
+    assert '"source":"u:1"' in harness.shell.env.stdout.getvalue()
 
 
 def test_a_batch_file_with_groups_verifies_and_replays(tmp_path, capsys):

@@ -208,6 +208,9 @@ def test_the_key_limits_of_the_cluster(keys, monkeypatch):
     error = k.fails("genSymKey -t 31 -s 32 -l fourth", "limit-exceeded", 1)
     assert "at most 3" in error["message"]
     assert len(k.handles()) == 3
+    k.ok(f"deleteKey -k {k.handles()[-1]}")         # a freed place counts again, though the
+    k.ok("genSymKey -t 31 -s 32 -l again")          # cluster has issued more handles than that
+    k.fails("genSymKey -t 31 -s 32 -l fifth", "limit-exceeded", 1)
 
 
 @pytest.mark.parametrize("line, reference, status", [

@@ -81,3 +81,37 @@ def test_the_user_name_counter_follows_every_way_users_come_and_go(capsys, home)
             assert user_name_count(conn) == distinct()
     finally:
         db.close()
+
+
+def test_meta_writes_wait_for_commit_and_survive_an_undone_step(tmp_path):
+    """Batch groups: meta writes are kept in memory until COMMIT; undoing one command's
+    savepoint forgets only that command's writes."""
+    (tmp_path / "c").mkdir()
+    db, other = ClusterDB(tmp_path / "c"), ClusterDB(tmp_path / "c")
+    try:
+        with db.exclusive(), db.transaction():
+            with db.savepoint("command"):
+                db.set_meta("round_robin", "1")
+            with db.savepoint("command") as failed:
+                db.set_meta("round_robin", "2")
+                db.set_meta("next_key_handle", "99")
+                failed.undo()
+            assert db.meta("round_robin") == "1"
+            assert db.meta("next_key_handle") is None
+            assert other.meta("round_robin") is None          # not written before COMMIT
+        assert other.meta("round_robin") == "1"
+        assert other.meta("next_key_handle") is None
+        with db.exclusive():
+            with db.transaction():
+                db.set_meta("round_robin", "5")
+            try:
+                with db.transaction():
+                    db.set_meta("round_robin", "6")
+                    raise RuntimeError("the command failed")
+            except RuntimeError:
+                pass
+            assert db.meta("round_robin") == "5"
+        assert other.meta("round_robin") == "5"
+    finally:
+        db.close()
+        other.close()

@@ -65,9 +65,32 @@ class EmulatedCluster:
 
     # -- HSMs --------------------------------------------------------------------------------
     def hsms(self) -> list[Hsm]:
-        rows = self.conn.execute(
-            "SELECT hsm_id, server, az, subnet, ip, state, serial FROM hsms ORDER BY server")
-        return [Hsm(*row) for row in rows]
+        # Read once per lock hold (state/db.py `held`): every command needs the list, and
+        # only lifecycle.py changes it, which calls forget_hsms()
+        held = self.db.held
+        found = held.get("hsms") if held is not None else None
+        if found is None:
+            found = [Hsm(*row) for row in self.conn.execute(
+                "SELECT hsm_id, server, az, subnet, ip, state, serial FROM hsms ORDER BY server")]
+            if held is not None:
+                held["hsms"] = found
+        return list(found)
+
+    def next_replacement(self) -> float | None:
+        """When the first failed HSM is due to be replaced (None: none is)."""
+        held = self.db.held
+        if held is not None and "replace_at" in held:
+            return held["replace_at"]
+        due = self.conn.execute("SELECT MIN(replace_at) FROM hsms").fetchone()[0]
+        if held is not None:
+            held["replace_at"] = due
+        return due
+
+    def forget_hsms(self) -> None:
+        """The HSM table changed: read it again."""
+        if self.db.held is not None:
+            self.db.held.pop("hsms", None)
+            self.db.held.pop("replace_at", None)
 
     def reachable_hsms(self) -> list[Hsm]:
         return [h for h in self.hsms() if h.reachable]

@@ -129,16 +129,21 @@ def plan_creation(store: KeyStore, placement: Placement, count: int = 1,
             "SELECT 1 FROM key_objects WHERE key_id = ? LIMIT 1", (placement.key_id,)).fetchone():
         raise InvalidArgument(f"a key with id '{placement.key_id}' already exists in the cluster",
                               hint="key ids are unique in the cluster; labels need not be")
-    _check_counts(store.conn, count, count if asymmetric else 0)
+    _check_counts(store, count, count if asymmetric else 0)
     return CreationPlan(store, placement, owner_ids, names, home_owner)
 
 
-def _check_counts(conn, new_keys: int, new_asymmetric: int) -> None:
+def _check_counts(store: KeyStore, new_keys: int, new_asymmetric: int) -> None:
+    conn = store.conn
+    # Every handle the cluster holds was issued by _allocate, so the handles issued so far
+    # bound both counts: until that bound nears a limit, no need to count (COUNT(*) reads the
+    # whole table, and every creating command would pay for it).
+    issued = int(store.cluster.db.meta("next_key_handle", str(FIRST_HANDLE))) - FIRST_HANDLE
     for what, where, new, limit in (
             ("keys", "", new_keys, MAX_KEYS_PER_CLUSTER),
             ("asymmetric keys", " WHERE asymmetric = 1", new_asymmetric,
              MAX_ASYMMETRIC_KEYS_PER_CLUSTER)):
-        if not new:
+        if not new or issued + new <= limit:
             continue
         count = conn.execute(f"SELECT COUNT(*) FROM key_objects{where}").fetchone()[0]
         if count + new > limit:

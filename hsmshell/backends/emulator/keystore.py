@@ -30,9 +30,14 @@ KEK_FILE = "key-encryption.key"
 USE = "use"        # the access every key command needs at least; other needs are owner-only
 NO_SUCH_KEY = "HSM Error: Invalid object handle is passed to this operation"
 ACCESS_DENIED = "HSM Error: Key Access is denied."
-KEY_COLUMNS = ("handle, hsm_id, owner, key_class, key_type, label, key_id, attributes, material, "
+KEY_COLUMNS = ("k.handle, k.hsm_id, owner, key_class, key_type, label, key_id, attributes, material, "
                "session_id, m_value, (SELECT GROUP_CONCAT(user_id) FROM key_shares s "
                "WHERE s.handle = k.handle AND s.hsm_id = k.hsm_id)")
+# The copy of key ? a command works on: the first reachable HSM's (Hsm.reachable) in server
+# order, as KeyStore.hsms lists them. CROSS JOIN keeps SQLite walking the HSMs by server and
+# stopping at the first copy, so it reads one key row (sealed material and shares) of N.
+FIRST_REACHABLE_COPY = ("hsms h CROSS JOIN keys k ON k.hsm_id = h.hsm_id AND k.handle = ? "
+                        "WHERE h.state = 'ACTIVE' ORDER BY h.server LIMIT 1")
 # Attributes kept in their own columns; the rest are the JSON `attributes` column.
 COLUMN_ATTRIBUTES = frozenset({Attr.CLASS, Attr.TOKEN, Attr.LABEL, Attr.KEY_TYPE, Attr.ID})
 
@@ -105,7 +110,11 @@ class KeyStore:
         self.hsms = cluster.hsms()
         self._users: dict[str, dict[str, tuple[int, str]]] = {}
         self._home: Hsm | None = None
-        forget_ended_sessions(self.conn)
+        held = cluster.db.held            # once per lock hold is often enough (state/db.py)
+        if held is None or "sessions_reaped" not in held:
+            forget_ended_sessions(self.conn)
+            if held is not None:
+                held["sessions_reaped"] = True
 
     # -- users ---------------------------------------------------------------------------------
     def user_ids(self, name: str) -> dict[str, tuple[int, str]]:
@@ -163,9 +172,9 @@ class KeyStore:
 
     def key(self, handle: int, need: str = USE) -> StoredKey:
         """The key, if this login may `need` it ("use", or an owner-only verb such as "delete")."""
-        rows = self._rows(handle)
-        home = next((h.hsm_id for h in self.hsms if h.reachable and h.hsm_id in rows), None)
-        key = StoredKey.from_row(rows[home]) if home else None   # the copy this login works on
+        row = self.conn.execute(f"SELECT {KEY_COLUMNS} FROM {FIRST_REACHABLE_COPY}",
+                                (handle,)).fetchone()
+        key = StoredKey.from_row(row) if row else None
         if key is None or (key.is_session and key.session_id != self.cluster.session_id):
             raise NoSuchKey(f"{NO_SUCH_KEY}: there is no key with handle {handle}")
         access = key.access_of(self.my_id(key.hsm_id))

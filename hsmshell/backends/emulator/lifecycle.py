@@ -11,6 +11,7 @@ HSM gets the id and IP it got then instead of random ones, a failure the time it
 
 from __future__ import annotations
 
+import functools
 import json
 
 from hsmshell.backends.emulator import cluster_events, hsm_logs, topology
@@ -59,7 +60,20 @@ def find_hsm(cluster, ref: str, hsms=None):
     raise NoSuchHsm(f"the cluster has no HSM '{ref[:40]}' (by id, IP or server number)")
 
 
+def _changes_hsms(change):
+    """The HSM list is read once per lock hold (cluster.hsms): a change makes it read again."""
+    @functools.wraps(change)
+    def changing(cluster, *args, **kwargs):
+        cluster.forget_hsms()
+        try:
+            return change(cluster, *args, **kwargs)
+        finally:
+            cluster.forget_hsms()
+    return changing
+
+
 # -- failing and replacing ---------------------------------------------------------------------
+@_changes_hsms
 def fail_hsm(cluster, ref: str, delay: float | None | str = CLUSTER_SETTING,
              at: float | None = None) -> dict:
     """Make an HSM unreachable (at `at`, default now); it is replaced automatically `delay`
@@ -78,6 +92,7 @@ def fail_hsm(cluster, ref: str, delay: float | None | str = CLUSTER_SETTING,
             "failed_at": now, "replace_at": due}
 
 
+@_changes_hsms
 def replace_hsm(cluster, ref: str, source_ref: str | None = None, reason: str = "manual",
                 recorded: dict | None = None) -> dict:
     """A new HSM (new id, ENI and IP in the same AZ, same server number) cloned from a healthy
@@ -98,6 +113,7 @@ def replace_hsm(cluster, ref: str, source_ref: str | None = None, reason: str = 
             "ip": new["ip"], "cloned_from": source.hsm_id if source else None, "reason": reason}
 
 
+@_changes_hsms
 def add_hsm(cluster, az: str | None = None, source_ref: str | None = None,
             recorded: dict | None = None) -> dict:
     """One more HSM, the last server, cloned from a healthy one (`recorded`: as replace_hsm)."""
@@ -117,6 +133,7 @@ def add_hsm(cluster, az: str | None = None, source_ref: str | None = None,
             "cloned_from": source.hsm_id if source else None}
 
 
+@_changes_hsms
 def remove_hsm(cluster, ref: str) -> dict:
     """Delete an HSM; the servers after it move down one number (as a fresh configure lists them)."""
     hsms = cluster.hsms()
@@ -142,6 +159,9 @@ def replace_due_hsms(cluster, recorded: list[dict] | None = None) -> list[dict]:
     `recorded`: the replacements the audit log kept at this point (replay: their ids and IPs;
     the clock still decides which HSMs are due, so a forged list shows as a difference)."""
     now = cluster.clock()
+    first = cluster.next_replacement()
+    if first is None or first > now:
+        return []                         # nearly always: nothing to read per command
     due = cluster.conn.execute("SELECT hsm_id FROM hsms WHERE replace_at IS NOT NULL AND replace_at <= ? "
                                "ORDER BY server", (now,)).fetchall()
     before = {r["replaced"]: r for r in recorded or () if isinstance(r, dict) and isinstance(r.get("replaced"), str)}
