@@ -39,5 +39,13 @@ def line(value) -> str:
         return _STD_LINE.encode(value)
 
 
+def compact(value) -> str:
+    """Compact JSON, keys in the order given (the key attributes kept in the state database)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    except TypeError:
+        return _STD_LINE.encode(value)
+
+
 def loads(text: str | bytes):
     return orjson.loads(text)

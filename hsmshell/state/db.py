@@ -23,6 +23,14 @@ import os
 import sqlite3
 from pathlib import Path
 
+# sqlite3 binds exact int, float and str values directly but looks every other value (None,
+# bytes, bool) up in its adapter registry and then probes it for __adapt__ / __conform__: a
+# few microseconds per value, and a batch command binds dozens. Registered adapters that hand
+# the value back as it is (C callables: no Python frame) make that one dictionary lookup.
+sqlite3.register_adapter(type(None), {}.get)       # {}.get(None) is None: bound as NULL
+sqlite3.register_adapter(bytes, bytes)              # bytes(b) is b: bound as a BLOB
+sqlite3.register_adapter(bool, int)                 # as sqlite3 binds a bool anyway: 0 or 1
+
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 META_UPSERT = ("INSERT INTO meta(key, value) VALUES(?, ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value")

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
-from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from hsmshell.backends.result import ServerStatus
 from hsmshell.errors import BackendUnavailable, HsmshellError, NotAttempted
@@ -145,14 +144,9 @@ class EmulatedCluster:
                                      hint="exit leaves server mode")
         return chosen
 
-    @contextmanager
-    def asking_on_failure(self, command: str | None) -> Iterator[None]:
+    def asking_on_failure(self, command: str | None) -> "_AskingOnFailure":
         """While a write command runs, a failed server asks the failure prompt."""
-        self._asking_for = command
-        try:
-            yield
-        finally:
-            self._asking_for = None
+        return _AskingOnFailure(self, command)
 
     def pick_hsm(self, candidates: list[Hsm] | None = None) -> Hsm:
         """The HSM a one-HSM operation runs on (of `candidates`, default the reachable ones):
@@ -218,3 +212,17 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class _AskingOnFailure:
+    # a plain context manager: a @contextmanager generator costs several times more, per command
+    __slots__ = ("cluster", "command")
+
+    def __init__(self, cluster: EmulatedCluster, command: str | None):
+        self.cluster, self.command = cluster, command
+
+    def __enter__(self) -> None:
+        self.cluster._asking_for = self.command
+
+    def __exit__(self, *exc) -> None:
+        self.cluster._asking_for = None

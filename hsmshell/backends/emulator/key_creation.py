@@ -10,9 +10,9 @@ pipeline's savepoint undoes every write.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from hsmshell import jsontext
 from hsmshell.backends.emulator.key_templates import NewKey
 from hsmshell.backends.emulator.keystore import KeyStore
 from hsmshell.backends.result import Result, ServerStatus
@@ -80,7 +80,7 @@ class CreationPlan:
         session = store.cluster.session_id if placement.session else None
         # What every HSM's row shares, computed once: the sealed material, the attributes.
         common = [(h, int(k.key_class), int(k.key_type), placement.label, placement.key_id,
-                   json.dumps(k.attributes), store.seal(h, k.material), session,
+                   jsontext.compact(k.attributes), store.seal(h, k.material), session,
                    placement.m_value if k.restricted else 0) for h, k in zip(handles, keys)]
         restricted = [h for h, k in zip(handles, keys) if k.restricted]
         rows: dict[str, tuple[list, list]] = {}     # by HSM: its keys rows and key_shares rows

@@ -14,10 +14,10 @@ that login ends.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from hsmshell import jsontext
 from hsmshell.backends.emulator import crypto
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
 from hsmshell.backends.result import ServerStatus
@@ -61,7 +61,7 @@ class StoredKey:
     @classmethod
     def from_row(cls, row) -> "StoredKey":
         *head, attributes, sealed, session_id, m_value, shares = row
-        others = {int(k): v for k, v in json.loads(attributes).items()}
+        others = {int(k): v for k, v in jsontext.loads(attributes).items()}
         shared = tuple(sorted(int(u) for u in shares.split(","))) if shares else ()
         return cls(*head, others, sealed, session_id, m_value, shared)
 
@@ -253,7 +253,7 @@ class KeyStore:
         else:
             others = {**copy.other_attributes, int(attr): value}
             self.conn.execute("UPDATE keys SET attributes = ? WHERE handle = ? AND hsm_id = ?",
-                              (json.dumps(others), *where))
+                              (jsontext.compact(others), *where))
 
     def delete_copy(self, copy: StoredKey) -> None:
         self.conn.execute("DELETE FROM keys WHERE handle = ? AND hsm_id = ?", (copy.handle, copy.hsm_id))
