@@ -12,6 +12,7 @@ the next token to it; every other token fills the positional arguments in order.
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -64,9 +65,9 @@ class CommandSpec:
     def action_for(self, args: dict, principal: Any) -> str:
         return self.resolve_action(args, principal) if self.resolve_action else self.action
 
-    @property
-    def positional(self) -> list[Arg]:
-        return sorted((a for a in self.args if a.position is not None), key=lambda a: a.position)
+    @functools.cached_property         # every parse reads it (the spec is frozen: computed once)
+    def positional(self) -> tuple[Arg, ...]:
+        return tuple(sorted((a for a in self.args if a.position is not None), key=lambda a: a.position))
 
     def arg_for_flag(self, token: str) -> Arg | None:
         for arg in self.args:

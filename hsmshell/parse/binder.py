@@ -94,26 +94,32 @@ def redact_unparsed(text: str, table: CommandTable) -> tuple[str | None, str]:
 def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
     values: dict[str, object] = {}
     shown: list[str] = [spec.name]
-    history: list[str] = [spec.name]
-    positional = [a for a in spec.positional]
+    history: list[str] | None = None        # as `shown` until a secret makes them differ
+    positional = list(spec.positional)
     secrets: dict[str, SecretRef] = {}
 
     def put(arg: Arg, token: str, via_flag: str | None) -> None:
+        nonlocal history
         if arg.name in values:
             raise InvalidArgument(f"{spec.name}: {arg.name} given twice", hint=f"usage: {spec.usage()}")
         if via_flag:
             shown.append(via_flag)
-            history.append(via_flag)
-        if arg.secret:
+            if history is not None:
+                history.append(via_flag)
+        if arg.kind == "secret":
             ref = secret_from_token(token)
             values[arg.name] = ref
             secrets[arg.name] = ref
+            if history is None:
+                history = list(shown)
             shown.append(ref.display)
             history.append(ref.history_text)
             return
         values[arg.name] = _convert(spec, arg, token)
-        shown.append(_quote(token))
-        history.append(_quote(token))
+        quoted = _quote(token)
+        shown.append(quoted)
+        if history is not None:
+            history.append(quoted)
         if arg in positional:
             positional.remove(arg)
 
@@ -123,10 +129,11 @@ def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
         index += 1
         arg = spec.arg_for_flag(token) if token.startswith("-") else None
         if arg is not None:
-            if arg.is_switch:
+            if arg.kind == "flag":           # a switch: no value
                 values[arg.name] = True
                 shown.append(token)
-                history.append(token)
+                if history is not None:
+                    history.append(token)
                 continue
             if index >= len(tokens):
                 raise InvalidArgument(f"{spec.name}: {token} needs a value", hint=f"usage: {spec.usage()}")
@@ -160,8 +167,9 @@ def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
         if arg.required:
             raise InvalidArgument(f"{spec.name}: missing {arg.name.replace('_', ' ')}",
                                   hint=f"usage: {spec.usage()}")
-        values[arg.name] = False if arg.is_switch else arg.default
-    return Invocation(spec, values, " ".join(shown), " ".join(history), source, secrets)
+        values[arg.name] = False if arg.kind == "flag" else arg.default
+    text = " ".join(shown)
+    return Invocation(spec, values, text, text if history is None else " ".join(history), source, secrets)
 
 
 def _convert(spec: CommandSpec, arg: Arg, token: str) -> object:
