@@ -95,7 +95,7 @@ class Shell:
             return self._conclude(invocation, invocation.name, invocation.text, source, decision,
                                   result, error)
         if self._group is not None and self._will_ask(invocation):
-            failed = self.commit_group()     # what ran so far is committed and shown first
+            failed = self.commit_group(invocation.name, source)   # what ran is shown first
             if failed is not None:
                 return failed
         try:
@@ -172,8 +172,8 @@ class Shell:
             self._render(command, source, result, error)
             return outcome
         self._unshown.append((command, source, result, error))
-        if group.full:
-            return self.commit_group() or outcome
+        if group.full or group.done_outside:
+            return self.commit_group(command, source, keep_lock=not group.full) or outcome
         return outcome
 
     def _render(self, command, source, result, error) -> None:
@@ -186,6 +186,9 @@ class Shell:
     @contextmanager
     def grouped_commits(self) -> Iterator[None]:
         """Within this block commands share transactions; leaving it commits and shows all."""
+        if not getattr(self.backend, "transactional", False):
+            yield           # the real tools change HSMs, not this database: nothing to group
+            return
         self._group = CommitGroup(self.db, self.audit)
         # The objects that live as long as the shell (modules, the command table) leave the
         # garbage collector's view while the batch runs: its full collections would walk them
@@ -200,14 +203,21 @@ class Shell:
             finally:
                 self._group = None
 
-    def commit_group(self) -> Outcome | None:
-        """Commit the open group, append its records, then show its results; the refusal
-        shown instead if the records could not be written (None if all went well)."""
-        unshown, self._unshown = self._unshown, []
+    def commit_group(self, command: str | None = None, source: str | None = None,
+                     keep_lock: bool = False) -> Outcome | None:
+        """Commit the open group, append its records, then show its results. If the records
+        could not be written, the refusal instead, shown for `command` at `source` (the one
+        that ran last, or waits to run) and naming the commands that ran; else None."""
+        group, unshown, self._unshown = self._group, self._unshown, []
+        if group is None:
+            return None
         try:
-            self._group.commit()
+            group.commit(keep_lock)
         except (AuditWriteFailed, AuditTampered) as error:
-            return self._show(None, None, None, None, error)
+            ran = [shown[1] for shown in unshown]
+            if ran:
+                error.message += f" (ran: {ran[0]}" + (f" to {ran[-1]})" if len(ran) > 1 else ")")
+            return self._show(None, command, source, None, error)
         for shown in unshown:
             self._render(*shown)
         return None

@@ -158,7 +158,7 @@ class AuditLog:
                 raise OSError(28, "short write")
         except OSError as exc:
             raise AuditWriteFailed(
-                f"the command ran, but its audit record could not be written: {exc.strerror}",
+                f"what ran has no audit record yet: the log could not be written: {exc.strerror}",
                 hint="the record is kept in the cluster state and will be written before "
                      "the next command runs") from None
 

@@ -67,7 +67,7 @@ def run_statements(shell, statements: Iterable[tuple[str, str]], continue_on_err
                 break
             if shell.quitting:
                 break
-        failed = shell.commit_group()
+        failed = shell.commit_group(None, source)
     if failed is not None:              # the last commands' records could not be written
         summary.note(failed.status, source, None)
     return summary

@@ -13,6 +13,8 @@ import pytest
 
 from batch_audit_support import ADMIN_PASSWORD, cli, json_lines, log_records, write_batch
 from hsmshell import transactions
+from hsmshell.audit.log import AuditLog
+from hsmshell.errors import AuditWriteFailed
 from hsmshell.modes.batch import run_statements
 
 
@@ -129,3 +131,59 @@ def test_the_cluster_lock_is_free_between_groups(activated, monkeypatch):
     statements = [(f"createUser CU user{n} userpass{n:03d}", f"l:{n}") for n in range(7)]
     run_statements(harness.shell, statements, advance=probe)
     assert free == [False, False, True, False, False, True, False]
+
+
+def test_a_command_that_writes_a_file_commits_its_record_at_once(activated, tmp_path, monkeypatch):
+    """A rollback cannot take back a written file (an exported key, a signature): the record
+    of the command that wrote it is committed and appended before the next command runs."""
+    harness = activated
+    harness.ok("createUser CU alice alicepass1")
+    harness.ok("logoutHSM")
+    harness.ok("loginHSM CU alice alicepass1")
+    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 1000)
+    monkeypatch.setattr(transactions, "GROUP_SECONDS", 1e9)
+    logged = []
+    statements = [("genSymKey -t 31 -s 32 -l wrapper", "f:1"), ("genSymKey -t 31 -s 32 -l data", "f:2"),
+                  ("exSymKey -k 262146 -w 262145 -out " + str(tmp_path / "key.bin"), "f:3"),
+                  ("findKey -l data", "f:4")]
+    run_statements(harness.shell, statements,
+                   advance=lambda: logged.append([r.get("source") for r in log_records(harness.home)
+                                                  if r.get("source", "").startswith("f:")]))
+    assert (tmp_path / "key.bin").exists()
+    assert logged[:3] == [[], [], ["f:1", "f:2", "f:3"]]
+    assert logged[3] == ["f:1", "f:2", "f:3"]             # f:4 waits for the end of the batch
+
+
+def test_a_backend_with_state_outside_the_database_gets_a_transaction_per_command(activated, monkeypatch):
+    harness = activated
+    monkeypatch.setattr(type(harness.shell.backend), "transactional", False)
+    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 1000)
+    monkeypatch.setattr(transactions, "GROUP_SECONDS", 1e9)
+    logged = []
+    run_statements(harness.shell, [("listUsers", "t:1"), ("whoami", "t:2")],
+                   advance=lambda: logged.append(len([r for r in log_records(harness.home)
+                                                      if r.get("source", "").startswith("t:")])))
+    assert logged == [1, 2]
+
+
+def test_records_that_cannot_be_written_stop_the_batch_naming_what_ran(activated, monkeypatch):
+    harness = activated
+    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 3)
+    real_write = AuditLog._write
+    failures = iter([True])
+
+    def write(self, data):
+        if data.count(b"\n") >= 3 and next(failures, False):
+            raise AuditWriteFailed("the log could not be written: No space left on device")
+        real_write(self, data)
+
+    monkeypatch.setattr(AuditLog, "_write", write)
+    statements = [(f"createUser CU user{n} userpass{n:03d}", f"w:{n}") for n in range(5)]
+    summary = run_statements(harness.shell, statements)
+    assert summary.first_failure == 6 and summary.stopped_at == "w:2"
+    shown = [json.loads(line) for line in harness.shell.env.stdout.getvalue().splitlines() if line.strip()]
+    refusal = shown[-1]
+    assert refusal["source"] == "w:2" and refusal["error"]["reference"] == "audit-write-failed"
+    assert "(ran: w:0 to w:2)" in refusal["error"]["message"]
+    harness.ok("whoami")                       # the next command appends the pending records first
+    assert [r.get("source") for r in log_records(harness.home)][-4:] == ["w:0", "w:1", "w:2", "test"]

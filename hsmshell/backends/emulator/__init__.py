@@ -45,6 +45,7 @@ def _drop_session_keys(cluster, session_id: str) -> None:
 
 class EmulatorBackend:
     name = "emulator"
+    transactional = True    # its whole state is in the cluster database (batch groups: pipeline)
 
     def __init__(self, db: ClusterDB, clock):
         create_tables(db.conn)                  # new tables of a newer hsmshell appear here

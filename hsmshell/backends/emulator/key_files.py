@@ -24,8 +24,12 @@ def read_input(path: str, what: str, limit: int = MAX_INPUT_FILE) -> bytes:
     return read_user_file(path, limit, f"{what} file")
 
 
-def write_output(path: str, data: bytes, *, private: bool = False) -> str:
-    """Write `data` to `path` (replacing it, as KMU does); 0600 when it holds key material."""
+def write_output(path: str, data: bytes, *, private: bool = False, key_material: bool | None = None) -> str:
+    """Write `data` to `path` (replacing it, as KMU does); 0600 when it holds plaintext key
+    material (`private`). `key_material` (default: `private`): key material leaves the HSM,
+    wrapped or not, so the command's audit record is committed at once (transactions.py)."""
+    if private if key_material is None else key_material:
+        output_sandbox.note_key_material()
     if not private:
         write_user_file(path, data)
         return output_sandbox.expanded(path)

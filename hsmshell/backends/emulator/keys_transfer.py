@@ -144,8 +144,8 @@ def wrap_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     if not args.get("noheader"):
         wrapped = with_header({"class": key.key_class, "type": key.key_type, "label": key.label},
                               wrapped)
-    result = _written("wrapKey", key.handle, wrapping.handle, write_output(args["out"], wrapped),
-                      len(wrapped))
+    result = _written("wrapKey", key.handle, wrapping.handle,
+                      write_output(args["out"], wrapped, key_material=True), len(wrapped))
     result.data.update(mechanism=mechanism.name, mechanism_id=int(mechanism))
     return result
 

@@ -61,7 +61,9 @@ def find_hsm(cluster, ref: str, hsms=None):
 
 
 def _changes_hsms(change):
-    """The HSM list is read once per lock hold (cluster.hsms): a change makes it read again."""
+    """The HSM list is read once per lock hold (cluster.hsms): a change makes it read again.
+    Cloning and deleting defer foreign-key checks; they end with the change, not with the
+    transaction (in batch mode later commands share it and must be checked as they run)."""
     @functools.wraps(change)
     def changing(cluster, *args, **kwargs):
         cluster.forget_hsms()
@@ -69,6 +71,7 @@ def _changes_hsms(change):
             return change(cluster, *args, **kwargs)
         finally:
             cluster.forget_hsms()
+            cluster.conn.execute("PRAGMA defer_foreign_keys = OFF")
     return changing
 
 
