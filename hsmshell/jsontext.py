@@ -43,16 +43,26 @@ def line(value) -> str:
 
 
 def compact(value) -> str:
-    """Compact JSON, keys in the order given (the key attributes kept in the state database)."""
+    """Compact JSON, keys in the order given (the key attributes kept in the state database),
+    for `loads`. What orjson cannot write starts with a space: `loads` then reads it with the
+    standard library, which keeps integers beyond 64 bits exact (orjson would make them
+    floats; an imported RSA key may have such a public exponent)."""
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
     except TypeError:
-        return _STD_LINE.encode(value)
+        return " " + _STD_LINE.encode(value)
 
 
-def loads(text: str | bytes):
-    # orjson reads an integer beyond 64 bits as a float: such text (20 digits in a row) goes to
-    # the standard library, which keeps it exact (an imported RSA key's odd public exponent)
+def loads(text: str):
+    """What `compact` wrote (or json.dumps, as hsmshell wrote key attributes before)."""
+    if text[:1] == " " or '": ' in text[:16]:
+        return json.loads(text)
+    return orjson.loads(text)
+
+
+def loads_any(text: str | bytes):
+    """Any JSON text (an audit record): a run of 20 digits may be an integer beyond 64 bits,
+    which only the standard library reads exactly; the rest goes to orjson."""
     if (_LONG_NUMBER_BYTES if isinstance(text, bytes) else _LONG_NUMBER).search(text):
         return json.loads(text)
     return orjson.loads(text)

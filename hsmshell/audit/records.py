@@ -47,4 +47,4 @@ def checkpoint_message(covers_seq: int, covers_hash: bytes) -> bytes:
 
 
 def parse(line: bytes) -> dict:
-    return jsontext.loads(line)
+    return jsontext.loads_any(line)
