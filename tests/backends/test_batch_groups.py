@@ -18,6 +18,13 @@ from hsmshell.errors import AuditWriteFailed
 from hsmshell.modes.batch import run_statements
 
 
+def groups_of(commands: int, monkeypatch) -> None:
+    """Groups end after `commands` commands only: never by the clock (a slow machine must
+    not change where a group ends)."""
+    monkeypatch.setattr(transactions, "GROUP_COMMANDS", commands)
+    monkeypatch.setattr(transactions, "GROUP_SECONDS", 1e9)
+
+
 def users_in_state(harness) -> set[str]:
     return {row[0] for row in harness.shell.db.conn.execute("SELECT DISTINCT name FROM users")}
 
@@ -36,7 +43,7 @@ def test_a_failed_command_in_a_group_undoes_only_its_own_writes(activated):
 
 def test_results_appear_in_order_only_after_their_records_are_in_the_log(activated, monkeypatch):
     harness = activated
-    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 3)
+    groups_of(3, monkeypatch)
     out = harness.shell.env.stdout
     seen = []
 
@@ -113,7 +120,7 @@ def test_a_batch_file_with_groups_verifies_and_replays(tmp_path, capsys):
 def test_the_cluster_lock_is_free_between_groups(activated, monkeypatch):
     """Other shells wait at most one group: the lock is released at every commit."""
     harness = activated
-    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 3)
+    groups_of(3, monkeypatch)
     lock_file = harness.shell.db.directory / "lock"
     free = []
 
@@ -140,8 +147,7 @@ def test_a_command_that_writes_a_file_commits_its_record_at_once(activated, tmp_
     harness.ok("createUser CU alice alicepass1")
     harness.ok("logoutHSM")
     harness.ok("loginHSM CU alice alicepass1")
-    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 1000)
-    monkeypatch.setattr(transactions, "GROUP_SECONDS", 1e9)
+    groups_of(1000, monkeypatch)
     logged = []
     statements = [("genSymKey -t 31 -s 32 -l wrapper", "f:1"), ("genSymKey -t 31 -s 32 -l data", "f:2"),
                   ("exSymKey -k 262146 -w 262145 -out " + str(tmp_path / "key.bin"), "f:3"),
@@ -157,8 +163,7 @@ def test_a_command_that_writes_a_file_commits_its_record_at_once(activated, tmp_
 def test_a_backend_with_state_outside_the_database_gets_a_transaction_per_command(activated, monkeypatch):
     harness = activated
     monkeypatch.setattr(type(harness.shell.backend), "transactional", False)
-    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 1000)
-    monkeypatch.setattr(transactions, "GROUP_SECONDS", 1e9)
+    groups_of(1000, monkeypatch)
     logged = []
     run_statements(harness.shell, [("listUsers", "t:1"), ("whoami", "t:2")],
                    advance=lambda: logged.append(len([r for r in log_records(harness.home)
@@ -168,7 +173,7 @@ def test_a_backend_with_state_outside_the_database_gets_a_transaction_per_comman
 
 def test_records_that_cannot_be_written_stop_the_batch_naming_what_ran(activated, monkeypatch):
     harness = activated
-    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 3)
+    groups_of(3, monkeypatch)
     real_write = AuditLog._write
     failures = iter([True])
 
