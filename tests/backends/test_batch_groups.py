@@ -192,3 +192,28 @@ def test_records_that_cannot_be_written_stop_the_batch_naming_what_ran(activated
     assert "(ran: w:0 to w:2)" in refusal["error"]["message"]
     harness.ok("whoami")                       # the next command appends the pending records first
     assert [r.get("source") for r in log_records(harness.home)][-4:] == ["w:0", "w:1", "w:2", "test"]
+
+
+def test_an_hsm_that_fails_and_is_replaced_inside_a_group_is_seen_by_the_next_commands(activated, monkeypatch):
+    """The HSM list is read once per lock hold: a change to it (here the automatic replacement
+    of a failed HSM) must reach the group's next commands."""
+    from hsmshell.backends.emulator import lifecycle
+    harness = activated
+    groups_of(1000, monkeypatch)
+    cluster = harness.shell.backend.cluster
+    before = {h.server: h.hsm_id for h in cluster.hsms()}
+    failed = []
+
+    def between():
+        if not failed:              # after the first command, inside the open group
+            failed.append(lifecycle.fail_hsm(cluster, "1", delay=0))
+
+    summary = run_statements(harness.shell, [("listUsers", "h:1"), ("listUsers", "h:2"),
+                                             ("listUsers", "h:3")], advance=between)
+    assert summary.failed == 0
+    shown = [json.loads(line) for line in harness.shell.env.stdout.getvalue().splitlines()
+             if line.strip() and json.loads(line)["source"].startswith("h:")]
+    last = [s["hsm"] for s in shown[-1]["data"]["servers"]]
+    assert last[1] != before[1] and last[0] == before[0]      # server 1 is a new HSM
+    assert [s["hsm"] for s in shown[1]["data"]["servers"]] == last
+    assert [s["hsm"] for s in shown[0]["data"]["servers"]][1] == before[1]
