@@ -4,8 +4,8 @@ Each command runs under the cluster lock inside a transaction whose COMMIT also 
 audit record as pending; the record is appended after COMMIT and before the result is shown
 (audit/log.py). Interactive modes give every command its own transaction (`OwnTransaction`).
 Batch mode (`run FILE`, `-c`) lets consecutive commands share one lock hold and one
-transaction (`CommitGroup`): each command gets a savepoint, so a failed command undoes only its
-own writes; the group commits after GROUP_COMMANDS commands or GROUP_SECONDS, before anything
+transaction (`CommitGroup`): a command after the first runs in a savepoint, so a failed
+command undoes only its own writes; the group commits after GROUP_COMMANDS commands or GROUP_SECONDS, before anything
 asks the user a question, right after a command that wrote key material to a file (exSymKey,
 exportPrivateKey, wrapKey, aesWrapUnwrap: a rollback cannot take it back, so its record is
 committed as soon as it is written, as with a transaction of its own), and at the end of the
