@@ -55,7 +55,7 @@ def make_big_log(home: Path, records: int) -> Path:
     genesis = lines[0]
     templates = [{k: v for k, v in r.items() if k not in ("seq", "hash")}
                  for r in parsed if r.get("kind") == "command"]
-    prev = codec.record_hash(codec.GENESIS_PREV, codec.split(genesis)[0])
+    prev = codec.stored_hash(genesis)
     written = len(genesis)
     with open(directory / "audit.log", "wb") as out:
         out.write(genesis)

@@ -16,7 +16,8 @@ from hsmshell import jsontext
 RECORD_DOMAIN = b"hsmshell-audit-record-v1\x00"
 CHECKPOINT_DOMAIN = b"hsmshell-audit-checkpoint-v1\x00"
 GENESIS_PREV = bytes(32)
-HASH_SUFFIX_LEN = len(',"hash":""}\n') + 64
+HASH_MARKER, LINE_END = b',"hash":"', b'"}\n'
+HASH_SUFFIX_LEN = len(HASH_MARKER) + 64 + len(LINE_END)     # a record's fixed-width tail
 
 
 def encode(seq: int, fields: dict, prev: bytes) -> tuple[bytes, bytes]:
@@ -24,22 +25,18 @@ def encode(seq: int, fields: dict, prev: bytes) -> tuple[bytes, bytes]:
     rest = jsontext.sorted_ascii(fields)
     head = b'{"seq":%d' % seq
     body = head + b"," + rest[1:-1] if len(rest) > 2 else head
-    digest = hashlib.sha256(RECORD_DOMAIN + prev + body).digest()
-    return body + b',"hash":"' + digest.hex().encode("ascii") + b'"}\n', digest
-
-
-def split(line: bytes) -> tuple[bytes, str] | None:
-    """(body, hash hex) of a stored line, or None if it is not shaped like a record."""
-    if len(line) <= HASH_SUFFIX_LEN or not line.endswith(b'"}\n'):
-        return None
-    marker = len(line) - HASH_SUFFIX_LEN
-    if line[marker:marker + 9] != b',"hash":"':
-        return None
-    return line[:marker], line[marker + 9:-3].decode("ascii", "replace")
+    digest = record_hash(prev, body)
+    return body + HASH_MARKER + digest.hex().encode("ascii") + LINE_END, digest
 
 
 def record_hash(prev: bytes, body: bytes) -> bytes:
+    # audit/verify.py inlines this in its per-record loop
     return hashlib.sha256(RECORD_DOMAIN + prev + body).digest()
+
+
+def stored_hash(line: bytes) -> bytes:
+    """The hash a well-formed stored line ends with."""
+    return bytes.fromhex(line[-HASH_SUFFIX_LEN + len(HASH_MARKER):-len(LINE_END)].decode("ascii"))
 
 
 def checkpoint_message(covers_seq: int, covers_hash: bytes) -> bytes:

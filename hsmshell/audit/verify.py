@@ -57,20 +57,21 @@ def verify_log(path: Path, key_dir: Path | None, head: tuple[int, str] | None,
         return report.fail(1, f"cannot read the log: {exc.strerror}")
     # The loop runs once per record: no function calls of ours in it, no decoding (a
     # record's fixed-width tail, `,"hash":"<64 hex>"}\n`, is found by its length).
-    tail, marker, end = records.HASH_SUFFIX_LEN, b',"hash":"', b'"}\n'
+    tail, marker, end = records.HASH_SUFFIX_LEN, records.HASH_MARKER, records.LINE_END
+    start, stop = len(marker), -len(end)
     domain, sha256, hexlify = records.RECORD_DOMAIN, hashlib.sha256, binascii.hexlify
     checkpoint = b'"covers_hash":'
     with handle:
         for line in handle:
             cut = len(line) - tail
-            if cut <= 0 or line[cut:cut + 9] != marker or not line.endswith(end):
+            if cut <= 0 or line[cut:cut + start] != marker or not line.endswith(end):
                 return report.fail(expected, "not a well-formed record (edited or cut)")
             body = line[:cut]
             prefix = b'{"seq":%d,' % expected
             if not body.startswith(prefix):
                 return report.fail(expected, _numbering_problem(body, expected))
-            digest = sha256(domain + prev + body).digest()
-            if hexlify(digest) != line[cut + 9:-3]:
+            digest = sha256(domain + prev + body).digest()     # records.record_hash, inlined
+            if hexlify(digest) != line[cut + start:stop]:
                 return report.fail(expected, "hash mismatch: the record was changed, or one "
                                              "before it was removed or reordered")
             # fields are sorted, so only a checkpoint starts with "covers_hash" (checked in O(1))
