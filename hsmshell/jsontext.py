@@ -43,21 +43,21 @@ def line(value) -> str:
 
 
 def compact(value) -> str:
-    """Compact JSON, keys in the order given (the key attributes kept in the state database),
-    for `loads`. What orjson cannot write starts with a space: `loads` then reads it with the
-    standard library, which keeps integers beyond 64 bits exact (orjson would make them
-    floats; an imported RSA key may have such a public exponent)."""
+    """Compact JSON, keys in the order given (the key attributes kept in the state database)."""
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
     except TypeError:
-        return " " + _STD_LINE.encode(value)
+        return _STD_LINE.encode(value)
 
 
-def loads(text: str):
-    """What `compact` wrote (or json.dumps, as hsmshell wrote key attributes before)."""
-    if text[:1] == " " or '": ' in text[:16]:
+def loads_flat(text: str) -> dict:
+    """A flat object of integers and strings (key attributes). orjson reads an integer beyond
+    64 bits as a float (an imported RSA key may have such a public exponent), and such an
+    object holds no real floats: if one appears, the standard library reads it exactly."""
+    value = orjson.loads(text)
+    if any(type(item) is float for item in value.values()):
         return json.loads(text)
-    return orjson.loads(text)
+    return value
 
 
 def loads_any(text: str | bytes):

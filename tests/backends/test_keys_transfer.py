@@ -194,3 +194,17 @@ def test_an_export_passphrase_asked_for_is_asked_twice(keys):
     pem.unlink()
     error = k.fails(line, "invalid-argument", 2)
     assert "do not match" in error["message"] and not pem.exists()
+
+
+def test_a_public_exponent_beyond_64_bits_is_kept_exactly(keys):
+    """Key attributes are stored as JSON; an integer orjson cannot hold must come back whole."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    k = keys
+    exponent = 2 ** 70 + 1
+    modulus = rsa.generate_private_key(65537, 2048).public_key().public_numbers().n
+    pem = rsa.RSAPublicNumbers(exponent, modulus).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    handle = k.ok(f"importPubKey -l big-e -f {k.file('bige.pem', pem)}")["key_handle"]
+    attributes = {a["id"]: a["value"] for a in k.ok(f"getAttribute {handle} 512")["attributes"]}
+    assert attributes[290] == exponent                 # OBJ_ATTR_PUBLIC_EXPONENT

@@ -61,7 +61,7 @@ class StoredKey:
     @classmethod
     def from_row(cls, row) -> "StoredKey":
         *head, attributes, sealed, session_id, m_value, shares = row
-        others = {int(k): v for k, v in jsontext.loads(attributes).items()}
+        others = {int(k): v for k, v in jsontext.loads_flat(attributes).items()}
         shared = tuple(sorted(int(u) for u in shares.split(","))) if shares else ()
         return cls(*head, others, sealed, session_id, m_value, shared)
 
