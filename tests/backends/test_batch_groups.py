@@ -6,6 +6,7 @@ the group commits at its size limit, so other shells get the lock; and the log v
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 
@@ -16,6 +17,7 @@ from hsmshell import transactions
 from hsmshell.audit.log import AuditLog
 from hsmshell.errors import AuditWriteFailed
 from hsmshell.modes.batch import run_statements
+from hsmshell.pipeline import Shell
 
 
 def groups_of(commands: int, monkeypatch) -> None:
@@ -208,8 +210,15 @@ def test_an_hsm_that_fails_and_is_replaced_inside_a_group_is_seen_by_the_next_co
         if not failed:              # after the first command, inside the open group
             failed.append(lifecycle.fail_hsm(cluster, "1", delay=0))
 
+    deferred = []
+
+    def between_and_check():
+        between()
+        deferred.append(cluster.conn.execute("PRAGMA defer_foreign_keys").fetchone()[0])
+
     summary = run_statements(harness.shell, [("listUsers", "h:1"), ("listUsers", "h:2"),
-                                             ("listUsers", "h:3")], advance=between)
+                                             ("listUsers", "h:3")], advance=between_and_check)
+    assert deferred == [0, 0, 0]        # cloning deferred the checks only while it ran
     assert summary.failed == 0
     shown = [json.loads(line) for line in harness.shell.env.stdout.getvalue().splitlines()
              if line.strip() and json.loads(line)["source"].startswith("h:")]
@@ -217,3 +226,31 @@ def test_an_hsm_that_fails_and_is_replaced_inside_a_group_is_seen_by_the_next_co
     assert last[1] != before[1] and last[0] == before[0]      # server 1 is a new HSM
     assert [s["hsm"] for s in shown[1]["data"]["servers"]] == last
     assert [s["hsm"] for s in shown[0]["data"]["servers"]][1] == before[1]
+
+
+def test_an_error_after_a_command_staged_its_record_takes_the_record_back_too(activated, monkeypatch):
+    """Whatever ends a batch command with an exception, its writes and the record it already
+    staged go together; the commands before it keep both."""
+    harness = activated
+    groups_of(1000, monkeypatch)
+    real_stage = Shell._stage
+
+    def stage(self, invocation, *args, **kwargs):
+        real_stage(self, invocation, *args, **kwargs)
+        if invocation is not None and invocation.args.get("user_name") == "bob":
+            raise RuntimeError("after staging")
+
+    monkeypatch.setattr(Shell, "_stage", stage)
+    with pytest.raises(RuntimeError):
+        run_statements(harness.shell, [("createUser CU alice alicepass1", "s:1"),
+                                       ("createUser CU bob bobpass123", "s:2")])
+    assert "alice" in users_in_state(harness) and "bob" not in users_in_state(harness)
+    sources = [r.get("source") for r in log_records(harness.home)]
+    assert "s:1" in sources and "s:2" not in sources
+    harness.ok("whoami")                                   # the log and the state still agree
+
+
+def test_the_garbage_collector_is_frozen_only_while_a_batch_runs(activated):
+    frozen = []
+    run_statements(activated.shell, [("whoami", "g:1")], advance=lambda: frozen.append(gc.get_freeze_count()))
+    assert frozen[0] > 0 and gc.get_freeze_count() == 0
