@@ -107,11 +107,14 @@ class Shell:
         return self._dispatch(invocation, source, decision, secrets)
 
     def _will_ask(self, invocation: Invocation) -> bool:
-        return ((invocation.spec.caution and not self.env.assume_yes)
+        return (self._needs_confirmation(invocation)
                 or any(ref.source == "prompt" for ref in invocation.secrets.values()))
 
+    def _needs_confirmation(self, invocation: Invocation) -> bool:
+        return invocation.spec.caution and not self.env.assume_yes
+
     def _confirm(self, invocation: Invocation) -> None:
-        if not invocation.spec.caution or self.env.assume_yes:
+        if not self._needs_confirmation(invocation):
             return
         if not self.env.can_confirm:
             raise ConfirmationRequired(f"{invocation.name} changes the HSMs and needs confirmation")
