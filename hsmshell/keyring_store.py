@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from hsmshell.errors import HsmshellError, InvalidArgument
+from hsmshell.state import files
 
 SERVICE = "hsmshell:{cluster}"
 INDEX_NAME = "credentials.json"
@@ -50,7 +51,11 @@ def usable_keyring():
         from keyring.backends import chainer, fail, null
     except ImportError:
         raise no_keyring("the keyring package is not installed") from None
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:            # e.g. PYTHON_KEYRING_BACKEND naming a missing module
+        raise no_keyring(f"the keyring backend cannot be loaded ({type(exc).__name__}; "
+                         f"check PYTHON_KEYRING_BACKEND)") from None
     empty_chain = isinstance(backend, chainer.ChainerBackend) and not backend.backends
     if isinstance(backend, (fail.Keyring, null.Keyring)) or empty_chain:
         raise no_keyring("no usable OS keyring backend is available")
@@ -116,15 +121,14 @@ class CredentialIndex:
     @contextmanager
     def _locked(self) -> Iterator[dict]:
         """Read-modify-write under a lock, replacing the file atomically."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        files.make_folder(self.path.parent)
         lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             data = self._read()
             yield data
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({k: v for k, v in data.items() if v}, indent=1, sort_keys=True),
-                           encoding="utf-8")
-            os.replace(tmp, self.path)
+            text = json.dumps({k: v for k, v in data.items() if v}, indent=1, sort_keys=True)
+            files.write_file(self.path, text.encode(), mode=files.PRIVATE, atomic=True,
+                             what="credential index")
         finally:
             os.close(lock)
