@@ -97,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(error.status)
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        known = _state_failure(error, env)
+        if known is None:
+            raise
+        report_error(known, options, env)
+        return int(known.status)
     except BrokenPipeError:
         return 0
 
@@ -110,6 +116,16 @@ def dispatch(options, env) -> ExitStatus:
         return run_command_string(env, options.commands)
     from hsmshell.modes.repl import run_repl
     return run_repl(env)
+
+
+def _state_failure(error: Exception, env) -> HsmshellError | None:
+    """A damaged cluster state file met outside a command (opening, closing, verifying):
+    one line and exit 5, like inside one (pipeline.py)."""
+    import sqlite3
+    if not isinstance(error, sqlite3.DatabaseError):
+        return None
+    from hsmshell.state.db import state_damaged
+    return state_damaged(f"of cluster '{env.cluster}'" if env else "", error)
 
 
 def report_error(error: HsmshellError, options, env) -> None:

@@ -12,6 +12,7 @@ mode lets several commands share a transaction and shows their results after it 
 from __future__ import annotations
 
 import gc
+import sqlite3
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,11 +21,12 @@ from typing import Iterator
 from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
 from hsmshell.backends.result import Result
-from hsmshell.errors import (AuditTampered, AuditWriteFailed, ConfirmationRequired, HsmshellError,
-                             NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
+from hsmshell.errors import (AuditTampered, AuditWriteFailed, ClusterStateDamaged, ConfirmationRequired,
+                             HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
 from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
 from hsmshell.policy.engine import Decision, decide
 from hsmshell.secret_sources import resolve_secrets
+from hsmshell.state.db import state_damaged
 from hsmshell.status import ExitStatus
 from hsmshell.transactions import CommitGroup, OwnTransaction
 
@@ -65,11 +67,13 @@ class Shell:
     def run(self, text: str, source: str) -> Outcome:
         try:
             return self._run(text, source)
-        except (AuditWriteFailed, AuditTampered) as error:
+        except (AuditWriteFailed, AuditTampered, ClusterStateDamaged) as error:
             # Fail closed but keep the shell: this command is refused (or, if it ran, its
             # record waits in the cluster state), and so is every next one until the log
             # can be written again; then the pending record is written first.
             return self._show(None, None, source, None, error)
+        except sqlite3.DatabaseError as error:     # the state file was damaged under us
+            return self._show(None, None, source, None, state_damaged(self.db.path, error))
 
     def _run(self, text: str, source: str) -> Outcome:
         self.actor = self.backend.principal

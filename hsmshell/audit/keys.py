@@ -74,10 +74,5 @@ def sign_checkpoint(directory: Path, message: bytes) -> bytes:
     return key.sign(message)
 
 
-def load_verify_key(directory: Path):
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    return Ed25519PublicKey.from_public_bytes(read_audit_key(directory, VERIFY_KEY))
-
-
 def key_id(public: bytes) -> str:
     return hashlib.sha256(public).hexdigest()[:16]

@@ -48,4 +48,4 @@ def write_user_file(path: str | os.PathLike, data: bytes, what: str = "file", *,
                      mode=files.PRIVATE if private else files.PUBLIC, atomic=private)
 
 
-shown = files.shown
+shown = files.shown        # (approval.py's messages quote values with it)

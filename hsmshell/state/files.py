@@ -50,6 +50,12 @@ def shown(text: str | os.PathLike, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
+def shown_path(path: str | os.PathLike, limit: int = 80) -> str:
+    """A path for a one-line message: its end is what tells files apart."""
+    text = os.fspath(path)
+    return repr(text if len(text) <= limit else "..." + text[-limit:])
+
+
 def _why(error: OSError, path: str) -> str:
     if error.errno == errno.ELOOP:
         return "it is a symbolic link (refused: files are never written through links)"
@@ -57,25 +63,26 @@ def _why(error: OSError, path: str) -> str:
 
 
 def refusal(doing: str, path, why: str, error: type[HsmshellError] = FileRefused) -> HsmshellError:
-    return error(f"{doing} {shown(path)}: {why}")
+    return error(f"{doing} {shown_path(path)}: {why}")
 
 
 # -- writing ------------------------------------------------------------------------------------
-def check_target(target: str, doing: str, path) -> int | None:
+def check_target(target: str, doing: str, path, error=FileRefused) -> int | None:
     """The size of an existing regular file at `target`, None when nothing is there; refuses
     anything else (without following a link)."""
     try:
         info = os.lstat(target)
     except FileNotFoundError:
         return None
-    except OSError as error:
-        raise refusal(doing, path, _why(error, target)) from None
+    except OSError as exc:
+        raise refusal(doing, path, _why(exc, target), error) from None
     except ValueError:
-        raise refusal(doing, path, "not a valid path") from None
+        raise refusal(doing, path, "not a valid path", error) from None
     if stat.S_ISLNK(info.st_mode):
-        raise refusal(doing, path, "it is a symbolic link (refused: files are never written through links)")
+        raise refusal(doing, path, "it is a symbolic link (refused: files are never written through links)",
+                      error)
     if not stat.S_ISREG(info.st_mode):
-        raise refusal(doing, path, f"it is {_kind(info.st_mode)}, not a regular file")
+        raise refusal(doing, path, f"it is {_kind(info.st_mode)}, not a regular file", error)
     return info.st_size
 
 
@@ -102,6 +109,7 @@ def write_file(target: str | os.PathLike, data: bytes, *, mode: int = PUBLIC, at
 
 
 def _write_in_place(target: str, data: bytes, mode: int, doing: str, path, error) -> None:
+    check_target(target, doing, path, error)    # says what it is; the checks below still hold
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | _NONBLOCK | _NOFOLLOW | _CLOEXEC, mode)
     except OSError as exc:
@@ -126,7 +134,7 @@ def _write_in_place(target: str, data: bytes, mode: int, doing: str, path, error
 
 
 def _write_atomic(target: str, data: bytes, mode: int, exclusive: bool, doing: str, path, error) -> None:
-    existing = check_target(target, doing, path)
+    existing = check_target(target, doing, path, error)
     if exclusive and existing is not None:
         raise refusal(doing, path, "it exists already (refused: it is never replaced)", error)
     folder, name = os.path.split(target)
@@ -144,7 +152,7 @@ def _write_atomic(target: str, data: bytes, mode: int, exclusive: bool, doing: s
             os.fsync(fd)
         finally:
             os.close(fd)
-        check_target(target, doing, path)   # again: refuse what appeared meanwhile
+        check_target(target, doing, path, error)   # again: refuse what appeared meanwhile
         if exclusive:
             os.link(tmp, target)            # fails if the target appeared: never replaced
         else:
@@ -219,7 +227,7 @@ def read_regular(path: str | os.PathLike, max_bytes: int, what: str = "file",
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        raise error(f"the {what} {shown(shown_as)} is larger than {max_bytes} bytes")
+        raise error(f"the {what} {shown_path(shown_as)} is larger than {max_bytes} bytes")
     return data
 
 

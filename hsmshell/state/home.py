@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,11 +70,24 @@ AUDIT_FILES = ("audit.log", "audit.key", "audit.pub", "audit.hmac")
 CLUSTER_FILES = STATE_FILES + AUDIT_FILES
 
 
+KEY_SIZES = {KEK_FILE: 32, "audit.key": 32, "audit.pub": 32, "audit.hmac": 32}
+
+
 def missing_cluster_files(directory: Path) -> tuple[list[str], list[str]]:
-    """(present, missing) among CLUSTER_FILES; a name that is not a regular file counts as missing."""
+    """(present, missing) among CLUSTER_FILES; a name that is not a regular file, or a key
+    file of the wrong size, counts as missing (named with what is wrong)."""
     present, missing = [], []
     for name in CLUSTER_FILES:
-        (present if (directory / name).is_file() else missing).append(name)
+        try:
+            info = os.lstat(directory / name)
+        except OSError:
+            missing.append(name)
+            continue
+        present.append(name)
+        if not stat.S_ISREG(info.st_mode):
+            missing.append(f"{name} (not a regular file)")
+        elif name in KEY_SIZES and info.st_size != KEY_SIZES[name]:
+            missing.append(f"{name} ({info.st_size} bytes, not {KEY_SIZES[name]})")
     return present, missing
 
 
@@ -84,6 +98,6 @@ def require_complete(directory: Path) -> None:
     present, missing = missing_cluster_files(directory)
     if not missing or not present:
         return
-    error = ClusterStateDamaged if any(name in STATE_FILES for name in missing) else AuditKeyDamaged
-    raise error(f"the cluster in {directory} is missing {', '.join(missing)}: refused, nothing was "
-                f"written (a cluster is never re-created in place)")
+    error = ClusterStateDamaged if any(name.split()[0] in STATE_FILES for name in missing) else AuditKeyDamaged
+    raise error(f"the cluster in {directory} is missing or has damaged {', '.join(missing)}: refused, "
+                f"nothing was written (a cluster is never re-created in place)")
