@@ -58,7 +58,8 @@ class VerifyReport:
         return {"log": self.log, "ok": self.ok, "records": self.records,
                 "checkpoints": self.checkpoints, "first_bad_record": self.bad_seq,
                 "problem": self.problem, "head_seq": self.head_seq, "head_checked": self.head_checked,
-                "restored": self.restored}
+                "head_problem": self.head_problem, "restored": self.restored,
+                "trusted_key": self.trusted_key, "trusted_from": self.trusted_from}
 
 
 def verify_log(path: Path, trust: TrustAnchor | None, head: tuple[int, str] | None,
