@@ -59,7 +59,12 @@ class Shell:
         self._unshown: list[tuple] = []               # results waiting for the group's commit
 
     def allows(self, spec) -> bool:
-        return decide(self.policy, self.backend.principal, spec, {}).allowed
+        return self.serves(spec) and decide(self.policy, self.backend.principal, spec, {}).allowed
+
+    def serves(self, spec) -> bool:
+        """Whether this shell's backend runs the command (help and completion list only those)."""
+        supported = getattr(self.backend, "supported", None)
+        return spec.local or supported is None or spec.name in supported
 
     # -- the pipeline ----------------------------------------------------------------------------
     def run(self, text: str, source: str) -> Outcome:

@@ -100,9 +100,10 @@ class Pkcs11Backend:
         return []
 
     def close(self) -> None:
+        self.principal, self.pin = None, None
+        self.objects.clear()
         try:
-            if self.principal is not None:
-                self.end_login()
+            self.link.close()
         finally:
             if self._handles is not None:
                 self._handles.close()

@@ -30,7 +30,7 @@ def _common(args: dict) -> dict:
     if args.get("share_with"):
         raise NotSupportedByBackend("sharing (-u) is not supported by the pkcs11 backend: a token "
                                     "has one user", hint="the emulator or cloudhsm backend serve it")
-    ckid = args["key_id"].encode() if args.get("key_id") else objects.new_id()
+    ckid = objects.parse_id(args["key_id"]) if args.get("key_id") else objects.new_id()
     return {"label": check_text(Attr.LABEL, args["label"]), "id": ckid,
             "store": not args.get("sess"), "extra": {Attribute.EXTRACTABLE: not args.get("nex"),
                                                      Attribute.SENSITIVE: True}}
@@ -127,7 +127,8 @@ def find_key(backend, args: dict, secrets: dict) -> Result:
         raise NotSupportedByBackend("findKey -u/-m/-kcv are not supported by the pkcs11 backend",
                                     hint="filter by -c, -t, -l, -id or -sess")
     wanted = {"key_class": args.get("key_class"), "key_type": args.get("key_type"),
-              "label": args.get("label"), "id": args.get("key_id")}
+              "label": args.get("label"),
+              "id": objects.id_text(objects.parse_id(args["key_id"])) if args.get("key_id") else None}
     wanted = {k: v for k, v in wanted.items() if v is not None}
     session = None if args.get("session") is None else args["session"] == "1"
     rows = [objects.listing(h, obj) for h, obj in objects.all_keys(backend)]

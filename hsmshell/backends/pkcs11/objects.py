@@ -102,8 +102,16 @@ def read(obj, attr: int):
 
 
 def id_text(ckid) -> str:
-    raw = bytes(ckid or b"")
-    return raw.decode() if raw and raw.isascii() and raw.decode().isprintable() else raw.hex()
+    """CKA_ID as hex, as pkcs11-tool shows and takes it (--id)."""
+    return bytes(ckid or b"").hex()
+
+
+def parse_id(text: str) -> bytes:
+    """-id: hex (as pkcs11-tool's --id), else the text's bytes."""
+    try:
+        return bytes.fromhex(text) if text else b""
+    except ValueError:
+        return text.encode()
 
 
 LISTED = (Attr.CLASS, Attr.KEY_TYPE, Attr.LABEL, Attr.ID, Attr.TOKEN)

@@ -16,15 +16,16 @@ from hsmshell.backends.pkcs11.errors import token_call
 from hsmshell.backends.pkcs11.settings import Pkcs11Settings, profile_for
 from hsmshell.errors import BackendUnavailable, ConfigError
 
-_LIBRARIES: dict[str, object] = {}      # one load per module per process (C_Initialize once)
+_OPEN_LINKS: dict[str, int] = {}        # module path -> links using it in this process
 
 
 def load_module(path: str | None):
+    """The module, initialized (C_Initialize). Each link releases it (release_module); the
+    last one finalizes it, so the next shell re-reads the module's configuration (for
+    SoftHSM2, $SOFTHSM2_CONF) as a new process would."""
     if not path:
         raise ConfigError("the pkcs11 backend needs a PKCS#11 module",
                           hint="--pkcs11-module /usr/lib/softhsm/libsofthsm2.so (or $HSMSHELL_PKCS11_MODULE)")
-    if path in _LIBRARIES:
-        return _LIBRARIES[path]
     if not Path(path).is_file():
         raise BackendUnavailable(f"PKCS#11 module {path} does not exist",
                                  hint="--pkcs11-module names the vendor's .so file, e.g. "
@@ -34,10 +35,21 @@ def load_module(path: str | None):
         library = pkcs11.lib(path)
     except (pkcs11.PKCS11Error, RuntimeError, OSError) as exc:
         detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise BackendUnavailable(f"PKCS#11 module {path} did not load: {detail}",
-                                 hint="is it a PKCS#11 library built for this machine?") from None
-    _LIBRARIES[path] = library
+        raise BackendUnavailable(f"PKCS#11 module {path} did not load or initialize: {detail}",
+                                 hint="is it a PKCS#11 library for this machine, with its "
+                                      "configuration in place (SoftHSM2: $SOFTHSM2_CONF)?") from None
+    _OPEN_LINKS[path] = _OPEN_LINKS.get(path, 0) + 1
     return library
+
+
+def release_module(path: str, library) -> None:
+    _OPEN_LINKS[path] = _OPEN_LINKS.get(path, 1) - 1
+    if _OPEN_LINKS[path] <= 0:
+        del _OPEN_LINKS[path]
+        try:
+            library.finalize()
+        except Exception:      # noqa: BLE001 - a module that fails to finalize changes nothing here
+            pass
 
 
 def _text(value) -> str:
@@ -104,6 +116,14 @@ class TokenLink:
         if session is not None:
             with token_call("C_Logout"):
                 session.close()
+
+    def close(self) -> None:
+        try:
+            self.logout()
+        finally:
+            if self.library is not None:
+                library, self.library, self.token = self.library, None, None
+                release_module(self.settings.module, library)
 
     def probe(self) -> None:
         """The mechanisms the token offers (asked once per login): mechanisms.py picks from them."""

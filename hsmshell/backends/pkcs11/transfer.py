@@ -30,7 +30,7 @@ def _files():
 
 def _new_key_template(args: dict, object_class: int, extractable: bool = True) -> dict:
     from pkcs11 import Attribute
-    ckid = args["key_id"].encode() if args.get("key_id") else objects.new_id()
+    ckid = objects.parse_id(args["key_id"]) if args.get("key_id") else objects.new_id()
     template = {Attribute.CLASS: object_class, Attribute.TOKEN: not args.get("sess"),
                 Attribute.LABEL: check_text(Attr.LABEL, args["label"]), Attribute.ID: ckid}
     if object_class != PUBLIC:
