@@ -93,8 +93,7 @@ class Shell:
 
     def serves(self, spec) -> bool:
         """Whether this shell's backend runs the command (help and completion list only those)."""
-        supported = getattr(self.backend, "supported", None)
-        return spec.local or supported is None or spec.name in supported
+        return self.backend.serves(spec)
 
     # -- the pipeline ----------------------------------------------------------------------------
     def run(self, text: str, source: str) -> Outcome:

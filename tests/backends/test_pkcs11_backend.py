@@ -12,7 +12,7 @@ import pytest
 
 from batch_audit_support import cli, json_lines, write_batch
 from contract_support import open_roles
-from pkcs11_support import SO_PIN, USER_PIN, login_line, make_softhsm, pkcs11_tool, softhsm  # noqa: F401
+from pkcs11_support import SO_PIN, USER_PIN, login_line, pkcs11_tool, softhsm  # noqa: F401 (fixture)
 from hsmshell.status import ExitStatus
 
 
@@ -189,7 +189,7 @@ def test_what_a_token_cannot_serve_is_not_supported_by_backend_and_hidden_from_h
     results = ok(capsys, home, softhsm, "genRSAKeyPair -m 2048 -l k")
     handle = results[-1]["data"]["private_key_handle"]
     for line in ("listUsers", f"shareKey {handle} 5 1", "createUser CU bob bobpw1234", "getHSMInfo",
-                 f"genSymKey -t 31 -s 32 -l q -m_value 2"):
+                 "genSymKey -t 31 -s 32 -l q -m_value 2"):
         status, out, _ = run(capsys, home, softhsm, login_line(), line, extra=("--roles", str(roles)))
         assert (status, out[-1]["error"]["reference"]) == (ExitStatus.UNAVAILABLE,
                                                            "not-supported-by-backend"), line
@@ -217,7 +217,7 @@ def test_two_shells_on_one_token_do_not_lose_a_key(tmp_path, softhsm):
     home = tmp_path / "home"
     batches = []
     for name in ("a", "b"):
-        lines = [f"loginHSM CU payments @env:PIN"] + [f"genSymKey -t 31 -s 32 -l {name}{i}" for i in range(15)]
+        lines = ["loginHSM CU payments @env:PIN"] + [f"genSymKey -t 31 -s 32 -l {name}{i}" for i in range(15)]
         batches.append(write_batch(tmp_path, "\n".join(lines) + "\n", f"{name}.hsm"))
     env = {**__import__("os").environ, "PIN": USER_PIN, "HSMSHELL_HOME": str(home)}
     procs = [subprocess.Popen([sys.executable, "-m", "hsmshell", *softhsm.argv(), "--json", "--yes",

@@ -7,27 +7,28 @@ handlers: session.py (login, PINs), keys.py (generate, find, attributes, delete)
 transfer.py (import, export, wrap) and use.py (sign, verify). What a token has no notion of
 (users tables, sharing, quorum tokens, cluster topology) answers `not-supported-by-backend`.
 
-A token keeps no quorum of its own: quorum.toml services are enforced by the shell's policy
-step alone (with M = 1 here, as no setMValue can reach a token), which is then the only guard.
+A token keeps no quorum of its own: the QuorumLedger answers of BackendBase (M = 1, no
+per-key quorum) stand, and the shell's policy step (roles/) is then the only guard.
 """
 
 from __future__ import annotations
 
-from hsmshell.backends.pkcs11.errors import NotSupportedByBackend
+from hsmshell.backends.base import BackendBase, not_supported
 from hsmshell.backends.pkcs11.settings import Pkcs11Settings
 from hsmshell.backends.pkcs11.token import TokenLink
 from hsmshell.backends.result import Result, ServerStatus
+from hsmshell.model.capabilities import Capability
 
 HANDLER_MODULES = ("hsmshell.backends.pkcs11.session", "hsmshell.backends.pkcs11.keys",
-                   "hsmshell.backends.pkcs11.transfer", "hsmshell.backends.pkcs11.use",
-                   "hsmshell.backends.shellside")
-# The commands a token can serve (help and completion show only these, with the shell's own)
-SUPPORTED = frozenset({
+                   "hsmshell.backends.pkcs11.transfer", "hsmshell.backends.pkcs11.use")
+# The commands a token can serve; help and completion show only these (and the shell's own).
+# Users: only changePswd (a token has one user and one security officer, no table of users).
+COMMANDS = frozenset({
     "loginHSM", "logoutHSM", "changePswd",
     "genSymKey", "genRSAKeyPair", "genECCKeyPair", "findKey", "findSingleKey", "getKeyInfo",
     "getAttribute", "setAttribute", "listAttributes", "deleteKey",
     "exportPubKey", "importPubKey", "importPrivateKey", "exportPrivateKey", "wrapKey", "unWrapKey",
-    "sign", "verify", "signToken",
+    "sign", "verify",
 })
 
 
@@ -39,10 +40,10 @@ def handlers() -> dict:
     return found
 
 
-class Pkcs11Backend:
+class Pkcs11Backend(BackendBase):
     name = "pkcs11"
-    transactional = False          # the token is not in the cluster database
-    supported = SUPPORTED
+    docs = "docs/pkcs11.md"
+    capabilities = frozenset({Capability.SHELL, Capability.SESSIONS, Capability.USERS, Capability.KEYS})
 
     def __init__(self, env):
         self.env = env
@@ -53,6 +54,9 @@ class Pkcs11Backend:
         self._handles = None
         self._handlers: dict | None = None
 
+    def commands(self):
+        return COMMANDS
+
     @property
     def handles(self):
         if self._handles is None:
@@ -62,8 +66,8 @@ class Pkcs11Backend:
 
     def execute(self, invocation, secrets: dict[str, str]) -> Result:
         name = invocation.spec.name
-        if name not in SUPPORTED:
-            raise unsupported(name)
+        if name not in COMMANDS:
+            raise not_supported(self, name)
         if self._handlers is None:
             self._handlers = handlers()
         return self._handlers[name](self, invocation.args, secrets)
@@ -77,7 +81,7 @@ class Pkcs11Backend:
         self.link.logout()
 
     def summary(self) -> dict:
-        token = self.env.environ.get("HSMSHELL_PKCS11_TOKEN") or getattr(self.link.settings, "token", None)
+        token = self.link.settings.token
         return {"cluster": token or self.env.cluster, "cluster_id": None, "state": None,
                 "backend": self.name, "hsms_total": 1, "hsms_reachable": 1 if self.link.token else 0,
                 "hsms": [{"server": 0, "hsm": f"token-{self.link.serial}" if self.link.token else None,
@@ -86,18 +90,9 @@ class Pkcs11Backend:
     def user_names(self) -> list[str]:
         return [self.principal.name] if self.principal else []
 
-    # QuorumLedger: a token keeps no quorum; M is 1 for every service (see the module doc)
-    def m_value(self, service_id: int) -> int:
-        return 1
-
-    def approvals(self, service_id: int, key_handle: int = 0) -> tuple[int, bool]:
-        return 0, False
-
-    def key_quorum(self, key_handle: int) -> int:
-        return 0
-
-    def pending_tokens(self) -> list[dict]:
-        return []
+    @staticmethod
+    def why_not(command: str) -> str:
+        return _why_not(command)
 
     def close(self) -> None:
         self.principal, self.pin = None, None
@@ -109,18 +104,13 @@ class Pkcs11Backend:
                 self._handles.close()
 
 
-def unsupported(command: str) -> NotSupportedByBackend:
-    return NotSupportedByBackend(
-        f"{command} is not supported by the pkcs11 backend: a PKCS#11 token has no "
-        f"{_what_lacks(command)}", hint="the emulator and cloudhsm backends serve it "
-        "(--backend emulator|cloudhsm)")
-
-
-def _what_lacks(command: str) -> str:
-    if command in ("shareKey",):
-        return "key sharing (one user per token)"
-    if "User" in command:
-        return "table of users (one user and one security officer per token)"
-    if "Token" in command or "MValue" in command:
-        return "quorum (M of N) of its own"
-    return "such operation"
+def _why_not(command: str) -> str:
+    if command == "shareKey":
+        lacks = "key sharing (a token has one user)"
+    elif "User" in command:
+        lacks = "table of users (one user and one security officer per token)"
+    elif "Token" in command or "MValue" in command or "Quorum" in command:
+        lacks = "quorum (M of N) of its own"
+    else:
+        lacks = "such notion"
+    return f"a PKCS#11 token has no {lacks}; the emulator and cloudhsm backends serve it"

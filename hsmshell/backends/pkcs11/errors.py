@@ -12,16 +12,10 @@ import re
 from contextlib import contextmanager
 
 from hsmshell.errors import (BackendUnavailable, HsmError, HsmshellError, InvalidArgument,
-                             LoginFailed, NoSuchKey, NotLoggedIn, PermissionDenied, UserLocked)
-from hsmshell.status import ExitStatus
+                             LoginFailed, NoSuchKey, NotLoggedIn, NotSupportedByBackend,
+                             PermissionDenied, UserLocked)
 
 CKR_ACTION_PROHIBITED = 0x1B
-
-
-class NotSupportedByBackend(HsmshellError):
-    """A command this backend cannot serve (the token has no such notion)."""
-    reference = "not-supported-by-backend"
-    status = ExitStatus.UNAVAILABLE
 
 
 # exception class name -> (CKR name, error class, reference or None, message, hint)

@@ -9,9 +9,9 @@ shares: keys are the token user's, which the data says as owner 0.
 from __future__ import annotations
 
 from hsmshell.backends.pkcs11 import objects
-from hsmshell.backends.pkcs11.errors import NotSupportedByBackend, token_call
+from hsmshell.backends.pkcs11.errors import token_call
 from hsmshell.backends.result import Result
-from hsmshell.errors import HsmError, InvalidArgument
+from hsmshell.errors import HsmError, InvalidArgument, NotSupportedByBackend
 from hsmshell.model.key_attributes import (attribute_name, check_text, display_value,
                                            known_attribute, parse_value)
 from hsmshell.model.keys import (CMU_SETTABLE_ATTRIBUTES, EC_CURVES, RSA_MODULUS_BITS,
@@ -48,7 +48,7 @@ def _created(command: str, kind: str, backend, handles: dict, key, common: dict,
 
 
 def gen_sym_key(backend, args: dict, secrets: dict) -> Result:
-    from pkcs11 import Attribute, KeyType as P11KeyType, MechanismFlag
+    from pkcs11 import KeyType as P11KeyType, MechanismFlag
 
     try:
         key_type = KeyType(args["key_type"])
@@ -151,7 +151,7 @@ def get_key_info(backend, args: dict, secrets: dict) -> Result:
 
 
 def get_attribute(backend, args: dict, secrets: dict) -> Result:
-    from hsmshell.backends.emulator.key_files import write_output
+    from hsmshell.backends.key_files import write_output
 
     obj = objects.find(backend, args["key_handle"])
     wanted = known_attribute(args["attribute"])

@@ -10,7 +10,7 @@ they answer `mechanism-not-supported`.
 
 from __future__ import annotations
 
-from hsmshell.backends.pkcs11 import objects
+from hsmshell.backends.pkcs11 import objects, pem
 from hsmshell.backends.pkcs11.errors import token_call
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument
@@ -24,7 +24,7 @@ OAEP_HASHES = {WrapHash.SHA1: ("SHA_1", "SHA1"), WrapHash.SHA256: ("SHA256", "SH
 
 
 def _files():
-    from hsmshell.backends.emulator import key_files
+    from hsmshell.backends import key_files
     return key_files
 
 
@@ -65,20 +65,15 @@ def export_pub_key(backend, args: dict, secrets: dict) -> Result:
         else:
             from pkcs11.util.ec import encode_ec_public_key
             public = serialization.load_der_public_key(encode_ec_public_key(key))
-    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    path = _files().write_output(args["out"], pem)
+    text = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    path = _files().write_output(args["out"], text)
     return Result("exportPubKey", "key_file", data={"key_handle": args["key_handle"], "file": path,
-                                                    "length": len(pem)},
+                                                    "length": len(text)},
                   replay={"key_handle": args["key_handle"]})
 
 
 def import_pub_key(backend, args: dict, secrets: dict) -> Result:
-    from cryptography.hazmat.primitives import serialization
-    from hsmshell.backends.emulator.crypto.pem import import_public_pem
-
-    pem = _files().read_input(args["file"], "public key")
-    import_public_pem(pem)                     # a clear error for anything but an RSA/EC key
-    public = serialization.load_pem_public_key(pem)
+    public = pem.public_key(_files().read_input(args["file"], "public key"))
     template = {**_new_key_template(args, PUBLIC), **_public_attributes(public)}
     with token_call("C_CreateObject"):
         obj = objects.session_of(backend).create_object(template)
@@ -105,18 +100,13 @@ def _public_attributes(public) -> dict:
 
 # -- private keys ------------------------------------------------------------------------------
 def import_private_key(backend, args: dict, secrets: dict) -> Result:
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from pkcs11 import Attribute
     from pkcs11.util import biginteger
     from pkcs11.util.ec import encode_named_curve_parameters
-    from hsmshell.backends.emulator.crypto.pem import import_private_pem
 
     objects.find(backend, args["wrapping_key_handle"], (SECRET,), "-w needs an AES key")
-    passphrase = secrets.get("passphrase")
-    pem = _files().read_input(args["file"], "private key")
-    imported = import_private_pem(pem, passphrase.encode() if passphrase else None)
-    private = serialization.load_der_private_key(imported.private_der, None)
+    private = pem.private_key(_files().read_input(args["file"], "private key"), secrets.get("passphrase"))
     template = _new_key_template(args, PRIVATE)
     if isinstance(private, ec.EllipticCurvePrivateKey):
         template.update({Attribute.KEY_TYPE: 3, Attribute.SIGN: True,
@@ -141,7 +131,6 @@ def export_private_key(backend, args: dict, secrets: dict) -> Result:
     key whose value the host may read. A non-extractable key is refused either way."""
     from cryptography.hazmat.primitives.keywrap import aes_key_unwrap_with_padding
     from pkcs11 import Attribute, KeyType, Mechanism
-    from hsmshell.backends.emulator.crypto.pem import export_private_pem
 
     if args.get("mechanism") not in (None, int(WrapMechanism.AES_KEY_WRAP_PAD_PKCS5)):
         raise InvalidArgument("exportPrivateKey takes only -m 4")
@@ -167,12 +156,10 @@ def export_private_key(backend, args: dict, secrets: dict) -> Result:
         der = aes_key_unwrap_with_padding(host_key, wrapped)
     except ValueError:
         raise InvalidArgument("the -wk file does not hold the -w key's value") from None
-    der = _der_only(der)
-    passphrase = secrets.get("passphrase")
-    pem = export_private_pem(der, passphrase.encode() if passphrase else None)
-    path = _files().write_output(args["out"], pem, private=True)
+    text = pem.private_pem(_der_only(der), secrets.get("passphrase"))
+    path = _files().write_output(args["out"], text, private=True)
     return Result("exportPrivateKey", "key_file", data={"key_handle": args["key_handle"],
-                                                        "file": path, "length": len(pem)},
+                                                        "file": path, "length": len(text)},
                   replay={"key_handle": args["key_handle"]})
 
 

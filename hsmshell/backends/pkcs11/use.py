@@ -12,7 +12,7 @@ PUBLIC, PRIVATE = 2, 3
 
 
 def _prepared(backend, args: dict, key_class: int, purpose: str):
-    from hsmshell.backends.emulator.key_files import read_input
+    from hsmshell.backends.key_files import read_input
     from pkcs11 import Attribute
 
     chosen = mechanisms.plan(args["mechanism"], backend.link.mechanisms)
@@ -33,7 +33,7 @@ def _used(command: str, args: dict, chosen, kind: str = "key_file", **data) -> R
 
 
 def sign(backend, args: dict, secrets: dict) -> Result:
-    from hsmshell.backends.emulator.key_files import write_output
+    from hsmshell.backends.key_files import write_output
 
     chosen, key, data = _prepared(backend, args, PRIVATE, "sign needs a private key handle")
     with token_call(f"C_Sign ({chosen.mechanism.name})"):
@@ -45,7 +45,7 @@ def sign(backend, args: dict, secrets: dict) -> Result:
 
 
 def verify(backend, args: dict, secrets: dict) -> Result:
-    from hsmshell.backends.emulator.key_files import read_input
+    from hsmshell.backends.key_files import read_input
     from pkcs11 import Attribute
 
     chosen, key, data = _prepared(backend, args, PUBLIC, "verify needs a public key handle")
