@@ -35,11 +35,10 @@ class LineReader:
         return text
 
     def secret(self, prompt: str) -> str:
-        with self._no_echo() as hidden:     # echo off before the prompt: a script answers at once
+        with self._no_echo():               # echo off before the prompt: a script answers at once
             self.renderer.ask(prompt)
             text = self.line()
-        if hidden:
-            self.renderer.out("")           # the Enter that was not echoed
+        self.renderer.out("")               # the Enter, not echoed (nor is anything from a pipe)
         if text is None:
             raise InputEnded("input ended while a password was asked")
         return text

@@ -25,6 +25,12 @@ QUIT_LINE = "disconnecting from servers, please wait..."
 # The reference's wording of a failed server, where it is not `<command> failed on server N(ip)`.
 FAILED_ON = {"createUser": "creating user on {server} failed"}
 QUORUM_TEXT = "RET_MXN_AUTH_FAILED"
+# AWS's pages (createUser, changePswd, cli-users, the quorum pages) show only the progress
+# line when these succeed everywhere; deleteUser's pages show a success line per server.
+QUIET_SUCCESS = frozenset({"createUser", "changePswd", "setMValue"})
+# The user-management writes print a blank line before the CAUTION banner; setAttribute and
+# shareKey do not (each command's pages agree with each other).
+BLANK_BEFORE_CAUTION = frozenset({"createUser", "changePswd", "registerQuorumPubKey", "setMValue"})
 
 
 def failure_lines(command: str, status, message: str) -> list[str]:
@@ -74,18 +80,16 @@ class CmuTerminalRenderer(ClassicRenderer):
 
     def startup(self, hsms: list[dict], wanted: list[str] | None = None) -> None:
         """The connection lines, one block per HSM (those of the config file when one was
-        given), then e2e, as CMU prints them at start-up."""
+        given) and a blank line after each, as AWS's getting-started page shows them."""
         lines = list(CONNECTING)
         by_ip = {h["ip"]: h for h in hsms}
         for ip in wanted if wanted is not None else [h["ip"] for h in hsms]:
             lines.append(f"Connecting to server '{ip}': hostname '{ip}', port {PORT}...")
             hsm = by_ip.get(ip)
             if hsm is None or hsm["state"] != "ACTIVE":
-                lines.append(f"Failed to connect to server '{ip}': hostname '{ip}', port {PORT}.")
+                lines += [f"Failed to connect to server '{ip}': hostname '{ip}', port {PORT}.", ""]
                 continue
-            lines.append(f"Connected to server '{ip}': hostname '{ip}', port {PORT}.")
-        lines.append("")
-        lines += [f"E2E enabled on server {s.server}({s.ip})" for s in self.servers]
+            lines += [f"Connected to server '{ip}': hostname '{ip}', port {PORT}.", ""]
         self.out("\n".join(lines))
         self.flush()
 
@@ -118,9 +122,14 @@ class CmuTerminalRenderer(ClassicRenderer):
         lines = failure_lines(command, status, QUORUM_TEXT)
         self.out("\n".join([*(lines if again else lines[1:]), ""]))
 
+    def caution(self, command: str) -> None:
+        if command in BLANK_BEFORE_CAUTION:
+            self.out("")
+        super().caution(command)
+
     def _server_lines(self, command: str, status) -> list[str]:
         if status.error is None:
-            return [f"{command} success on {server_label(status)}"]
+            return [] if command in QUIET_SUCCESS else [f"{command} success on {server_label(status)}"]
         if (command, status.server) in self._announced or status.error.reference == "not-attempted":
             return []                      # asked about already; or never reached (after Abort)
         return failure_lines(command, status, hsm_message(command, status.error))
@@ -130,6 +139,8 @@ class CmuTerminalRenderer(ClassicRenderer):
         lines = super()._view_per_server(result)[:1]          # the progress line (or a blank)
         for status in result.servers:
             lines += self._server_lines(result.command, status)
+        if result.command == "loginHSM":
+            lines.append("")                                  # loginLogout page: a blank follows
         return lines
 
     def _view_message(self, result) -> list[str]:
