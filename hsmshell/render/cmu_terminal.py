@@ -16,6 +16,7 @@ from __future__ import annotations
 from hsmshell.model.key_attributes import display_value
 from hsmshell.render.classic import ClassicRenderer, server_label
 from hsmshell.render.classic_keys import key_info_lines
+from hsmshell.render.text import PROGRESS
 
 PROMPT = "aws-cloudhsm>"
 PORT = 2225
@@ -63,6 +64,7 @@ class CmuTerminalRenderer(ClassicRenderer):
         super().__init__(env)
         self.servers: list = []            # the connected HSMs (statuses), for one-HSM views
         self._announced: set[tuple[str, int]] = set()   # failures the failure question showed
+        self.line = ""                     # the line being run (terminal.run_lines sets it)
 
     # -- one stream, prompts and questions ----------------------------------------------------
     def err(self, text: str = "") -> None:
@@ -110,7 +112,19 @@ class CmuTerminalRenderer(ClassicRenderer):
         if command is None:
             self.out(error.message)
             return
+        if error.reference == "quorum-required":
+            self.out("\n".join(self._progress(command)))
         self.out(f"{command} failed: {hsm_message(command, error)}")
+
+    def _progress(self, command: str) -> list[str]:
+        """The progress line CMU prints before the HSMs refuse (AWS's quorum pages), made from
+        the words typed: `createUser CU user1 ...` -> `Creating User user1(CU) on 2 nodes`."""
+        words = self.line.split()
+        template = PROGRESS.get(command)
+        if template is None or len(words) < 3:
+            return []
+        fields = {"user_type": words[1], "user": words[2], "service": words[1], "m_value": words[2]}
+        return [template.format(nodes=len(self.servers), **fields)]
 
     def server_failed(self, command: str, status) -> None:
         """A write failed on one server: said before the Retry/Ignore/Abort question."""

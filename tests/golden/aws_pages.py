@@ -141,7 +141,7 @@ class TypedInput(io.StringIO):
 
 
 def run_tool(monkeypatch, home, tool: str, session: list[str], setup: list[str] = (),
-             words: tuple[str, ...] = ()) -> str:
+             words: tuple[str, ...] = (), from_start: bool = False) -> str:
     """Run `hsmshell emulate <tool>` on `home`; type `setup` then `session`; return the
     screen from the prompt of the session's first line to the prompt where input ended
     (what the tool prints when it meets the end of its input is not part of a page)."""
@@ -151,7 +151,7 @@ def run_tool(monkeypatch, home, tool: str, session: list[str], setup: list[str] 
     monkeypatch.setattr(sys, "stdin", stdin)
     monkeypatch.setattr(sys, "stdout", screen)
     main(["--home", str(home), "emulate", tool, *words])
-    return screen.getvalue()[stdin.session_start:stdin.session_end or None]
+    return screen.getvalue()[0 if from_start else stdin.session_start:stdin.session_end or None]
 
 
 def assert_session(screen: str, page_text: str, values_screen=None, values_page=None) -> None:
@@ -164,3 +164,42 @@ def assert_session(screen: str, page_text: str, values_screen=None, values_page=
     if bare and not bare.group(2) and expected.rsplit("\n", 1)[-1] != last:
         actual = actual[:len(actual) - len(last)].rstrip("\n")
     assert actual == expected, "\n--- page ---\n" + expected + "\n--- emulated ---\n" + actual
+
+
+class Values:
+    """The page's handles and ids and the emulator's, paired: commands are typed with the
+    emulator's, and both screens mask each pair to the same placeholder."""
+
+    def __init__(self, **pairs):
+        self.pairs: list[tuple[str, str]] = []
+        for page, actual in pairs.items():
+            self.add(page.lstrip("_"), actual)
+
+    def add(self, page, actual) -> "Values":
+        self.pairs.append((str(page), str(actual)))
+        return self
+
+    def typed(self, lines: list[str]) -> list[str]:
+        out = []
+        for line in lines:
+            for page, actual in self.pairs:
+                line = re.sub(rf"(?<![\w.]){re.escape(page)}(?![\w.])", actual, line)
+            out.append(line)
+        return out
+
+    @property
+    def page(self) -> dict[str, str]:
+        return {page: f"<v{i}>" for i, (page, _) in enumerate(self.pairs)}
+
+    @property
+    def screen(self) -> dict[str, str]:
+        return {actual: f"<v{i}>" for i, (_, actual) in enumerate(self.pairs)}
+
+
+HANDLE_LINE = re.compile(r"(?:Key Handle|key handle): (\d+)")
+
+
+def kmu_handles(monkeypatch, home, lines: list[str]) -> list[int]:
+    """Run KMU lines (setup) and return the key handles they created, in order."""
+    screen = run_tool(monkeypatch, home, "kmu", list(lines))
+    return [int(h) for h in HANDLE_LINE.findall(screen)]

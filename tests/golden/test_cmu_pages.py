@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from aws_pages import assert_session, fixed, run_tool, typed_lines, unechoed, url
+from aws_pages import Values, assert_session, fixed, kmu_handles, run_tool, typed_lines, unechoed, url
 
 ACTIVATE = ["loginHSM PRECO admin password", "changePswd PRECO admin co12345", "y"]
 CO_LOGIN = ["loginHSM CO admin co12345"]
 
 
-def session(monkeypatch, home, page_text, setup=(), secrets=(), **kw):
-    """Type the page's commands (and `secrets` where it asks for a password) after `setup`."""
+def session(monkeypatch, home, page_text, setup=(), secrets=(), values=None, **kw):
+    """Type the page's commands (and `secrets` where it asks for a password) after `setup`;
+    `values`: the page's handles and ids typed as the emulator's."""
     typed = typed_lines(page_text)
+    if values is not None:
+        typed = values.typed(typed)
     for index, secret in secrets:
         typed.insert(index, unechoed(secret))
     return run_tool(monkeypatch, home, "cmu", typed, setup, **kw)
@@ -233,3 +236,136 @@ Id      Name                    Hostname         Port   State           Partitio
     assert_session(session(monkeypatch, home, page, ACTIVATE + ["createUser CU testuser testpassword", "y",
                                                                 "logoutHSM", "loginHSM CU testuser testpassword"]),
                    page)
+
+
+# -- sessions with keys: keys are made with KMU first -----------------------------------------
+def page(name: str, n: int) -> str:
+    from page_text import PAGE
+    return PAGE[(name, n)]
+
+
+def users(*specs: str) -> list[str]:
+    """Activation, then createUser for each "TYPE name" (ids 3, 4, ... in order), logged out."""
+    lines = list(ACTIVATE)
+    for spec in specs:
+        kind, name = spec.split()
+        lines += [f"createUser {kind} {name} {name}-pass1", "y"]
+    return lines + ["logoutHSM"]
+
+
+def cu(name: str) -> str:
+    return f"loginHSM -u CU -s {name} -p {name}-pass1"
+
+
+def test_delete_user(monkeypatch, cluster_of, quorum_keys):
+    """{url("cloudhsm_mgmt_util-deleteUser")}: listUsers, deleteUser (no CAUTION), listUsers."""
+    home = cluster_of(3)
+    name = "cloudhsm_mgmt_util-deleteUser"
+    third = ("server 1(10.0.0.3)", "server 2(10.0.0.3)")
+    before = fixed(page(name, 2), third, ("NO\n\nUsers on server 2", "NO\nUsers on server 2"))
+    setup = users("CO alice") + CO_LOGIN + [quorum_keys("admin")["admin"], "y"]
+    assert_session(session(monkeypatch, home, before, setup), before)
+    delete = fixed(page(name, 3), ("server 0(10.0.0.2)", "server 1(10.0.0.2)"),
+                   ("server 0(10.0.0.3)", "server 2(10.0.0.3)"))
+    assert_session(session(monkeypatch, home, delete, CO_LOGIN), delete)
+    after = fixed(page(name, 4), third)
+    assert_session(session(monkeypatch, home, after), after)
+
+
+def test_list_users(monkeypatch, cluster_of, quorum_keys):
+    """{url("cloudhsm_mgmt_util-listUsers")}: officer2 exists on server 0 only."""
+    home = cluster_of(2)
+    keys = quorum_keys("admin", "officer1")
+    setup = users("CU crypto_user1", "CU crypto_user2", "CO officer1") + CO_LOGIN + [
+        keys["admin"], "y", "logoutHSM", "loginHSM CO officer1 officer1-pass1", keys["officer1"], "y",
+        "server 0", "createUser CO officer2 officer2-pass1", "y", "exit"]
+    text = fixed(page("cloudhsm_mgmt_util-listUsers", 2),
+                 *[(f"{name:<19}{mark:>10}", f"{name:<33}{mark:>10}")     # the majority's widths
+                   for name, mark in (("admin", "YES"), ("app_user", "NO"), ("crypto_user1", "NO"),
+                                      ("crypto_user2", "NO"), ("officer1", "YES"), ("officer2", "NO"))],
+                 ("User Name            Mofn", "User Name                          Mofn"))
+    assert_session(session(monkeypatch, home, text, setup), text)
+
+
+def test_find_all_keys(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-findAllKeys")}: a CU's keys, then the key hash."""
+    home = cluster_of(3)
+    setup = users("CU user3", "CU user4", "CU user5", "CU user6")
+    run_tool(monkeypatch, home, "cmu", setup)
+    own3 = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k8 -u 4,6",
+                                            "genSymKey -t 31 -s 32 -l k9 -u 4,6"])
+    own4 = kmu_handles(monkeypatch, home, [cu("user4"), "genSymKey -t 31 -s 32 -l k19",
+                                            "genSymKey -t 31 -s 32 -l k31"])
+    values = Values(_8=own3[0], _9=own3[1], _19=own4[0], _31=own4[1])
+    text = fixed(page("cloudhsm_mgmt_util-findAllKeys", 2), ("17,262162(s),", ""), ("0::6", "0::4"),
+                 ("found 6", "found 4"), ("server 1(10.0.0.3)", "server 2(10.0.0.3)"))
+    screen = session(monkeypatch, home, text, setup + CO_LOGIN, values=values)
+    assert_session(screen, text, values.screen, values.page)
+
+
+QUORUM = url("quorum-authentication-crypto-officers")
+
+
+def test_quorum_refusals(monkeypatch, cluster_of, quorum_keys):
+    """{QUORUM}: createUser and deleteUser refused for quorum, one question per server."""
+    home = cluster_of(2)
+    keys = quorum_keys("admin", "officer1")
+    setup = users("CO officer1", "CU user1") + CO_LOGIN + [
+        keys["admin"], "y", "logoutHSM", "loginHSM CO officer1 officer1-pass1", keys["officer1"], "y",
+        "setMValue 3 2", "y"]
+    text = """
+aws-cloudhsm>createUser CU user1 password
+*************************CAUTION********************************
+This is a CRITICAL operation, should be done on all nodes in the
+cluster. AWS does NOT synchronize these changes automatically with the
+nodes on which this operation is not executed or failed, please
+ensure this operation is executed on all nodes in the cluster.
+****************************************************************
+
+Do you want to continue(y/n)?y
+Creating User user1(CU) on 2 nodes
+createUser failed: RET_MXN_AUTH_FAILED
+creating user on server 0(10.0.2.14) failed
+
+Retry/Ignore/Abort?(R/I/A):A
+"""
+    # createUser's own page prints a blank line before the banner (the majority of pages)
+    text = fixed(text, ("createUser CU user1 password\n", "createUser CU user1 password\n\n"))
+    assert_session(session(monkeypatch, home, text, setup), text)
+    text = """
+aws-cloudhsm>deleteUser CU user1
+Deleting user user1(CU) on 2 nodes
+deleteUser failed: RET_MXN_AUTH_FAILED
+deleteUser failed on server 0(10.0.2.14)
+
+Retry/rollBack/Ignore?(R/B/I):I
+deleteUser failed: RET_MXN_AUTH_FAILED
+deleteUser failed on server 1(10.0.1.4)
+
+Retry/rollBack/Ignore?(R/B/I):I
+"""
+    assert_session(session(monkeypatch, home, text, ["loginHSM CO officer1 officer1-pass1"]), text)
+
+
+def test_getting_started(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-getting-started")}: start-up, login, listUsers, createUser,
+    logoutHSM, quit (the page's numbered list doubles some blank lines: one kept)."""
+    from aws_pages import masked
+    home = cluster_of(3)
+    name = "cloudhsm_mgmt_util-getting-started"
+    screen = run_tool(monkeypatch, home, "cmu", ["quit"], from_start=True)
+    start = masked(page(name, 5))
+    assert masked(screen).startswith(start + "\n\naws-cloudhsm>"), screen
+    login = "aws-cloudhsm>loginHSM CO admin -hpswd\n" + page(name, 7).replace("\n\n\n", "\n\n")
+    text = session(monkeypatch, home, login, users(), secrets=[(1, "co12345")])
+    assert_session(text, login)
+    listing = "aws-cloudhsm>listUsers\n" + page(name, 9).replace("CO              admin", "PCO             admin")
+    assert_session(session(monkeypatch, home, listing, CO_LOGIN + ["logoutHSM"]), listing)
+    create = ("aws-cloudhsm>createUser CU example_user password1\n\n" + page(name, 11) + "y\n"
+              "Creating User example_user(CU) on 3 nodes")
+    assert_session(session(monkeypatch, home, create, CO_LOGIN), create)
+    listing = "aws-cloudhsm>listUsers\n" + page(name, 13).replace("CO              admin", "PCO             admin")
+    assert_session(session(monkeypatch, home, listing), listing)
+    for block in (14, 15):
+        text = page(name, block).replace("\n\n\n", "\n\n")
+        assert_session(session(monkeypatch, home, text, CO_LOGIN if block == 14 else ()), text)
