@@ -169,6 +169,20 @@ class NotAttempted(HsmError):
     reference = "not-attempted"
 
 
+# -- last resort (exit 1) -----------------------------------------------------------------------
+class InternalError(HsmshellError):
+    """An exception that is none of the above: a bug. The pipeline audits the attempt, rolls its
+    transaction back and writes the traceback to a crash report (crash_report.py)."""
+    reference = "internal-error"
+    status = ExitStatus.HSM_ERROR
+
+
+class NotSupportedByBackend(HsmshellError):
+    """The backend in use does not serve this command (backends/base.py: capabilities)."""
+    reference = "not-supported-by-backend"
+    status = ExitStatus.UNAVAILABLE
+
+
 # -- a cluster's files damaged or missing (never rebuilt in place: docs/hardening.md) ----------
 class ClusterStateDamaged(BackendUnavailable):
     """The emulated cluster's state (state.db, key-encryption.key, its folder) is missing or
