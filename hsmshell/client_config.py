@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from hsmshell.errors import ConfigError
-from hsmshell.state import files
+from hsmshell import fileio
 
 FILE_NAME = "client.json"
 CMU_PORT = 2225
@@ -56,6 +56,6 @@ def build(cluster: str, cluster_id: str, hsms: list, customer_ca: Path) -> dict:
 
 def write(home: Path, config: dict) -> Path:
     target = path_in(home)
-    files.write_file(target, (json.dumps(config, indent=4) + "\n").encode(), mode=files.PRIVATE,
+    fileio.write_file(target, (json.dumps(config, indent=4) + "\n").encode(), mode=fileio.PRIVATE,
                      atomic=True, what="client configuration")
     return target

@@ -9,7 +9,7 @@ from hsmshell.audit.keys import SecretHasher, create_audit_keys, key_id
 from hsmshell.audit.log import AuditLog
 from hsmshell.commands import command_table
 from hsmshell.errors import ClusterStateDamaged, ConfigError
-from hsmshell.state import files
+from hsmshell import fileio
 from hsmshell.state.db import ClusterDB
 from hsmshell.state.home import KEK_FILE, StateHome, require_complete, write_private
 
@@ -25,8 +25,8 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, *
     from hsmshell.backends.emulator.crypto import new_kek
     from hsmshell.backends.emulator.schema import create_tables, seed_cluster
 
-    files.make_folder(directory.parent)
-    files.make_folder(directory)
+    fileio.make_folder(directory.parent)
+    fileio.make_folder(directory)
     require_complete(directory)
     db = ClusterDB(directory, create=True)      # under the cluster lock from here on
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from hsmshell.errors import HsmshellError, InvalidArgument
-from hsmshell.state import files
+from hsmshell import fileio
 
 SERVICE = "hsmshell:{cluster}"
 INDEX_NAME = "credentials.json"
@@ -160,14 +160,14 @@ class CredentialIndex:
     @contextmanager
     def _locked(self) -> Iterator[dict]:
         """Read-modify-write under a lock, replacing the file atomically."""
-        files.make_folder(self.path.parent)
+        fileio.make_folder(self.path.parent)
         lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             data = self._read()
             yield data
             text = json.dumps({k: v for k, v in data.items() if v}, indent=1, sort_keys=True)
-            files.write_file(self.path, text.encode(), mode=files.PRIVATE, atomic=True,
+            fileio.write_file(self.path, text.encode(), mode=fileio.PRIVATE, atomic=True,
                              what="credential index")
         finally:
             os.close(lock)

@@ -11,7 +11,7 @@ from hsmshell.admin.session import run_operation
 from hsmshell.backends.result import Result
 from hsmshell.errors import BackendUnavailable, ClusterStateError, InvalidArgument
 from hsmshell.state.db import ClusterDB
-from hsmshell.state.files import write_file
+from hsmshell.fileio import write_file
 from hsmshell.state.home import StateHome, require_complete
 
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from hsmshell.errors import AuditKeyDamaged
-from hsmshell.state import files
+from hsmshell import fileio
 
 SIGNING_KEY = "audit.key"
 VERIFY_KEY = "audit.pub"
@@ -28,16 +28,16 @@ def create_audit_keys(directory: Path) -> bytes:
     raw = key.private_bytes(ser.Encoding.Raw, ser.PrivateFormat.Raw, ser.NoEncryption())
     public = key.public_key().public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
     # made once, with the cluster: an existing key is never replaced (docs/hardening.md)
-    for name, data, mode in ((SIGNING_KEY, raw, files.PRIVATE), (VERIFY_KEY, public, files.PUBLIC),
-                             (HMAC_KEY, os.urandom(32), files.PRIVATE)):
-        files.write_file(directory / name, data, mode=mode, exclusive=True, what=name,
+    for name, data, mode in ((SIGNING_KEY, raw, fileio.PRIVATE), (VERIFY_KEY, public, fileio.PUBLIC),
+                             (HMAC_KEY, os.urandom(32), fileio.PRIVATE)):
+        fileio.write_file(directory / name, data, mode=mode, exclusive=True, what=name,
                          error=AuditKeyDamaged)
     return public
 
 
 def read_audit_key(directory: Path, name: str, size: int = 32) -> bytes:
     """One of the cluster's audit keys (exactly `size` bytes); AuditKeyDamaged otherwise."""
-    data = files.read_regular(directory / name, size, name, no_follow=True, error=AuditKeyDamaged)
+    data = fileio.read_regular(directory / name, size, name, no_follow=True, error=AuditKeyDamaged)
     if len(data) != size:
         raise AuditKeyDamaged(f"the audit key {directory / name} is damaged ({len(data)} bytes, not {size})")
     return data

@@ -17,7 +17,7 @@ from hsmshell.audit.keys import VERIFY_KEY
 from hsmshell.audit.log import LOG_NAME
 from hsmshell.audit.verify import TrustAnchor
 from hsmshell.errors import AuditKeyDamaged, ConfigError, InvalidArgument
-from hsmshell.state import files
+from hsmshell import fileio
 from hsmshell.state.home import StateHome
 
 MAX_KEY_FILE = 4096
@@ -63,14 +63,14 @@ def trust_anchor(cluster_dir: Path | None, key: str | None, key_fingerprint: str
         text = text[len("sha256:"):] if text.startswith("sha256:") else text
         match = FINGERPRINT_RE.match(text.replace(":", ""))
         if not match:
-            raise InvalidArgument(f"--key-fingerprint {files.shown(key_fingerprint)} is not a SHA-256 "
+            raise InvalidArgument(f"--key-fingerprint {fileio.shown(key_fingerprint)} is not a SHA-256 "
                                   f"fingerprint", hint="64 hexadecimal digits, optionally after sha256:, "
                                                        "as `audit verify` prints it")
         return TrustAnchor("--key-fingerprint", fingerprint="sha256:" + match.group(1))
     if cluster_dir is not None:
         public = cluster_dir / VERIFY_KEY
         try:
-            raw = files.read_regular(public, 32, VERIFY_KEY, no_follow=True, error=AuditKeyDamaged)
+            raw = fileio.read_regular(public, 32, VERIFY_KEY, no_follow=True, error=AuditKeyDamaged)
         except AuditKeyDamaged:
             return None                 # the checkpoints then say what is missing
         if len(raw) == 32:
@@ -80,7 +80,7 @@ def trust_anchor(cluster_dir: Path | None, key: str | None, key_fingerprint: str
 
 def _read_key_file(path: str) -> bytes:
     """An Ed25519 public key: the 32 raw bytes of an audit.pub, or a PEM public key."""
-    data = files.read_regular(Path(path).expanduser(), MAX_KEY_FILE, "audit key file", shown_as=path)
+    data = fileio.read_regular(Path(path).expanduser(), MAX_KEY_FILE, "audit key file", shown_as=path)
     if len(data) == 32:
         return data
     from cryptography.hazmat.primitives import serialization
@@ -90,7 +90,7 @@ def _read_key_file(path: str) -> bytes:
     except (ValueError, TypeError):
         key = None
     if not isinstance(key, Ed25519PublicKey):
-        raise InvalidArgument(f"the audit key file {files.shown_path(path)} is not an Ed25519 public key",
+        raise InvalidArgument(f"the audit key file {fileio.shown_path(path)} is not an Ed25519 public key",
                               hint="a cluster's audit.pub (32 bytes) or a PEM public key")
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 

@@ -1,7 +1,7 @@
 """The files key commands read and write (keys, data, signatures, wrapped keys).
 
 Messages name the file and the reason, never its content. Files holding plaintext key
-material are written 0600 through an exclusive temporary file (state/files.py). A wrapped key written by wrapKey
+material are written 0600 through an exclusive temporary file (fileio.py). A wrapped key written by wrapKey
 without -noheader starts with a one-line JSON header (class, type, label) after a magic
 line, so unWrapKey can restore the key without -kc/-kt/-l; docs/keys.md documents it.
 """

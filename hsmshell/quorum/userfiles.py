@@ -12,7 +12,7 @@ import os
 from typing import Callable
 
 from hsmshell import output_sandbox
-from hsmshell.state import files
+from hsmshell import fileio
 
 # (path as the user wrote it, n) -> at most the first n bytes of that file. Parsers take one
 # of these instead of opening files themselves, so tests can hand them a dict.
@@ -21,19 +21,19 @@ ReadFile = Callable[[str, int], bytes]
 
 def read_user_file(path: str | os.PathLike, max_bytes: int, what: str = "file") -> bytes:
     """A user's file of at most `max_bytes`; InvalidArgument naming `what` otherwise."""
-    return files.read_regular(output_sandbox.input_path(path), max_bytes, what, shown_as=path)
+    return fileio.read_regular(output_sandbox.input_path(path), max_bytes, what, shown_as=path)
 
 
 def relative_reader(directory: str) -> ReadFile:
     """A ReadFile that resolves relative paths against `directory`."""
     def read(path: str, n: int) -> bytes:
         full = path if os.path.isabs(path) else os.path.join(directory or ".", path)
-        fd, expected = files.open_regular(output_sandbox.input_path(full), os.O_RDONLY,
+        fd, expected = fileio.open_regular(output_sandbox.input_path(full), os.O_RDONLY,
                                           "cannot read", path)
         try:
-            return files.read_prefix(fd, n, expected)
+            return fileio.read_prefix(fd, n, expected)
         except OSError as error:
-            raise files.refusal("cannot read", path, error.strerror) from None
+            raise fileio.refusal("cannot read", path, error.strerror) from None
         finally:
             os.close(fd)
     return read
@@ -44,8 +44,8 @@ def write_user_file(path: str | os.PathLike, data: bytes, what: str = "file", *,
     """Create or replace a user's regular file (a token, a signature; with `private`, key
     material: 0600, through an exclusive temporary file). Dry runs and replays write to their
     scratch folder (output_sandbox.py)."""
-    files.write_file(output_sandbox.output_path(path), data, what=what, shown_as=path,
-                     mode=files.PRIVATE if private else files.PUBLIC, atomic=private)
+    fileio.write_file(output_sandbox.output_path(path), data, what=what, shown_as=path,
+                     mode=fileio.PRIVATE if private else fileio.PUBLIC, atomic=private)
 
 
-shown = files.shown        # (approval.py's messages quote values with it)
+shown = fileio.shown        # (approval.py's messages quote values with it)

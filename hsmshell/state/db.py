@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from hsmshell.errors import ClusterStateDamaged
-from hsmshell.state import files
+from hsmshell import fileio
 
 # sqlite3 binds exact int, float and str values directly but looks every other value (None,
 # bytes, bool) up in its adapter registry and then probes it for __adapt__ / __conform__: a
@@ -55,7 +55,7 @@ class ClusterDB:
             raise ClusterStateDamaged(f"the cluster state {self.path} is missing: refused, nothing was written")
         try:
             self._lock_fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC,
-                                    files.PRIVATE)
+                                    fileio.PRIVATE)
         except OSError as exc:
             raise ClusterStateDamaged(f"cannot open the cluster lock {directory / 'lock'}: "
                                       f"{exc.strerror}") from None
@@ -192,7 +192,7 @@ class ClusterDB:
 
 def _connect(path: Path, create: bool) -> sqlite3.Connection:
     if create:
-        files.write_file(path, b"", mode=files.PRIVATE, exclusive=True, what="cluster state",
+        fileio.write_file(path, b"", mode=fileio.PRIVATE, exclusive=True, what="cluster state",
                          error=ClusterStateDamaged)
     # mode=rw: SQLite never creates the file here (an empty one would be a new, empty state)
     conn = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, isolation_level=None,

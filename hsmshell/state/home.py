@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hsmshell.errors import AuditKeyDamaged, ClusterStateDamaged, InvalidArgument
-from hsmshell.state import files
+from hsmshell import fileio
 
 CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -28,7 +28,7 @@ class StateHome:
     root: Path
 
     def ensure(self) -> "StateHome":
-        files.make_folder(self.root)
+        fileio.make_folder(self.root)
         return self
 
     @property
@@ -58,7 +58,7 @@ class StateHome:
 def write_private(path: Path, data: bytes, exclusive: bool = False) -> None:
     """Write a secret file readable by its owner only (0600), atomically; `exclusive`: never
     replace one that exists (a cluster's keys are made once)."""
-    files.write_file(path, data, mode=files.PRIVATE, atomic=True, exclusive=exclusive,
+    fileio.write_file(path, data, mode=fileio.PRIVATE, atomic=True, exclusive=exclusive,
                      what=path.name, error=ClusterStateDamaged)
 
 

@@ -125,9 +125,9 @@ def test_an_existing_regular_file_is_replaced_and_a_missing_folder_named(materia
 
 
 def test_one_helper_writes_every_file():
-    """No module but state/files.py opens a file for writing or renames one into place."""
+    """No module but fileio.py opens a file for writing or renames one into place."""
     root = Path(__file__).resolve().parents[2] / "hsmshell"
-    allowed = {"state/files.py", "audit/log.py", "state/db.py", "keyring_store.py", "ui/history.py",
+    allowed = {"fileio.py", "audit/log.py", "state/db.py", "keyring_store.py", "ui/history.py",
                "backends/cloudhsm/terminal.py"}
     patterns = ("write_bytes(", "write_text(", "os.replace(", ".replace(tmp", "O_TRUNC", '"wb"', "'wb'")
     offenders = []

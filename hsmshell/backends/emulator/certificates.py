@@ -254,7 +254,7 @@ def _parse(data: bytes, what: str, loader):
 
 
 def _write(path: Path, data: bytes) -> None:
-    from hsmshell.state.files import write_file
+    from hsmshell.fileio import write_file
     write_file(path, data, atomic=True, what="certificate")
 
 

@@ -25,7 +25,7 @@ from hsmshell.errors import (ClusterStateDamaged, InvalidArgument, KeyAccessDeni
                              NoSuchUser)
 from hsmshell.model.key_attributes import AttributeValue, attribute_name
 from hsmshell.model.keys import Attr, KeyClass
-from hsmshell.state import files
+from hsmshell import fileio
 from hsmshell.state.home import KEK_FILE
 
 USE = "use"        # the access every key command needs at least; other needs are owner-only
@@ -224,7 +224,7 @@ class KeyStore:
         if kek is None:
             path = self.cluster.db.directory / KEK_FILE
             size = len(crypto.new_kek())
-            kek = files.read_regular(path, size, "cluster key-encryption key", no_follow=True,
+            kek = fileio.read_regular(path, size, "cluster key-encryption key", no_follow=True,
                                      error=ClusterStateDamaged)
             if len(kek) != size:
                 raise ClusterStateDamaged(f"the cluster key-encryption key {path} is damaged "
