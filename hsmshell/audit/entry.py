@@ -27,6 +27,7 @@ def command_record(shell, invocation, command, text, source, decision, result, e
         "decision": decision.as_record() if decision else None,
         "outcome": outcome,
     }
+    _note_backend(record, shell)
     if invocation is not None:
         record["args"] = {k: v for k, v in invocation.args.items()
                           if k not in invocation.secrets and v is not None}
@@ -59,9 +60,18 @@ def outcome_fields(result, error) -> dict:
 def session_end_record(shell, principal) -> dict:
     """The logout when a shell ends with a user still logged in (CloudHSM logs
     CN_APP_FINALIZE when a session ends without a logout)."""
-    return {"kind": "session_end", "cluster": shell.env.cluster, "mode": shell.env.mode,
-            "session": shell.session_id, "principal": _principal(principal),
-            "opcode": "CN_APP_FINALIZE"}
+    return _note_backend({"kind": "session_end", "cluster": shell.env.cluster, "mode": shell.env.mode,
+                          "session": shell.session_id, "principal": _principal(principal),
+                          "opcode": "CN_APP_FINALIZE"}, shell)
+
+
+def _note_backend(record: dict, shell) -> dict:
+    """A session on another backend (real tools, a PKCS#11 token) ran on HSMs the emulator
+    cannot re-create: say so in its records, so `audit replay` skips them with that reason."""
+    backend = getattr(shell.env, "backend", "emulator")
+    if backend != "emulator":
+        record["backend"] = backend
+    return record
 
 
 def _principal(principal) -> dict | None:

@@ -104,9 +104,14 @@ def render_replay(env, report) -> None:
         f"{'' if divergence is None else ' (replay stopped at the first)'}\n")
     if divergence is not None:
         _divergence_lines(out, divergence)
-    if report.skipped:
+    other = {k: n for k, n in report.skipped.items() if k.startswith("--backend ")}
+    for kind, n in other.items():
+        out(f"skipped {n} record{'s' if n != 1 else ''} of {kind}s: they ran on other HSMs "
+            "than the emulator's, so there is nothing to re-create\n")
+    unknown = {k: n for k, n in report.skipped.items() if k not in other}
+    if unknown:
         out("skipped record kinds this hsmshell cannot replay: "
-            + ", ".join(f"{kind} ({n})" for kind, n in report.skipped.items()) + "\n")
+            + ", ".join(f"{kind} ({n})" for kind, n in unknown.items()) + "\n")
     if report.not_reproducible_total:
         out(f"{report.not_reproducible_total} record(s) not reproducible (secret input: key "
             "material the log does not keep):\n")
