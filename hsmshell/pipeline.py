@@ -19,7 +19,7 @@ from typing import Iterator
 
 from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
-from hsmshell.backends.result import Result
+from hsmshell.backends.result import Result, note_partial
 from hsmshell.errors import (AuditTampered, AuditWriteFailed, ConfirmationRequired, HsmshellError,
                              NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
 from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
@@ -166,6 +166,8 @@ class Shell:
 
     def _show(self, invocation, command, source, result, error) -> Outcome:
         if result is not None:
+            if invocation is not None:
+                note_partial(result, invocation.spec.changes_hsms, self.env.cluster)
             error = error or result.error
         status = error.status if error is not None else ExitStatus.SUCCESS
         history = invocation.history_text if invocation is not None else None
