@@ -36,6 +36,7 @@ class Walkthrough:
         self.child = pexpect.spawn("bash", ["--norc", "--noprofile"], cwd=str(work), env=environ,
                                    encoding="utf-8", codec_errors="replace", timeout=DEADLINE,
                                    dimensions=(50, 200))
+        self.child.delaybeforesend = None    # waits are for prompts, not timers
         self.child.sendline("PS1='[rc=$?] README$ '; PS2=''")
         self.child.expect(BASH_PROMPT)       # (the echo of the line has `$?`, not a number)
         self.in_repl = False
