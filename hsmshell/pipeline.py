@@ -76,6 +76,11 @@ class Attempt:
         return values + [word for word in self.text.split() if word not in kept]
 
 
+def _stated_min_servers(invocation) -> int | None:
+    """-min_srv when the user gave it (its default, 1, is no statement about the others)."""
+    return invocation.args.get("min_srv") if "-min_srv" in invocation.text.split() else None
+
+
 class Shell:
     """One shell instance: its command table, policy, backend, audit log and renderer."""
 
@@ -226,7 +231,8 @@ class Shell:
         result, error = attempt.result, attempt.error
         if result is not None:
             if attempt.invocation is not None:
-                note_partial(result, attempt.invocation.spec.changes_hsms, self.env.cluster)
+                note_partial(result, attempt.invocation.spec.changes_hsms, self.env.cluster,
+                             _stated_min_servers(attempt.invocation))
             error = error or result.error
         status = error.status if error is not None else ExitStatus.SUCCESS
         history = attempt.invocation.history_text if attempt.invocation is not None else None

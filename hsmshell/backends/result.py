@@ -44,13 +44,14 @@ class Result:
         return data
 
 
-def note_partial(result: Result, changes_hsms: bool, cluster: str) -> None:
+def note_partial(result: Result, changes_hsms: bool, cluster: str, enough: int | None = None) -> None:
     """A write some servers took and others missed leaves the HSMs out of step: say so in one
     line. Gone on past the failure (ignore): partial-success, exit 7. Stopped (abort): the
-    failure keeps its status and its hint says which servers have the change."""
+    failure keeps its status and its hint says which servers have the change. `enough`: the
+    servers the user said suffice (KMU's -min_srv); reaching them is a success."""
     done = [s.server for s in result.servers if s.status == "success"]
     missed = [s.server for s in result.servers if s.status != "success"]
-    if not (changes_hsms and done and missed):
+    if not (changes_hsms and done and missed) or (enough and result.error is None and len(done) >= enough):
         return
     what = (f"{result.command} took effect on {_servers(done)} only, not on {_servers(missed)}")
     fix = f"`hsmshell cluster diff {cluster}` shows how to bring the HSMs back in step"
