@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -32,13 +33,19 @@ from hsmshell.state.home import write_private
 MAGIC = b"HSMKMS1"
 HEADER = len(MAGIC) + 36
 MAX_PLAINTEXT = 4096                 # KMS Encrypt takes at most 4 KiB
+ALIAS_RE = re.compile(r"alias/[A-Za-z0-9/_-]{1,250}")
 
 
-def create(env, store_name: str, description: str) -> Result:
-    call = _call(env, "create-key", {"store": store_name, "description": description})
+def create(env, store_name: str, description: str, alias: str | None = None) -> Result:
+    call = _call(env, "create-key", {"store": store_name, "description": description, "alias": alias})
     if len(description) > 8192:
         raise InvalidArgument("Description is at most 8192 characters")
+    if alias is not None and not ALIAS_RE.fullmatch(alias) or (alias or "").startswith("alias/aws/"):
+        raise InvalidArgument(f"an alias is alias/ and 1-250 letters, digits, '/', '_' or '-', not '{alias[:60]}'",
+                              hint="alias/aws/ is reserved for AWS")
     with KmsDB(env.home) as kms:
+        if alias is not None and kms.key(alias):
+            raise KmsException("AlreadyExistsException", f"the alias {alias} is taken")
         store = _store(kms, store_name)
         name = cluster_of(env, store)
         if name is None:
@@ -55,7 +62,7 @@ def create(env, store_name: str, description: str) -> Result:
             principal = call.actor = connection.as_kmsuser(cluster, store)
             handle, servers = _generate(cluster, key_arn(region, key_id), key_id.replace("-", "")[:24])
             key = KmsKeyRow(key_id, store.id, key_arn(region, key_id), description, cluster.clock(), True,
-                            handle, key_id.replace("-", "")[:24])
+                            handle, key_id.replace("-", "")[:24], alias)
             kms.add_key(key)
             result = Result("kms create-key", "kms_key", data={"KeyMetadata": key_metadata(key, store, region)},
                             servers=servers, replay={"key_handle": handle, "KeyId": key_id, "owner": principal.user_id})
@@ -125,8 +132,6 @@ def decrypt(env, blob: bytes, out: str | None, key_ref: str | None = None) -> Re
     if len(blob) < HEADER + 12 + 16 or not blob.startswith(MAGIC):
         raise KmsException("InvalidCiphertextException", "this is not a ciphertext made by hsmshell kms encrypt")
     named = blob[len(MAGIC):HEADER].decode("ascii", "replace")
-    if key_ref and key_ref not in (named,) and not key_ref.endswith(named):
-        raise KmsException("IncorrectKeyException", f"the ciphertext was made under {named}, not {key_ref[:80]}")
     call = _call(env, "decrypt", {"key_id": named, "out": out, "ciphertext_bytes": len(blob)})
 
     def crypt(key, material):
@@ -144,10 +149,10 @@ def decrypt(env, blob: bytes, out: str | None, key_ref: str | None = None) -> Re
         else:
             data["Plaintext"] = base64.b64encode(plaintext).decode("ascii")
         return data
-    return _use(env, call, named, crypt, "kms decrypt")
+    return _use(env, call, named, crypt, "kms decrypt", expected=key_ref)
 
 
-def _use(env, call, key_ref: str, crypt, command: str) -> Result:
+def _use(env, call, key_ref: str, crypt, command: str, expected: str | None = None) -> Result:
     """Run `crypt(key row, material) -> data` with the key's material read as kmsuser from an
     active HSM, if the key may be used (reference §2.2: Enabled, store CONNECTED, an active HSM,
     the material in the cluster); else KMSInvalidStateException (DisabledException, NotFound)."""
@@ -155,6 +160,10 @@ def _use(env, call, key_ref: str, crypt, command: str) -> Result:
         key = kms.key(key_ref)
         if key is None:
             raise KmsException("NotFoundException", f"no KMS key '{key_ref[:80]}'", "hsmshell kms describe")
+        wanted = kms.key(expected) if expected is not None else key
+        if wanted is None or wanted.key_id != key.key_id:
+            raise KmsException("IncorrectKeyException", f"the ciphertext was made under {key.key_id}, "
+                               f"not {expected[:80]}")
         store = kms.store(key.store_id)
         name = cluster_of(env, store) if store else None
         if name is None:

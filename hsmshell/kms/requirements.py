@@ -154,8 +154,11 @@ def _hsm_counts(active, hsms, net, name: str) -> list[Finding]:
     replace = [f"hsmshell cluster replace {name} {h.server}" for h in failed]
     other = next((s["az"] for s in vpc.live_subnets(net) if s["az"] not in zones), None)
     add = f"hsmshell cluster add-hsm {name}" + (f" --az {other}" if other else "")
+    no_source = ["no active HSM is left to clone a new one from: CloudHSM restores the latest backup "
+                 "into a new HSM; the emulator keeps no backups (make a new cluster, then "
+                 "hsmshell kms update-key-store <store> --cluster-id <its id>)"]
     return [Finding("active-hsm", "at least one active HSM (to connect and to use keys)", bool(active),
-                    f"{len(active)} of {len(hsms)} HSM(s) active", replace or [add],
+                    f"{len(active)} of {len(hsms)} HSM(s) active", no_source,
                     needed_for=(CONNECT,), error_code="INSUFFICIENT_CLOUDHSM_HSMS"),
             Finding("two-hsms-two-azs", "at least two active HSMs in different availability zones",
                     len(zones) >= 2, f"active HSMs in {', '.join(zones) or 'no zone'}",

@@ -46,4 +46,5 @@ def key_metadata(key: KmsKeyRow, store: KeyStoreRow | None, region: str) -> dict
             "CustomKeyStoreId": key.store_id, "CloudHsmClusterId": store.cluster_id if store else None,
             "KeyManager": "CUSTOMER", "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT", "KeySpec": "SYMMETRIC_DEFAULT",
             "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "MultiRegion": False,
-            "KmsBackingKeyHandle": key.handle, "KmsBackingKeyId": f"0x{key.backing_key_id}"}
+            "KmsBackingKeyHandle": key.handle, "KmsBackingKeyId": f"0x{key.backing_key_id}",
+            "KmsAlias": key.alias}

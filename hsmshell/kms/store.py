@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS kms_keys (
     created REAL NOT NULL,
     enabled INTEGER NOT NULL DEFAULT 1,
     handle INTEGER NOT NULL,             -- the backing key's handle in the cluster
-    backing_key_id TEXT NOT NULL         -- its CKA_ID, hex (CloudTrail's backingKeyId)
+    backing_key_id TEXT NOT NULL,        -- its CKA_ID, hex (CloudTrail's backingKeyId)
+    alias TEXT UNIQUE                    -- alias/NAME, usable wherever a key id is
 );
 """
 MASTER_KEY = "kms-master.key"
@@ -75,6 +76,7 @@ class KmsKeyRow:
     enabled: bool
     handle: int
     backing_key_id: str
+    alias: str | None = None
 
 
 class KmsDB:
@@ -143,14 +145,14 @@ class KmsDB:
         return [_key(r) for r in self.conn.execute(f"SELECT * FROM kms_keys {where} ORDER BY created", params)]
 
     def key(self, key_id_or_arn: str) -> KmsKeyRow | None:
-        row = self.conn.execute("SELECT * FROM kms_keys WHERE key_id = ? OR arn = ?",
-                                (key_id_or_arn, key_id_or_arn)).fetchone()
+        row = self.conn.execute("SELECT * FROM kms_keys WHERE key_id = ? OR arn = ? OR alias = ?",
+                                (key_id_or_arn, key_id_or_arn, key_id_or_arn)).fetchone()
         return _key(row) if row else None
 
     def add_key(self, key: KmsKeyRow) -> None:
-        self.conn.execute("INSERT INTO kms_keys VALUES(?,?,?,?,?,?,?,?)",
+        self.conn.execute("INSERT INTO kms_keys VALUES(?,?,?,?,?,?,?,?,?)",
                           (key.key_id, key.store_id, key.arn, key.description, key.created,
-                           int(key.enabled), key.handle, key.backing_key_id))
+                           int(key.enabled), key.handle, key.backing_key_id, key.alias))
 
     # -- the password KMS keeps --------------------------------------------------------------
     def seal_password(self, store_id: str, password: str) -> bytes:

@@ -38,10 +38,11 @@ def add_arguments(parser, common) -> None:
     command("delete-key-store")
     key = command("create-key")
     key.add_argument("--description", default="", help="the key's description")
+    key.add_argument("--alias", help="alias/NAME, usable wherever a key id is")
     describe_key = command("describe-key", None)
-    describe_key.add_argument("--key-id", required=True, help="key id or ARN")
+    describe_key.add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
     encrypt = command("encrypt", None)
-    encrypt.add_argument("--key-id", required=True, help="key id or ARN")
+    encrypt.add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
     encrypt.add_argument("--plaintext", required=True, metavar="DATA",
                          help="@file:PATH (or fileb://PATH), @env:VAR, or text (visible to other processes)")
     encrypt.add_argument("--out", metavar="FILE", help="write the ciphertext there (else: CiphertextBlob, base64)")
@@ -75,7 +76,7 @@ def run(options, env):
     if command == "delete-key-store":
         return show(env, keystores.delete(env, store))
     if command == "create-key":
-        return show(env, keys.create(env, store, options.description))
+        return show(env, keys.create(env, store, options.description, options.alias))
     if command == "describe-key":
         return show(env, keys.describe(env, options.key_id))
     if command == "encrypt":
