@@ -24,7 +24,7 @@ def _help(shell, args: dict) -> Result:
             "roles": shell.policy.roles_allowing(action)})
     rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,
              "action": spec.action, "allowed": shell.allows(spec)}
-            for spec in sorted(shell.table, key=lambda s: s.name.lower())]
+            for spec in sorted(shell.table, key=lambda s: s.name.lower()) if shell.serves(spec)]
     return Result("help", "help", data={"commands": rows})
 
 
@@ -51,8 +51,7 @@ def _quit(shell, args: dict) -> Result:
 
 def _exit(shell, args: dict) -> Result:
     """CMU's `exit`: leaves server mode; in global mode it quits, as `quit` does."""
-    leave = getattr(shell.backend, "leave_server_mode", None)
-    server = leave() if leave else None
+    server = shell.backend.leave_server_mode()
     if server is None:
         return _quit(shell, args)
     return Result("exit", "message", data={"message": f"left server mode (server {server})"})
