@@ -85,7 +85,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     """`-c` and the REPL name no subcommand: parse them without building every subcommand's
     parser (that took a tenth of a one-shot's start-up); anything else, `-h` included, gets
     the full parser."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = _hpswd_values(sys.argv[1:] if argv is None else list(argv))
     try:
         options, rest = build_parser(subcommands=False).parse_known_args(argv)
     except argparse.ArgumentError:
@@ -94,6 +94,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         return build_parser().parse_args(argv)
     options.mode = None
     return options
+
+
+def _hpswd_values(argv: list[str]) -> list[str]:
+    """`--opt -hpswd` as `--opt=-hpswd`: argparse takes a value starting with '-' for an
+    option, so the README's `--ca-key-passphrase -hpswd` failed as typed."""
+    out: list[str] = []
+    for token in argv:
+        if token == "-hpswd" and out and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] += "=-hpswd"
+        else:
+            out.append(token)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from typing import Iterator
 from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
 from hsmshell.backends.base import not_supported
-from hsmshell.backends.result import Result
+from hsmshell.backends.result import Result, note_partial
 from hsmshell.crash_report import internal_error
 from hsmshell.errors import (AuditTampered, AuditWriteFailed, ClusterStateDamaged, ConfirmationRequired,
                              HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
@@ -76,6 +76,11 @@ class Attempt:
             values += [ref.literal for ref in self.invocation.secrets.values() if ref.literal]
         kept = set((self.redacted or "").split())
         return values + [word for word in self.text.split() if word not in kept]
+
+
+def _stated_min_servers(invocation) -> int | None:
+    """-min_srv when the user gave it (its default, 1, is no statement about the others)."""
+    return invocation.args.get("min_srv") if "-min_srv" in invocation.text.split() else None
 
 
 class Shell:
@@ -235,6 +240,9 @@ class Shell:
     def _show(self, attempt: Attempt) -> Outcome:
         result, error = attempt.result, attempt.error
         if result is not None:
+            if attempt.invocation is not None:
+                note_partial(result, attempt.invocation.spec.changes_hsms, self.env.cluster,
+                             _stated_min_servers(attempt.invocation))
             error = error or result.error
         status = error.status if error is not None else ExitStatus.SUCCESS
         history = attempt.invocation.history_text if attempt.invocation is not None else None
