@@ -27,7 +27,6 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, *
 
     fileio.make_folder(directory.parent)
     fileio.make_folder(directory)
-    require_complete(directory)
     db = ClusterDB(directory, create=True)      # under the cluster lock from here on
     try:
         with db.exclusive():
@@ -80,13 +79,13 @@ def open_shell(env, *, table=None, policy=None, renderer=None):
     policy = policy if policy is not None else load_policy(env.roles_dir, table.actions())
     home = StateHome(env.home).ensure()
     directory = home.cluster_dir(env.cluster)
-    require_complete(directory)
     if not (directory / "state.db").is_file():
         if env.cluster != DEFAULT_CLUSTER:
+            require_complete(directory)     # part of a cluster: say what is missing
             raise ConfigError(f"no cluster named '{env.cluster}' in {home.clusters}",
                               hint="hsmshell uses the emulated cluster 'default' unless told otherwise")
         create_emulated_cluster(directory, env.cluster, DEFAULT_HSMS, env.clock)
-    db = ClusterDB(directory)
+    db = open_cluster_db(directory)
     try:
         if env.backend == "emulator":       # the cloudhsm backend's tools check their own trust
             from hsmshell.backends.emulator.certificates import check_connection
@@ -100,6 +99,19 @@ def open_shell(env, *, table=None, policy=None, renderer=None):
     from hsmshell.server_failure import ServerFailurePrompt
     backend.set_failure_prompt(ServerFailurePrompt(env, renderer))   # a server failing a write
     return Shell(env, table, policy, db, audit, backend, renderer)
+
+
+def open_cluster_db(directory: Path) -> ClusterDB:
+    """The state of an existing cluster, refused unless all its files are there. Checked under
+    the cluster lock: a cluster being created holds it until its last file is written."""
+    db = ClusterDB(directory)
+    try:
+        with db.exclusive():
+            require_complete(directory)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def _backend(env, db):

@@ -55,8 +55,7 @@ class Environment:
             raise ConfirmationRequired(
                 "cannot ask for a password: no terminal",
                 hint="give it as @env:VAR, @file:PATH or @keyring", reference="invalid-argument")
-        import getpass
-        return getpass.getpass(prompt)
+        return read_hidden(prompt)
 
     @property
     def can_confirm(self) -> bool:
@@ -95,6 +94,21 @@ class Environment:
         self.stdout.write(question)
         self.stdout.flush()
         return self.stdin.readline() or "n"
+
+
+def read_hidden(prompt: str) -> str:
+    """A line typed on the terminal with echo off. When echo cannot be turned off (getpass
+    would warn and read the password in the clear) it is refused instead."""
+    import getpass
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", getpass.GetPassWarning)
+        try:
+            return getpass.getpass(prompt)
+        except getpass.GetPassWarning:
+            raise ConfirmationRequired(
+                "cannot hide the password on this terminal: refused rather than echo it",
+                hint="give it as @env:VAR, @file:PATH or @keyring", reference="invalid-argument") from None
 
 
 def _isatty(stream) -> bool:

@@ -213,3 +213,9 @@ class AuditKeyDamaged(AuditWriteFailed):
     reference = "audit-key-damaged"
     default_hint = ("restore the cluster folder from a backup; the audit keys are made once, "
                     "with the cluster, and never again")
+
+
+class ClusterBusy(BackendUnavailable):
+    """Another shell held the cluster lock longer than a command waits for it."""
+    reference = "cluster-busy"
+    default_hint = "try again; `ps` shows which hsmshell holds the cluster"

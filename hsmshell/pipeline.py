@@ -32,6 +32,7 @@ from hsmshell.state.db import state_damaged
 from hsmshell.status import ExitStatus
 from hsmshell.transactions import CommitGroup, OwnTransaction
 
+WAITING_SOURCES = frozenset({"prompt", "file", "keyring"})     # not a literal, not @env
 REFUSALS = {"not-logged-in": NotLoggedIn, "permission-denied": PermissionDenied,
             "quorum-required": QuorumRequired}
 
@@ -142,8 +143,10 @@ class Shell:
         if not self.backend.serves(invocation.spec):
             attempt.error = not_supported(self.backend, invocation.name)
             return self._conclude(attempt)
-        if self._group is not None and self._will_ask(invocation):
-            failed = self.commit_group(invocation.name, attempt.source)   # what ran is shown first
+        if self._group is not None and self._will_wait(invocation):
+            # what ran is shown first, and the lock is let go: nobody waits on a person or
+            # a slow secret source for it (docs/hardening.md)
+            failed = self.commit_group(invocation.name, attempt.source)
             if failed is not None:
                 return failed
         try:
@@ -154,9 +157,11 @@ class Shell:
             return self._conclude(attempt)
         return self._dispatch(attempt)
 
-    def _will_ask(self, invocation: Invocation) -> bool:
+    def _will_wait(self, invocation: Invocation) -> bool:
+        """Whether the command asks a question or reads a secret from outside the process
+        (a prompt, a file, the keyring): every secret is resolved before the lock is taken."""
         return (self._needs_confirmation(invocation)
-                or any(ref.source == "prompt" for ref in invocation.secrets.values()))
+                or any(ref.source in WAITING_SOURCES for ref in invocation.secrets.values()))
 
     def _needs_confirmation(self, invocation: Invocation) -> bool:
         return invocation.spec.caution and not self.env.assume_yes

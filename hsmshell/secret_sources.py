@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hsmshell import keyring_store
+from hsmshell import fileio, keyring_store
 from hsmshell.environment import Environment
 from hsmshell.errors import InvalidArgument
 from hsmshell.parse.binder import Invocation
@@ -44,13 +44,8 @@ def _resolve(ref: SecretRef, arg, invocation: Invocation, env: Environment) -> s
 
 
 def _read_secret_file(path: Path) -> str:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SECRET_FILE + 1)
-    except OSError as exc:
-        raise InvalidArgument(f"cannot read secret file {path}: {exc.strerror}") from None
-    if len(data) > MAX_SECRET_FILE:
-        raise InvalidArgument(f"secret file {path} is larger than {MAX_SECRET_FILE} bytes")
+    # a regular file only: a FIFO would wait for a writer, a device never end
+    data = fileio.read_regular(path, MAX_SECRET_FILE, "secret file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -13,7 +13,6 @@ from typing import Callable
 
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmshellError, NoSuchCluster
-from hsmshell.state.db import ClusterDB
 from hsmshell.state.home import StateHome, require_complete
 from hsmshell.status import ExitStatus
 
@@ -21,8 +20,8 @@ from hsmshell.status import ExitStatus
 def cluster_directory(env, name: str) -> Path:
     home = StateHome(env.home)
     directory = home.cluster_dir(name)
-    require_complete(directory)             # part of a cluster is refused, never completed
     if not (directory / "state.db").is_file():
+        require_complete(directory)         # part of a cluster is refused, never completed
         raise NoSuchCluster(f"no cluster named '{name}' in {home.clusters}")
     return directory
 
@@ -33,10 +32,11 @@ def run_operation(env, name: str, operation: str, action: Callable, args: dict |
     audited only if it replaced failed HSMs on the way."""
     from hsmshell.audit.log import AuditLog
     from hsmshell.backends.emulator import lifecycle
+    from hsmshell.clusters import open_cluster_db
     from hsmshell.backends.emulator.cluster import EmulatedCluster
     from hsmshell.backends.emulator.schema import create_tables
 
-    db = ClusterDB(cluster_directory(env, name))
+    db = open_cluster_db(cluster_directory(env, name))
     audit = AuditLog(db, env.clock)
     result = error = None
     try:

@@ -28,7 +28,7 @@ from hsmshell.kms.errors import KmsException, invalid_state, not_found
 from hsmshell.kms.keystores import _call, _refuse_unmet, _refuse_without_log, _store, advance, cluster_of
 from hsmshell.kms.shapes import key_metadata, key_state
 from hsmshell.kms.store import KmsDB, KmsKeyRow, key_arn
-from hsmshell.quorum.userfiles import write_user_file
+from hsmshell.quorum.userfiles import read_user_file_prefix, write_user_file
 
 MAGIC = b"HSMKMS1"
 HEADER = len(MAGIC) + 36
@@ -210,12 +210,8 @@ def read_input(text: str, env, what: str) -> bytes:
     """A plaintext or ciphertext argument: @file:PATH (or fileb://PATH), @env:VAR, or literal text."""
     if text.startswith(("@file:", "fileb://", "file://")):
         path = Path(text.split(":", 1)[1].removeprefix("//")).expanduser()
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_PLAINTEXT * 2 + 1)
-        except OSError as exc:
-            raise InvalidArgument(f"cannot read the {what} file {path}: {exc.strerror}") from None
-        return data
+        # a regular file only (a FIFO would hang); what is too long is refused by the caller
+        return read_user_file_prefix(path, MAX_PLAINTEXT * 2 + 1, f"{what} file")
     if text.startswith("@env:"):
         name = text[5:]
         if name not in env.environ:

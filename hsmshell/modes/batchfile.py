@@ -15,10 +15,14 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hsmshell import fileio
 from hsmshell.errors import UsageError
 
-MAX_BATCH_FILE = 64 * 1024 * 1024
+MAX_BATCH_FILE = 64 * 1024 * 1024        # one file, and all files of a batch together
 MAX_INCLUDE_DEPTH = 32
+MAX_LINE = 64 * 1024                      # a logical line, and a line after substitution
+MAX_VALUE = 64 * 1024                     # a `set` variable's value
+MAX_EXPANDED = 64 * 1024 * 1024           # all statements of a batch after substitution
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SUBSTITUTION_RE = re.compile(r"\$\$|\$\{(env:)?([^}]*)\}")
 
@@ -47,10 +51,15 @@ class BatchReader:
         self.variables: dict[str, str] = {}
         self._stack: list[Path] = []
         self.statements: list[Statement] = []
+        self._read_bytes = 0                  # of every file read so far (includes too)
+        self._expanded = 0                    # characters of the statements so far
 
     def read(self, path: str) -> BatchScript:
         if path == "-":
-            self._read_text(self.stdin.read(), "<stdin>", Path.cwd())
+            text = self.stdin.read(MAX_BATCH_FILE + 1)
+            if len(text) > MAX_BATCH_FILE:
+                raise BatchFileError(f"the batch on standard input is longer than {MAX_BATCH_FILE // 2**20} MiB")
+            self._read_text(text, "<stdin>", Path.cwd())
         else:
             self._read_file(Path(path), path, None)
         return BatchScript(self.statements, self.variables)
@@ -65,7 +74,9 @@ class BatchReader:
             raise BatchFileError(f"{where}: includes nest deeper than {MAX_INCLUDE_DEPTH}")
         self._stack.append(resolved)
         try:
-            self._read_text(_file_text(file, shown, where), shown, resolved.parent)
+            text = _file_text(file, shown, where, MAX_BATCH_FILE - self._read_bytes)
+            self._read_bytes += len(text)
+            self._read_text(text, shown, resolved.parent)
         finally:
             self._stack.pop()
 
@@ -82,6 +93,10 @@ class BatchReader:
                 self._source(rest, source, folder)
             else:
                 expanded, env_values = self._substitute(stripped, source)
+                self._expanded += len(expanded)
+                if self._expanded > MAX_EXPANDED:
+                    raise BatchFileError(f"{source}: the batch's commands add up to more than "
+                                         f"{MAX_EXPANDED // 2**20} MiB after substitution")
                 self.statements.append(Statement(expanded, source, env_values))
 
     # -- directives ------------------------------------------------------------------------------
@@ -90,7 +105,7 @@ class BatchReader:
         if not NAME_RE.match(name):
             raise BatchFileError(f"{source}: `set` needs a variable name: set NAME value",
                                  hint="names are letters, digits and _, not starting with a digit")
-        expanded, _ = self._substitute(value.strip(), source)
+        expanded, _ = self._substitute(value.strip(), source, MAX_VALUE)
         self.variables[name] = _unquote(expanded, source)
 
     def _source(self, rest: str, source: str, folder: Path) -> None:
@@ -102,10 +117,21 @@ class BatchReader:
             target = folder / target
         self._read_file(target, _display(target), source)
 
-    def _substitute(self, text: str, source: str) -> tuple[str, tuple[str, ...]]:
+    def _substitute(self, text: str, source: str, limit: int = MAX_LINE) -> tuple[str, tuple[str, ...]]:
+        """`text` with its ${...} replaced; never longer than `limit` (so `set A ${A}${A}`,
+        repeated, stops at the limit instead of doubling until memory runs out)."""
         from_env: list[str] = []
+        size = [len(text)]
 
         def value(match: re.Match) -> str:
+            found = _value(match)
+            size[0] += len(found) - len(match.group(0))
+            if size[0] > limit:
+                raise BatchFileError(f"{source}: longer than {limit} characters after substitution",
+                                     hint="a variable that contains itself twice doubles at every `set`")
+            return found
+
+        def _value(match: re.Match) -> str:
             if match.group(0) == "$$":
                 return "$"
             name = match.group(2)
@@ -131,9 +157,14 @@ def _logical_lines(lines: list[str], shown: str):
     """(first line number, text) with `\\`-continued lines joined by one space."""
     pending: list[str] = []
     first = 0
+    length = 0
     for number, line in enumerate(lines, start=1):
         if not pending:
-            first = number
+            first, length = number, 0
+        length += len(line)
+        if length > MAX_LINE:
+            raise BatchFileError(f"{shown}:{first}: a line longer than {MAX_LINE} characters",
+                                 hint="a batch file holds one command a line")
         stripped = line.rstrip()
         if stripped.endswith("\\"):
             pending.append(stripped[:-1].strip())
@@ -145,18 +176,20 @@ def _logical_lines(lines: list[str], shown: str):
                              hint="remove the last backslash, or add the line it continues to")
 
 
-def _file_text(file: Path, shown: str, where: str | None) -> str:
+def _file_text(file: Path, shown: str, where: str | None, budget: int) -> str:
     prefix = f"{where}: " if where else ""
-    try:
-        if file.stat().st_size > MAX_BATCH_FILE:
-            raise BatchFileError(f"{prefix}batch file {shown} is larger than {MAX_BATCH_FILE // 2**20} MiB")
-        data = file.read_bytes()
-    except OSError as exc:
-        raise BatchFileError(f"{prefix}cannot read batch file {shown}: {exc.strerror}") from None
+    # a regular file only (a FIFO would hang, /dev/zero never end), of bounded size
+    data = fileio.read_regular(file, max(budget, 0), "batch file", shown_as=shown,
+                               error=_prefixed(prefix))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BatchFileError(f"{prefix}batch file {shown} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _prefixed(prefix: str):
+    """The error class file refusals raise here: BatchFileError, its message after `prefix`."""
+    return lambda message: BatchFileError(prefix + message)
 
 
 def _unquote(value: str, source: str) -> str:

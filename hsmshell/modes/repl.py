@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.shortcuts import prompt as pt_prompt
+from prompt_toolkit.utils import is_dumb_terminal
 
 from hsmshell.clusters import open_shell
+from hsmshell.environment import read_hidden
 from hsmshell.parse.lexer import split_statements
 from hsmshell.pipeline import Cancelled
 from hsmshell.status import ExitStatus
@@ -51,6 +53,10 @@ def _ask(question: str, is_password: bool = False) -> str:
     """A question inside a command (hidden password, CAUTION y/n): Ctrl-C or Ctrl-D there
     cancels that command, not the shell."""
     try:
+        if is_password and is_dumb_terminal():
+            # prompt_toolkit's prompt for dumb terminals echoes every character, password or
+            # not: read it with the terminal's echo off instead (docs/hardening.md)
+            return read_hidden(question)
         return pt_prompt(question, is_password=is_password)
     except (KeyboardInterrupt, EOFError):
         raise Cancelled("cancelled at the question: nothing was run") from None

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hsmshell import fileio
 from hsmshell.errors import ConfigError
 
 ANONYMOUS = "anonymous"
@@ -101,11 +102,16 @@ def load_policy(directory: Path | None, known_actions: set[str]) -> Policy:
     return Policy(roles, quorum, str(directory))
 
 
+MAX_ROLE_FILE = 256 * 1024
+
+
 def _read(path: Path) -> dict:
+    # a FIFO, a device or a huge file named *.toml must not hang the shell or fill its memory
+    data = fileio.read_regular(path, MAX_ROLE_FILE, "role file", shown_as=path.name, error=ConfigError)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path.name}: cannot read role file: {exc}") from None
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path.name}: cannot read role file: {str(exc)[:200]}") from None
 
 
 def _role(path: Path, data: dict, known: set[str]) -> Role:

@@ -24,18 +24,26 @@ def read_user_file(path: str | os.PathLike, max_bytes: int, what: str = "file") 
     return fileio.read_regular(output_sandbox.input_path(path), max_bytes, what, shown_as=path)
 
 
+def read_user_file_prefix(path: str | os.PathLike, n: int, what: str = "file") -> bytes:
+    """At most the first `n` bytes of a user's regular file (the caller judges the length)."""
+    return _prefix(path, n, f"cannot read the {what}", path)
+
+
+def _prefix(path, n: int, doing: str, shown_as) -> bytes:
+    fd, expected = fileio.open_regular(output_sandbox.input_path(path), os.O_RDONLY, doing, shown_as)
+    try:
+        return fileio.read_prefix(fd, n, expected)
+    except OSError as error:
+        raise fileio.refusal(doing, shown_as, error.strerror) from None
+    finally:
+        os.close(fd)
+
+
 def relative_reader(directory: str) -> ReadFile:
     """A ReadFile that resolves relative paths against `directory`."""
     def read(path: str, n: int) -> bytes:
         full = path if os.path.isabs(path) else os.path.join(directory or ".", path)
-        fd, expected = fileio.open_regular(output_sandbox.input_path(full), os.O_RDONLY,
-                                          "cannot read", path)
-        try:
-            return fileio.read_prefix(fd, n, expected)
-        except OSError as error:
-            raise fileio.refusal("cannot read", path, error.strerror) from None
-        finally:
-            os.close(fd)
+        return _prefix(full, n, "cannot read", path)
     return read
 
 

@@ -21,10 +21,11 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import quote
 
-from hsmshell.errors import ClusterStateDamaged
+from hsmshell.errors import ClusterBusy, ClusterStateDamaged
 from hsmshell import fileio
 
 # sqlite3 binds exact int, float and str values directly but looks every other value (None,
@@ -36,6 +37,7 @@ sqlite3.register_adapter(bytes, bytes)              # bytes(b) is b: bound as a 
 sqlite3.register_adapter(bool, int)                 # as sqlite3 binds a bool anyway: 0 or 1
 
 STATE_DB = "state.db"
+LOCK_TIMEOUT = 60.0          # seconds a command waits for the cluster lock
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -63,7 +65,7 @@ class ClusterDB:
             if create:
                 # held from here to the end of the creator's first exclusive(): a second shell
                 # starting at the same moment waits, then finds the cluster made
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                _acquire(self._lock_fd, directory)
                 self.created = not os.path.lexists(self.path)
                 if self.created:
                     _require_empty(directory)
@@ -99,7 +101,7 @@ class ClusterDB:
 
     def lock(self) -> None:
         if self._depth == 0:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            _acquire(self._lock_fd, self.directory)
             self._meta, self.held = {}, {}     # other processes may have changed them meanwhile
         self._depth += 1
 
@@ -190,6 +192,27 @@ class ClusterDB:
             os.close(self._lock_fd)
 
 
+def _acquire(fd: int, directory: Path) -> None:
+    """The cluster lock, waiting at most LOCK_TIMEOUT seconds for another shell to let go
+    (then cluster-busy, exit 5: a shell stuck holding it must not hang every other one)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    deadline, delay = time.monotonic() + LOCK_TIMEOUT, 0.001
+    while True:
+        time.sleep(delay)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise ClusterBusy(f"another shell has held the lock of the cluster in {directory} for "
+                                  f"{LOCK_TIMEOUT:g} s: nothing was run") from None
+            delay = min(delay * 2, 0.02)
+
+
 def _connect(path: Path, create: bool) -> sqlite3.Connection:
     if create:
         fileio.write_file(path, b"", mode=fileio.PRIVATE, exclusive=True, what="cluster state",
@@ -224,7 +247,8 @@ def _require_empty(directory: Path) -> None:
     found = sorted(name for name in os.listdir(directory) if name != "lock")
     if found:
         raise ClusterStateDamaged(f"the cluster folder {directory} holds {', '.join(found[:6])} but no "
-                                  f"state.db: refused, nothing was written")
+                                  f"state.db: refused, nothing was written (a cluster is never "
+                                  f"re-created in place)")
 
 
 def state_damaged(path: Path, exc: Exception) -> ClusterStateDamaged:

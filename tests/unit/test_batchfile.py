@@ -35,7 +35,7 @@ def test_set_and_substitution_of_variables_and_environment(tmp_path):
     ("set 9x value\n", "b.hsm:1: `set` needs a variable name"),
     ("listUsers \\\n", "b.hsm:1: the file ends inside a `\\` continuation"),
     ("source\n", "b.hsm:1: `source` needs a file name"),
-    ("source missing.hsm\n", "b.hsm:1: cannot read batch file"),
+    ("source missing.hsm\n", "b.hsm:1: cannot read the batch file"),
 ])
 def test_mistakes_in_the_file_name_the_line(tmp_path, text, message):
     batch = tmp_path / "b.hsm"
