@@ -212,3 +212,18 @@ def test_policy_and_audit_cover_kms_operations(kms, tmp_path):
     log = (kms.home / "clusters" / "shop" / "audit.log").read_text()
     assert KMSUSER_PW not in log and "hello" not in log and ADMIN_PW not in log
     assert kms.ok("--cluster", "shop", "audit", "verify")["records"] > 5
+
+
+def test_text_outputs_and_other_backends(kms):
+    kms.cluster()
+    kms.store()
+    status, objs = kms.run("--backend", "cloudhsm", "kms", "describe")
+    assert status == 5 and objs[-1]["error"]["reference"] == "not-supported-by-backend"
+    kms.capsys.readouterr()
+    from hsmshell.cli import main
+    assert main(["--home", str(kms.home), "--output", "classic", "kms", "check", "shop"]) == 0
+    text = kms.capsys.readouterr().out
+    assert "[not checked] the kmsuser password" not in text          # the store's password is checked
+    assert "Every requirement is met." in text
+    assert main(["--home", str(kms.home), "--no-color", "kms", "describe"]) == 0
+    assert "shop cks-" in kms.capsys.readouterr().out
