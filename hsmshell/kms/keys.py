@@ -28,7 +28,6 @@ from hsmshell.kms.errors import KmsException, invalid_state, not_found
 from hsmshell.kms.keystores import _call, _refuse_unmet, _refuse_without_log, _store, advance, cluster_of
 from hsmshell.kms.shapes import key_metadata, key_state
 from hsmshell.kms.store import KmsDB, KmsKeyRow, key_arn
-from hsmshell.state.home import write_private
 
 MAGIC = b"HSMKMS1"
 HEADER = len(MAGIC) + 36
@@ -186,26 +185,18 @@ def _unusable(key: KmsKeyRow, why: str, hint: str | None = None) -> HsmshellErro
 
 
 def _write(path: str, data: bytes, private: bool) -> None:
-    target = Path(path).expanduser()
-    try:
-        if private:
-            write_private(target, data)
-        else:
-            target.write_bytes(data)
-    except OSError as exc:
-        raise InvalidArgument(f"cannot write {path}: {exc.strerror}") from None
+    from hsmshell.fileio import PRIVATE, PUBLIC, write_file
+    write_file(Path(path).expanduser(), data, mode=PRIVATE if private else PUBLIC, atomic=private,
+               what="plaintext" if private else "ciphertext", shown_as=path)
 
 
 def read_input(text: str, env, what: str) -> bytes:
     """A plaintext or ciphertext argument: @file:PATH (or fileb://PATH), @env:VAR, or literal text."""
+    from hsmshell.fileio import read_regular
     if text.startswith(("@file:", "fileb://", "file://")):
-        path = Path(text.split(":", 1)[1].removeprefix("//")).expanduser()
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_PLAINTEXT * 2 + 1)
-        except OSError as exc:
-            raise InvalidArgument(f"cannot read the {what} file {path}: {exc.strerror}") from None
-        return data
+        path = text.split(":", 1)[1].removeprefix("//")
+        limit = MAX_PLAINTEXT if what == "plaintext" else HEADER + 12 + MAX_PLAINTEXT + 16
+        return read_regular(Path(path).expanduser(), limit, what, shown_as=path)
     if text.startswith("@env:"):
         name = text[5:]
         if name not in env.environ:

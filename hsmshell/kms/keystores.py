@@ -107,11 +107,13 @@ def _exists(env, name: str) -> bool:
 
 
 def _read_anchor(path: str) -> str:
+    from hsmshell.fileio import read_regular
+    data = read_regular(Path(path).expanduser(), 5000, "trust anchor", shown_as=path)
     try:
-        text = Path(path).expanduser().read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidArgument(f"cannot read the trust anchor {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    if not 1 <= len(text) <= 5000:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise InvalidArgument(f"the trust anchor {path} is not a PEM certificate (customerCA.crt)") from None
+    if not text:
         raise InvalidArgument("TrustAnchorCertificate is 1 to 5000 characters (the content of customerCA.crt)")
     return text
 
