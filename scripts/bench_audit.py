@@ -125,7 +125,7 @@ def workload_log(home: Path, users: int, keys: int) -> int:
 
 def bench_replay_rate(work: Path, quick: bool) -> list[dict]:
     from hsmshell.audit.locate import locate_log
-    from hsmshell.audit.replay import replay_log
+    from hsmshell.modes.replay import replay_log
     from hsmshell.commands import command_table
     from hsmshell.environment import Environment
 

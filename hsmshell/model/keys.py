@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from hsmshell.errors import InvalidArgument
+
 
 class KeyClass(IntEnum):
     """OBJ_ATTR_CLASS values (findKey -c, unWrapKey -kc)."""
@@ -151,6 +153,14 @@ def _sign_mechanisms() -> dict[int, SignMechanism]:
 
 SIGN_MECHANISMS: dict[int, SignMechanism] = _sign_mechanisms()
 SIGN_MECHANISMS_BY_NAME: dict[str, SignMechanism] = {m.name: m for m in SIGN_MECHANISMS.values()}
+
+
+def sign_mechanism(mechanism_id: int) -> SignMechanism:
+    mechanism = SIGN_MECHANISMS.get(mechanism_id)
+    if mechanism is None:
+        raise InvalidArgument(f"unknown signature mechanism {mechanism_id}",
+                              hint="-m is 0-9 (RSA) or 15-19 (ECDSA); see 'sign -h'")
+    return mechanism
 
 
 class WrapMechanism(IntEnum):

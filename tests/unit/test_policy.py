@@ -19,7 +19,8 @@ import pytest
 from hsmshell.backends.emulator import firmware
 from hsmshell.commands import command_table
 from hsmshell.errors import ConfigError
-from hsmshell.policy import Principal, decide, load_policy
+from hsmshell.model.users import Principal
+from hsmshell.policy import decide, load_policy
 from hsmshell.policy.roles import ANONYMOUS, default_roles_dir
 
 TABLE = command_table()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import zlib
 
-from hsmshell.audit.cloudhsm_format import OPCODE_HEX, OTHER_ERROR, RESPONSES, USER_TYPES
+from hsmshell.model.opcodes import OPCODE_HEX, OTHER_ERROR, RESPONSES, USER_TYPES
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hsm_log (

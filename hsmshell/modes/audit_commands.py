@@ -87,7 +87,7 @@ def _export(options, env) -> ExitStatus:
 
 
 def _replay(options, env) -> ExitStatus:
-    from hsmshell.audit.replay import replay_log
+    from hsmshell.modes.replay import replay_log
     from hsmshell.render.audit_views import render_replay
     target = locate_log(env, options.log)
     report = replay_log(target, env)
