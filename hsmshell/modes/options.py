@@ -21,4 +21,6 @@ def make_environment(options):
         cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or configured_cluster(home) or "default",
         on_server_failure=configured_choice(options.on_server_failure, environ),
         roles_dir=Path(options.roles) if options.roles else None, backend=options.backend,
-        output=options.output, color=not options.no_color, assume_yes=options.yes)
+        output=options.output, color=not options.no_color, assume_yes=options.yes,
+        pkcs11={"module": options.pkcs11_module, "token": options.pkcs11_token,
+                "profile": options.pkcs11_profile})
