@@ -11,6 +11,7 @@ from hsmshell.commands import command_table
 from hsmshell.errors import ConfigError
 from hsmshell.state.db import ClusterDB
 from hsmshell.state.home import StateHome
+from hsmshell.transactions import AuditedTransaction
 
 DEFAULT_CLUSTER = "default"
 DEFAULT_HSMS = 3
@@ -31,7 +32,7 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, *
             public = create_audit_keys(directory)
             audit = AuditLog(db, clock)
             hasher = SecretHasher(directory)
-            with db.transaction():
+            with AuditedTransaction(db, audit, sync=True):
                 seeded = seed_cluster(db, name, hsm_count, clock(), **topology)
                 audit.stage({"kind": "genesis", "cluster": name, "cluster_id": seeded["cluster_id"],
                              "backend": "emulator", "hsms": seeded["hsms"],
@@ -39,8 +40,6 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, *
                              "state": seeded["state"], "network": seeded["network"],
                              "replace_after": db.meta("replace_after"),
                              "audit_key": public.hex(), "audit_key_id": key_id(public)})
-            audit.append()
-            audit.sync()
             audit.close()
     finally:
         db.close()
