@@ -25,3 +25,35 @@ RESPONSES = {
     "not-logged-in": (0x9f, "HSM Error: No user is logged in to do this operation"),
 }
 OTHER_ERROR = (0x1, "HSM Error: RET_FAILURE")
+
+
+# key_mgmt_util's return codes (`Cfm3... returned: 0x<code> : <text>`), by error reference.
+# Only the codes AWS's pages show; an error they give none for prints UNDOCUMENTED_CODE.
+UNDOCUMENTED_CODE = 0xFF
+KMU_RETURN_CODES = {
+    "no-such-key": (0xA8, "HSM Error: Invalid object handle is passed to this operation"),
+    "key-access-denied": (0xC6, "HSM Error: Key Access is denied."),
+    "fips-policy-violation": (0xB3, "HSM Error: This operation violates the current configured/FIPS policies"),
+    "signature-invalid": (0x1B, "CSP Error: ERR_BAD_PKCS_DATA"),
+    "hsm-unavailable": (0x30000085, "HSM CLUSTER ERROR: Server in cluster is unavailable"),
+}
+# Codes of AWS's pages: 163 (0xa3) and 157 (0x9d) from the HSM audit log, 0xdb from Error2String.
+KMU_SESSION_CODES = {
+    "login-failed": (0xA3, "HSM Error: RET_USER_LOGIN_FAILURE"),
+    "no-such-user": (0x9D, "HSM Error: user isn't initialized or user with this name doesn't exist"),
+    "invalid-user-type": (0xDB, "HSM Error: Invalid User Type."),
+    "quorum-required": (UNDOCUMENTED_CODE, "HSM Error: RET_MXN_AUTH_FAILED"),
+    "not-logged-in": (UNDOCUMENTED_CODE,
+                      "HSM Error: No user is logged in to do this operation"),
+    "permission-denied": (UNDOCUMENTED_CODE,
+                          "HSM Error: The current logged in user is not authorized to do this operation"),
+}
+
+
+def error_string(code: int) -> str | None:
+    """key_mgmt_util's Error2String: the text of a response code, None for one not known."""
+    if code == 0:
+        return RESPONSES[None][1]
+    texts = {c: text for c, text in (*KMU_RETURN_CODES.values(), *KMU_SESSION_CODES.values())
+             if c != UNDOCUMENTED_CODE}
+    return texts.get(code)

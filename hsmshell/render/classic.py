@@ -100,6 +100,9 @@ class ClassicRenderer(KmsViews, ClassicQuorumViews, ClassicKeyViews, ClassicClus
                     lines.append(f"\t{key:<21}:{info[key]}")
         return lines
 
+    def _view_error_string(self, result) -> list[str]:
+        return ["", result.data["message"]]          # as key_mgmt_util prints it
+
     def _view_generic(self, result) -> list[str]:
         from hsmshell.render.plain import plain_lines
         return plain_lines(result)

@@ -12,20 +12,10 @@ from __future__ import annotations
 from hsmshell.render.classic import ClassicRenderer       # before classic_keys: it imports classic
 from hsmshell.render import classic_keys
 from hsmshell.render.cmu_terminal import help_lines
+from hsmshell.model.opcodes import KMU_SESSION_CODES as SESSION_CODES
 
 PROMPT = "Command: "
 INDENT = " " * 8
-# The reference's codes: 163 (0xa3) and 157 (0x9d) from the HSM audit log, 0xdb from Error2String.
-SESSION_CODES = {
-    "login-failed": (0xA3, "HSM Error: RET_USER_LOGIN_FAILURE"),
-    "no-such-user": (0x9D, "HSM Error: user isn't initialized or user with this name doesn't exist"),
-    "invalid-user-type": (0xDB, "HSM Error: Invalid User Type."),
-    "quorum-required": (classic_keys.UNDOCUMENTED_CODE, "HSM Error: RET_MXN_AUTH_FAILED"),
-    "not-logged-in": (classic_keys.UNDOCUMENTED_CODE,
-                      "HSM Error: No user is logged in to do this operation"),
-    "permission-denied": (classic_keys.UNDOCUMENTED_CODE,
-                          "HSM Error: The current logged in user is not authorized to do this operation"),
-}
 OPERATIONS = {**classic_keys.OPERATIONS, "loginHSM": "Cfm3LoginHSM", "logoutHSM": "Cfm3LogoutHSM",
               "listUsers": "Cfm3ListUsers", "getToken": "Cfm3GetToken",
               "approveToken": "Cfm3ApproveToken", "listTokens": "Cfm3ListTokens",
