@@ -1,5 +1,5 @@
 """Open the shell on a cluster: the state folder, its database, audit log, policy and backend.
-On first use, the emulated cluster `default` is created, as DESIGN.md asks."""
+On first use, the emulated cluster `default` is created, as docs/architecture.md asks."""
 
 from __future__ import annotations
 

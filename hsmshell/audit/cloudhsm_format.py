@@ -1,10 +1,10 @@
 """`audit export --format cloudhsm`: the log as an HSM's own audit stream, in the entry format
-of reference/cloudhsm-cmu.md §6.2, with the opcode names of §6.3.
+of AWS's cloudhsm_mgmt_util pages, with its opcode names (model/opcodes.py).
 
 An HSM logs only what it executed: records the policy refused (never dispatched) are left
 out, as are local commands. One stream per HSM (its Sequence No counts from 0x0 without
 gaps); `--hsm` picks one by server number or HSM id, otherwise every stream follows the other,
-each after a `Log stream :` line. Hex values the reference does not give are left out of
+each after a `Log stream :` line. Hex values AWS's documentation does not give are left out of
 the Opcode line; response codes it does not give are hsmshell's (docs/batch-and-audit.md).
 """
 

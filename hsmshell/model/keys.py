@@ -1,6 +1,6 @@
 """Key vocabulary of key_mgmt_util (KMU) and cloudhsm_mgmt_util (CMU), as plain data.
 
-Every number here comes from reference/cloudhsm-kmu.md (section 1 for the commands, 2.3-2.5
+Every number here comes from AWS's key_mgmt_util pages (section 1 for the commands, 2.3-2.5
 for attributes, classes and types, 5 for the quotas). Parser, renderer and emulator all read
 these tables, so a value is written down exactly once.
 """

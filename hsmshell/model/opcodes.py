@@ -12,7 +12,7 @@ OPCODE_HEX = {
 }
 USER_TYPES = {"CU": "CN_CRYPTO_USER (1)", "CO": "CN_CRYPTO_OFFICER (2)", "PCO": "CN_CRYPTO_OFFICER (2)",
               "AU": "CN_APPLIANCE_USER (5)", "PRECO": "CN_CRYPTO_PRE_OFFICER (6)"}
-# error reference -> (code, text); the first three are the reference's, the rest hsmshell's
+# error reference -> (code, text); the first three are AWS's, the rest hsmshell's
 RESPONSES = {
     None: (0, "HSM Return: SUCCESS"),
     "login-failed": (163, "HSM Error: RET_USER_LOGIN_FAILURE"),

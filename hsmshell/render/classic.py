@@ -1,4 +1,4 @@
-"""--output classic: the text cloudhsm_mgmt_util / key_mgmt_util print (reference §1-2), so
+"""--output classic: the text cloudhsm_mgmt_util / key_mgmt_util print, so
 scripts written against the real tools' output keep working."""
 
 from __future__ import annotations

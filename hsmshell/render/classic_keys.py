@@ -1,9 +1,9 @@
 """Key views in the text key_mgmt_util (KMU) and cloudhsm_mgmt_util (CMU) print
-(reference/cloudhsm-kmu.md §1.2, cloudhsm-cmu.md §2.8-2.13). A mixin of ClassicRenderer.
+(AWS's key_mgmt_util pages, AWS's cloudhsm_mgmt_util pages). A mixin of ClassicRenderer.
 
 KMU reports each operation as `Cfm3<Operation> returned: 0x<code> : <text>`, followed for
 cluster-wide writes by a `Cluster Error Status` block of per-node lines. Codes and texts are
-the reference's; an error it gives no code for shows 0xff and hsmshell's message.
+AWS's; an error it gives no code for shows 0xff and hsmshell's message.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""What `hsmshell emulate kmu` prints: key_mgmt_util's text (reference/cloudhsm-kmu.md §1.2),
+"""What `hsmshell emulate kmu` prints: key_mgmt_util's text (AWS's key_mgmt_util pages),
 one stream, the `Command: ` prompt included.
 
 KMU reports every call as `Cfm3<Operation> returned: 0x<code> : <text>`, cluster-wide calls
 followed by a `Cluster Error Status` block; the key views are classic_keys.py's. This flavour
 adds loginHSM, logoutHSM and listUsers as KMU prints them, and KMU's form of every error.
-Codes the reference gives are used; one it does not give shows 0xff (UNDOCUMENTED_CODE).
+Codes AWS's documentation gives are used; one it does not give shows 0xff (UNDOCUMENTED_CODE).
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ def cluster_status(servers) -> list[str]:
 
 
 def users_lines(users: list[dict]) -> list[str]:
-    """KMU's one merged view of the users (reference §2.5, key_mgmt_util-listUsers)."""
+    """KMU's one merged view of the users (AWS's key_mgmt_util-listUsers page)."""
     lines = ["", f"{INDENT}Number Of Users found {len(users)}", "",
              f"{INDENT}Index       User ID     User Type       User Name           MofnPubKey    "
              "LoginFailureCnt         2FA"]
     for index, u in enumerate(users, start=1):
-        # column positions measured from the reference's verbatim row
+        # column positions measured from AWS's verbatim row
         lines.append(f"{INDENT}{index:<12}{u['user_id']:>6}{'':6}{u['user_type']:<16}"
                      f"{u['user_name']:<18}{'YES' if u['mofn_pub_key'] else 'NO':>10}"
                      f"{u['login_failure_count']:>16}{'YES' if u['two_fa'] else 'NO':>17}")

@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md hold: a walk over every import in hsmshell/ (imports inside
+"""The layers of docs/architecture.md hold: a walk over every import in hsmshell/ (imports inside
 functions included) finds no cycle between packages and no import of a higher layer.
 
 Run as a script it prints the package graph, its cycles and its upward edges:
