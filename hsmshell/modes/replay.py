@@ -183,7 +183,7 @@ class Replayer:
         return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
 
     def _kms(self, record: dict) -> Divergence | None:
-        from hsmshell.audit.replay_kms import replay_kms
+        from hsmshell.modes.replay_kms import replay_kms
         recorded, replayed = replay_kms(self.db, self.clock, record)
         self.report.operations += 1
         return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
