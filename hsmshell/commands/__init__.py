@@ -11,7 +11,8 @@ SUBJECTS = (shell, session, users, info, quorum, keys, keys_transfer, servers)
 
 
 def command_table() -> CommandTable:
-    return build_table(spec for subject in SUBJECTS for spec in subject.SPECS)
+    from hsmshell.commands import sdk5          # CloudHSM CLI's noun-verb phrases
+    return build_table(spec for subject in (*SUBJECTS, sdk5) for spec in subject.SPECS)
 
 
 __all__ = ["Arg", "CommandSpec", "CommandTable", "command_table"]

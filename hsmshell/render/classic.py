@@ -7,6 +7,7 @@ from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic_keys import ClassicKeyViews
 from hsmshell.render.cluster_views import ClassicClusterViews
 from hsmshell.render.quorum_classic import ClassicQuorumViews
+from hsmshell.render.sdk5_views import ClassicSdk5Views, cli_json, is_sdk5_command
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
 HSM_INFO_ORDER = ("Label", "Model", "Serial Number", "HSM Flags", "FIPS state", "Manufacturer ID",
@@ -32,7 +33,7 @@ def users_table(users: list[dict]) -> list[str]:
     return lines
 
 
-class ClassicRenderer(ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews, BaseRenderer):
+class ClassicRenderer(ClassicSdk5Views, ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews, BaseRenderer):
     def result(self, result, source: str) -> None:
         view = getattr(self, f"_view_{result.kind}", self._view_generic)
         lines = view(result)
@@ -42,6 +43,9 @@ class ClassicRenderer(ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews, 
             self.error(result.error, result.command, source)
 
     def error(self, error, command, source: str) -> None:
+        if is_sdk5_command(command):                     # cloudhsm-cli prints JSON for errors too
+            self.out(cli_json(1, error.message))
+            return
         kmu = self.kmu_error_lines(error, command)       # KMU key commands: "Cfm3... returned: 0xc6 ..."
         if kmu:
             self.err("\n".join(kmu))

@@ -20,7 +20,8 @@ HANDLER_MODULES = ("hsmshell.backends.emulator.users", "hsmshell.backends.emulat
                    "hsmshell.backends.emulator.server_mode", "hsmshell.backends.emulator.quorum_setup",
                    "hsmshell.backends.emulator.quorum_tokens", "hsmshell.backends.shellside",
                    "hsmshell.backends.emulator.keys", "hsmshell.backends.emulator.keys_transfer",
-                   "hsmshell.backends.emulator.keys_use")
+                   "hsmshell.backends.emulator.keys_use", "hsmshell.backends.emulator.sdk5_users",
+                   "hsmshell.backends.emulator.sdk5_keys", "hsmshell.backends.emulator.sdk5_crypto")
 KEYSTORE = "hsmshell.backends.emulator.keystore"
 HANDLERS: dict = {}
 _imported: set[str] = set()
