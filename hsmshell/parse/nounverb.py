@@ -158,24 +158,30 @@ def _unknown_phrase(words: list[str], table: CommandTable) -> UnknownCommand:
 
 
 def redact_phrase(tokens: list[str], table: CommandTable) -> tuple[str | None, str]:
-    """(command, loggable text) of a noun-verb line that failed to parse: the value of every
-    secret option is masked (a typo must not put a password into the audit log)."""
+    """(command, loggable text) of a noun-verb line that failed to parse. A typo must not put
+    a password into the audit log: the value of every secret option is masked, and so is
+    every word that is no option and no option's value (a password typed out of place)."""
     spec, used = table.match_phrase(tokens)
-    secret_flags = {flag for s in table.phrases.values() for arg in s.args if arg.secret
-                    for flag in arg.flags}
-    masked, hide_next = [], False
-    for token in tokens:
-        if hide_next:
-            masked.append(MASK)
-            hide_next = False
-            continue
+    if spec is None:                       # not even a command: its words stay unlogged
+        extra = f" <{len(tokens) - 1} argument(s) not logged>" if len(tokens) > 1 else ""
+        return None, tokens[0] + extra
+    masked = tokens[:used]
+    expecting: Arg | None = None           # the option whose value(s) the next words are
+    for token in tokens[used:]:
         name, eq, _ = token.partition("=")
-        if name in secret_flags:
-            masked.append(f"{name}={MASK}" if eq else name)
-            hide_next = not eq
+        arg = spec.arg_for_flag(name) if token.startswith("-") else None
+        if arg is not None:
+            masked.append(f"{name}={MASK}" if eq and arg.secret else token)
+            expecting = None if eq or arg.is_switch else arg
             continue
-        masked.append(token)
-    return (spec.name if spec else None), " ".join(masked)
+        if expecting is not None and not expecting.secret:
+            masked.append(token)
+            if expecting.kind not in MULTI_WORD_KINDS:
+                expecting = None
+            continue
+        masked.append(MASK)
+        expecting = None
+    return spec.name, " ".join(masked)
 
 
 __all__ = ["Arg", "help_invocation", "parse_phrase", "redact_phrase", "speaks_noun_verb"]
