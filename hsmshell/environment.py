@@ -71,7 +71,7 @@ class Environment:
             answer = (self.ask_yes_no_fn or self._read_answer)(question).strip().lower()
             if answer in ("y", "n"):
                 return answer == "y"
-            self.stderr.write("Invalid option, please type 'y' or 'n'\n")
+            self.stderr.write("Invalid option, please type 'y' or 'n'\n\n")   # CMU's blank line
 
     @property
     def can_ask(self) -> bool:

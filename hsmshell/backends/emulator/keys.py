@@ -184,7 +184,7 @@ def find_all_keys(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result
         if user_id is None:
             entries = [listing(k, shared_with=list(k.shares)) for k in keys]
         else:
-            entries = [listing(k, owned=k.owner == user_id) for k in keys
+            entries = [listing(k, owned=k.owner == user_id, shared=bool(k.shares)) for k in keys
                        if k.owner == user_id or (user_id in k.shares and not k.is_public)]
         return {"keys": entries, "key_hash": _key_hash(keys) if with_hash and entries else None}
 

@@ -15,7 +15,7 @@ SPECS = [
     CommandSpec("cluster activate", "cluster.activate",
                 "activate a new cluster: set the admin's password",
                 "cluster activate [OPTIONS] [--password <PASSWORD>]",
-                (password(prompt_twice=True), CLUSTER_ID), caution=True, opcode="CN_CHANGE_PSWD",
+                (password(prompt_twice=True), CLUSTER_ID), caution=True, asks_on_failure=False, opcode="CN_CHANGE_PSWD",
                 tool=TOOL,
                 details="Sets the password of the unactivated admin `admin` (initial password "
                         "`password`), which becomes an admin; the same change as CMU's "
