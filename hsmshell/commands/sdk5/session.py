@@ -2,6 +2,7 @@
 
 from hsmshell.commands.sdk5.args import CLUSTER_ID, ROLE, TOOL, USERNAME, password
 from hsmshell.commands.spec import CommandSpec
+from hsmshell.model.capabilities import Capability
 
 SPECS = [
     CommandSpec("login", "session.login", "log in to the cluster (SDK 5)",
@@ -16,7 +17,7 @@ SPECS = [
                 "activate a new cluster: set the admin's password",
                 "cluster activate [OPTIONS] [--password <PASSWORD>]",
                 (password(prompt_twice=True), CLUSTER_ID), caution=True, asks_on_failure=False, opcode="CN_CHANGE_PSWD",
-                tool=TOOL,
+                tool=TOOL, capability=Capability.USERS,
                 details="Sets the password of the unactivated admin `admin` (initial password "
                         "`password`), which becomes an admin; the same change as CMU's "
                         "changePswd PRECO admin."),
