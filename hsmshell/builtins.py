@@ -23,7 +23,7 @@ def _help(shell, args: dict) -> Result:
         else:
             return _help_for(shell, spec or shell.table.lookup(topic), principal)
     rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,
-             "action": spec.action, "allowed": shell.allows(spec)} for spec in specs]
+             "action": spec.action, "allowed": shell.allows(spec)} for spec in specs if shell.serves(spec)]
     return Result("help", "help", data={"commands": rows})
 
 
