@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
 from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key, public_der_of_private
-from hsmshell.backends.emulator.key_files import read_input
+from hsmshell.backends.key_files import read_input
 from hsmshell.backends.emulator.key_rules import require_flag, require_kind
 from hsmshell.backends.emulator.sdk5_keys import selected
 from hsmshell.backends.emulator.sdk5_users import sdk5

@@ -12,7 +12,7 @@ from hsmshell.backends.emulator import crypto, key_templates, keys, quorum_rules
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.crypto.reference_pem import reference_pem
 from hsmshell.backends.emulator.key_creation import Placement, plan_creation
-from hsmshell.backends.emulator.key_files import write_output
+from hsmshell.backends.key_files import write_output
 from hsmshell.backends.emulator.keystore import KeyStore, StoredKey
 from hsmshell.backends.emulator.sdk5_keys_view import KeyView
 from hsmshell.backends.emulator.sdk5_users import sdk5
