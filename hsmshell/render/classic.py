@@ -6,6 +6,7 @@ from __future__ import annotations
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic_keys import ClassicKeyViews
 from hsmshell.render.cluster_views import ClassicClusterViews
+from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_classic import ClassicQuorumViews
 from hsmshell.render.sdk5_views import ClassicSdk5Views, cli_json, is_sdk5_command
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
@@ -34,7 +35,8 @@ def users_table(users: list[dict]) -> list[str]:
     return lines
 
 
-class ClassicRenderer(ClassicSdk5Views, ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews, BaseRenderer):
+class ClassicRenderer(ClassicSdk5Views, KmsViews, ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews,
+                      BaseRenderer):
     def result(self, result, source: str) -> None:
         view = getattr(self, f"_view_{result.kind}", self._view_generic)
         lines = view(result)
