@@ -161,6 +161,9 @@ def selected(cluster: EmulatedCluster, args: dict, command: str, action: str, ne
     with a quorum value needs an approved token bound to it, as for KMU's commands."""
     view = KeyView(KeyStore(cluster))
     key = view.select_one(args[filter_name], need)
+    if args.get("approval"):
+        from hsmshell.backends.emulator.sdk5_quorum import submit_approval
+        submit_approval(cluster, action, args, key.handle)
     used = quorum_rules.enforce(cluster, action, {"key_handle": key.handle}, command)
     return view, key, used
 

@@ -73,7 +73,7 @@ SPECS = [
                 details="Crypto users see keys they own or share and every public key; admins "
                         "see every key, without --verbose detail."),
     CommandSpec("key delete", "key.delete", "delete a key you own", "key delete [OPTIONS] --filter <FILTER>...",
-                (FILTER, CLUSTER_ID), opcode="CN_DESTROY_OBJECT", tool=TOOL,
+                (FILTER, APPROVAL, CLUSTER_ID), opcode="CN_DESTROY_OBJECT", tool=TOOL,
                 details="One key at a time; deleting one half of a pair leaves the other."),
     CommandSpec("key share", "key.share", "share a key you own with a crypto user",
                 "key share [OPTIONS] --filter <FILTER>... --username <USERNAME> --role <ROLE>",
@@ -91,7 +91,7 @@ SPECS = [
                 "key generate-file [OPTIONS] --encoding <ENCODING> --path <PATH> --filter <FILTER>...",
                 (option("encoding", "choice", choices=("reference-pem", "pem"), complete="choices",
                         help="pem: public keys; reference-pem: a fake PEM naming a private key"),
-                 option("path", "path", help="the file to write"), FILTER, CLUSTER_ID),
+                 option("path", "path", help="the file to write"), FILTER, APPROVAL, CLUSTER_ID),
                 tool=TOOL, details="No private key material leaves the HSM."),
 ]
 
