@@ -19,6 +19,7 @@ import re
 import uuid
 from pathlib import Path
 
+from hsmshell import fileio
 from hsmshell.backends.emulator import hsm_logs
 from hsmshell.backends.result import Result
 from hsmshell.errors import BackendUnavailable, HsmshellError, InvalidArgument, NoSuchKey, NoSuchUser
@@ -207,7 +208,7 @@ def _write(path: str, data: bytes, private: bool) -> None:
         if private:
             write_private(target, data)
         else:
-            target.write_bytes(data)
+            fileio.write_file(target, data, shown_as=path)
     except OSError as exc:
         raise InvalidArgument(f"cannot write {path}: {exc.strerror}") from None
 
