@@ -4,6 +4,8 @@ render/ shows it."""
 from __future__ import annotations
 
 from hsmshell.backends.result import Result
+from hsmshell.errors import InvalidArgument
+from hsmshell.model.opcodes import error_string
 from hsmshell.policy.engine import decide
 
 
@@ -14,18 +16,31 @@ def run_builtin(shell, invocation) -> Result:
 def _help(shell, args: dict) -> Result:
     principal = shell.backend.principal
     topic = args.get("topic")
+    specs = sorted(shell.table, key=lambda s: s.name.lower())
     if topic:
-        spec = shell.table.lookup(topic)
-        action = spec.action_for({}, principal)
-        return Result("help", "help", data={
-            "command": spec.name, "summary": spec.summary, "syntax": spec.usage(),
+        words = tuple(topic.split())
+        spec = shell.table.phrases.get(words)
+        if spec is None and shell.table.phrase_children(words):      # a group: `help key`
+            specs = [s for s in specs if tuple(s.name.split()[:len(words)]) == words]
+        else:
+            return _help_for(shell, spec or shell.table.lookup(topic), principal)
+    rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,
+             "action": spec.action, "allowed": shell.allows(spec)} for spec in specs if shell.serves(spec)]
+    return Result("help", "help", data={"commands": rows})
+
+
+def _help_for(shell, spec, principal) -> Result:
+    action = spec.action_for({}, principal)
+    data = {"command": spec.name, "summary": spec.summary, "syntax": spec.usage(),
             "details": spec.details, "action": action, "tool": spec.tool,
             "allowed": decide(shell.policy, principal, spec, {}).allowed,
-            "roles": shell.policy.roles_allowing(action)})
-    rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,
-             "action": spec.action, "allowed": shell.allows(spec)}
-            for spec in sorted(shell.table, key=lambda s: s.name.lower()) if shell.serves(spec)]
-    return Result("help", "help", data={"commands": rows})
+            "roles": shell.policy.roles_allowing(action)}
+    if spec.tool == "sdk5":          # CloudHSM CLI's help lists every --option
+        data["options"] = [{"option": ", ".join(arg.flags) + ("" if arg.is_switch else
+                                                                f" <{arg.name.upper()}>"),
+                            "required": arg.required and not arg.secret, "help": arg.help}
+                           for arg in spec.args]
+    return Result("help", "help", data=data)
 
 
 def _whoami(shell, args: dict) -> Result:
@@ -44,6 +59,24 @@ def _status(shell, args: dict) -> Result:
     return Result("status", "status", data=summary)
 
 
+def _error_string(shell, args: dict) -> Result:
+    """key_mgmt_util's Error2String: `-r 0xdb` -> `Error Code db maps to HSM Error: ...`."""
+    token = args["response_code"]
+    try:
+        if not token.lower().startswith("0x"):
+            raise ValueError
+        code = int(token, 16)
+    except ValueError:
+        raise InvalidArgument(f"the response code must be hex with its 0x prefix, not '{token[:16]}'",
+                              hint="Error2String -r 0xdb") from None
+    text = error_string(code)
+    if text is None:
+        raise InvalidArgument(f"no text is known for response code 0x{code:x}",
+                              hint="docs/keys.md lists the codes hsmshell knows")
+    return Result("Error2String", "error_string", data={
+        "code": code, "text": text, "message": f"Error Code {code:x} maps to {text}"})
+
+
 def _quit(shell, args: dict) -> Result:
     shell.quitting = True
     return Result("quit", "message", data={"message": "disconnecting from servers, please wait..."})
@@ -57,4 +90,5 @@ def _exit(shell, args: dict) -> Result:
     return Result("exit", "message", data={"message": f"left server mode (server {server})"})
 
 
-HANDLERS = {"help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit}
+HANDLERS = {"help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit,
+            "Error2String": _error_string}

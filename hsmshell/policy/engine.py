@@ -5,18 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hsmshell.model.users import Principal
 from hsmshell.policy.roles import ANONYMOUS, Policy
-
-
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    user_type: str          # as the HSM reports it: PRECO, PCO, CO, CU, AU
-    user_id: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.user_type})"
 
 
 class QuorumLedger(Protocol):
@@ -69,6 +59,11 @@ def decide(policy: Policy, principal: Principal | None, spec, args: dict,
     m = ledger.m_value(service.id)
     if m <= 1:
         return Decision(True, action, rule)
+    if args.get("approval"):
+        # CloudHSM CLI's --approval FILE: the signatures travel with the command, so the HSM
+        # checks them as it runs it (a bad or short file is its invalid-approval / quorum refusal)
+        return Decision(True, action, rule, quorum={"service": service.id, "service_name": service.name,
+                                                    "m": m, "approval_file": True})
     return _quorum_decision(spec, action, rule, service, m, *ledger.approvals(service.id))
 
 

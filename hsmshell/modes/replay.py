@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hsmshell.audit.replay_cluster import ReplayClock, build_cluster, stand_in
+from hsmshell.modes.replay_cluster import ReplayClock, build_cluster, stand_in
 from hsmshell.audit.verify import VerifyReport
 from hsmshell.errors import HsmshellError
 
@@ -96,7 +96,7 @@ class SessionSpans:
 
 
 def replay_log(target, env) -> ReplayReport:
-    from hsmshell.audit.commands import verify_target
+    from hsmshell.modes.audit_commands import verify_target
     from hsmshell.audit.reader import read_records
     from hsmshell.commands import command_table
     from hsmshell.output_sandbox import sandboxed_output
@@ -174,11 +174,17 @@ class Replayer:
         return None                                      # checked by the verify pass
 
     def _cluster(self, record: dict) -> Divergence | None:
-        from hsmshell.audit.replay_operations import known, replay_operation
+        from hsmshell.modes.replay_operations import known, replay_operation
         if not known(record.get("operation")):
             self.report.skipped[f"cluster {record.get('operation')}"] += 1
             return None
         recorded, replayed = replay_operation(self.db, self.clock, record)
+        self.report.operations += 1
+        return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
+
+    def _kms(self, record: dict) -> Divergence | None:
+        from hsmshell.modes.replay_kms import replay_kms
+        recorded, replayed = replay_kms(self.db, self.clock, record)
         self.report.operations += 1
         return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
 
@@ -340,7 +346,7 @@ class Replayer:
 # are counted as skipped in the report).
 RECORD_KINDS = {"genesis": Replayer._genesis, "command": Replayer._command,
                 "session_end": Replayer._session_end, "checkpoint": Replayer._checkpoint,
-                "cluster": Replayer._cluster}
+                "cluster": Replayer._cluster, "kms": Replayer._kms}
 
 
 class _ShellView:
