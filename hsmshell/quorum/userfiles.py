@@ -24,11 +24,6 @@ def read_user_file(path: str | os.PathLike, max_bytes: int, what: str = "file") 
     return fileio.read_regular(output_sandbox.input_path(path), max_bytes, what, shown_as=path)
 
 
-def read_user_file_prefix(path: str | os.PathLike, n: int, what: str = "file") -> bytes:
-    """At most the first `n` bytes of a user's regular file (the caller judges the length)."""
-    return _prefix(path, n, f"cannot read the {what}", path)
-
-
 def _prefix(path, n: int, doing: str, shown_as) -> bytes:
     fd, expected = fileio.open_regular(output_sandbox.input_path(path), os.O_RDONLY, doing, shown_as)
     try:
