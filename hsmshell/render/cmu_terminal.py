@@ -150,7 +150,10 @@ class CmuTerminalRenderer(ClassicRenderer):
 
     # -- views -----------------------------------------------------------------------------------
     def _view_per_server(self, result) -> list[str]:
-        lines = super()._view_per_server(result)[:1]          # the progress line (or a blank)
+        # the progress line; a blank line for login and logout; nothing for the key writes
+        lines = super()._view_per_server(result)[:1]
+        if lines == [""] and result.command not in ("loginHSM", "logoutHSM"):
+            lines = []
         for status in result.servers:
             lines += self._server_lines(result.command, status)
         if result.command == "loginHSM":
@@ -170,9 +173,14 @@ class CmuTerminalRenderer(ClassicRenderer):
         return [result.data["message"]]
 
     def _view_key_info(self, result) -> list[str]:
-        lines = []
+        d = result.data
+        lines = [""]
         for status in self.servers:
-            lines += ["", f"Key Info on {server_label(status)}:", *key_info_lines(result.data)]
+            lines += [f"Key Info on {server_label(status)}:", "",
+                      "        Session Key," if d["session"] else "        Token/Flash Key,",
+                      *key_info_lines(d)]
+            if not d["shared_with"] and not d["m_value"]:
+                lines.append("")
         return lines
 
     def _view_key_attributes(self, result) -> list[str]:

@@ -30,7 +30,7 @@ BASE_URL = "https://docs.aws.amazon.com/cloudhsm/latest/userguide/"
 PROMPTS = re.compile(r"^(aws-cloudhsm ?>|server ?\d* ?>|Command:)[ \t]*(.*)$")
 QUESTIONS = re.compile(r"^(Do you want to continue\(y/n\)\?|Retry/Ignore/Abort\?\(R/I/A\):"
                        r"|Retry/rollBack/Ignore\?\(R/B/I\):|Enter the boolean attribute value \(0 or 1\):)"
-                       r"[ \t]*(.*)$")
+                       r"(.*)$")
 IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b( +)?")
 HSM_ID = re.compile(r"\bhsm-[a-z0-9]{11}\b")
 HEX_ROW = re.compile(r"^(?:[0-9A-Fa-f]{2} ){3,}[0-9A-Fa-f]{2}$")
@@ -71,9 +71,9 @@ def typed_lines(page_text: str) -> list[str]:
         if match is None:
             continue
         answer = match.group(2)
-        if match.re is QUESTIONS and answer.startswith("Invalid option"):
+        if match.re is QUESTIONS and answer.strip().startswith("Invalid option"):
             answer = UNECHOED
-        if match.re is PROMPTS and not answer:
+        if match.re is PROMPTS and not answer.strip():
             continue                      # the prompt the session ends on
         typed.append(answer)
     return typed

@@ -369,3 +369,66 @@ def test_getting_started(monkeypatch, cluster_of):
     for block in (14, 15):
         text = page(name, block).replace("\n\n\n", "\n\n")
         assert_session(session(monkeypatch, home, text, CO_LOGIN if block == 14 else ()), text)
+
+
+def test_get_attribute_and_list_attributes(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-getAttribute")}: listAttributes, then one attribute per HSM."""
+    home = cluster_of(3)
+    run_tool(monkeypatch, home, "cmu", users("CU user3"))
+    key = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l extractable"])[0]
+    name = "cloudhsm_mgmt_util-getAttribute"
+    text = fixed(page(name, 2), ("= 528      \n", "= 528\n"))
+    assert_session(session(monkeypatch, home, text), text)
+    values = Values(_262170=key)
+    text = page(name, 3)
+    assert_session(session(monkeypatch, home, text, ["loginHSM CU user3 user3-pass1"], values=values),
+                   text, values.screen, values.page)
+
+
+def test_set_attribute(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-setAttribute")}: decrypt of key 14, from 1 to 0."""
+    home = cluster_of(2)
+    run_tool(monkeypatch, home, "cmu", users("CU user3"))
+    key = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l aes256"])[0]
+    values = Values(_14=key)
+    name = "cloudhsm_mgmt_util-setAttribute"
+    login = ["loginHSM CU user3 user3-pass1"]
+    for block in (3, 4, 5, 6):
+        text = page(name, block)
+        if block == 6:      # the blank line after the command, as the page's first getAttribute
+            text = fixed(text, ("getAttribute 14 261\n", "getAttribute 14 261\n\n"))
+        assert_session(session(monkeypatch, home, text, login, values=values), text, values.screen, values.page)
+
+
+def test_share_key(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-shareKey")}: share 262177 with user 4, unshare 6 from user 4."""
+    home = cluster_of(2)
+    run_tool(monkeypatch, home, "cmu", users("CU user3", "CU user4"))
+    pair = kmu_handles(monkeypatch, home, [cu("user3"), "genRSAKeyPair -m 2048 -e 65537 -l rsa",
+                                           "genSymKey -t 31 -s 32 -l shared -u 4"])
+    values = Values(_262177=pair[1], _6=pair[2])
+    name = "cloudhsm_mgmt_util-shareKey"
+    login = ["loginHSM CU user3 user3-pass1"]
+    for block in (2, 3, 4, 5):
+        text = page(name, block)
+        assert_session(session(monkeypatch, home, text, login, values=values), text, values.screen, values.page)
+
+
+def test_get_key_info(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-getKeyInfo")}: owner, shares (one id a line), quorum."""
+    home = cluster_of(2)
+    run_tool(monkeypatch, home, "cmu", users("CU user3", "CU user4", "CU user5", "CU user6"))
+    made = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k -u 4,6",
+                                           "genRSAKeyPair -m 2048 -e 65537 -l rsa -u 4",
+                                           "genSymKey -t 31 -s 32 -l aes256m2 -u 4 -m_value 2"])
+    values = Values(_262162=made[0], _262179=made[1], _262177=made[2], _10=made[3])
+    name = "cloudhsm_mgmt_util-getKeyInfo"
+    login = ["loginHSM CU user3 user3-pass1"]
+    no_blank = [("getKeyInfo 262162\n", "getKeyInfo 262162\n\n"),
+                ("getKeyInfo -k 262177\n", "getKeyInfo -k 262177\n\n"),
+                ("getKeyInfo -k 262179\n", "getKeyInfo -k 262179\n\n")]
+    for block, correction in ((2, no_blank[0]), (3, no_blank[1]), (4, no_blank[2]), (7, None)):
+        text = page(name, block)
+        if correction:      # half the pages show a blank line after the command; shareKey's do
+            text = fixed(text, correction)
+        assert_session(session(monkeypatch, home, text, login, values=values), text, values.screen, values.page)
