@@ -7,7 +7,7 @@ page shows into `hsmshell emulate cmu|kmu`, and compares the screen with the pag
 - values the emulated cluster chooses itself: IPs and HSM ids (numbered in order of
   appearance on each side; the blanks that pad an IP's column count as one, since IPs differ
   in length), key handles, user ids the test maps explicitly, serial numbers,
-  timestamps and key bytes (hex dumps, KCVs, hashes);
+  firmware versions, memory and temperature figures, timestamps and key bytes (hex dumps, KCVs, hashes);
 - trailing blanks (the pages carry stray ones) and the blank after a prompt (`aws-cloudhsm>
   listUsers` and `aws-cloudhsm>listUsers` both appear: that blank is what was typed);
 - the markdown indentation of a whole block, and an indentation's width by level: the pages
@@ -39,6 +39,7 @@ KCV = re.compile(r"^0x[0-9a-f]{6}$")
 SERIAL = re.compile(r"(Serial Number\s+:).*")
 MEMORY = re.compile(r"((?:Total|Free)(?:Public|Private)Memory\s+:)\d+")
 TEMPERATURE = re.compile(r"(Temperature\s+:)\d+ C")
+FIRMWARE = re.compile(r"^(\s*Firmware (?:Major|Minor|ID)\s+:).*")
 UNECHOED = "\x00"          # an answer the terminal did not show (see `typed_lines`)
 
 
@@ -102,6 +103,7 @@ def masked(text: str, values: dict[str, str] | None = None) -> str:
         line = SERIAL.sub(r"\1<serial>", line)
         line = MEMORY.sub(r"\1<n>", line)
         line = TEMPERATURE.sub(r"\1<n> C", line)
+        line = FIRMWARE.sub(r"\1<firmware>", line)
         if HEX_ROW.match(line.strip()):
             line = "<hex row>"
         if KCV.match(line.strip()):

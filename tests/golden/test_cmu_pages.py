@@ -432,3 +432,55 @@ def test_get_key_info(monkeypatch, cluster_of):
         if correction:      # half the pages show a blank line after the command; shareKey's do
             text = fixed(text, correction)
         assert_session(session(monkeypatch, home, text, login, values=values), text, values.screen, values.page)
+
+
+def test_register_quorum_pub_key(monkeypatch, cluster_of, tmp_path):
+    """{url("cloudhsm_mgmt_util-registerQuorumPubKey")} (one HSM)."""
+    from quorum_support import make_approvers
+    home = cluster_of(1)
+    officer = make_approvers(tmp_path, "quorum_officer")["quorum_officer"]
+    setup = users("CO quorum_officer") + ["loginHSM CO quorum_officer quorum_officer-pass1"]
+    values = Values().add("<quorum_officer>", "quorum_officer").add("</path/to/quorum_officer.token>", officer.reg) \
+        .add("</path/to/quorum_officer.token.sig>", officer.reg_sig).add("</path/to/quorum_officer.pub>", officer.pub)
+    name = "cloudhsm_mgmt_util-registerQuorumPubKey"
+    text = page(name, 2)
+    screen = session(monkeypatch, home, text, setup, values=values)
+    assert_session(screen, text, values.screen, values.page)
+    text = page(name, 3)
+    assert_session(session(monkeypatch, home, text), text)
+
+
+def test_server_mode(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-server")}."""
+    home = cluster_of(2)
+    text = page("cloudhsm_mgmt_util-server", 3)
+    assert_session(session(monkeypatch, home, text), text)
+    text = page("cloudhsm_mgmt_util-server", 3) + "\n" + page("cloudhsm_mgmt_util-server", 4)
+    assert_session(session(monkeypatch, home, text), text)
+
+
+def test_get_hsm_info(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-getHSMInfo")}: the page shows server 0's block, then `...`."""
+    home = cluster_of(3)
+    text = page("cloudhsm_mgmt_util-getHSMInfo", 2)
+    screen = session(monkeypatch, home, text)
+    shown = text.rstrip().removesuffix("...").rstrip()
+    screen = screen[:screen.index("*** Server 1 HSM Info ***")].rstrip()
+    assert_session(screen, shown)
+
+
+def test_sync_user_and_sync_key(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-syncUser")} and {url("cloudhsm_mgmt_util-syncKey")}."""
+    home = cluster_of(2)
+    setup = users("CU user3") + CO_LOGIN + ["server 0", "createUser CU user4 user4-pass1", "y", "exit"]
+    run_tool(monkeypatch, home, "cmu", setup)
+    # the page shows `aws-cloudhsm> server 0` alone (its output left out), then the sync
+    text = page("cloudhsm_mgmt_util-syncUser", 3)
+    values = Values(_6=4)
+    screen = session(monkeypatch, home, text, CO_LOGIN + ["server 0"], values=values)
+    assert_session(screen, text, values.screen, values.page)
+    key = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k"])[0]
+    values = Values(_261251=key)
+    text = fixed(page("cloudhsm_mgmt_util-syncKey", 3), ("aws-cloudhsm> syncKey", "server0>syncKey"))
+    screen = session(monkeypatch, home, text, ["loginHSM CU user3 user3-pass1", "server 0"], values=values)
+    assert_session(screen, text, values.screen, values.page)
