@@ -13,11 +13,9 @@ def session(monkeypatch, home, page_text, setup=(), secrets=(), values=None, **k
     """Type the page's commands (and `secrets` where it asks for a password) after `setup`;
     `values`: the page's handles and ids typed as the emulator's."""
     typed = typed_lines(page_text)
-    if values is not None:
-        typed = values.typed(typed)
     for index, secret in secrets:
         typed.insert(index, unechoed(secret))
-    return run_tool(monkeypatch, home, "cmu", typed, setup, **kw)
+    return run_tool(monkeypatch, home, "cmu", typed, setup, values=values, **kw)
 
 
 # -- loginHSM / logoutHSM ---------------------------------------------------------------------
