@@ -67,11 +67,9 @@ class KmuKeyViews:
 
     def _holders(self, result) -> list:
         """The nodes a result speaks for: its own, or (a session key) the one that holds it."""
-        if result.servers:
-            return result.servers
-        if result.data.get("session"):
-            return self.servers[:1]
-        return self.servers
+        holders = result.servers or self.servers
+        session = result.data.get("session") or self._flag("-sess")
+        return holders[:1] if session else holders
 
     def _attested(self, result) -> list[str]:
         return ["", f"{T}Attestation Check : [PASS]"] if result.data.get("attested") else []

@@ -119,7 +119,9 @@ def masked(text: str, values: dict[str, str] | None = None) -> str:
         line = FIRMWARE.sub(r"\1<firmware>", line)
         line = FIGURES.sub(r"\1<n>", line)
         if HEX_ROW.match(line.strip()):
-            line = "<hex row>"
+            if out and out[-1] == "<hex rows>":
+                continue                       # a dump of key bytes: its length is theirs too
+            line = "<hex rows>"
         if KCV.match(line.strip()):
             line = "<kcv>"
         width = len(line) - len(line.lstrip())
@@ -169,6 +171,8 @@ class TypedInput(io.StringIO):
             self.read_count += 1
         elif not self.session_end:
             self.session_end = len(self.screen.getvalue())   # the prompt input ended at
+            if self.values is not None:
+                self.values.learn(self.screen.getvalue()[self.session_start:])
         return line
 
 

@@ -142,3 +142,106 @@ def test_get_key_info(monkeypatch, crypto_users):
     text = fixed(page(name, 6), ("-e 195193", "-e 65537"))     # 195193 is not an exponent the HSM takes
     check(monkeypatch, home, text, [login("user3")], pair)
     check(monkeypatch, home, page(name, 7), [login("user3")], pair)
+
+
+# -- export and import ------------------------------------------------------------------------
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """The tools read and write files relative to where they run, as the pages' sessions do."""
+    directory = tmp_path / "work"
+    (directory / "keys").mkdir(parents=True)
+    (directory / "attributes").mkdir()
+    monkeypatch.chdir(directory)
+    return directory
+
+
+SESSION_NODE = ("Node id 1 and err state", "Node id 0 and err state")   # which HSM holds a session key
+
+
+def test_ex_sym_key(monkeypatch, crypto_users, workdir):
+    """key_mgmt_util-exSymKey: with a token wrapping key, a session one, and -wk."""
+    home = crypto_users(2, 1)
+    made = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l wrap6",
+                                           "genSymKey -t 21 -s 24 -l 3des7", "genSymKey -t 31 -s 32 -l aes8",
+                                           "genSymKey -t 31 -s 24 -l aes21"])
+    name = "key_mgmt_util-exSymKey"
+    values = Values(_6=made[0], _7=made[1], _8=made[2], _21=made[3])
+    check(monkeypatch, home, page(name, 2), [login("user3")], values)
+    text = fixed(page(name, 3), SESSION_NODE) + "\n\n" + page(name, 6)
+    check(monkeypatch, home, text, [login("user3")], values.created(262168))
+    (workdir / "keys" / "aes256-forImport.key").write_bytes(bytes(range(32)))
+    text = page(name, 8)
+    check(monkeypatch, home, text, [login("user3")], values.created(262167))
+    (workdir / "aes256-forImport.key").write_bytes(bytes(range(32)))
+    text = page(name, 9)
+    check(monkeypatch, home, text, [login("user3")], values)
+
+
+def test_im_sym_key(monkeypatch, crypto_users, workdir):
+    """key_mgmt_util-imSymKey: import, its OBJ_ATTR_LOCAL, KCVs that match, -sess -attest."""
+    home = crypto_users(3, 1)
+    made = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l wrap20",
+                                           "genSymKey -t 31 -s 32 -l aes14"])
+    (workdir / "aes256.key").write_bytes(bytes(range(32)))
+    name = "key_mgmt_util-imSymKey"
+    values = Values(_20=made[0], _14=made[1]).created(262180)
+    # the file name the command gave; no Cfm3GetAttribute line after a one-attribute file (as the
+    # getAttribute page and this page's other two getAttribute sessions show it)
+    text = page(name, 4) + "\n\n" + fixed(page(name, 5), ("attr_262180_imported", "attr_262180"),
+                                          ("file\n\n        Cfm3GetAttribute returned: 0x00 : HSM Return: SUCCESS",
+                                           "file"))
+    check(monkeypatch, home, text, [login("user3")], values)
+    (workdir / "3des192.key").write_bytes(bytes(range(24)))
+    text = page(name, 11) + "\n\n" + fixed(page(name, 12), ("-sess 1\nTotal", "-sess 1\n\nTotal"))
+    check(monkeypatch, home, text, [login("user3")], Values(_6=made[0]).created(37))
+
+
+def test_wrap_and_unwrap(monkeypatch, crypto_users, workdir):
+    """key_mgmt_util-wrapKey, key_mgmt_util-unwrapKey (with and without the header),
+    key_mgmt_util-aesWrapUnwrap (wrap a file, unwrap it)."""
+    home = crypto_users(2, 1)
+    made = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l wrapping",
+                                           "genSymKey -t 21 -s 24 -l 3des"])
+    wrapping, des = made
+    text = page("key_mgmt_util-wrapKey", 2)
+    check(monkeypatch, home, text, [login("user3")], Values(_14=wrapping, _7=des))
+    (workdir / "3DES.key").write_bytes((workdir / "3DES-encrypted.key").read_bytes())
+    text = page("key_mgmt_util-unwrapKey", 2)
+    check(monkeypatch, home, text, [login("user3")], Values(_6=wrapping))
+    run_tool(monkeypatch, home, "kmu", [login("user3"), f"wrapKey -k {des} -w {wrapping} -out 3DES.key -m 4 -noheader"])
+    text = page("key_mgmt_util-unwrapKey", 3)
+    check(monkeypatch, home, text, [login("user3")], Values(_6=wrapping))
+    (workdir / "3DES.key").write_bytes(bytes(range(24)))
+    for block in (2, 3):
+        text = page("key_mgmt_util-aesWrapUnwrap", block)
+        check(monkeypatch, home, text, [login("user3")], Values(_6=wrapping))
+    assert (workdir / "3DES.key.unwrapped").read_bytes() == bytes(range(24))
+
+
+def test_private_and_public_key_files(monkeypatch, crypto_users, workdir):
+    """key_mgmt_util-exportPrivateKey, -importPrivateKey, -exportPubKey, -importPubKey."""
+    home = crypto_users(3, 1)
+    made = kmu_handles(monkeypatch, home, [login("user3"), "genRSAKeyPair -m 2048 -e 65537 -l rsa",
+                                           "genSymKey -t 31 -s 32 -l wrapping"])
+    public, private, wrapping = made
+    check(monkeypatch, home, page("key_mgmt_util-exportPrivateKey", 2), [login("user3")],
+          Values(_15=private, _16=wrapping))
+    (workdir / "rsa2048.key").write_bytes((workdir / "exportKey.pem").read_bytes())
+    check(monkeypatch, home, page("key_mgmt_util-importPrivateKey", 2), [login("user3")],
+          Values(_524299=wrapping))
+    check(monkeypatch, home, page("key_mgmt_util-exportPubKey", 2), [login("user3")], Values(_10=public))
+    check(monkeypatch, home, page("key_mgmt_util-importPubKey", 2), [login("user3")])
+
+
+def test_sign_and_verify(monkeypatch, crypto_users, workdir):
+    """key_mgmt_util-sign, key_mgmt_util-verify (a good signature, then a wrong file)."""
+    home = crypto_users(3, 1)
+    public, private = kmu_handles(monkeypatch, home, [login("user3"), "genRSAKeyPair -m 2048 -e 65537 -l rsa"])
+    (workdir / "messageFile").write_bytes(b"a message\n")
+    check(monkeypatch, home, page("key_mgmt_util-sign", 2), [login("user3")], Values(_266309=private))
+    (workdir / "hardwareCert.crt").write_bytes(b"a message\n")
+    (workdir / "hardwareCertSigned").write_bytes((workdir / "signedFile").read_bytes())
+    check(monkeypatch, home, page("key_mgmt_util-verify", 2), [login("user3")], Values(_262276=public))
+    (workdir / "hardwarecert.crt").write_bytes(b"another message\n")
+    (workdir / "usercertsigned").write_bytes((workdir / "signedFile").read_bytes())
+    check(monkeypatch, home, page("key_mgmt_util-verify", 3), [login("user3")], Values(_262276=public))
