@@ -245,3 +245,16 @@ def test_sign_and_verify(monkeypatch, crypto_users, workdir):
     (workdir / "hardwarecert.crt").write_bytes(b"another message\n")
     (workdir / "usercertsigned").write_bytes((workdir / "signedFile").read_bytes())
     check(monkeypatch, home, page("key_mgmt_util-verify", 3), [login("user3")], Values(_262276=public))
+
+
+def test_set_attribute_makes_a_session_key_persistent(monkeypatch, crypto_users):
+    """key_mgmt_util-setAttribute: genSymKey -sess, findKey -sess 1, setAttribute -a 1 (asks
+    the value), findKey -sess 1 / -sess 0 (two HSMs; the page's session key on node 1)."""
+    home = crypto_users(2, 1)
+    made = kmu_handles(monkeypatch, home, [login("user3")] + [f"genSymKey -t 31 -s 32 -l k{i}" for i in range(4)])
+    name = "key_mgmt_util-setAttribute"
+    text = "\n\n".join([fixed(page(name, 2), SESSION_NODE), page(name, 3), page(name, 4),
+                        fixed(page(name, 5), ("SUCCESS\n\n\n\nCommand", "SUCCESS\n\nCommand"))])
+    text = fixed(text, ("-sess\n      \n", "-sess\n\n"))
+    values = Values(_6=made[0], _7=made[1], _524296=made[2], _9=made[3]).created(262154)
+    check(monkeypatch, home, text, [login("user3")], values)
