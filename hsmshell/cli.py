@@ -23,7 +23,15 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
     group.add_argument("--home", default=default(None), help="state dir (else $HSMSHELL_HOME, else XDG data dir)")
     group.add_argument("--cluster", default=default(None), help="cluster name (default: $HSMSHELL_CLUSTER, else the one `configure -a` chose, else default)")
     group.add_argument("--roles", default=default(None), metavar="DIR", help="role files to check commands against")
-    group.add_argument("--backend", default=default("emulator"), choices=("emulator", "cloudhsm"))
+    group.add_argument("--backend", default=default("emulator"), choices=("emulator", "cloudhsm", "pkcs11"))
+    group.add_argument("--pkcs11-module", dest="pkcs11_module", metavar="PATH", default=default(None),
+                       help="PKCS#11 library of the token (pkcs11 backend; $HSMSHELL_PKCS11_MODULE)")
+    group.add_argument("--token", dest="pkcs11_token", metavar="LABEL", default=default(None),
+                       help="token label or serial (pkcs11 backend; $HSMSHELL_PKCS11_TOKEN)")
+    group.add_argument("--pkcs11-profile", dest="pkcs11_profile", default=default(None),
+                       choices=("softhsm", "cloudhsm", "yubihsm", "generic"),
+                       help="how a login becomes a PIN (default: from the token's maker; "
+                       "$HSMSHELL_PKCS11_PROFILE)")
     group.add_argument("--output", default=default("rich"), choices=("rich", "json", "classic"))
     group.add_argument("--json", dest="output", action="store_const", const="json", default=default("rich"),
                        help="same as --output json")
@@ -68,14 +76,16 @@ def make_environment(options):
         cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or configured_cluster(home) or "default",
         on_server_failure=configured_choice(options.on_server_failure, environ),
         roles_dir=Path(options.roles) if options.roles else None, backend=options.backend,
-        output=options.output, color=not options.no_color, assume_yes=options.yes)
+        output=options.output, color=not options.no_color, assume_yes=options.yes,
+        pkcs11={"module": options.pkcs11_module, "token": options.pkcs11_token,
+                "profile": options.pkcs11_profile})
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     """`-c` and the REPL name no subcommand: parse them without building every subcommand's
     parser (that took a tenth of a one-shot's start-up); anything else, `-h` included, gets
     the full parser."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = _hpswd_values(sys.argv[1:] if argv is None else list(argv))
     try:
         options, rest = build_parser(subcommands=False).parse_known_args(argv)
     except argparse.ArgumentError:
@@ -84,6 +94,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         return build_parser().parse_args(argv)
     options.mode = None
     return options
+
+
+def _hpswd_values(argv: list[str]) -> list[str]:
+    """`--opt -hpswd` as `--opt=-hpswd`: argparse takes a value starting with '-' for an
+    option, so the README's `--ca-key-passphrase -hpswd` failed as typed."""
+    out: list[str] = []
+    for token in argv:
+        if token == "-hpswd" and out and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] += "=-hpswd"
+        else:
+            out.append(token)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ class Environment:
     cluster: str = "default"
     roles_dir: Path | None = None
     backend: str = "emulator"
+    pkcs11: dict = field(default_factory=dict)   # --pkcs11-module/--token/--pkcs11-profile
     output: str = "rich"                     # rich | json | classic
     color: bool = True
     assume_yes: bool = False                 # --yes: answer the CAUTION question

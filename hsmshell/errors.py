@@ -14,6 +14,7 @@ class HsmshellError(Exception):
     reference = "error"
     status = ExitStatus.HSM_ERROR
     default_hint: str | None = None
+    keeps_data = False           # JSON: `data` is null on an error, except for these
 
     def __init__(self, message: str, hint: str | None = None, *, reference: str | None = None,
                  detail: dict | None = None):
@@ -162,6 +163,20 @@ class ClusterUninitialized(BackendUnavailable):
 
 class UntrustedCluster(BackendUnavailable):
     reference = "untrusted-cluster"
+
+
+class PartialSuccess(HsmshellError):
+    """A write some HSMs took and others missed (it went on past a failed server)."""
+    reference = "partial-success"
+    status = ExitStatus.PARTIAL
+    keeps_data = True            # JSON keeps `data` (what was made) beside `error`
+
+
+class DifferencesFound(HsmshellError):
+    """A comparison's answer, not a failure of it: as diff(1), a status of its own."""
+    reference = "differences-found"
+    status = ExitStatus.DIFFERENCES
+    keeps_data = True            # the differences are the data
 
 
 class NotAttempted(HsmError):

@@ -20,7 +20,7 @@ from typing import Iterator
 from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
 from hsmshell.backends.base import not_supported
-from hsmshell.backends.result import Result
+from hsmshell.backends.result import Result, note_partial
 from hsmshell.crash_report import internal_error
 from hsmshell.errors import (AuditTampered, AuditWriteFailed, ConfirmationRequired, HsmshellError,
                              NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
@@ -76,6 +76,11 @@ class Attempt:
         return values + [word for word in self.text.split() if word not in kept]
 
 
+def _stated_min_servers(invocation) -> int | None:
+    """-min_srv when the user gave it (its default, 1, is no statement about the others)."""
+    return invocation.args.get("min_srv") if "-min_srv" in invocation.text.split() else None
+
+
 class Shell:
     """One shell instance: its command table, policy, backend, audit log and renderer."""
 
@@ -89,7 +94,11 @@ class Shell:
         self._unshown: list[Attempt] = []             # results waiting for the group's commit
 
     def allows(self, spec) -> bool:
-        return decide(self.policy, self.backend.principal, spec, {}).allowed
+        return self.serves(spec) and decide(self.policy, self.backend.principal, spec, {}).allowed
+
+    def serves(self, spec) -> bool:
+        """Whether this shell's backend runs the command (help and completion list only those)."""
+        return self.backend.serves(spec)
 
     # -- the pipeline ----------------------------------------------------------------------------
     def run(self, text: str, source: str) -> Outcome:
@@ -225,6 +234,9 @@ class Shell:
     def _show(self, attempt: Attempt) -> Outcome:
         result, error = attempt.result, attempt.error
         if result is not None:
+            if attempt.invocation is not None:
+                note_partial(result, attempt.invocation.spec.changes_hsms, self.env.cluster,
+                             _stated_min_servers(attempt.invocation))
             error = error or result.error
         status = error.status if error is not None else ExitStatus.SUCCESS
         history = attempt.invocation.history_text if attempt.invocation is not None else None

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from hsmshell.admin.session import run_operation
 from hsmshell.backends.result import Result
-from hsmshell.errors import BackendUnavailable, ClusterStateError, InvalidArgument
+from hsmshell.errors import BackendUnavailable, ClusterStateError, DifferencesFound, InvalidArgument
+from hsmshell.model.words import plural
 from hsmshell.state.db import ClusterDB
 from hsmshell.state.home import StateHome
 
@@ -96,7 +97,13 @@ def diff(env, name: str) -> Result:
     from hsmshell.backends.emulator.drift import cluster_drift
 
     def action(cluster):
-        return Result("cluster diff", "cluster_diff", data={"cluster": name, **cluster_drift(cluster)})
+        drift = cluster_drift(cluster)
+        result = Result("cluster diff", "cluster_diff", data={"cluster": name, **drift})
+        if not drift["in_sync"]:       # as diff(1): differences are an answer with its own status
+            users, keys = plural(len(drift.get("users", [])), "user"), plural(len(drift.get("keys", [])), "key")
+            result.error = DifferencesFound(f"the HSMs of {name} differ: {users} and {keys} out of step",
+                                            hint="run the listed syncs (JSON: data.fix) in the shell, as a CO")
+        return result
     return run_operation(env, name, "diff", action, writes=False)
 
 

@@ -94,4 +94,6 @@ def _replay(options, env) -> ExitStatus:
     render_replay(env, report)
     if not report.verify.ok or report.divergence is not None:
         return ExitStatus.AUDIT
+    if report.changes_total:                 # --roles: decisions would change (as diff(1))
+        return ExitStatus.DIFFERENCES
     return ExitStatus.SUCCESS

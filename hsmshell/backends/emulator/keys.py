@@ -11,7 +11,7 @@ import hashlib
 from hsmshell.backends.emulator import crypto, key_templates
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.key_creation import Placement, plan_creation
-from hsmshell.backends.emulator.key_files import parse_hex, read_input, write_output
+from hsmshell.backends.key_files import parse_hex, read_input, write_output
 from hsmshell.backends.emulator.keystore import NO_SUCH_KEY, KeyStore, StoredKey
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument, NoSuchKey
