@@ -49,7 +49,7 @@ def test_classic_get_key_info_and_kmu_errors(keys):
     assert text.splitlines()[0] == "Cfm3GetKey returned: 0x00 : HSM Return: SUCCESS"
     assert f"Owned by user {ids['alice']}" in text
     assert "also, shared to following 2 user(s):" in text
-    assert f"{ids['bob']}, {ids['carol']}" in text
+    assert f"                 {ids['bob']}\n                 {ids['carol']}\n" in text     # one a line
     assert " 2 Users need to approve to use/manage this key" in text
     shown(k, "classic", "logoutHSM")
     shown(k, "classic", f"loginHSM CU bob {PASSWORDS['bob']}")
