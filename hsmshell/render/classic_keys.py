@@ -23,7 +23,7 @@ RETURN_CODES = {
 }
 OPERATIONS = {      # command -> the Cfm call KMU names in its output
     "genSymKey": "Cfm3GenerateSymmetricKey", "genRSAKeyPair": "Cfm3GenerateKeyPair",
-    "genECCKeyPair": "Cfm3GenerateKeyPair", "findKey": "Cfm3FindKey",
+    "genECCKeyPair": "Cfm3GenerateKeyPair", "genDSAKeyPair": "Cfm3GenerateKeyPair", "findKey": "Cfm3FindKey",
     "findSingleKey": "Cfm3FindSingleKey", "getKeyInfo": "Cfm3GetKey",
     "getAttribute": "Cfm3GetAttribute", "setAttribute": "Cfm3SetAttribute",
     "deleteKey": "Cfm3DeleteKey", "exSymKey": "Cfm3WrapKey", "imSymKey": "Cfm3UnWrapKey",

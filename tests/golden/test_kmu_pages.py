@@ -258,3 +258,21 @@ def test_set_attribute_makes_a_session_key_persistent(monkeypatch, crypto_users)
     text = fixed(text, ("-sess\n      \n", "-sess\n\n"))
     values = Values(_6=made[0], _7=made[1], _524296=made[2], _9=made[3]).created(262154)
     check(monkeypatch, home, text, [login("user3")], values)
+
+
+def test_gen_dsa_key_pair(monkeypatch, crypto_users):
+    """key_mgmt_util-genDSAKeyPair: a pair, a session pair and findKey -sess 1, a shared pair."""
+    home = crypto_users(1)
+    name = "key_mgmt_util-genDSAKeyPair"
+    check(monkeypatch, home, page(name, 2), [login("user3")])
+    text = page(name, 3) + "\n\n" + fixed(page(name, 4), ("  Total number", "Total number"))
+    check(monkeypatch, home, text, [login("user3")], Values().created(12, 14))
+    check(monkeypatch, home, page(name, 5), [login("user4")])
+
+
+def test_gen_dsa_key_pair_with_quorum(monkeypatch, crypto_users):
+    """key_mgmt_util-genDSAKeyPair: m_value 2, shared, attested (2 HSMs), and its key info."""
+    home = crypto_users(2)
+    name = "key_mgmt_util-genDSAKeyPair"
+    text = page(name, 6) + "\n\n" + page(name, 7)
+    check(monkeypatch, home, text, [login("user3")], Values().created(12, 17))

@@ -108,7 +108,7 @@ def gen_sym_key(backend, invocation, secrets: dict) -> Result:
 def gen_key_pair(backend, invocation, secrets: dict) -> Result:
     reply = _answer(backend, invocation, secrets)
     public, private = kmu_text.created_pair(reply.body) or (None, None)
-    key_type = KeyType.RSA if invocation.name == "genRSAKeyPair" else KeyType.EC
+    key_type = {"genRSAKeyPair": KeyType.RSA, "genDSAKeyPair": KeyType.DSA}.get(invocation.name, KeyType.EC)
     data = _created(backend, invocation, KeyClass.PRIVATE, key_type,
                     {"public_key_handle": public, "private_key_handle": private}, private)
     return _result(invocation, reply, "key_pair_created", data)
@@ -237,6 +237,7 @@ def list_attributes(backend, invocation, secrets: dict) -> Result:
 
 HANDLERS = {
     "genSymKey": gen_sym_key, "genRSAKeyPair": gen_key_pair, "genECCKeyPair": gen_key_pair,
+    "genDSAKeyPair": gen_key_pair,
     "findKey": find_key, "findSingleKey": find_single_key, "getKeyInfo": get_key_info,
     "getAttribute": get_attribute, "setAttribute": set_attribute, "shareKey": share_key,
     "deleteKey": delete_key, "sign": sign, "verify": verify, "exportPubKey": export_pub_key,
