@@ -122,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:        # a bug outside any command (the pipeline audits its own)
-        from hsmshell.crash_report import internal_error
-        error = internal_error(exc, getattr(env, "home", None), {"mode": options.mode or "shell"})
+        error = _state_failure(exc, env)
+        if error is None:
+            from hsmshell.crash_report import internal_error
+            error = internal_error(exc, getattr(env, "home", None), {"mode": options.mode or "shell"})
         report_error(error, options, env)
         return int(error.status)
 
@@ -137,6 +139,17 @@ def dispatch(options, env) -> ExitStatus:
         return run_command_string(env, options.commands)
     from hsmshell.modes.repl import run_repl
     return run_repl(env)
+
+
+def _state_failure(error: Exception, env) -> HsmshellError | None:
+    """A damaged cluster state file met outside a command (opening, closing, verifying):
+    one line and exit 5, like inside one (pipeline.py)."""
+    import sqlite3
+    if not isinstance(error, sqlite3.DatabaseError) or isinstance(
+            error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+        return None
+    from hsmshell.state.db import state_damaged
+    return state_damaged(f"of cluster '{env.cluster}'" if env else "", error)
 
 
 def report_error(error: HsmshellError, options, env) -> None:

@@ -196,3 +196,20 @@ class NotSupportedByBackend(HsmshellError):
     """The backend in use does not serve this command (backends/base.py: capabilities)."""
     reference = "not-supported-by-backend"
     status = ExitStatus.UNAVAILABLE
+
+
+# -- a cluster's files damaged or missing (never rebuilt in place: docs/hardening.md) ----------
+class ClusterStateDamaged(BackendUnavailable):
+    """The emulated cluster's state (state.db, key-encryption.key, its folder) is missing or
+    unreadable; the shell refuses rather than re-create any of it."""
+    reference = "cluster-state-damaged"
+    default_hint = ("restore the cluster folder from a backup; hsmshell never re-creates a cluster "
+                    "in place (`hsmshell audit verify` still checks its log)")
+
+
+class AuditKeyDamaged(AuditWriteFailed):
+    """audit.key, audit.pub or audit.hmac is missing or unreadable: no record can be signed
+    or its secrets hashed, so nothing runs."""
+    reference = "audit-key-damaged"
+    default_hint = ("restore the cluster folder from a backup; the audit keys are made once, "
+                    "with the cluster, and never again")

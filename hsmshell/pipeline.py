@@ -12,6 +12,7 @@ mode lets several commands share a transaction and shows their results after it 
 from __future__ import annotations
 
 import gc
+import sqlite3
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,11 +23,12 @@ from hsmshell.audit.keys import SecretHasher
 from hsmshell.backends.base import not_supported
 from hsmshell.backends.result import Result, note_partial
 from hsmshell.crash_report import internal_error
-from hsmshell.errors import (AuditTampered, AuditWriteFailed, ConfirmationRequired, HsmshellError,
-                             NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
+from hsmshell.errors import (AuditTampered, AuditWriteFailed, ClusterStateDamaged, ConfirmationRequired,
+                             HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
 from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
 from hsmshell.policy.engine import Decision, decide
 from hsmshell.secret_sources import resolve_secrets
+from hsmshell.state.db import state_damaged
 from hsmshell.status import ExitStatus
 from hsmshell.transactions import CommitGroup, OwnTransaction
 
@@ -105,11 +107,15 @@ class Shell:
         attempt = Attempt(text, source, self.backend.principal)
         try:
             return self._run(attempt)
-        except (AuditWriteFailed, AuditTampered) as error:
+        except (AuditWriteFailed, AuditTampered, ClusterStateDamaged) as error:
             # Fail closed but keep the shell: this command is refused (or, if it ran, its
             # record waits in the cluster state), and so is every next one until the log
             # can be written again; then the pending record is written first.
             return self._show(Attempt(text, source, error=error))
+        except sqlite3.DatabaseError as error:     # the state file was damaged under us
+            if isinstance(error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+                return self._crashed(attempt, error)       # a bug, not damage
+            return self._show(Attempt(text, source, error=state_damaged(self.db.path, error)))
         except Exception as exc:       # the last resort: a bug ends this command, not the shell
             return self._crashed(attempt, exc)
 
