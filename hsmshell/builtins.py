@@ -28,6 +28,22 @@ def _help(shell, args: dict) -> Result:
     return Result("help", "help", data={"commands": rows})
 
 
+def _error_string(shell, args: dict) -> Result:
+    """KMU's Error2String: `Error Code db maps to HSM Error: Invalid User Type.`"""
+    from hsmshell.errors import InvalidArgument
+    from hsmshell.model.return_codes import TEXTS
+    given = args["code"].lower()
+    try:
+        code = int(given[2:] if given.startswith("0x") else given, 16)
+    except ValueError:
+        raise InvalidArgument(f"'{args['code'][:20]}' is not a response code", hint="Error2String -r 0xdb") from None
+    if code not in TEXTS:
+        raise InvalidArgument(f"response code 0x{code:02x} is not one hsmshell knows",
+                              hint="known: " + ", ".join(f"0x{c:02x}" for c in TEXTS))
+    return Result("Error2String", "message", data={
+        "code": code, "text": TEXTS[code], "message": f"Error Code {code:x} maps to {TEXTS[code]}"})
+
+
 def _whoami(shell, args: dict) -> Result:
     p = shell.backend.principal
     if p is None:
@@ -57,4 +73,4 @@ def _exit(shell, args: dict) -> Result:
     return Result("exit", "message", data={"message": f"left server mode (server {server})"})
 
 
-HANDLERS = {"help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit}
+HANDLERS = {"help": _help, "Error2String": _error_string, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit}

@@ -10,6 +10,10 @@ SPECS = [
                 local=True, tool="shell"),
     CommandSpec("status", "shell.status", "show the cluster, its HSMs and your login", "status",
                 local=True, tool="shell"),
+    CommandSpec("Error2String", "shell.help", "the text of a key_mgmt_util return code",
+                "Error2String -r <response-code>",
+                (Arg("code", "str", position=0, flags=("-r",), help="the code, as 0xdb or db"),),
+                local=True, tool="kmu"),
     CommandSpec("quit", "shell.quit", "log out and leave the shell", "quit", local=True,
                 tool="both"),          # `exit` (commands/servers.py) also leaves server mode
 ]

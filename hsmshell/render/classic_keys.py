@@ -9,18 +9,15 @@ the reference's; an error it gives no code for shows 0xff and hsmshell's message
 from __future__ import annotations
 
 from hsmshell.model.key_attributes import display_value
+from hsmshell.model.return_codes import TEXTS
 from hsmshell.render import classic
 from hsmshell.status import ExitStatus
 
 SUCCESS_TEXT = "HSM Return: SUCCESS"
 UNDOCUMENTED_CODE = 0xFF
-RETURN_CODES = {
-    "no-such-key": (0xA8, "HSM Error: Invalid object handle is passed to this operation"),
-    "key-access-denied": (0xC6, "HSM Error: Key Access is denied."),
-    "fips-policy-violation": (0xB3, "HSM Error: This operation violates the current configured/FIPS policies"),
-    "signature-invalid": (0x1B, "CSP Error: ERR_BAD_PKCS_DATA"),
-    "hsm-unavailable": (0x30000085, "HSM CLUSTER ERROR: Server in cluster is unavailable"),
-}
+RETURN_CODES = {reference: (code, TEXTS[code]) for reference, code in (
+    ("no-such-key", 0xA8), ("key-access-denied", 0xC6), ("fips-policy-violation", 0xB3),
+    ("signature-invalid", 0x1B), ("hsm-unavailable", 0x30000085))}
 OPERATIONS = {      # command -> the Cfm call KMU names in its output
     "genSymKey": "Cfm3GenerateSymmetricKey", "genRSAKeyPair": "Cfm3GenerateKeyPair",
     "genECCKeyPair": "Cfm3GenerateKeyPair", "genDSAKeyPair": "Cfm3GenerateKeyPair", "findKey": "Cfm3FindKey",

@@ -9,6 +9,7 @@ Codes the reference gives are used; one it does not give shows 0xff (UNDOCUMENTE
 
 from __future__ import annotations
 
+from hsmshell.model.return_codes import TEXTS
 from hsmshell.render.classic import ClassicRenderer       # before classic_keys: it imports classic
 from hsmshell.render import classic_keys
 from hsmshell.render.cmu_terminal import help_lines
@@ -18,9 +19,8 @@ PROMPT = "Command: "
 INDENT = " " * 8
 # The reference's codes: 163 (0xa3) and 157 (0x9d) from the HSM audit log, 0xdb from Error2String.
 SESSION_CODES = {
-    "login-failed": (0xA3, "HSM Error: RET_USER_LOGIN_FAILURE"),
-    "no-such-user": (0x9D, "HSM Error: user isn't initialized or user with this name doesn't exist"),
-    "invalid-user-type": (0xDB, "HSM Error: Invalid User Type."),
+    "login-failed": (0xA3, TEXTS[0xA3]), "no-such-user": (0x9D, TEXTS[0x9D]),
+    "invalid-user-type": (0xDB, TEXTS[0xDB]),
     "quorum-required": (classic_keys.UNDOCUMENTED_CODE, "HSM Error: RET_MXN_AUTH_FAILED"),
     "not-logged-in": (classic_keys.UNDOCUMENTED_CODE,
                       "HSM Error: No user is logged in to do this operation"),
@@ -115,7 +115,7 @@ class KmuTerminalRenderer(KmuKeyViews, ClassicRenderer):
             return
         line = failed(command, error, kmu_code)
         if error.reference == "key-access-denied":
-            self.out("\n".join(["", line, ""]))      # deleteKey's page: flush, no node block
+            self.out("\n".join(["", T + line, ""]))  # no node block (deleteKey, Error2String pages)
             return
         block = nodes(servers, kmu_code) if servers else []
         if not servers and error.reference == "no-such-key":     # every node says 0xa8
@@ -134,7 +134,12 @@ class KmuTerminalRenderer(KmuKeyViews, ClassicRenderer):
         return [*users_lines(users), "", f"{INDENT}{returned(result.command)}"]
 
     def _view_message(self, result) -> list[str]:
+        if result.command == "Error2String":
+            return ["", T + result.data["message"]]
         return []                              # exit: KMU just ends
 
     def _view_help(self, result) -> list[str]:
+        if "commands" in result.data:          # the real tool's fixed table (its help page)
+            from hsmshell.render.kmu_help import HELP_TABLE
+            return HELP_TABLE.rstrip("\n").split("\n")
         return help_lines(result)

@@ -55,7 +55,7 @@ def test_classic_get_key_info_and_kmu_errors(keys):
     shown(k, "classic", f"loginHSM CU bob {PASSWORDS['bob']}")
     status, _, err = shown(k, "classic", f"deleteKey -k {plain}")
     assert status == 1
-    assert err.splitlines()[0] == "Cfm3DeleteKey returned: 0xc6 : HSM Error: Key Access is denied."
+    assert err.splitlines()[0] == "Cfm3DeleteKey returned: 0xc6 : HSM Error: Key Access is denied"
     status, _, err = shown(k, "classic", "getKeyInfo -k 12345")
     assert err.splitlines()[0] == \
         "Cfm3GetKey returned: 0xa8 : HSM Error: Invalid object handle is passed to this operation"

@@ -118,7 +118,9 @@ def test_find_key_and_delete_key(monkeypatch, crypto_users):
     check(monkeypatch, home, deleted, [login("user3")], Values(_6=made[0]))
     missing = fixed(page("key_mgmt_util-deleteKey", 3), NODE_0_A8)
     check(monkeypatch, home, missing, [login("user3")])
-    denied = page("key_mgmt_util-deleteKey", 4)
+    # indented and without a full stop, as Error2String's page and most result lines have it
+    denied = fixed(page("key_mgmt_util-deleteKey", 4), ("\nCfm3DeleteKey returned: 0xc6 : HSM Error: Key Access is denied.",
+                                                       "\n\tCfm3DeleteKey returned: 0xc6 : HSM Error: Key Access is denied"))
     check(monkeypatch, home, denied, [login("user4")], Values(_262152=made[1]))
 
 
@@ -276,3 +278,20 @@ def test_gen_dsa_key_pair_with_quorum(monkeypatch, crypto_users):
     name = "key_mgmt_util-genDSAKeyPair"
     text = page(name, 6) + "\n\n" + page(name, 7)
     check(monkeypatch, home, text, [login("user3")], Values().created(12, 17))
+
+
+def test_error2string(monkeypatch, crypto_users):
+    """key_mgmt_util-Error2String: two codes, and the deleteKey refusal between them."""
+    home = crypto_users(1, 2)
+    key = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l k -u 4"])[0]
+    name = "key_mgmt_util-Error2String"
+    check(monkeypatch, home, page(name, 2))
+    # the page's deleteKey then getKeyInfo (its node block is empty: user 4's own view)
+    text = fixed(page(name, 3), ("Cluster Error Status\n\n", ""))
+    check(monkeypatch, home, text, [login("user4")], Values(_262162=key))
+    check(monkeypatch, home, fixed(page(name, 4), ("-r 0xa8", "-r 0xc6")))   # its text is 0xc6's
+
+
+def test_help(monkeypatch, cluster_of):
+    """key_mgmt_util-help: the grouped table."""
+    check(monkeypatch, cluster_of(1), page("key_mgmt_util-help", 2))
