@@ -1,32 +1,22 @@
-"""What `hsmshell emulate kmu` prints: key_mgmt_util's text (reference/cloudhsm-kmu.md §1.2),
+"""What `hsmshell emulate kmu` prints: key_mgmt_util's text (AWS's key_mgmt_util pages),
 one stream, the `Command: ` prompt included.
 
 KMU reports every call as `Cfm3<Operation> returned: 0x<code> : <text>`, cluster-wide calls
 followed by a `Cluster Error Status` block; the key views are classic_keys.py's. This flavour
 adds loginHSM, logoutHSM and listUsers as KMU prints them, and KMU's form of every error.
-Codes the reference gives are used; one it does not give shows 0xff (UNDOCUMENTED_CODE).
+Codes AWS's documentation gives are used; one it does not give shows 0xff (UNDOCUMENTED_CODE).
 """
 
 from __future__ import annotations
 
-from hsmshell.model.return_codes import TEXTS
 from hsmshell.render.classic import ClassicRenderer       # before classic_keys: it imports classic
 from hsmshell.render import classic_keys
 from hsmshell.render.cmu_terminal import help_lines
+from hsmshell.model.opcodes import KMU_SESSION_CODES as SESSION_CODES
 from hsmshell.render.kmu_views import T, KmuKeyViews, failed, nodes
 
 PROMPT = "Command: "
 INDENT = " " * 8
-# The reference's codes: 163 (0xa3) and 157 (0x9d) from the HSM audit log, 0xdb from Error2String.
-SESSION_CODES = {
-    "login-failed": (0xA3, TEXTS[0xA3]), "no-such-user": (0x9D, TEXTS[0x9D]),
-    "invalid-user-type": (0xDB, TEXTS[0xDB]),
-    "quorum-required": (classic_keys.UNDOCUMENTED_CODE, "HSM Error: RET_MXN_AUTH_FAILED"),
-    "not-logged-in": (classic_keys.UNDOCUMENTED_CODE,
-                      "HSM Error: No user is logged in to do this operation"),
-    "permission-denied": (classic_keys.UNDOCUMENTED_CODE,
-                          "HSM Error: The current logged in user is not authorized to do this operation"),
-}
 SESSION_COMMANDS = frozenset({"loginHSM", "logoutHSM", "listUsers", "getToken", "approveToken",
                               "listTokens", "delToken", "getHSMInfo"})
 OPERATIONS = {**classic_keys.OPERATIONS, "loginHSM": "Cfm3LoginHSM", "logoutHSM": "Cfm3LogoutHSM",
@@ -60,7 +50,7 @@ def returned(command: str, error=None) -> str:
 
 
 def users_lines(users: list[dict]) -> list[str]:
-    """KMU's one merged view of the users (reference §2.5, key_mgmt_util-listUsers)."""
+    """KMU's one merged view of the users (AWS's key_mgmt_util-listUsers page)."""
     lines = ["", f"{INDENT}Number Of Users found {len(users)}", "",
              f"{INDENT}Index       User ID     User Type       User Name           MofnPubKey    "
              "LoginFailureCnt         2FA"]
@@ -134,9 +124,10 @@ class KmuTerminalRenderer(KmuKeyViews, ClassicRenderer):
         return [*users_lines(users), "", f"{INDENT}{returned(result.command)}"]
 
     def _view_message(self, result) -> list[str]:
-        if result.command == "Error2String":
-            return ["", T + result.data["message"]]
         return []                              # exit: KMU just ends
+
+    def _view_error_string(self, result) -> list[str]:
+        return ["", T + result.data["message"]]
 
     def _view_help(self, result) -> list[str]:
         if "commands" in result.data:          # the real tool's fixed table (its help page)

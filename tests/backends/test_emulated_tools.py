@@ -2,7 +2,7 @@
 documented errors, singlecmd, CMU's config file, audit replay of the tools' sessions.
 
 The tools run in this process on a piped stdin that echoes each line it hands out, so the
-captured output reads as the terminal of the reference shows it (prompt, typed command,
+captured output reads as the terminal of AWS's documentation shows it (prompt, typed command,
 answer). IPs are numbered in order of appearance on both sides, handles likewise.
 """
 
@@ -98,7 +98,7 @@ Command: getKeyInfo -k 999
 def test_kmu_singlecmd_runs_the_documented_command_line(capsys, monkeypatch, cluster_of):
     home = cluster_of(1)
     screen(capsys, monkeypatch, home, "cmu", activated_lines() + "createUser CU example_user example_pwd\ny\n")
-    # reference/cloudhsm-kmu.md §1.1, verbatim
+    # AWS's key_mgmt_util pages, verbatim
     status, out = screen(capsys, monkeypatch, home, "kmu", "", "singlecmd", "loginHSM", "-u", "CU",
                          "-s", "example_user", "-p", "example_pwd", "genSymKey", "-l", "aes",
                          "-t", "31", "-s", "32", "-min_srv", "1", "-timeout", "1")
