@@ -482,3 +482,21 @@ def test_sync_user_and_sync_key(monkeypatch, cluster_of):
     text = fixed(page("cloudhsm_mgmt_util-syncKey", 3), ("aws-cloudhsm> syncKey", "server0>syncKey"))
     screen = session(monkeypatch, home, text, ["loginHSM CU user3 user3-pass1", "server 0"], values=values)
     assert_session(screen, text, values.screen, values.page)
+
+
+def test_find_all_keys_with_the_key_hash(monkeypatch, cluster_of):
+    """{url("cloudhsm_mgmt_util-findAllKeys")}: user 6's keys and the key hash, equal on both HSMs."""
+    home = cluster_of(2)
+    run_tool(monkeypatch, home, "cmu", users("CU user3", "CU user4", "CU user5", "CU user6"))
+    own3 = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k8 -u 6",
+                                            "genSymKey -t 31 -s 32 -l k9 -u 6"])
+    own6 = kmu_handles(monkeypatch, home, [cu("user6"), "genSymKey -t 31 -s 32 -l k11"])
+    own3 += kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k17 -u 6"])
+    values = Values(_8=own3[0], _9=own3[1], _11=own6[0], _17=own3[2])
+    # four keys are listed: `found 3` and `0::3` are the page's slip, and so is server 0's bare `11`
+    text = fixed(page("cloudhsm_mgmt_util-findAllKeys", 3), ("found 3", "found 4"), ("0::3", "0::4"),
+                 ("8(s),9(s),11,17(s)", "8(s),9(s),11(o),17(s)"))
+    screen = session(monkeypatch, home, text, CO_LOGIN, values=values)
+    assert_session(screen, text, values.screen, values.page)
+    hashes = {line for line in screen.splitlines() if len(line) == 64}
+    assert len(hashes) == 1                       # the same key hash on both HSMs

@@ -50,16 +50,6 @@ NODE_0_A8 = (f"        Node id 1 and err state 0x000000a8 : {A8}",
              f"        Node id 0 and err state 0x000000a8 : {A8}\n        Node id 1 and err state 0x000000a8 : {A8}")
 
 
-@pytest.fixture
-def crypto_users(monkeypatch, cluster_of):
-    """A cluster of N HSMs with crypto users user3, user4, ... (ids 3, 4, ...)."""
-    def make(hsms: int, count: int = 4):
-        home = cluster_of(hsms)
-        cmu_users(monkeypatch, home, *(f"CU user{i}" for i in range(3, 3 + count)))
-        return home
-    return make
-
-
 # -- loginHSM / logoutHSM, listUsers ------------------------------------------------------------
 def test_login_logout(monkeypatch, cluster_of):
     """key_mgmt_util-loginHSM: with -p, with -hpswd, logoutHSM."""
@@ -147,16 +137,6 @@ def test_get_key_info(monkeypatch, crypto_users):
 
 
 # -- export and import ------------------------------------------------------------------------
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    """The tools read and write files relative to where they run, as the pages' sessions do."""
-    directory = tmp_path / "work"
-    (directory / "keys").mkdir(parents=True)
-    (directory / "attributes").mkdir()
-    monkeypatch.chdir(directory)
-    return directory
-
-
 SESSION_NODE = ("Node id 1 and err state", "Node id 0 and err state")   # which HSM holds a session key
 
 
