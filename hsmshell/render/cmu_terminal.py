@@ -168,10 +168,6 @@ class CmuTerminalRenderer(ClassicRenderer):
     def _view_help(self, result) -> list[str]:
         return help_lines(result)
 
-    def _view_sync(self, result) -> list[str]:
-        lines = list(result.data["lines"])      # syncKey's page shows only its last line
-        return lines[-1:] if result.command == "syncKey" else lines
-
     def _view_server_mode(self, result) -> list[str]:
         message = result.data["message"]
         return ["", message] if message.startswith("Server is in") else [message]
