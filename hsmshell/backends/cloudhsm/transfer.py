@@ -17,7 +17,7 @@ from hsmshell.backends.cloudhsm import kmu_text
 from hsmshell.backends.cloudhsm.keys import _answer, _created, _result, attributes
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
-from hsmshell.model.keys import AesWrapMode, Attr, KeyClass
+from hsmshell.model.keys import AesWrapMode, Attr, KeyClass, WrapMechanism
 
 BER_LENGTH = re.compile(r"BER encoded key length is (\d+)")
 
@@ -56,9 +56,8 @@ def export_private_key(backend, invocation, secrets: dict) -> Result:
 
 
 def wrap_key(backend, invocation, secrets: dict) -> Result:
-    from hsmshell.backends.emulator.crypto import wrap_mechanism
     reply = _answer(backend, invocation, secrets)
-    mechanism = wrap_mechanism(invocation.args["mechanism"])
+    mechanism = WrapMechanism(invocation.args["mechanism"])      # KMU took it: it is a known one
     return _written(invocation, reply, mechanism=mechanism.name, mechanism_id=int(mechanism))
 
 
