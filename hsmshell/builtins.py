@@ -4,7 +4,7 @@ render/ shows it."""
 from __future__ import annotations
 
 from hsmshell.backends.result import Result
-from hsmshell.policy.engine import decide
+from hsmshell.policy.engine import permission
 
 
 def run_builtin(shell, invocation) -> Result:
@@ -17,10 +17,12 @@ def _help(shell, args: dict) -> Result:
     if topic:
         spec = shell.table.lookup(topic)
         action = spec.action_for({}, principal)
+        allowed = permission(shell.policy, principal, spec)
         return Result("help", "help", data={
             "command": spec.name, "summary": spec.summary, "syntax": spec.usage(),
             "details": spec.details, "action": action, "tool": spec.tool,
-            "allowed": decide(shell.policy, principal, spec, {}).allowed,
+            "allowed": allowed.allowed, "allowed_for_you": allowed.summary(),
+            "forms": list(allowed.forms) if len(allowed.forms) > 1 else [],
             "roles": shell.policy.roles_allowing(action)})
     rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,
              "action": spec.action, "allowed": shell.allows(spec)}

@@ -92,8 +92,14 @@ class RichRenderer(KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, Ba
             self.console.print(f"  usage: {escape(data['syntax'])}")
             if data.get("details"):
                 self.console.print(f"  {escape(data['details'])}")
-            self.console.print(f"  action: {data['action']}   allowed for you: "
-                               f"{'yes' if data['allowed'] else 'no'} (roles: {', '.join(data['roles']) or 'none'})")
+            if data.get("forms"):
+                self.console.print(f"  allowed for you: {escape(data['allowed_for_you'])}")
+                for form in data["forms"]:
+                    self.console.print(f"    {escape(form['when'])}: action {form['action']}, "
+                                       f"roles {', '.join(form['roles']) or 'none'}")
+            else:
+                self.console.print(f"  action: {data['action']}   allowed for you: "
+                                   f"{data['allowed_for_you']} (roles: {', '.join(data['roles']) or 'none'})")
             return
         table = Table(title="Commands", title_justify="left")
         for column in ("command", "what it does", "tool"):
