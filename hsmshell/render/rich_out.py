@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic import server_label
+from hsmshell.render.consoles import make_console
 from hsmshell.render.cluster_views import RichClusterViews
 from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_rich import RichQuorumViews
@@ -18,10 +18,8 @@ from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 class RichRenderer(KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, BaseRenderer):
     def __init__(self, env):
         super().__init__(env)
-        common = dict(no_color=not env.color, highlight=False, emoji=False,
-                      force_terminal=None if env.color else False)
-        self.console = Console(file=env.stdout, **common)
-        self.errors = Console(file=env.stderr, **common)
+        self.console = make_console(env, env.stdout, env.stdout_is_terminal)
+        self.errors = make_console(env, env.stderr, _isatty(env.stderr))
 
     # -- the renderer interface ----------------------------------------------------------------
     def result(self, result, source: str) -> None:
@@ -130,3 +128,10 @@ class RichRenderer(KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, Ba
                                   if isinstance(item, dict) else str(item) for item in value)
             table.add_row(escape(str(key)), escape(str(value)))
         self.console.print(table)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
