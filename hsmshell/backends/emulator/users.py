@@ -7,9 +7,10 @@ import sqlite3
 
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
 from hsmshell.backends.emulator.schema import user_name_count
-from hsmshell.backends.emulator.passwords import (DEFAULT_LOG2_N, MAX_LENGTH, MIN_LENGTH, hash_password,
+from hsmshell.backends.emulator.passwords import (DEFAULT_LOG2_N, hash_password,
                                                   verify_password)
 from hsmshell.backends.result import Result
+from hsmshell.model.passwords import check_new_password
 from hsmshell.errors import (HsmError, InvalidArgument, LimitExceeded, LoginFailed, NoSuchUser,
                              PermissionDenied, UserLocked)
 from hsmshell.policy.engine import Principal
@@ -50,10 +51,7 @@ def _require_user(cluster, hsm, name, user_type=None, found: dict | None = None)
 
 
 def check_password(password: str) -> None:
-    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        # the length is not in the message: messages go to the audit log
-        raise InvalidArgument(f"passwords are {MIN_LENGTH} to {MAX_LENGTH} characters long; "
-                              f"this one is too {'short' if len(password) < MIN_LENGTH else 'long'}")
+    check_new_password(password)       # the firmware's rule too, whoever calls it
 
 
 def _verify(password: str, stored: str, cache: dict) -> bool:
