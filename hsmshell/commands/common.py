@@ -1,7 +1,7 @@
 """Argument definitions several commands share (so each is written once)."""
 
 from hsmshell.commands.spec import Arg
-from hsmshell.model.passwords import check_given_password, check_new_password
+from hsmshell.model.users import check_given_password, check_new_password
 
 USER_TYPE = Arg("user_type", "user_type", position=0, flags=("-u",), complete="user_type",
                 help="CO, CU, PRECO or PCO (case-sensitive)")

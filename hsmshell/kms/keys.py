@@ -2,7 +2,7 @@
 
 A KMS key's material is one persistent, non-extractable AES-256 key that KMS generates in
 the cluster while logged in as kmsuser: owned by kmsuser, labelled with the key's ARN, its
-CKA_ID the backing key id, copied to every active HSM (reference §3). Encrypt and Decrypt
+CKA_ID the backing key id, copied to every active HSM. Encrypt and Decrypt
 run AES-256-GCM with that key, read from an active HSM holding it, into a ciphertext file:
 
     b"HSMKMS1" | key id (36 ASCII bytes) | 12-byte nonce | AES-GCM ciphertext and tag
@@ -28,7 +28,7 @@ from hsmshell.kms.errors import KmsException, invalid_state, not_found
 from hsmshell.kms.keystores import _call, _refuse_unmet, _refuse_without_log, _store, advance, cluster_of
 from hsmshell.kms.shapes import key_metadata, key_state
 from hsmshell.kms.store import KmsDB, KmsKeyRow, key_arn
-from hsmshell.state.home import write_private
+from hsmshell.quorum.userfiles import write_user_file
 
 MAGIC = b"HSMKMS1"
 HEADER = len(MAGIC) + 36
@@ -154,7 +154,7 @@ def decrypt(env, blob: bytes, out: str | None, key_ref: str | None = None) -> Re
 
 def _use(env, call, key_ref: str, crypt, command: str, expected: str | None = None) -> Result:
     """Run `crypt(key row, material) -> data` with the key's material read as kmsuser from an
-    active HSM, if the key may be used (reference §2.2: Enabled, store CONNECTED, an active HSM,
+    active HSM, if the key may be used (KMS's rules: Enabled, store CONNECTED, an active HSM,
     the material in the cluster); else KMSInvalidStateException (DisabledException, NotFound)."""
     with KmsDB(env.home) as kms:
         key = kms.key(key_ref)
@@ -202,14 +202,8 @@ def _unusable(key: KmsKeyRow, why: str, hint: str | None = None) -> HsmshellErro
 
 
 def _write(path: str, data: bytes, private: bool) -> None:
-    target = Path(path).expanduser()
-    try:
-        if private:
-            write_private(target, data)
-        else:
-            target.write_bytes(data)
-    except OSError as exc:
-        raise InvalidArgument(f"cannot write {path}: {exc.strerror}") from None
+    # one helper for every file: non-regular targets and links refused (docs/hardening.md)
+    write_user_file(path, data, private=private)
 
 
 def read_input(text: str, env, what: str) -> bytes:

@@ -15,7 +15,6 @@ import hmac
 import os
 
 DEFAULT_LOG2_N = 5
-from hsmshell.model.passwords import MAX_LENGTH, MIN_LENGTH  # noqa: F401  (the rule lives in model/)
 
 
 def hash_password(password: str, log2_n: int = DEFAULT_LOG2_N) -> str:
