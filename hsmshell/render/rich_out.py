@@ -12,10 +12,11 @@ from hsmshell.render.cluster_views import RichClusterViews
 from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_rich import RichQuorumViews
 from hsmshell.render.rich_keys import RichKeyViews
+from hsmshell.render.sdk5_views import RichSdk5Views
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
 
-class RichRenderer(KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, BaseRenderer):
+class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, BaseRenderer):
     def __init__(self, env):
         super().__init__(env)
         self.console = make_console(env, env.stdout, env.stdout_is_terminal)
@@ -90,6 +91,9 @@ class RichRenderer(KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, Ba
             self.console.print(f"  usage: {escape(data['syntax'])}")
             if data.get("details"):
                 self.console.print(f"  {escape(data['details'])}")
+            for option in data.get("options", ()):
+                need = "" if option["required"] else " [dim](optional)[/]"
+                self.console.print(f"  [bold]{escape(option['option'])}[/]{need}  {escape(option['help'])}")
             if data.get("forms"):
                 self.console.print(f"  allowed for you: {escape(data['allowed_for_you'])}")
                 for form in data["forms"]:
