@@ -55,7 +55,7 @@ def mixed_batch(folder: Path, n: int, wrap: int, signer: int, pool: list[int]) -
     out = folder / f"round{n}"
     out.mkdir()
     lines = []
-    for i in range(40):
+    for i in range(24):
         lines += [f"loginHSM CO admin {ADMIN_PASSWORD}", f"createUser CU r{n}u{i} userpass{i:03d}",
                   f"createUser CU r{n}v{i} short",                      # refused: too short
                   "logoutHSM", f"loginHSM CU {CU[0]} {CU[1]}",
