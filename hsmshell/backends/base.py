@@ -43,11 +43,6 @@ class Backend(Protocol):
     def key_quorum(self, key_handle: int) -> int: ...
     def set_failure_prompt(self, prompt) -> None: ...
     def replay_context(self, inputs: dict, failure_answers): ...
-    def replay_context(self, inputs: dict, failure_answers):
-        """For one command that audit replay runs again: what its handler read from files
-        then, and the Retry/Ignore/Abort answers given then (a context manager)."""
-        return contextlib.nullcontext()
-
     def why_not(self, command: str) -> str: ...
     def close(self) -> None: ...
 
@@ -102,6 +97,11 @@ class BackendBase:
     def set_failure_prompt(self, prompt) -> None:
         """Who answers Retry/Ignore/Abort when a server fails a write; ignored by a backend
         whose servers never fail one at a time."""
+
+    def replay_context(self, inputs: dict, failure_answers):
+        """For one command that audit replay runs again: what its handler read from files
+        then, and the Retry/Ignore/Abort answers given then (a context manager)."""
+        return contextlib.nullcontext()
 
     def why_not(self, command: str) -> str:
         """Why this backend does not serve `command`, and what would (one clause), or ''."""
