@@ -70,7 +70,7 @@ def run(options, env) -> ExitStatus:
 
 
 def _cloudhsm_cli(options, env, words: list[str], given: dict) -> ExitStatus:
-    from hsmshell.cli import make_environment
+    from hsmshell.modes.options import make_environment
     from hsmshell.emulate import cloudhsm_cli
     from hsmshell.emulate.terminal import LineReader
     from hsmshell.emulate.tools import CLOUDHSM_CLI, open_tool_shell, renderer_for, tool_environment
