@@ -188,7 +188,9 @@ class Replayer:
 
     def _kms(self, record: dict) -> Divergence | None:
         from hsmshell.modes.replay_kms import replay_kms
-        recorded, replayed = replay_kms(self.db, self.clock, record)
+        from hsmshell.transactions import AuditedTransaction
+        with AuditedTransaction(self.db, self.audit):
+            recorded, replayed = replay_kms(self.db, self.clock, record)
         self.report.operations += 1
         return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
 
