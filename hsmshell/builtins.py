@@ -51,8 +51,7 @@ def _quit(shell, args: dict) -> Result:
 
 def _exit(shell, args: dict) -> Result:
     """CMU's `exit`: leaves server mode; in global mode it quits, as `quit` does."""
-    leave = getattr(shell.backend, "leave_server_mode", None)
-    server = leave() if leave else None
+    server = shell.backend.leave_server_mode()
     if server is None:
         return _quit(shell, args)
     return Result("exit", "message", data={"message": f"left server mode (server {server})"})

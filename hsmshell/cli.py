@@ -99,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:        # a bug outside any command (the pipeline audits its own)
+        from hsmshell.crash_report import internal_error
+        error = internal_error(exc, getattr(env, "home", None), {"mode": options.mode or "shell"})
+        report_error(error, options, env)
+        return int(error.status)
 
 
 def dispatch(options, env) -> ExitStatus:
@@ -116,7 +121,8 @@ def report_error(error: HsmshellError, options, env) -> None:
     if getattr(options, "output", "rich") == "json":
         from hsmshell.render.report import envelope
         print(envelope(None, None, error.to_dict(), error.status))
-        return
+        if error.reference != "internal-error":
+            return                  # the crash report's path goes to stderr as well
     sys.stderr.write(f"hsmshell: error[{error.reference}]: {error.message}\n")
     if error.hint:
         sys.stderr.write(f"  hint: {error.hint}\n")

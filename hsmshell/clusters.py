@@ -85,9 +85,8 @@ def open_shell(env, *, table=None, policy=None, renderer=None):
         db.close()
         raise
     renderer = renderer if renderer is not None else make_renderer(env)
-    if hasattr(backend, "cluster"):      # a server failing a write asks Retry/Ignore/Abort
-        from hsmshell.server_failure import ServerFailurePrompt
-        backend.cluster.failure_prompt = ServerFailurePrompt(env, renderer)
+    from hsmshell.server_failure import ServerFailurePrompt
+    backend.set_failure_prompt(ServerFailurePrompt(env, renderer))   # a server failing a write
     return Shell(env, table, policy, db, audit, backend, renderer)
 
 

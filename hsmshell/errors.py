@@ -167,3 +167,17 @@ class UntrustedCluster(BackendUnavailable):
 class NotAttempted(HsmError):
     """A server a command never reached because the user aborted after another server failed."""
     reference = "not-attempted"
+
+
+# -- last resort (exit 1) -----------------------------------------------------------------------
+class InternalError(HsmshellError):
+    """An exception that is none of the above: a bug. The pipeline audits the attempt, rolls its
+    transaction back and writes the traceback to a crash report (crash_report.py)."""
+    reference = "internal-error"
+    status = ExitStatus.HSM_ERROR
+
+
+class NotSupportedByBackend(HsmshellError):
+    """The backend in use does not serve this command (backends/base.py: capabilities)."""
+    reference = "not-supported-by-backend"
+    status = ExitStatus.UNAVAILABLE

@@ -22,9 +22,11 @@ SERVICE = "hsmshell:{cluster}"
 INDEX_NAME = "credentials.json"
 ENTRY_RE = re.compile(r"^[!-~]{1,128}$")          # printable ASCII, no spaces
 HOW_TO_CONFIGURE = ("install and configure a keyring backend: a desktop keyring (Secret Service, "
-                    "macOS Keychain, Windows Credential Locker), or for a headless machine "
-                    "`pip install keyrings.alt` and PYTHON_KEYRING_BACKEND="
-                    "keyrings.alt.file.PlaintextKeyring; or give secrets as @env:VAR / @file:PATH")
+                    "macOS Keychain, Windows Credential Locker); or give secrets as @env:VAR / @file:PATH")
+OPT_IN = "HSMSHELL_ALLOW_INSECURE_KEYRING"
+# Backends that keep a password readable by anyone who can read a file (or drop it): refused
+# unless the user opts in, since "stored in the keyring" would otherwise be a false comfort.
+INSECURE_NAMES = ("plaintext", "base64", "unencrypted")
 
 
 def service_name(cluster: str) -> str:
@@ -43,39 +45,76 @@ def no_keyring(message: str) -> HsmshellError:
     return InvalidArgument(message, reference="keyring-unavailable", hint=HOW_TO_CONFIGURE)
 
 
-def usable_keyring():
-    """The keyring module, or keyring-unavailable when no backend can store a password."""
+def insecure_allowed(environ) -> bool:
+    """The explicit opt-in: HSMSHELL_ALLOW_INSECURE_KEYRING=1 (or the config file's
+    `allow_insecure_keyring = true`, which the front end turns into the same variable)."""
+    return str(environ.get(OPT_IN, "")).strip().lower() in ("1", "yes", "true", "on")
+
+
+def backend_name(backend) -> str:
+    """`module.Class` of the backend that stores passwords (a chain's first member)."""
+    kind = type(backend)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def is_insecure(backend) -> bool:
+    return is_insecure_name(type(backend).__qualname__)
+
+
+def is_insecure_name(name: str) -> bool:
+    return any(word in name.rsplit(".", 1)[-1].lower() for word in INSECURE_NAMES)
+
+
+def effective_backend(keyring):
+    """The backend a password goes to: keyring's chain stores in its first member."""
+    from keyring.backends import chainer
+    backend = keyring.get_keyring()
+    if isinstance(backend, chainer.ChainerBackend):
+        return backend.backends[0] if backend.backends else None
+    return backend
+
+
+def usable_keyring(allow_insecure: bool = False):
+    """(the keyring module, the name of the backend in use); keyring-unavailable when no
+    backend can store a password, keyring-insecure when it would keep it in the clear and
+    the user has not opted in."""
     try:
         import keyring
-        from keyring.backends import chainer, fail, null
+        from keyring.backends import fail, null
     except ImportError:
         raise no_keyring("the keyring package is not installed") from None
-    backend = keyring.get_keyring()
-    empty_chain = isinstance(backend, chainer.ChainerBackend) and not backend.backends
-    if isinstance(backend, (fail.Keyring, null.Keyring)) or empty_chain:
+    backend = effective_backend(keyring)
+    if backend is None or isinstance(backend, (fail.Keyring, null.Keyring)):
         raise no_keyring("no usable OS keyring backend is available")
-    return keyring
+    name = backend_name(backend)
+    if is_insecure(backend) and not allow_insecure:
+        raise InvalidArgument(
+            f"the keyring backend in use ({name}) keeps passwords unencrypted; refusing it",
+            reference="keyring-insecure",
+            hint=f"use a desktop keyring or @env:VAR / @file:PATH; to accept it anyway set "
+                 f"{OPT_IN}=1 (or allow_insecure_keyring = true in the config file)")
+    return keyring, name
 
 
-def get_password(cluster: str, entry: str) -> str | None:
-    keyring = usable_keyring()
+def get_password(cluster: str, entry: str, allow_insecure: bool = False) -> str | None:
+    keyring, _ = usable_keyring(allow_insecure)
     try:
         return keyring.get_password(service_name(cluster), entry)
     except Exception as exc:            # backends raise their own types; never show a value
         raise no_keyring(f"the keyring could not be read ({type(exc).__name__})") from None
 
 
-def set_password(cluster: str, entry: str, value: str) -> None:
-    keyring = usable_keyring()
+def set_password(cluster: str, entry: str, value: str, allow_insecure: bool = False) -> None:
+    keyring, _ = usable_keyring(allow_insecure)
     try:
         keyring.set_password(service_name(cluster), entry, value)
     except Exception as exc:
         raise no_keyring(f"the keyring could not store the password ({type(exc).__name__})") from None
 
 
-def delete_password(cluster: str, entry: str) -> bool:
+def delete_password(cluster: str, entry: str, allow_insecure: bool = False) -> bool:
     """Remove the entry; False if the keyring had none."""
-    keyring = usable_keyring()
+    keyring, _ = usable_keyring(allow_insecure)
     from keyring.errors import PasswordDeleteError
     try:
         keyring.delete_password(service_name(cluster), entry)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import gc
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
+from hsmshell.backends.base import not_supported
 from hsmshell.backends.result import Result
+from hsmshell.crash_report import internal_error
 from hsmshell.errors import (AuditTampered, AuditWriteFailed, ConfirmationRequired, HsmshellError,
                              NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
 from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
@@ -45,6 +47,35 @@ class Outcome:
     history_text: str | None = None          # the line as the REPL history may keep it
 
 
+@dataclass
+class Attempt:
+    """One line on its way through the pipeline: what the audit record, the renderer and the
+    crash handler need travels here, not in parameters or on the shell."""
+    text: str                                # as typed: may hold secrets, never stored
+    source: str
+    principal: object = None                 # who ran it (loginHSM changes the backend's login)
+    invocation: Invocation | None = None
+    command: str | None = None
+    redacted: str | None = None              # the text the log and the screen may show
+    decision: Decision | None = None
+    secrets: dict = field(default_factory=dict)
+    result: Result | None = None
+    error: HsmshellError | None = None
+    dispatched: bool = False                 # the backend ran it (replay re-runs exactly these)
+
+    def parsed(self, invocation: Invocation) -> None:
+        self.invocation, self.command, self.redacted = invocation, invocation.name, invocation.text
+
+    def secret_values(self) -> list[str]:
+        """Every value that may be a secret: resolved ones, literals, and the words of the
+        typed text that redaction took out (a crash may come before the parse finished)."""
+        values = list(self.secrets.values())
+        if self.invocation is not None:
+            values += [ref.literal for ref in self.invocation.secrets.values() if ref.literal]
+        kept = set((self.redacted or "").split())
+        return values + [word for word in self.text.split() if word not in kept]
+
+
 class Shell:
     """One shell instance: its command table, policy, backend, audit log and renderer."""
 
@@ -52,59 +83,61 @@ class Shell:
         self.env, self.table, self.policy = env, table, policy
         self.db, self.audit, self.backend, self.renderer = db, audit, backend, renderer
         self.quitting = False
-        self.actor = None                       # the principal running the current command
-        self.session_id = getattr(getattr(backend, "cluster", None), "session_id", None) or uuid.uuid4().hex
+        self.session_id = backend.session_id or uuid.uuid4().hex
         self.secret_hasher = SecretHasher(db.directory)
         self._group: CommitGroup | None = None       # batch mode's shared transaction
-        self._unshown: list[tuple] = []               # results waiting for the group's commit
+        self._unshown: list[Attempt] = []             # results waiting for the group's commit
 
     def allows(self, spec) -> bool:
         return decide(self.policy, self.backend.principal, spec, {}).allowed
 
     # -- the pipeline ----------------------------------------------------------------------------
     def run(self, text: str, source: str) -> Outcome:
+        attempt = Attempt(text, source, self.backend.principal)
         try:
-            return self._run(text, source)
+            return self._run(attempt)
         except (AuditWriteFailed, AuditTampered) as error:
             # Fail closed but keep the shell: this command is refused (or, if it ran, its
             # record waits in the cluster state), and so is every next one until the log
             # can be written again; then the pending record is written first.
-            return self._show(None, None, source, None, error)
+            return self._show(Attempt(text, source, error=error))
+        except Exception as exc:       # the last resort: a bug ends this command, not the shell
+            return self._crashed(attempt, exc)
 
-    def _run(self, text: str, source: str) -> Outcome:
-        self.actor = self.backend.principal
+    def _run(self, attempt: Attempt) -> Outcome:
         try:
-            invocation = parse_line(text, self.table, source)
+            attempt.parsed(parse_line(attempt.text, self.table, attempt.source))
         except HsmshellError as error:
-            command, redacted = redact_unparsed(text, self.table)
-            return self._conclude(None, command, redacted, source, None, None, error)
-
-        decision = decide(self.policy, self.backend.principal, invocation.spec, invocation.args,
-                          self.backend)
+            attempt.command, attempt.redacted = redact_unparsed(attempt.text, self.table)
+            attempt.error = error
+            return self._conclude(attempt)
+        invocation = attempt.invocation
+        attempt.decision = decision = decide(self.policy, self.backend.principal, invocation.spec,
+                                             invocation.args, self.backend)
         if not decision.allowed:
-            error = REFUSALS[decision.reference](decision.message, decision.hint,
-                                                 detail={"rule": decision.rule, "quorum": decision.quorum})
-            return self._conclude(invocation, invocation.name, invocation.text, source, decision,
-                                  None, error)
+            attempt.error = REFUSALS[decision.reference](
+                decision.message, decision.hint, detail={"rule": decision.rule, "quorum": decision.quorum})
+            return self._conclude(attempt)
         if invocation.spec.local:
-            result, error = None, None
             try:
-                result = builtins.run_builtin(self, invocation)
+                attempt.result = builtins.run_builtin(self, invocation)
             except HsmshellError as exc:
-                error = exc
-            return self._conclude(invocation, invocation.name, invocation.text, source, decision,
-                                  result, error)
+                attempt.error = exc
+            return self._conclude(attempt)
+        if not self.backend.serves(invocation.spec):
+            attempt.error = not_supported(self.backend, invocation.name)
+            return self._conclude(attempt)
         if self._group is not None and self._will_ask(invocation):
-            failed = self.commit_group(invocation.name, source)   # what ran is shown first
+            failed = self.commit_group(invocation.name, attempt.source)   # what ran is shown first
             if failed is not None:
                 return failed
         try:
-            secrets = resolve_secrets(invocation, self.env)
+            attempt.secrets = resolve_secrets(invocation, self.env)
             self._confirm(invocation)
         except HsmshellError as error:
-            return self._conclude(invocation, invocation.name, invocation.text, source, decision,
-                                  None, error)
-        return self._dispatch(invocation, source, decision, secrets)
+            attempt.error = error
+            return self._conclude(attempt)
+        return self._dispatch(attempt)
 
     def _will_ask(self, invocation: Invocation) -> bool:
         return (self._needs_confirmation(invocation)
@@ -122,36 +155,61 @@ class Shell:
         if not self.env.confirm("Do you want to continue(y/n)?"):
             raise Cancelled(f"{invocation.name} cancelled: the CAUTION question was answered n")
 
-    def _dispatch(self, invocation, source, decision, secrets) -> Outcome:
-        result, error = None, None
+    def _dispatch(self, attempt: Attempt) -> Outcome:
+        attempt.dispatched = True
         with self._transaction() as transaction:
             try:
-                result = self.backend.execute(invocation, secrets)
+                attempt.result = self.backend.execute(attempt.invocation, attempt.secrets)
             except HsmshellError as exc:
-                error = exc
+                attempt.error = exc
                 transaction.undo()          # its writes go; its record is staged below
-            self._stage(invocation, invocation.name, invocation.text, source, decision,
-                        result, error, secrets, dispatched=True)
-        return self._show(invocation, invocation.name, source, result, error)
+            except Exception as exc:        # a bug in the backend: the same, as internal-error
+                transaction.undo()
+                attempt.error = self._internal_error(attempt, exc)
+            self._stage(attempt)
+        return self._show(attempt)
 
-    def _conclude(self, invocation, command, text, source, decision, result, error) -> Outcome:
+    def _conclude(self, attempt: Attempt) -> Outcome:
         """Audit and show an attempt that never reached the backend (or a local command)."""
         with self._transaction():
-            self._stage(invocation, command, text, source, decision, result, error, {})
-        return self._show(invocation, command, source, result, error)
+            self._stage(attempt)
+        return self._show(attempt)
+
+    def _crashed(self, attempt: Attempt, exc: Exception) -> Outcome:
+        """A bug outside the backend call (parse, policy, audit, render...). Whatever
+        transaction it was in has been rolled back on the way out; the attempt is audited
+        as internal-error in a transaction of its own."""
+        if attempt.redacted is None:
+            try:
+                attempt.command, attempt.redacted = redact_unparsed(attempt.text, self.table)
+            except Exception:
+                attempt.redacted = "<unparsable line>"
+        attempt.error, attempt.result = self._internal_error(attempt, exc), None
+        try:
+            return self._conclude(attempt)
+        except (AuditWriteFailed, AuditTampered) as error:
+            return self._show(Attempt(attempt.text, attempt.source, command=attempt.command, error=error))
+        except Exception as again:          # not even the audit record: fail closed, exit 6
+            failed = AuditWriteFailed(f"{attempt.error.message}; it could not be audited "
+                                      f"({type(again).__name__})")
+            return self._show(Attempt(attempt.text, attempt.source, command=attempt.command, error=failed))
+
+    def _internal_error(self, attempt: Attempt, exc: Exception) -> HsmshellError:
+        # its writes were rolled back: for replay it changed nothing, like a refused command
+        attempt.dispatched = False
+        context = {"cluster": self.env.cluster, "mode": self.env.mode, "source": attempt.source,
+                   "backend": self.backend.name, "command": attempt.command,
+                   "text": attempt.redacted}
+        return internal_error(exc, self.env.home, context, attempt.secret_values())
 
     def _transaction(self):
         return self._group if self._group is not None else OwnTransaction(self.db, self.audit)
 
-    def _stage(self, invocation, command, text, source, decision: Decision | None,
-               result: Result | None, error: HsmshellError | None, secrets: dict,
-               dispatched: bool = False) -> None:
+    def _stage(self, attempt: Attempt) -> None:
         from hsmshell.audit.entry import command_record
         mark = self.audit.mark()
         try:
-            fields = command_record(self, invocation, command, text, source, decision, result,
-                                    error, secrets, dispatched)
-            self.audit.stage(fields)
+            self.audit.stage(command_record(attempt, self.env, self.session_id, self.secret_hasher))
             if self.audit.needs_checkpoint():
                 self._stage_checkpoint()
         except BaseException:
@@ -164,32 +222,33 @@ class Shell:
             self.audit.stage(fields)
             self.audit.mark_checkpointed()
 
-    def _show(self, invocation, command, source, result, error) -> Outcome:
+    def _show(self, attempt: Attempt) -> Outcome:
+        result, error = attempt.result, attempt.error
         if result is not None:
             error = error or result.error
         status = error.status if error is not None else ExitStatus.SUCCESS
-        history = invocation.history_text if invocation is not None else None
-        outcome = Outcome(ExitStatus(status), command, result, error, history)
+        history = attempt.invocation.history_text if attempt.invocation is not None else None
+        outcome = Outcome(ExitStatus(status), attempt.command, result, error, history)
         group = self._group
         if group is None or not group.open:
-            self._render(command, source, result, error)
+            self._render(attempt)
             return outcome
-        self._unshown.append((command, source, result, error))
+        self._unshown.append(attempt)
         if group.full or group.done_outside:
-            return self.commit_group(command, source, keep_lock=not group.full) or outcome
+            return self.commit_group(attempt.command, attempt.source, keep_lock=not group.full) or outcome
         return outcome
 
-    def _render(self, command, source, result, error) -> None:
-        if result is not None:
-            self.renderer.result(result, source)
-        elif error is not None:
-            self.renderer.error(error, command, source)
+    def _render(self, attempt: Attempt) -> None:
+        if attempt.result is not None:
+            self.renderer.result(attempt.result, attempt.source)
+        elif attempt.error is not None:
+            self.renderer.error(attempt.error, attempt.command, attempt.source)
 
     # -- batch mode: several commands per transaction (transactions.py) ------------------------
     @contextmanager
     def grouped_commits(self) -> Iterator[None]:
         """Within this block commands share transactions; leaving it commits and shows all."""
-        if not getattr(self.backend, "transactional", False):
+        if not self.backend.transactional:
             yield           # the real tools change HSMs, not this database: nothing to group
             return
         self._group = CommitGroup(self.db, self.audit)
@@ -217,12 +276,12 @@ class Shell:
         try:
             group.commit(keep_lock)
         except (AuditWriteFailed, AuditTampered) as error:
-            ran = [shown[1] for shown in unshown]
+            ran = [shown.source for shown in unshown]
             if ran:
                 error.message += f" (ran: {ran[0]}" + (f" to {ran[-1]})" if len(ran) > 1 else ")")
-            return self._show(None, command, source, None, error)
+            return self._show(Attempt("", source, command=command, error=error))
         for shown in unshown:
-            self._render(*shown)
+            self._render(shown)
         return None
 
     # -- end of session ------------------------------------------------------------------------
@@ -238,7 +297,7 @@ class Shell:
                     self.backend.close()
                     if principal is not None:
                         from hsmshell.audit.entry import session_end_record
-                        self.audit.stage(session_end_record(self, principal))
+                        self.audit.stage(session_end_record(self.env, self.session_id, principal))
                     self._stage_checkpoint()
                 self.audit.append()
                 self.audit.sync()

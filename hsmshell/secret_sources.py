@@ -65,7 +65,8 @@ def keyring_service(env: Environment) -> str:
 def keyring_get(env: Environment, entry: str) -> str:
     if not entry:
         raise InvalidArgument("@keyring needs an entry name here: @keyring:NAME")
-    value = keyring_store.get_password(env.cluster, entry)
+    value = keyring_store.get_password(env.cluster, entry,
+                                       keyring_store.insecure_allowed(env.environ))
     if value is None:
         raise InvalidArgument(f"no password for '{entry}' in the keyring ({keyring_service(env)})",
                               hint=f"store one: hsmshell credentials set {entry}")

@@ -7,11 +7,10 @@ from hsmshell.audit.keys import length_class
 from hsmshell.status import ExitStatus
 
 
-def command_record(shell, invocation, command, text, source, decision, result, error,
-                   secrets: dict, dispatched: bool = False) -> dict:
-    principal = shell.actor                 # who ran it (loginHSM changes the backend's login)
-    hasher = shell.secret_hasher
-    values = dict(secrets)
+def command_record(attempt, env, session: str, hasher) -> dict:
+    """The record of one pipeline attempt (pipeline.Attempt)."""
+    invocation, result, error = attempt.invocation, attempt.result, attempt.error
+    values = dict(attempt.secrets)
     if invocation is not None:
         for name, ref in invocation.secrets.items():
             if name not in values and ref.source == "literal":
@@ -19,12 +18,12 @@ def command_record(shell, invocation, command, text, source, decision, result, e
     hashed = {name: hasher(value) for name, value in values.items()}
     outcome = outcome_fields(result, error)
     record = {
-        "kind": "command", "cluster": shell.env.cluster, "mode": shell.env.mode,
-        "source": source, "session": shell.session_id,
-        "principal": _principal(principal),
-        "command": command, "opcode": invocation.spec.opcode if invocation else None,
-        "text": text,
-        "decision": decision.as_record() if decision else None,
+        "kind": "command", "cluster": env.cluster, "mode": env.mode,
+        "source": attempt.source, "session": session,
+        "principal": _principal(attempt.principal),
+        "command": attempt.command, "opcode": invocation.spec.opcode if invocation else None,
+        "text": attempt.redacted,
+        "decision": attempt.decision.as_record() if attempt.decision else None,
         "outcome": outcome,
     }
     if invocation is not None:
@@ -35,7 +34,7 @@ def command_record(shell, invocation, command, text, source, decision, result, e
         # replay stands in a string for each secret that passes or fails the length rules
         # as it did: the log keeps only which (not the length, never the characters)
         record["secret_length_classes"] = {name: length_class(value) for name, value in values.items()}
-    if dispatched:
+    if attempt.dispatched:
         record["dispatched"] = True         # the backend ran it (replay re-runs exactly these)
     replay = result.replay if result is not None else getattr(error, "replay", None)
     if replay:
@@ -56,11 +55,11 @@ def outcome_fields(result, error) -> dict:
     return outcome
 
 
-def session_end_record(shell, principal) -> dict:
+def session_end_record(env, session: str, principal) -> dict:
     """The logout when a shell ends with a user still logged in (CloudHSM logs
     CN_APP_FINALIZE when a session ends without a logout)."""
-    return {"kind": "session_end", "cluster": shell.env.cluster, "mode": shell.env.mode,
-            "session": shell.session_id, "principal": _principal(principal),
+    return {"kind": "session_end", "cluster": env.cluster, "mode": env.mode,
+            "session": session, "principal": _principal(principal),
             "opcode": "CN_APP_FINALIZE"}
 
 

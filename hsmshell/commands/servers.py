@@ -2,6 +2,7 @@
 there when HSMs drift apart (syncUser, syncKey)."""
 
 from hsmshell.commands.spec import Arg, CommandSpec
+from hsmshell.model.capabilities import Capability
 
 DEST_SERVER = Arg("server_id", "int", position=1, help="destination server number, 0..N-1")
 
@@ -15,12 +16,13 @@ SPECS = [
                 "syncUser <user-id> <destination-server>",
                 (Arg("user_id", "int", position=0, help="the user's id on this server (listUsers)"),
                  DEST_SERVER), opcode="CN_INSERT_MASKED_OBJECT_USER", tool="cmu",
+                capability=Capability.TOPOLOGY,       # a copy between HSMs, not user management
                 details="Run in server mode on the source HSM, as a CO; `hsmshell cluster diff` "
                         "lists the syncs that bring drifted HSMs back in step."),
     CommandSpec("syncKey", "key.sync", "copy a key from this server to another (server mode)",
                 "syncKey <key-handle> <destination-server>",
                 (Arg("key_handle", "int", position=0, help="the key's handle"), DEST_SERVER),
-                opcode="CN_INSERT_MASKED_OBJECT_USER", tool="cmu",
+                opcode="CN_INSERT_MASKED_OBJECT_USER", tool="cmu", capability=Capability.TOPOLOGY,
                 details="A CO may sync any key; a CU only keys it owns. The owner must exist on "
                         "the destination (syncUser it first)."),
 ]

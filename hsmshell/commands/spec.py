@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from hsmshell.errors import UnknownCommand
+from hsmshell.model.capabilities import Capability, capability_of
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class CommandSpec:
     # Reads key material from a user's file (imSymKey ...): the audit log cannot keep it, so
     # replay stands in a key of the recorded kind and reports the record as not reproducible.
     secret_input: bool = False
+    # The backend capability it needs (model/capabilities.py); None: read from the action
+    capability: Capability | None = None
+
+    @functools.cached_property
+    def needs(self) -> Capability:
+        return self.capability or capability_of(self.action)
 
     def action_for(self, args: dict, principal: Any) -> str:
         return self.resolve_action(args, principal) if self.resolve_action else self.action

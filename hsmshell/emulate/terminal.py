@@ -81,7 +81,7 @@ def run_lines(shell, tool, reader: LineReader) -> ExitStatus:
     renderer = shell.renderer
     number = 0
     while not shell.quitting:
-        renderer.prompt(getattr(shell.backend, "server_mode", None))
+        renderer.prompt(shell.backend.server_mode)
         line = reader.line()
         if line is None:                     # end of input: leave as quit does
             shell.run("quit" if "quit" in shell.table else "exit", f"{tool.name}:eof")
@@ -121,7 +121,7 @@ def _ask_per_server(shell, command: str) -> None:
     """The HSMs refused a quorum-protected write one after another (reference §4.4): each
     failed server asks Retry/Ignore/Abort; nothing changes in between, so Retry fails again."""
     env, renderer = shell.env, shell.renderer
-    selected = getattr(shell.backend, "server_mode", None)
+    selected = shell.backend.server_mode
     again = False                            # the first `<command> failed:` line is shown already
     try:
         for status in renderer.servers:

@@ -29,8 +29,8 @@ class QuorumLedger(Protocol):
         ...
 
     def key_quorum(self, key_handle: int) -> int:
-        """Approvals a key's own quorum (-m_value) requires; 0 when it has none or is unknown.
-        Optional: a ledger without it leaves per-key quorum to the HSM."""
+        """Approvals a key's own quorum (-m_value) requires; 0 when it has none or is unknown
+        (0 leaves per-key quorum to the HSM)."""
         ...
 
 
@@ -74,9 +74,7 @@ def decide(policy: Policy, principal: Principal | None, spec, args: dict,
 
 def _key_quorum(spec, action, rule, service, args, ledger) -> Decision:
     """Per-key quorum: every quorum-controlled key the command names needs its own token."""
-    required_for = getattr(ledger, "key_quorum", None)
-    if required_for is None:
-        return Decision(True, action, rule)
+    required_for = ledger.key_quorum
     handles = dict.fromkeys(int(args[name]) for name in service.key_arguments
                             if isinstance(args.get(name), int) and args.get(name))
     decision = Decision(True, action, rule)

@@ -24,6 +24,8 @@ class JsonRenderer(BaseRenderer):
             body["servers"] = servers
         self._emit({"command": command, "source": source, "error_code": int(error.status),
                     "data": None, "error": body})
+        if error.reference == "internal-error":
+            self.err(self.error_line(error, command, source))   # where the crash report is
 
     def caution(self, command: str) -> None:
         from hsmshell.render.text import CAUTION_BANNER

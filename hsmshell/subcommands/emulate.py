@@ -57,7 +57,7 @@ def run(options, env) -> ExitStatus:
             wanted = config["hostnames"] if config else None
             renderer.servers = [ServerStatus(h["server"], h["hsm"], h["ip"]) for h in hsms
                                 if h["state"] == "ACTIVE" and (wanted is None or h["ip"] in wanted)]
-            shell.backend.cluster.failure_prompt = FailureQuestion(env, renderer)
+            shell.backend.set_failure_prompt(FailureQuestion(env, renderer))
             if wanted is not None:          # CMU knows only the HSMs its config file lists
                 shell.backend.cluster.connected_servers = frozenset(s.server for s in renderer.servers)
             renderer.startup(hsms, wanted)

@@ -8,7 +8,7 @@ from prompt_toolkit.formatted_text import HTML
 def prompt_text(shell):
     p = shell.backend.principal
     who = f"{p.name}({p.user_type})" if p else "not logged in"
-    server = getattr(shell.backend, "server_mode", None)      # CMU server mode: server0>
+    server = shell.backend.server_mode      # CMU server mode: server0>
     where = f":<ansiyellow>server{server}</ansiyellow>" if server is not None else ""
     return HTML(f"<b>{shell.env.cluster}</b>:<ansigreen>{who}</ansigreen>{where}&gt; ")
 
@@ -24,7 +24,7 @@ def toolbar_text(shell):
 
 def quorum_text(shell) -> str:
     """This session's pending quorum tokens: `· token 3 USER_MGMT 1/2 9:41 left `."""
-    pending = getattr(shell.backend, "pending_tokens", lambda: [])()
+    pending = shell.backend.pending_tokens()
     parts = []
     for t in pending:
         key = f" key {t['key_handle']}" if t["key_handle"] else ""

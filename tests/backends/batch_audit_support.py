@@ -88,13 +88,16 @@ def rechain(home: Path, records: list[dict], name: str = "default") -> None:
 @pytest.fixture
 def file_keyring(tmp_path, monkeypatch):
     """A real file-backed keyring (keyrings.alt) in this test's folder, never the developer's;
-    subprocesses find the same file through PYTHON_KEYRING_BACKEND and XDG_DATA_HOME."""
+    subprocesses find the same file through PYTHON_KEYRING_BACKEND and XDG_DATA_HOME. It keeps
+    passwords unencrypted, so the tests opt in as a user would have to
+    (HSMSHELL_ALLOW_INSECURE_KEYRING=1; ALLOW_INSECURE below for in-process environments)."""
     import keyring
     from keyrings.alt.file import PlaintextKeyring
 
     data_home = tmp_path / "xdg-data"
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("XDG_DATA_HOME", str(data_home))
+    monkeypatch.setenv("HSMSHELL_ALLOW_INSECURE_KEYRING", "1")
     backend = PlaintextKeyring()
     backend.file_path = str(data_home / "python_keyring" / "keyring_pass.cfg")
     previous = keyring.get_keyring()

@@ -92,11 +92,12 @@ def test_an_unexpected_error_keeps_the_commands_before_it(activated, monkeypatch
         return real_execute(invocation, secrets)
 
     monkeypatch.setattr(backend, "execute", execute)
-    with pytest.raises(RuntimeError):
-        run_statements(harness.shell, [("createUser CU alice alicepass1", "u:1"),
-                                       ("createUser CU boom boompass12", "u:2")])
-    assert "alice" in users_in_state(harness)
-    assert [r.get("source") for r in log_records(harness.home) if r["kind"] == "command"][-1] == "u:1"
+    run_statements(harness.shell, [("createUser CU alice alicepass1", "u:1"),
+                                   ("createUser CU boom boompass12", "u:2")])
+    assert "alice" in users_in_state(harness)              # the bug's own write was undone
+    last = [r for r in log_records(harness.home) if r["kind"] == "command"][-2:]
+    assert [(r["source"], r["outcome"]["reference"]) for r in last] == \
+        [("u:1", None), ("u:2", "internal-error")]
     assert '"source":"u:1"' in harness.shell.env.stdout.getvalue()
 
 
@@ -230,23 +231,28 @@ def test_an_hsm_that_fails_and_is_replaced_inside_a_group_is_seen_by_the_next_co
 
 def test_an_error_after_a_command_staged_its_record_takes_the_record_back_too(activated, monkeypatch):
     """Whatever ends a batch command with an exception, its writes and the record it already
-    staged go together; the commands before it keep both."""
+    staged go together; the commands before it keep both. The crash handler then records
+    the attempt as internal-error, once."""
     harness = activated
     groups_of(1000, monkeypatch)
     real_stage = Shell._stage
+    crashed = []
 
-    def stage(self, invocation, *args, **kwargs):
-        real_stage(self, invocation, *args, **kwargs)
-        if invocation is not None and invocation.args.get("user_name") == "bob":
+    def stage(self, attempt):
+        real_stage(self, attempt)
+        invocation = attempt.invocation
+        if invocation is not None and invocation.args.get("user_name") == "bob" and not crashed:
+            crashed.append(attempt.source)
             raise RuntimeError("after staging")
 
     monkeypatch.setattr(Shell, "_stage", stage)
-    with pytest.raises(RuntimeError):
-        run_statements(harness.shell, [("createUser CU alice alicepass1", "s:1"),
-                                       ("createUser CU bob bobpass123", "s:2")])
+    run_statements(harness.shell, [("createUser CU alice alicepass1", "s:1"),
+                                   ("createUser CU bob bobpass123", "s:2")])
     assert "alice" in users_in_state(harness) and "bob" not in users_in_state(harness)
-    sources = [r.get("source") for r in log_records(harness.home)]
-    assert "s:1" in sources and "s:2" not in sources
+    records = [r for r in log_records(harness.home) if r.get("source") in ("s:1", "s:2")]
+    assert [(r["source"], r["outcome"]["reference"]) for r in records] == \
+        [("s:1", None), ("s:2", "internal-error")]
+    assert not records[1].get("dispatched")                # rolled back: replay skips it
     harness.ok("whoami")                                   # the log and the state still agree
 
 

@@ -14,17 +14,20 @@ import pytest
 from batch_audit_support import ADMIN_PASSWORD, activate, cli, file_keyring, json_lines  # noqa: F401
 from hsmshell.status import ExitStatus
 
+PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
+
 
 def test_set_from_stdin_list_and_delete(capsys, home, file_keyring, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret-value\n"))
     status, out, _ = cli(capsys, home, "--json", "credentials", "set", "alice", "--stdin")
-    assert status == 0 and json_lines(out)[0]["data"] == {"service": "hsmshell:default", "name": "alice"}
+    assert status == 0 and json_lines(out)[0]["data"] == {
+        "service": "hsmshell:default", "backend": PLAINTEXT, "name": "alice"}
     assert file_keyring.get_password("hsmshell:default", "alice") == "s3cret-value"
     status, out, _ = cli(capsys, home, "--json", "credentials", "list")
     assert json_lines(out)[0]["data"]["names"] == ["alice"]
     assert "s3cret" not in (home / "credentials.json").read_text()     # the index holds names only
     status, out, _ = cli(capsys, home, "--json", "--cluster", "other", "credentials", "list")
-    assert json_lines(out)[0]["data"] == {"service": "hsmshell:other", "names": []}
+    assert json_lines(out)[0]["data"] == {"service": "hsmshell:other", "backend": PLAINTEXT, "names": []}
     status, _, _ = cli(capsys, home, "credentials", "delete", "alice")
     assert status == 0 and file_keyring.get_password("hsmshell:default", "alice") is None
     status, out, _ = cli(capsys, home, "--json", "credentials", "delete", "alice")
@@ -42,7 +45,8 @@ def hidden_answers(harness, *answers):
         asked.append(prompt)
         return next(replies)
 
-    env = dataclasses.replace(harness.env(), ask_secret_fn=ask)
+    env = dataclasses.replace(harness.env(environ={"HSMSHELL_ALLOW_INSECURE_KEYRING": "1"}),
+                              ask_secret_fn=ask)
     options = types.SimpleNamespace(credentials_command="set", name="bob", stdin=False)
     return credentials.run(options, env), asked, env
 
@@ -79,7 +83,7 @@ def test_no_usable_keyring_backend_says_how_to_configure_one(capsys, home, file_
     status, out, _ = cli(capsys, home, "--json", "credentials", "list")
     error = json_lines(out)[0]["error"]
     assert status == ExitStatus.USAGE and error["reference"] == "keyring-unavailable"
-    assert "PYTHON_KEYRING_BACKEND" in error["hint"] and "@env:VAR" in error["hint"]
+    assert "desktop keyring" in error["hint"] and "@env:VAR" in error["hint"]
     status, out, _ = cli(capsys, home, "--json", "-c", "loginHSM PRECO admin @keyring")
     assert json_lines(out)[0]["error"]["reference"] == "keyring-unavailable"
 
@@ -94,3 +98,65 @@ def test_a_separate_process_finds_the_keyring_from_its_environment(tmp_path, hom
     login = subprocess.run([*command, "-c", "loginHSM PRECO admin @keyring"], env=env,
                            capture_output=True, text=True)
     assert login.returncode == 0, login.stdout + login.stderr
+
+
+def test_a_plaintext_backend_is_refused_without_an_opt_in_and_named_with_one(
+        capsys, home, file_keyring, monkeypatch):
+    monkeypatch.delenv("HSMSHELL_ALLOW_INSECURE_KEYRING")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret-value\n"))
+    status, out, err = cli(capsys, home, "credentials", "set", "alice", "--stdin")
+    assert status == ExitStatus.USAGE and "error[keyring-insecure]" in err
+    assert PLAINTEXT in err and "HSMSHELL_ALLOW_INSECURE_KEYRING=1" in err
+    assert not os.path.exists(file_keyring.file_path)          # nothing written in the clear
+    status, out, _ = cli(capsys, home, "--json", "-c", "loginHSM PRECO admin @keyring")
+    assert json_lines(out)[0]["error"]["reference"] == "keyring-insecure"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret-value\n"))
+    status, out, err = cli(capsys, home, "credentials", "set", "alice", "--stdin",
+                           "--allow-insecure-keyring")
+    assert status == 0 and f"backend {PLAINTEXT}" in out and "unencrypted" in err
+    assert file_keyring.get_password("hsmshell:default", "alice") == "s3cret-value"
+
+
+def test_a_secure_backend_is_named_and_needs_no_opt_in(capsys, home, monkeypatch):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):          # stands in for Secret Service / Keychain
+        priority = 1
+        values: dict = {}
+
+        def get_password(self, service, name):
+            return self.values.get((service, name))
+
+        def set_password(self, service, name, value):
+            self.values[(service, name)] = value
+
+        def delete_password(self, service, name):
+            self.values.pop((service, name))
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret-value\n"))
+        status, out, _ = cli(capsys, home, "--json", "credentials", "set", "alice", "--stdin")
+        assert status == 0 and json_lines(out)[0]["data"]["backend"].endswith("MemoryKeyring")
+        assert MemoryKeyring.values[("hsmshell:default", "alice")] == "s3cret-value"
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_the_venv_of_scripts_hsmshell_never_gets_the_test_keyring():
+    """./scripts/hsmshell and ./scripts/test use different virtualenvs, and only the test
+    extras pull keyrings.alt in (so the shell never picks its plaintext backend by itself)."""
+    import tomllib
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert not any("keyrings" in d for d in project["dependencies"])
+    assert any("keyrings.alt" in d for d in project["optional-dependencies"]["test"])
+    where = subprocess.run(["bash", "-c", 'source scripts/_venv.sh; venv_for ""; venv_for test'],
+                           cwd=root, capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    app, tests = where.stdout.split()
+    assert app != tests and app.endswith("/.venv")
+    for script, venv in (("hsmshell", '""'), ("test", '"test"')):
+        assert f"ensure_venv {venv}" in (root / "scripts" / script).read_text()

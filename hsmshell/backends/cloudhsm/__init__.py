@@ -15,14 +15,19 @@ from hsmshell.backends.cloudhsm import cmu_text, kmu_text
 from hsmshell.backends.cloudhsm.command_line import tool_line
 from hsmshell.backends.cloudhsm.settings import tool_settings
 from hsmshell.backends.cloudhsm.terminal import CMU_PROMPT, KMU_PROMPT, Exchange, ToolTerminal
+from hsmshell.backends.base import BackendBase, not_supported
 from hsmshell.backends.result import Result
-from hsmshell.errors import BackendUnavailable, ConfirmationRequired, PermissionDenied, UnknownCommand
+from hsmshell.errors import BackendUnavailable, ConfirmationRequired, PermissionDenied
+from hsmshell.model.capabilities import Capability
 
 REFUSED_BY_ALL = ("quorum-required",)    # the HSMs refused before doing anything: no servers
 
 
-class CloudHsmBackend:
+class CloudHsmBackend(BackendBase):
     name = "cloudhsm"
+    docs = "docs/real-tools.md"
+    # the tools' per-HSM log streams are not read through them: `hsmshell logs` is emulator-only
+    capabilities = frozenset(Capability) - {Capability.LOGS}
 
     def __init__(self, env):
         self.env = env
@@ -119,6 +124,10 @@ class CloudHsmBackend:
                 if u["user_name"].lower() == name.lower()}
 
     # -- the pipeline's interface ------------------------------------------------------------------
+    def commands(self):
+        from hsmshell.backends.cloudhsm.handlers import HANDLERS
+        return HANDLERS.keys() | shellside.HANDLERS.keys()
+
     def execute(self, invocation, secrets: dict[str, str]) -> Result:
         from hsmshell.backends.cloudhsm.handlers import HANDLERS
 
@@ -127,8 +136,7 @@ class CloudHsmBackend:
             return shellside.HANDLERS[name](None, invocation.args, secrets)
         handler = HANDLERS.get(name)
         if handler is None:
-            raise UnknownCommand(f"{name} is not supported by the cloudhsm backend",
-                                 hint="docs/real-tools.md lists the commands it sends")
+            raise not_supported(self, name)
         try:
             return handler(self, invocation, secrets)
         except BackendUnavailable:

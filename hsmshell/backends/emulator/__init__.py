@@ -9,8 +9,10 @@ from hsmshell.backends.emulator import firmware, quorum_rules, quorum_store
 from hsmshell.backends.emulator import hsm_logs, lifecycle, server_mode
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.schema import create_tables
+from hsmshell.backends.base import BackendBase, not_supported
 from hsmshell.backends.result import Result
-from hsmshell.errors import HsmshellError, UnknownCommand
+from hsmshell.errors import HsmshellError
+from hsmshell.model.capabilities import Capability
 from hsmshell.state.db import ClusterDB
 
 # The modules whose HANDLERS run commands, imported the first time one of their commands runs:
@@ -43,8 +45,18 @@ def _drop_session_keys(cluster, session_id: str) -> None:
         sys.modules[KEYSTORE].drop_session_keys(cluster, session_id)
 
 
-class EmulatorBackend:
+def all_handlers() -> dict:
+    """Every handler (imports every handler module: for tests and help, not the hot path)."""
+    for module in HANDLER_MODULES:
+        if module not in _imported:
+            HANDLERS.update(importlib.import_module(module).HANDLERS)
+            _imported.add(module)
+    return HANDLERS
+
+
+class EmulatorBackend(BackendBase):
     name = "emulator"
+    capabilities = frozenset(Capability)      # all of them, as a CloudHSM cluster has
     transactional = True    # its whole state is in the cluster database (batch groups: pipeline)
 
     def __init__(self, db: ClusterDB, clock):
@@ -60,11 +72,26 @@ class EmulatorBackend:
     def principal(self):
         return self.cluster.principal
 
+    @property
+    def session_id(self) -> str:
+        return self.cluster.session_id
+
+    def commands(self):
+        return all_handlers().keys()
+
+    def serves(self, spec) -> bool:
+        # by capability only: knowing every handler would import every handler module at
+        # start-up; the table test checks that every command has its handler here
+        return spec.needs in self.capabilities
+
+    def set_failure_prompt(self, prompt) -> None:
+        self.cluster.failure_prompt = prompt
+
     def execute(self, invocation, secrets: dict[str, str]) -> Result:
         spec = invocation.spec
         handler = handler_for(spec.name)
         if handler is None:
-            raise UnknownCommand(f"{spec.name} is not supported by the emulator backend")
+            raise not_supported(self, spec.name)
         # CloudHSM replaces failed HSMs itself; audit replay gives them the recorded ids and IPs
         replaced = lifecycle.replace_due_hsms(self.cluster, (self.cluster.replay_input or {}).get("hsms_replaced"))
         action = spec.action_for(invocation.args, self.principal)
