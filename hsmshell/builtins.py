@@ -24,7 +24,7 @@ def _help(shell, args: dict) -> Result:
             "roles": shell.policy.roles_allowing(action)})
     rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,
              "action": spec.action, "allowed": shell.allows(spec)}
-            for spec in sorted(shell.table, key=lambda s: s.name.lower())]
+            for spec in sorted(shell.table, key=lambda s: s.name.lower()) if shell.serves(spec)]
     return Result("help", "help", data={"commands": rows})
 
 

@@ -23,7 +23,15 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
     group.add_argument("--home", default=default(None), help="state dir (else $HSMSHELL_HOME, else XDG data dir)")
     group.add_argument("--cluster", default=default(None), help="cluster name (default: $HSMSHELL_CLUSTER, else the one `configure -a` chose, else default)")
     group.add_argument("--roles", default=default(None), metavar="DIR", help="role files to check commands against")
-    group.add_argument("--backend", default=default("emulator"), choices=("emulator", "cloudhsm"))
+    group.add_argument("--backend", default=default("emulator"), choices=("emulator", "cloudhsm", "pkcs11"))
+    group.add_argument("--pkcs11-module", dest="pkcs11_module", metavar="PATH", default=default(None),
+                       help="PKCS#11 library of the token (pkcs11 backend; $HSMSHELL_PKCS11_MODULE)")
+    group.add_argument("--token", dest="pkcs11_token", metavar="LABEL", default=default(None),
+                       help="token label or serial (pkcs11 backend; $HSMSHELL_PKCS11_TOKEN)")
+    group.add_argument("--pkcs11-profile", dest="pkcs11_profile", default=default(None),
+                       choices=("softhsm", "cloudhsm", "yubihsm", "generic"),
+                       help="how a login becomes a PIN (default: from the token's maker; "
+                       "$HSMSHELL_PKCS11_PROFILE)")
     group.add_argument("--output", default=default("rich"), choices=("rich", "json", "classic"))
     group.add_argument("--json", dest="output", action="store_const", const="json", default=default("rich"),
                        help="same as --output json")
@@ -68,7 +76,9 @@ def make_environment(options):
         cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or configured_cluster(home) or "default",
         on_server_failure=configured_choice(options.on_server_failure, environ),
         roles_dir=Path(options.roles) if options.roles else None, backend=options.backend,
-        output=options.output, color=not options.no_color, assume_yes=options.yes)
+        output=options.output, color=not options.no_color, assume_yes=options.yes,
+        pkcs11={"module": options.pkcs11_module, "token": options.pkcs11_token,
+                "profile": options.pkcs11_profile})
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:

@@ -97,4 +97,7 @@ def _backend(env, db):
     if env.backend == "cloudhsm":
         from hsmshell.backends.cloudhsm import CloudHsmBackend
         return CloudHsmBackend(env)
-    raise ConfigError(f"unknown backend '{env.backend}'", hint="--backend emulator|cloudhsm")
+    if env.backend == "pkcs11":
+        from hsmshell.backends.pkcs11 import Pkcs11Backend
+        return Pkcs11Backend(env)
+    raise ConfigError(f"unknown backend '{env.backend}'", hint="--backend emulator|cloudhsm|pkcs11")

@@ -26,6 +26,7 @@ class Environment:
     cluster: str = "default"
     roles_dir: Path | None = None
     backend: str = "emulator"
+    pkcs11: dict = field(default_factory=dict)   # --pkcs11-module/--token/--pkcs11-profile
     output: str = "rich"                     # rich | json | classic
     color: bool = True
     assume_yes: bool = False                 # --yes: answer the CAUTION question
@@ -71,7 +72,7 @@ class Environment:
             answer = (self.ask_yes_no_fn or self._read_answer)(question).strip().lower()
             if answer in ("y", "n"):
                 return answer == "y"
-            self.stderr.write("Invalid option, please type 'y' or 'n'\n")
+            self.stderr.write("Invalid option, please type 'y' or 'n'\n\n")   # CMU's blank line
 
     @property
     def can_ask(self) -> bool:

@@ -89,7 +89,11 @@ class Shell:
         self._unshown: list[Attempt] = []             # results waiting for the group's commit
 
     def allows(self, spec) -> bool:
-        return decide(self.policy, self.backend.principal, spec, {}).allowed
+        return self.serves(spec) and decide(self.policy, self.backend.principal, spec, {}).allowed
+
+    def serves(self, spec) -> bool:
+        """Whether this shell's backend runs the command (help and completion list only those)."""
+        return self.backend.serves(spec)
 
     # -- the pipeline ----------------------------------------------------------------------------
     def run(self, text: str, source: str) -> Outcome:

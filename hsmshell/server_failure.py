@@ -15,6 +15,17 @@ from hsmshell.errors import ConfigError
 
 QUESTION = "Retry/Ignore/Abort?(R/I/A):"
 CHOICES = {"r": "retry", "i": "ignore", "a": "abort"}
+# deleteUser asks this instead (AWS's quorum page); rollBack has no documented meaning:
+# hsmshell stops there, as abort does (servers that succeeded keep the change).
+ROLLBACK_QUESTION = "Retry/rollBack/Ignore?(R/B/I):"
+ROLLBACK_CHOICES = {"r": "retry", "b": "abort", "i": "ignore"}
+ROLLBACK_COMMANDS = frozenset({"deleteUser"})
+
+
+def question_for(command: str) -> tuple[str, dict[str, str]]:
+    if command in ROLLBACK_COMMANDS:
+        return ROLLBACK_QUESTION, ROLLBACK_CHOICES
+    return QUESTION, CHOICES
 CONFIGURABLE = ("abort", "ignore")            # retry would loop without a person to stop it
 DEFAULT = "abort"
 ENV_VAR = "HSMSHELL_ON_SERVER_FAILURE"

@@ -41,6 +41,7 @@ class Backend(Protocol):
     def approvals(self, service_id: int, key_handle: int = 0) -> tuple[int, bool]: ...
     def key_quorum(self, key_handle: int) -> int: ...
     def set_failure_prompt(self, prompt) -> None: ...
+    def why_not(self, command: str) -> str: ...
     def close(self) -> None: ...
 
 
@@ -95,10 +96,16 @@ class BackendBase:
         """Who answers Retry/Ignore/Abort when a server fails a write; ignored by a backend
         whose servers never fail one at a time."""
 
+    def why_not(self, command: str) -> str:
+        """Why this backend does not serve `command`, and what would (one clause), or ''."""
+        return ""
+
     def close(self) -> None:
         pass
 
 
 def not_supported(backend, command: str) -> NotSupportedByBackend:
-    return NotSupportedByBackend(f"{command} is not supported by the {backend.name} backend",
+    why = backend.why_not(command)
+    return NotSupportedByBackend(f"{command} is not supported by the {backend.name} backend"
+                                 + (f": {why}" if why else ""),
                                  hint=f"{backend.docs} lists the commands the {backend.name} backend serves")

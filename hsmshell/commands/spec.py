@@ -51,6 +51,9 @@ class CommandSpec:
     syntax: str = ""
     args: tuple[Arg, ...] = ()
     caution: bool = False                       # CAUTION banner + y/n before dispatch
+    # asks Retry/Ignore/Abort when one HSM fails; None: as caution (a tool may drop the
+    # CAUTION question and keep this one, as CMU's deleteUser does)
+    asks_on_failure: bool | None = None
     opcode: str | None = None                   # CloudHSM audit opcode name
     local: bool = False                         # answered by the shell, not the backend
     tool: str = "cmu"                           # "cmu", "kmu", "both" or "shell"

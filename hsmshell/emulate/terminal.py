@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from hsmshell.errors import UsageError
-from hsmshell.server_failure import CHOICES, DEFAULT, QUESTION
+from hsmshell.server_failure import DEFAULT, question_for
 from hsmshell.status import ExitStatus
 
 
@@ -35,11 +35,10 @@ class LineReader:
         return text
 
     def secret(self, prompt: str) -> str:
-        with self._no_echo() as hidden:     # echo off before the prompt: a script answers at once
+        with self._no_echo():               # echo off before the prompt: a script answers at once
             self.renderer.ask(prompt)
             text = self.line()
-        if hidden:
-            self.renderer.out("")           # the Enter that was not echoed
+        self.renderer.out("")               # the Enter, not echoed (nor is anything from a pipe)
         if text is None:
             raise InputEnded("input ended while a password was asked")
         return text
@@ -73,7 +72,7 @@ class FailureQuestion:
 
     def __call__(self, command: str, status) -> str:
         self.renderer.server_failed(command, status)
-        return self.env.choose(QUESTION, CHOICES, default=DEFAULT)
+        return self.env.choose(*question_for(command), default=DEFAULT)
 
 
 def run_lines(shell, tool, reader: LineReader) -> ExitStatus:
@@ -92,6 +91,7 @@ def run_lines(shell, tool, reader: LineReader) -> ExitStatus:
         words = line.split()
         if len(words) == 2 and words[1] == "-h":       # `<command> -h`: the tools' per-command help
             line = f"help {words[0]}"
+        renderer.line = line.strip()         # CMU's progress line before a quorum refusal
         outcome = shell.run(line.strip(), f"{tool.name}:{number}")
         if _refused_by_quorum(shell, outcome):
             _ask_per_server(shell, outcome.command)
@@ -114,7 +114,8 @@ def _refused_by_quorum(shell, outcome) -> bool:
     if outcome.error is None or outcome.error.reference != "quorum-required" or not outcome.command:
         return False
     spec = shell.table.specs.get(outcome.command)
-    return bool(spec and spec.caution and hasattr(shell.renderer, "quorum_refused"))
+    writes = spec and (spec.caution or spec.action.startswith("user."))
+    return bool(writes and hasattr(shell.renderer, "quorum_refused"))
 
 
 def _ask_per_server(shell, command: str) -> None:
@@ -130,7 +131,7 @@ def _ask_per_server(shell, command: str) -> None:
             while True:
                 renderer.quorum_refused(command, status, again)
                 again = True
-                choice = env.choose(QUESTION, CHOICES, default=DEFAULT)
+                choice = env.choose(*question_for(command), default=DEFAULT)
                 if choice != "retry":
                     break
             if choice == "abort":

@@ -11,6 +11,9 @@ from hsmshell.emulate.hsm_policy import hsm_side_policy
 from hsmshell.errors import HsmError
 
 
+NO_CAUTION = frozenset({"deleteUser"})
+
+
 @dataclass(frozen=True)
 class Tool:
     name: str                       # cmu | kmu
@@ -21,6 +24,12 @@ class Tool:
     @property
     def mode(self) -> str:          # Environment.mode, and the audit records' "mode"
         return f"emulate-{self.name}"
+
+    def spec(self, spec):
+        """A command as this tool has it: AWS's deleteUser sessions ask no CAUTION question."""
+        if self.name == "cmu" and spec.name in NO_CAUTION:
+            return dataclasses.replace(spec, caution=False, asks_on_failure=spec.caution)
+        return spec
 
     def policy(self):
         return hsm_side_policy()
@@ -60,7 +69,7 @@ def tool_environment(env, tool: Tool, reader):
 def open_tool_shell(env, tool: Tool, renderer):
     from hsmshell.clusters import open_shell
 
-    table = build_table(spec for spec in command_table() if spec.tool in tool.table_tools)
+    table = build_table(tool.spec(spec) for spec in command_table() if spec.tool in tool.table_tools)
     shell = open_shell(env, table=table, policy=tool.policy(), renderer=renderer)
     shell.backend = tool.hsm_side(shell.backend)
     return shell

@@ -22,11 +22,12 @@ def server_label(status) -> str:
 
 def users_table(users: list[dict]) -> list[str]:
     lines = [f"Number of users found:{len(users)}", "",
-             "    User Id             User Type       User Name            MofnPubKey    "
+             "    User Id             User Type       User Name                          MofnPubKey    "
              "LoginFailureCnt         2FA"]
     for u in users:
-        # column positions measured from the reference's verbatim listUsers output
-        lines.append(f"{u['user_id']:>10}{'':14}{u['user_type']:<16}{u['user_name']:<19}"
+        # column positions measured from AWS's pages: most (createUser, deleteUser,
+        # registerQuorumPubKey, getting started) show the 35-wide User Name column
+        lines.append(f"{u['user_id']:>10}{'':14}{u['user_type']:<16}{u['user_name']:<33}"
                      f"{'YES' if u['mofn_pub_key'] else 'NO':>10}{u['login_failure_count']:>16}"
                      f"{'YES' if u['two_fa'] else 'NO':>17}")
     return lines
@@ -81,11 +82,12 @@ class ClassicRenderer(ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews, 
         return lines
 
     def _view_server_info(self, result) -> list[str]:
+        # widths as most of AWS's `info server` tables (changePswd, info pages) show them
         d = result.data
-        return ["Id      Name                    Hostname         Port   State           "
-                "Partition               LoginState",
-                f"{d['server']:<8}{d['name']:<24}{d['hostname']:<16}{d['port']:<7}{d['state']:<16}"
-                f"{d['partition']:<24}{d['login_state']}"]
+        return ["", "Id      Name                    Hostname         Port   State           "
+                "Partition        LoginState",
+                f"{d['server']:<8}{d['name']:<24}{d['hostname']:<16}{d['port']:<8}{d['state']:<16}"
+                f"{d['partition']:<17}{d['login_state']}", ""]
 
     def _view_hsm_info(self, result) -> list[str]:
         lines = [f"Getting HSM Info on {len(result.servers)} nodes"]

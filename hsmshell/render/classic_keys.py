@@ -77,6 +77,12 @@ def matched_range(count: int) -> str:
     return f"0::{max(count - 1, 0)}"
 
 
+def all_keys_mark(key: dict) -> str:
+    if "owned" not in key:
+        return ""                           # every key on the HSM (no user asked)
+    return "(o)" if key["owned"] and not key.get("shared") else "(s)"
+
+
 def key_info_lines(data: dict) -> list[str]:
     lines = ["", "        Session Key," if data["session"] else "        Token/Flash Key,", "",
              f"        Owned by user {data['owner']}"]
@@ -142,12 +148,15 @@ class ClassicKeyViews:
                 lines.append(f"findAllKeys failed on {classic.server_label(status)}: {status.error.message}")
                 continue
             keys = status.data["keys"]
+            # findAllKeys counts to N (findKey to N-1); (o): owned and not shared, (s): shared
             lines += [f"Number of keys found {len(keys)}",
-                      f"number of keys matched from start index {matched_range(len(keys))}",
-                      ",".join(f"{k['key_handle']}{'' if k.get('owned', True) else '(s)'}" for k in keys)]
+                      f"number of keys matched from start index 0::{len(keys)}",
+                      ",".join(f"{k['key_handle']}{all_keys_mark(k)}" for k in keys)]
+            success = f"findAllKeys success on {classic.server_label(status)}"
             if status.data["key_hash"]:
-                lines += ["Key Hash:", status.data["key_hash"]]
-            lines += ["", f"findAllKeys success on {classic.server_label(status)}"]
+                lines += ["Key Hash:", status.data["key_hash"], "", success]
+            else:
+                lines += [success, ""]
         return lines
 
     def _view_key_file(self, result) -> list[str]:

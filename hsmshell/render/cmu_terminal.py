@@ -16,6 +16,7 @@ from __future__ import annotations
 from hsmshell.model.key_attributes import display_value
 from hsmshell.render.classic import ClassicRenderer, server_label
 from hsmshell.render.classic_keys import key_info_lines
+from hsmshell.render.text import PROGRESS
 
 PROMPT = "aws-cloudhsm>"
 PORT = 2225
@@ -25,6 +26,12 @@ QUIT_LINE = "disconnecting from servers, please wait..."
 # The reference's wording of a failed server, where it is not `<command> failed on server N(ip)`.
 FAILED_ON = {"createUser": "creating user on {server} failed"}
 QUORUM_TEXT = "RET_MXN_AUTH_FAILED"
+# AWS's pages (createUser, changePswd, cli-users, the quorum pages) show only the progress
+# line when these succeed everywhere; deleteUser's pages show a success line per server.
+QUIET_SUCCESS = frozenset({"createUser", "changePswd", "setMValue"})
+# The user-management writes print a blank line before the CAUTION banner; setAttribute and
+# shareKey do not (each command's pages agree with each other).
+BLANK_BEFORE_CAUTION = frozenset({"createUser", "changePswd", "registerQuorumPubKey", "setMValue"})
 
 
 def failure_lines(command: str, status, message: str) -> list[str]:
@@ -57,6 +64,7 @@ class CmuTerminalRenderer(ClassicRenderer):
         super().__init__(env)
         self.servers: list = []            # the connected HSMs (statuses), for one-HSM views
         self._announced: set[tuple[str, int]] = set()   # failures the failure question showed
+        self.line = ""                     # the line being run (terminal.run_lines sets it)
 
     # -- one stream, prompts and questions ----------------------------------------------------
     def err(self, text: str = "") -> None:
@@ -74,18 +82,16 @@ class CmuTerminalRenderer(ClassicRenderer):
 
     def startup(self, hsms: list[dict], wanted: list[str] | None = None) -> None:
         """The connection lines, one block per HSM (those of the config file when one was
-        given), then e2e, as CMU prints them at start-up."""
+        given) and a blank line after each, as AWS's getting-started page shows them."""
         lines = list(CONNECTING)
         by_ip = {h["ip"]: h for h in hsms}
         for ip in wanted if wanted is not None else [h["ip"] for h in hsms]:
             lines.append(f"Connecting to server '{ip}': hostname '{ip}', port {PORT}...")
             hsm = by_ip.get(ip)
             if hsm is None or hsm["state"] != "ACTIVE":
-                lines.append(f"Failed to connect to server '{ip}': hostname '{ip}', port {PORT}.")
+                lines += [f"Failed to connect to server '{ip}': hostname '{ip}', port {PORT}.", ""]
                 continue
-            lines.append(f"Connected to server '{ip}': hostname '{ip}', port {PORT}.")
-        lines.append("")
-        lines += [f"E2E enabled on server {s.server}({s.ip})" for s in self.servers]
+            lines += [f"Connected to server '{ip}': hostname '{ip}', port {PORT}.", ""]
         self.out("\n".join(lines))
         self.flush()
 
@@ -106,7 +112,19 @@ class CmuTerminalRenderer(ClassicRenderer):
         if command is None:
             self.out(error.message)
             return
+        if error.reference == "quorum-required":
+            self.out("\n".join(self._progress(command)))
         self.out(f"{command} failed: {hsm_message(command, error)}")
+
+    def _progress(self, command: str) -> list[str]:
+        """The progress line CMU prints before the HSMs refuse (AWS's quorum pages), made from
+        the words typed: `createUser CU user1 ...` -> `Creating User user1(CU) on 2 nodes`."""
+        words = self.line.split()
+        template = PROGRESS.get(command)
+        if template is None or len(words) < 3:
+            return []
+        fields = {"user_type": words[1], "user": words[2], "service": words[1], "m_value": words[2]}
+        return [template.format(nodes=len(self.servers), **fields)]
 
     def server_failed(self, command: str, status) -> None:
         """A write failed on one server: said before the Retry/Ignore/Abort question."""
@@ -118,9 +136,14 @@ class CmuTerminalRenderer(ClassicRenderer):
         lines = failure_lines(command, status, QUORUM_TEXT)
         self.out("\n".join([*(lines if again else lines[1:]), ""]))
 
+    def caution(self, command: str) -> None:
+        if command in BLANK_BEFORE_CAUTION:
+            self.out("")
+        super().caution(command)
+
     def _server_lines(self, command: str, status) -> list[str]:
         if status.error is None:
-            return [f"{command} success on {server_label(status)}"]
+            return [] if command in QUIET_SUCCESS else [f"{command} success on {server_label(status)}"]
         if (command, status.server) in self._announced or status.error.reference == "not-attempted":
             return []                      # asked about already; or never reached (after Abort)
         return failure_lines(command, status, hsm_message(command, status.error))
@@ -130,6 +153,8 @@ class CmuTerminalRenderer(ClassicRenderer):
         lines = super()._view_per_server(result)[:1]          # the progress line (or a blank)
         for status in result.servers:
             lines += self._server_lines(result.command, status)
+        if result.command == "loginHSM":
+            lines.append("")                                  # loginLogout page: a blank follows
         return lines
 
     def _view_message(self, result) -> list[str]:

@@ -70,7 +70,7 @@ class ShellCompleter(Completer):
         if source == "user_name":
             return self.shell.backend.user_names()
         if source == "command":
-            return [s.name for s in self.shell.table]
+            return [s.name for s in self.shell.table if self.shell.serves(s)]
         return []
 
 

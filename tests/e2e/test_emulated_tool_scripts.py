@@ -52,7 +52,7 @@ def test_an_expect_script_for_the_real_cmu_runs_unchanged(tools):
     cmu.expect(r"Do you want to continue\(y/n\)\?")
     cmu.sendline("y")
     cmu.expect("aws-cloudhsm>")
-    assert "changePswd success on server 2(" in cmu.before
+    assert "Changing password for admin(PRECO) on 3 nodes" in cmu.before
     cmu.sendline("createUser CU alice " + ALICE_PW)
     cmu.expect(r"Do you want to continue\(y/n\)\?")
     cmu.sendline("y")

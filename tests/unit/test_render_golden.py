@@ -19,13 +19,13 @@ LIST_USERS = """\
 Users on server 0(10.0.0.1):
 Number of users found:6
 
-    User Id             User Type       User Name            MofnPubKey    LoginFailureCnt         2FA
-         1              PCO             admin                     YES               0               NO
-         2              AU              app_user                   NO               0               NO
-         3              CU              crypto_user1               NO               0               NO
-         4              CU              crypto_user2               NO               0               NO
-         5              CO              officer1                  YES               0               NO
-         6              CO              officer2                   NO               0               NO
+    User Id             User Type       User Name                          MofnPubKey    LoginFailureCnt         2FA
+         1              PCO             admin                                   YES               0               NO
+         2              AU              app_user                                 NO               0               NO
+         3              CU              crypto_user1                             NO               0               NO
+         4              CU              crypto_user2                             NO               0               NO
+         5              CO              officer1                                YES               0               NO
+         6              CO              officer2                                 NO               0               NO
 """
 REFERENCE_USERS = [(1, "PCO", "admin", True), (2, "AU", "app_user", False), (3, "CU", "crypto_user1", False),
                    (4, "CU", "crypto_user2", False), (5, "CO", "officer1", True), (6, "CO", "officer2", False)]
@@ -35,9 +35,9 @@ FRESH_CLUSTER_USERS = """\
 Users on server {n}({ip}):
 Number of users found:2
 
-    User Id             User Type       User Name            MofnPubKey    LoginFailureCnt         2FA
-         1              PRECO           admin                      NO               0               NO
-         2              AU              app_user                   NO               0               NO
+    User Id             User Type       User Name                          MofnPubKey    LoginFailureCnt         2FA
+         1              PRECO           admin                                    NO               0               NO
+         2              AU              app_user                                 NO               0               NO
 """
 
 # reference §2.1

@@ -43,10 +43,10 @@ def test_list_users_info_m_values_and_tokens():
     text = """Users on server 0(10.0.0.1):
 Number of users found:6
 
-    User Id             User Type       User Name            MofnPubKey    LoginFailureCnt         2FA
-         1              PCO             admin                     YES               0               NO
-         2              AU              app_user                   NO               0               NO
-         6              CO              officer2                   NO               0               NO
+    User Id             User Type       User Name                          MofnPubKey    LoginFailureCnt         2FA
+         1              PCO             admin                                   YES               0               NO
+         2              AU              app_user                                 NO               0               NO
+         6              CO              officer2                                 NO               0               NO
 Users on server 1(10.0.0.2):
 Number of users found:5
 """

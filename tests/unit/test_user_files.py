@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hsmshell import output_sandbox
-from hsmshell.backends.emulator.key_files import read_input, write_output
+from hsmshell.backends.key_files import read_input, write_output
 from hsmshell.errors import InvalidArgument
 from hsmshell.quorum.userfiles import read_user_file, write_user_file
 

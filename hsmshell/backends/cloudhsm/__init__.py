@@ -102,7 +102,8 @@ class CloudHsmBackend(BackendBase):
     def cmu_result(self, invocation, text: str, exchange: Exchange, data: dict | None = None,
                    kind: str = "per_server") -> Result:
         aborted = bool({"A", "B"} & set(exchange.answers)) and self.server_mode is None
-        report = cmu_text.per_server(text, self.servers, invocation.name, aborted)
+        addressed = None if self.server_mode is None else [self.server_mode]
+        report = cmu_text.per_server(text, self.servers, invocation.name, aborted, addressed)
         if not report.statuses:
             raise cmu_text.refusal(invocation.name, text)
         failed = [s for s in report.statuses if s.error is not None]

@@ -15,6 +15,9 @@ CONNECTING = re.compile(r"^Connecting to server '([^']*)'")
 SUCCESS = re.compile(rf"^(\w+) success on {SERVER}\s*$")
 FAILED = re.compile(r"^(\w+) failed: (.*)$")
 FAILED_ON = re.compile(rf"^(?:\w+ failed on {SERVER}|.* on {SERVER} failed)\s*$")
+# The progress line of a cluster-wide write; AWS's pages show createUser, changePswd and
+# setMValue print nothing more on the servers that succeed.
+PROGRESS = re.compile(r"^(?:Creating User|Deleting user|Changing password for|Setting M Value)\b.* on \d+ nodes\s*$")
 USERS_ON = re.compile(rf"^Users on {SERVER}:")
 M_VALUE = re.compile(r"^MValue of service (\d+)\[(\w+)\] on server (\d+) : \[(\d+)\]")
 TOKEN_SERVER = re.compile(r"^\s*Server (\d+)\(([^)]*)\)\s*$")
@@ -51,13 +54,19 @@ def server_ips(text: str) -> list[str]:
     return [m.group(1) for m in map(CONNECTING.match, lines(text)) if m]
 
 
-def per_server(text: str, servers: dict[int, Server], command: str, aborted: bool) -> PerServer:
+def per_server(text: str, servers: dict[int, Server], command: str, aborted: bool,
+               addressed: list[int] | None = None) -> PerServer:
     """Success and failure lines, in order; a failure's message is the `<command> failed: ...`
-    line before its server line. Servers never reached after an abort are not-attempted."""
+    line before its server line. Servers never reached after an abort are not-attempted.
+    After a progress line, an `addressed` server (all, or the one of server mode) no line
+    names has succeeded quietly."""
     found: dict[int, ServerStatus] = {}         # by server: the last word on it (after a retry)
     pending = None
+    progress = False
     for line in lines(text):
-        if m := SUCCESS.match(line):
+        if PROGRESS.match(line):
+            progress = True
+        elif m := SUCCESS.match(line):
             found[int(m.group(2))] = _server(servers, m.group(2), m.group(3)).status()
         elif m := FAILED_ON.match(line):
             number, ip = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
@@ -66,6 +75,11 @@ def per_server(text: str, servers: dict[int, Server], command: str, aborted: boo
             pending = None
         elif m := FAILED.match(line):
             pending = m.group(2).strip()
+    if progress:
+        failures = [n for n, s in found.items() if s.error is not None]
+        for n in (sorted(servers) if addressed is None else addressed):
+            if n not in found and n in servers and not (aborted and failures and n > max(failures)):
+                found[n] = servers[n].status()
     report = PerServer([found[n] for n in sorted(found)])     # none: refused as a whole (refusal())
     seen = {s.server for s in report.statuses}
     if aborted and report.error is not None:

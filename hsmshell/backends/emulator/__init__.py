@@ -101,7 +101,8 @@ class EmulatorBackend(BackendBase):
         used_tokens = quorum_rules.enforce(self.cluster, action, invocation.args, spec.name)
         self.cluster.inputs_read = {}
         try:
-            with self.cluster.asking_on_failure(spec.name if spec.caution else None):
+            asks = spec.caution if spec.asks_on_failure is None else spec.asks_on_failure
+            with self.cluster.asking_on_failure(spec.name if asks else None):
                 result = handler(self.cluster, invocation.args, secrets)
         except HsmshellError as error:
             if self.cluster.inputs_read:     # what it read replays the failure without the files

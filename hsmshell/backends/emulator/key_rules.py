@@ -5,7 +5,7 @@ export and import commands go through."""
 from __future__ import annotations
 
 from hsmshell.backends.emulator import crypto
-from hsmshell.backends.emulator.key_files import read_input
+from hsmshell.backends.key_files import read_input
 from hsmshell.backends.emulator.keystore import StoredKey
 from hsmshell.errors import HsmError, InvalidArgument
 from hsmshell.model.key_attributes import attribute_name, class_name, type_name

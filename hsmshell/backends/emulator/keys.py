@@ -11,7 +11,7 @@ import hashlib
 from hsmshell.backends.emulator import crypto, key_templates
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.key_creation import Placement, plan_creation
-from hsmshell.backends.emulator.key_files import parse_hex, read_input, write_output
+from hsmshell.backends.key_files import parse_hex, read_input, write_output
 from hsmshell.backends.emulator.keystore import NO_SUCH_KEY, KeyStore, StoredKey
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument, NoSuchKey
@@ -184,7 +184,7 @@ def find_all_keys(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result
         if user_id is None:
             entries = [listing(k, shared_with=list(k.shares)) for k in keys]
         else:
-            entries = [listing(k, owned=k.owner == user_id) for k in keys
+            entries = [listing(k, owned=k.owner == user_id, shared=bool(k.shares)) for k in keys
                        if k.owner == user_id or (user_id in k.shares and not k.is_public)]
         return {"keys": entries, "key_hash": _key_hash(keys) if with_hash and entries else None}
 

@@ -16,7 +16,7 @@ from hsmshell.backends.emulator import crypto, key_templates, replay_inputs, sec
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.crypto.pem import import_private_der
 from hsmshell.backends.emulator.key_creation import Placement, plan_creation
-from hsmshell.backends.emulator.key_files import (
+from hsmshell.backends.key_files import (
     parse_hex, read_input, split_header, with_header, write_output,
 )
 from hsmshell.backends.emulator.key_rules import (

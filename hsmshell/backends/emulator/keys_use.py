@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hsmshell.backends.emulator import crypto
 from hsmshell.backends.emulator.cluster import EmulatedCluster
-from hsmshell.backends.emulator.key_files import parse_hex, read_input, write_output
+from hsmshell.backends.key_files import parse_hex, read_input, write_output
 from hsmshell.backends.emulator.key_rules import require_flag, require_kind, wrapping_aes_key
 from hsmshell.backends.emulator.keystore import KeyStore
 from hsmshell.backends.result import Result
