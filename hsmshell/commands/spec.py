@@ -100,6 +100,9 @@ class CommandTable:
     """The commands of one shell instance (built per shell, never a module global)."""
 
     specs: dict[str, CommandSpec] = field(default_factory=dict)
+    # Action ids of operations that are not shell commands (`hsmshell kms ...`: commands/kms.py):
+    # role files may name them, and the policy checks them, like any command's
+    other_actions: frozenset[str] = frozenset()
 
     def add(self, spec: CommandSpec) -> None:
         for name in (spec.name, *spec.aliases):
@@ -121,7 +124,7 @@ class CommandTable:
         return sorted(self.specs)
 
     def actions(self) -> set[str]:
-        return {a for spec in self for a in spec.actions()}
+        return {a for spec in self for a in spec.actions()} | set(self.other_actions)
 
     def lookup(self, word: str) -> CommandSpec:
         """Exact name (case-insensitive), else a unique prefix as CMU allows (`listU`)."""

@@ -23,7 +23,7 @@ LAYERS = [
     ("policy", {"policy", "parse", "secret_sources"}),
     ("backends", {"backends", "backends.*"}),
     ("pipeline", {"pipeline", "builtins", "render", "server_failure", "clusters"}),
-    ("modes and front ends", {"modes", "ui", "emulate", "admin", "subcommands"}),
+    ("modes and front ends", {"modes", "ui", "emulate", "admin", "kms", "subcommands"}),
     ("cli", {"cli", "__main__"}),
 ]
 
