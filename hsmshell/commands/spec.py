@@ -43,6 +43,11 @@ class Arg:
         return self.kind == "flag"
 
 
+WRITE_ACTIONS = ("user.create", "user.delete", "user.password", "user.sync", "quorum.register",
+                 "quorum.m_value.set", "key.generate", "key.import", "key.unwrap",
+                 "key.attributes.set", "key.share", "key.delete", "key.sync")
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     name: str
@@ -84,6 +89,12 @@ class CommandSpec:
             if token in arg.flags:
                 return arg
         return None
+
+    @property
+    def changes_hsms(self) -> bool:
+        """Whether a success changes what the HSMs hold (so one a server missed leaves them
+        out of step): every command whose action is one of WRITE_ACTIONS or under it."""
+        return any(a == w or a.startswith(w + ".") for a in self.actions() for w in WRITE_ACTIONS)
 
     def actions(self) -> set[str]:
         """Every action id this command can be checked as."""
