@@ -83,14 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     log = (lambda text: print(text, file=sys.stderr)) if options.json else print
     venv = reuse_interpreter(options.python) if options.python else ensure_bench_venv(log=log)
     rows: list[dict] = []
+    here = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="hsmshell-bench-") as scratch:
         work = Path(scratch)
-        ctx = Context(options.quick, options.smoke, venv, child_environment(venv, work / "pycache"), work)
-        for name in options.only or MODULES:
-            log(f"bench: {name} ...")
-            (work / name).mkdir()
-            ctx.work = work / name
-            rows += module_rows(name, ctx)
+        # `python -c` children put their working directory first on sys.path: from a source
+        # checkout they would import its hsmshell, not the installed one
+        os.chdir(work)
+        try:
+            ctx = Context(options.quick, options.smoke, venv, child_environment(venv, work / "pycache"), work)
+            for name in options.only or MODULES:
+                log(f"bench: {name} ...")
+                (work / name).mkdir()
+                ctx.work = work / name
+                rows += module_rows(name, ctx)
+        finally:
+            os.chdir(here)
     summary = {"quick": options.quick, "smoke": options.smoke, "python": sys.version.split()[0],
                "cpus": os.cpu_count(), "load": os.getloadavg(), "venv": str(venv.python.parent.parent),
                "plain_venv": venv.plain, "seconds": round(time.perf_counter() - started, 1),

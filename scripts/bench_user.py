@@ -79,8 +79,11 @@ def heavy_imports_row(ctx: Context, home: Path) -> dict:
     probe = ("import sys\nfrom hsmshell.cli import main\n"
              f"main(['--home', {str(home)!r}, '--json', '-c', 'listUsers'])\n"
              f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules), file=sys.stderr)")
+    probe += "\nimport hsmshell\nprint(hsmshell.__file__, file=sys.stderr)"
     done = must(run_timed([str(ctx.venv.python), "-c", probe], ctx.env), "the import probe")
-    loaded = done.err.decode().strip().splitlines()[-1] if done.err.strip() else ""
+    *_, loaded, imported_from = [""] + done.err.decode().strip().splitlines()
+    if ctx.venv.plain and not imported_from.startswith(str(ctx.venv.python.parent.parent)):
+        raise RuntimeError(f"the probe imported hsmshell from {imported_from}, not from the bench venv")
     return row("one-shot: heavy modules imported by --json", loaded or "none", "",
                "none of " + "/".join(HEAVY_MODULES), not loaded)
 
