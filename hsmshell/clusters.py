@@ -1,5 +1,5 @@
 """Open the shell on a cluster: the state folder, its database, audit log, policy and backend.
-On first use, the emulated cluster `default` is created, as DESIGN.md asks."""
+On first use, the emulated cluster `default` is created, as docs/architecture.md asks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hsmshell.errors import ClusterStateDamaged, ConfigError
 from hsmshell import fileio
 from hsmshell.state.db import ClusterDB
 from hsmshell.state.home import KEK_FILE, StateHome, require_complete, write_private
+from hsmshell.transactions import AuditedTransaction
 
 DEFAULT_CLUSTER = "default"
 DEFAULT_HSMS = 3
@@ -42,7 +43,7 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, *
             create_tables(db.conn)          # executescript commits: keep it outside the transaction
             audit = AuditLog(db, clock, create=True)
             hasher = SecretHasher(directory)
-            with db.transaction():
+            with AuditedTransaction(db, audit, sync=True):
                 seeded = seed_cluster(db, name, hsm_count, clock(), **topology)
                 audit.stage({"kind": "genesis", "cluster": name, "cluster_id": seeded["cluster_id"],
                              "backend": "emulator", "hsms": seeded["hsms"],
@@ -50,8 +51,6 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, *
                              "state": seeded["state"], "network": seeded["network"],
                              "replace_after": db.meta("replace_after"),
                              "audit_key": public.hex(), "audit_key_id": key_id(public)})
-            audit.append()
-            audit.sync()
             audit.close()
     finally:
         db.close()

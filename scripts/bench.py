@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""hsmshell's performance budgets (DESIGN.md), measured as a user meets them.
+"""hsmshell's performance budgets (docs/architecture.md), measured as a user meets them.
 
     .venv/bin/python scripts/bench.py [--quick] [--json] [--only NAME]
 

@@ -1,4 +1,4 @@
-"""Audit-log budgets (DESIGN.md), for scripts/bench.py:
+"""Audit-log budgets (docs/architecture.md), for scripts/bench.py:
 
 * the installed `hsmshell --json audit verify`, net of its own start-up, as a ratio to a bare
   SHA-256 chain loop over the same file (<= 1.2x);
@@ -130,7 +130,7 @@ def workload_log(home: Path, users: int, keys: int) -> int:
 
 def bench_replay_rate(work: Path, quick: bool, smoke: bool = False) -> list[dict]:
     from hsmshell.audit.locate import locate_log
-    from hsmshell.audit.replay import replay_log
+    from hsmshell.modes.replay import replay_log
     from hsmshell.commands import command_table
     from hsmshell.environment import Environment
 

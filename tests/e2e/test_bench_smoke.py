@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import bench  # noqa: E402
 from bench_venv import tree_hash  # noqa: E402
 
-# every budget of DESIGN.md with the baseline its ratio is taken against (None: an absolute budget)
+# every budget of docs/architecture.md with the baseline its ratio is taken against (None: an absolute budget)
 BUDGET_ROWS = {
     "one-shot: hsmshell --json -c listUsers": "ms",
     "batch: genSymKey AES-256 x20 via run FILE, --json": None,
