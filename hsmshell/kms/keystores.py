@@ -26,10 +26,12 @@ def _call(env, op: str, args: dict, secrets: dict | None = None) -> Call:
     return call
 
 
-def _store(kms: KmsDB, name: str) -> KeyStoreRow:
+def _store(kms: KmsDB, name: str, call: Call | None = None) -> KeyStoreRow:
     store = kms.store(name)
     if store is None:
         raise not_found(name)
+    if call is not None:
+        call.store_id = store.id
     return store
 
 
@@ -43,11 +45,11 @@ def cluster_of(env, store: KeyStoreRow) -> str | None:
     return connection.find_cluster(env.home, store.cluster_id, store.cluster_name)
 
 
-def advance(kms: KmsDB, store: KeyStoreRow, cluster, cluster_name: str) -> None:
+def advance(kms: KmsDB, store: KeyStoreRow, cluster, cluster_name: str, effects: list) -> None:
     """A store left CONNECTING (`connect --no-wait`) makes its connection attempt now."""
     if store.state != "CONNECTING":
         return
-    state, code, rotated = connection.attempt(cluster, store, kms.open_password(store), cluster_name)
+    state, code, rotated = connection.attempt(cluster, store, kms.open_password(store), cluster_name, effects)
     _connected(kms, store, state, code, rotated, cluster.clock())
 
 
@@ -105,11 +107,13 @@ def _exists(env, name: str) -> bool:
 
 
 def _read_anchor(path: str) -> str:
+    from hsmshell.fileio import read_regular
+    data = read_regular(Path(path).expanduser(), 5000, "trust anchor", shown_as=path)
     try:
-        text = Path(path).expanduser().read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidArgument(f"cannot read the trust anchor {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    if not 1 <= len(text) <= 5000:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise InvalidArgument(f"the trust anchor {path} is not a PEM certificate (customerCA.crt)") from None
+    if not text:
         raise InvalidArgument("TrustAnchorCertificate is 1 to 5000 characters (the content of customerCA.crt)")
     return text
 
@@ -157,6 +161,7 @@ def create(env, name: str, anchor_path: str, password: str) -> Result:
                                 "DISCONNECTED", None, cluster.clock())
             store.password = kms.seal_password(store.id, password)
             kms.add_store(store)
+            call.store_id = store.id
             return Result("kms create-key-store", "kms_store_created", data={"CustomKeyStoreId": store.id},
                           replay={"store": store.id})
         return on_cluster(call, env.cluster, work)
@@ -177,7 +182,7 @@ def update(env, store_name: str, new_name: str | None, password: str | None, clu
     if not (new_name or password or cluster_id):
         raise InvalidArgument("say what to update: --new-name, --kmsuser-password or --cluster-id")
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name)
+        store = _store(kms, store_name, call)
         target = connection.find_cluster(env.home, cluster_id) if cluster_id else cluster_of(env, store)
         if target is None:
             _refuse_without_log(call)
@@ -208,7 +213,7 @@ def update(env, store_name: str, new_name: str | None, password: str | None, clu
 def delete(env, store_name: str) -> Result:
     call = _call(env, "delete-key-store", {"store": store_name})
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name)
+        store = _store(kms, store_name, call)
 
         def work(cluster=None):
             if store.state != "DISCONNECTED":
@@ -232,7 +237,7 @@ def delete(env, store_name: str) -> Result:
 def connect(env, store_name: str, wait: bool = True) -> Result:
     call = _call(env, "connect", {"store": store_name, "no_wait": not wait})
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name)
+        store = _store(kms, store_name, call)
         name = cluster_of(env, store)
         if store.state in ("FAILED", "DISCONNECTING"):
             if name is None:
@@ -249,24 +254,25 @@ def connect(env, store_name: str, wait: bool = True) -> Result:
                 raise invalid_state(store, "connect", "DISCONNECTED (disconnect first)")
             if store.state in ("CONNECTED", "CONNECTING") and not wait:
                 return _connect_result(store, [store.state])
+            effects: list = []
             states = [store.state] if store.state != "DISCONNECTED" else []
             if store.state == "DISCONNECTED":
                 _refuse_unmet(req.evaluate(cluster, name), req.CONNECT_FAST)
                 kms.set_state(store, "CONNECTING")
                 states.append("CONNECTING")
             if wait and store.state == "CONNECTING":
-                advance(kms, store, cluster, name)
+                advance(kms, store, cluster, name, effects)
                 states.append(store.state)
                 if store.state == "CONNECTED":
                     call.actor = connection.as_kmsuser(cluster, store)
-            return _connect_result(store, states)
+            return _connect_result(store, states, effects)
         return on_cluster(call, name, work)
 
 
-def _connect_result(store: KeyStoreRow, states: list[str]) -> Result:
+def _connect_result(store: KeyStoreRow, states: list[str], effects: list | None = None) -> Result:
     data = {"CustomKeyStoreId": store.id, "CustomKeyStoreName": store.name, "ConnectionState": store.state,
             "States": states}
-    result = Result("kms connect", "kms_connect", data=data, replay={"state": store.state})
+    result = Result("kms connect", "kms_connect", data=data, replay={"state": store.state, "effects": effects or []})
     if store.state == "FAILED":
         data["ConnectionErrorCode"] = store.error_code
         result.error = ConnectionFailed(store, f"hsmshell kms check {store.name} names the fix; then "
@@ -277,21 +283,22 @@ def _connect_result(store: KeyStoreRow, states: list[str]) -> Result:
 def disconnect(env, store_name: str) -> Result:
     call = _call(env, "disconnect", {"store": store_name})
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name)
+        store = _store(kms, store_name, call)
 
         def work(cluster=None):
             if store.state in ("DISCONNECTED", "DISCONNECTING"):
                 raise invalid_state(store, "disconnect", "CONNECTED, CONNECTING or FAILED")
-            states = ["DISCONNECTING", "DISCONNECTED"]
+            states, effects = ["DISCONNECTING", "DISCONNECTED"], []
             if cluster is not None and store.state == "CONNECTED":
                 call.actor = connection.as_kmsuser(cluster, store)
             if cluster is not None:
-                connection.disconnect(cluster, store)
+                connection.disconnect(cluster, store, effects)
             kms.set_state(store, "DISCONNECTED")
             return Result("kms disconnect", "kms_connect",
                           data={"CustomKeyStoreId": store.id, "CustomKeyStoreName": store.name,
                                 "ConnectionState": store.state, "States": states,
-                                "KmsKeysUnavailable": len(kms.keys(store.id))})
+                                "KmsKeysUnavailable": len(kms.keys(store.id))},
+                          replay={"state": store.state, "effects": effects})
         name = cluster_of(env, store)
         if name is None:
             _refuse_without_log(call)
@@ -302,10 +309,11 @@ def disconnect(env, store_name: str) -> Result:
 def describe(env, store_name: str | None) -> Result:
     call = _call(env, "describe", {"store": store_name})
     with KmsDB(env.home) as kms:
-        stores = [_store(kms, store_name)] if store_name else kms.stores()
+        stores = [_store(kms, store_name, call)] if store_name else kms.stores()
         for store in stores:
             name = cluster_of(env, store)
             if store.state == "CONNECTING" and name is not None:
+                call.store_id = store.id
                 on_cluster(call, name, lambda cluster, s=store, n=name: _advanced(kms, s, cluster, n, call))
             elif name is not None and call.decision and not call.decision.allowed:
                 on_cluster(call, name, lambda cluster: None)          # records the refusal, raises
@@ -315,7 +323,8 @@ def describe(env, store_name: str | None) -> Result:
 
 
 def _advanced(kms, store, cluster, name, call) -> Result:
-    advance(kms, store, cluster, name)
+    effects: list = []
+    advance(kms, store, cluster, name, effects)
     if store.state == "CONNECTED":
         call.actor = connection.as_kmsuser(cluster, store)
-    return Result("kms describe", "kms_stores", replay={"state": store.state})
+    return Result("kms describe", "kms_stores", replay={"state": store.state, "effects": effects})
