@@ -65,6 +65,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser (that took a tenth of a one-shot's start-up); anything else, `-h` included, gets
     the full parser."""
     argv = _hpswd_values(sys.argv[1:] if argv is None else list(argv))
+    argv = _bare_command(argv)
     try:
         options, rest = build_parser(subcommands=False).parse_known_args(argv)
     except argparse.ArgumentError:
@@ -73,6 +74,27 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         return build_parser().parse_args(argv)
     options.mode = None
     return options
+
+
+def _bare_command(argv: list[str]) -> list[str]:
+    """`hsmshell listUsers`, `hsmshell help [COMMAND]`: a first word that is no subcommand
+    runs the rest of the line as `-c` does (the global options before it still apply)."""
+    options = build_parser(subcommands=False)._option_string_actions
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token.startswith("-"):
+            action = options.get(token.split("=", 1)[0])
+            if action is None or action.dest == "commands":
+                return argv                    # argparse reports it, or -c says it all
+            index += 1 if action.nargs == 0 or "=" in token else 2
+            continue
+        from hsmshell.subcommands import SUBCOMMANDS       # only here: -c starts quicker
+        if token in {module.NAME for module in SUBCOMMANDS}:
+            return argv
+        import shlex
+        return [*argv[:index], "-c", shlex.join(argv[index:])]
+    return argv
 
 
 def _hpswd_values(argv: list[str]) -> list[str]:

@@ -84,6 +84,10 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
         for status in result.servers:
             self._key_values(f"Server {status.server} HSM Info · {status.hsm}", status.data.get("info", {}))
 
+    def _view_clear(self, result) -> None:
+        if self.env.stdout_is_terminal:
+            self.console.clear()
+
     def _view_help(self, result) -> None:
         data = result.data
         if "command" in data:
@@ -91,9 +95,12 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             self.console.print(f"  usage: {escape(data['syntax'])}")
             if data.get("details"):
                 self.console.print(f"  {escape(data['details'])}")
-            for option in data.get("options", ()):
-                need = "" if option["required"] else " [dim](optional)[/]"
-                self.console.print(f"  [bold]{escape(option['option'])}[/]{need}  {escape(option['help'])}")
+            if data.get("options"):
+                grid = Table.grid(padding=(0, 2))
+                for option in data["options"]:
+                    need = "" if option["required"] else " [dim](optional)[/]"
+                    grid.add_row(f"  [bold]{escape(option['option'])}[/]{need}", escape(option["help"]))
+                self.console.print(grid)
             if data.get("forms"):
                 self.console.print(f"  allowed for you: {escape(data['allowed_for_you'])}")
                 for form in data["forms"]:
