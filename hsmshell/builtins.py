@@ -53,7 +53,8 @@ def _spelling(arg) -> str:
 def _whoami(shell, args: dict) -> Result:
     p = shell.backend.principal
     if p is None:
-        return Result("whoami", "message", data={"message": "not logged in", "user": None})
+        return Result("whoami", "whoami", data={"message": "not logged in", "user": None,
+                                                "cluster": shell.env.cluster})
     return Result("whoami", "whoami", data={"user": p.name, "user_type": p.user_type,
                                             "user_id": p.user_id, "cluster": shell.env.cluster})
 

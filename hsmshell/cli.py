@@ -31,10 +31,13 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
                        choices=("softhsm", "cloudhsm", "yubihsm", "generic"),
                        help="how a login becomes a PIN (default: from the token's maker; "
                        "$HSMSHELL_PKCS11_PROFILE)")
-    group.add_argument("--output", default=default("rich"), choices=("rich", "json", "classic"))
-    group.add_argument("--json", dest="output", action="store_const", const="json", default=default("rich"),
+    group.add_argument("--output", default=default(None), choices=("rich", "json", "classic"),
+                       help="rich (default; or the config file's output), json or classic")
+    group.add_argument("--json", dest="output", action="store_const", const="json", default=default(None),
                        help="same as --output json")
     group.add_argument("--no-color", dest="no_color", action="store_true", default=default(False))
+    group.add_argument("--no-pager", dest="no_pager", action="store_true", default=default(False),
+                       help="never page long output (it is paged only on a terminal, with $PAGER)")
     group.add_argument("--yes", "-y", dest="yes", action="store_true", default=default(False),
                        help="answer the CAUTION confirmation of write commands")
     group.add_argument("--on-server-failure", dest="on_server_failure", choices=("abort", "ignore"),
@@ -155,7 +158,7 @@ def _state_failure(error: Exception, env) -> HsmshellError | None:
 
 
 def report_error(error: HsmshellError, options, env) -> None:
-    if getattr(options, "output", "rich") == "json":
+    if (env.output if env is not None else getattr(options, "output", None)) == "json":
         from hsmshell.render.report import envelope
         print(envelope(None, None, error.to_dict(), error.status))
         if error.reference != "internal-error":

@@ -35,13 +35,14 @@ def _typo(statement: str, table) -> str | None:
         word, *rest = tokenize(statement)
     except (HsmshellError, ValueError):
         return None
-    if word in table:
-        return None                           # a known command with bad arguments
-    names = {name.lower(): spec for spec in table for name in (spec.name, *spec.aliases)}
+    if word in table or word in getattr(table, "phrase_roots", ()):
+        return None                           # a known command (or phrase) with bad arguments
+    names = {name.lower(): spec for spec in table for name in (spec.name, *spec.aliases) if " " not in name}
     close = [names[n] for n in difflib.get_close_matches(word.lower(), list(names), n=3, cutoff=0.6)]
     if not close:
         return None                           # far from every name: maybe a password
-    if not any(arg.secret for spec in close for arg in spec.args):
+    secret_flags = {flag for spec in table for arg in spec.args if arg.secret for flag in arg.flags}
+    if not any(arg.secret for spec in close for arg in spec.args) and not secret_flags & set(rest):
         return statement.strip()
     for spec in close:
         try:
