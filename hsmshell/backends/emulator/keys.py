@@ -44,6 +44,12 @@ def gen_rsa_key_pair(cluster: EmulatedCluster, args: dict, secrets: dict) -> Res
     return _pair_result("genRSAKeyPair", plan, pair, args)
 
 
+def gen_dsa_key_pair(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    store = KeyStore(cluster)
+    plan = plan_creation(store, Placement.from_args(args), count=2, asymmetric=True)
+    return _pair_result("genDSAKeyPair", plan, crypto.generate_dsa(args["modulus_bits"]), args)
+
+
 def gen_ecc_key_pair(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     curve_id = args["curve_id"]
     if curve_id in FIPS_REFUSED_CURVE_IDS:
@@ -275,6 +281,7 @@ def _cluster_write(command: str, kind: str, data: dict, servers) -> Result:
 
 HANDLERS = {
     "genSymKey": gen_sym_key, "genRSAKeyPair": gen_rsa_key_pair, "genECCKeyPair": gen_ecc_key_pair,
+    "genDSAKeyPair": gen_dsa_key_pair,
     "findKey": find_key, "findSingleKey": find_single_key, "getKeyInfo": get_key_info,
     "getAttribute": get_attribute, "listAttributes": list_attributes,
     "findAllKeys": find_all_keys, "setAttribute": set_attribute, "shareKey": share_key,
