@@ -1,6 +1,6 @@
 """Long output on a terminal goes through a pager, as pgcli does: $PAGER (default `less -FRX`,
 which also quits at once when the text fits), never in a pipe, never with --no-pager or
-`pager = false` in the config file; PAGER=cat (or empty) turns it off too."""
+`pager = false` in the config file, nor on TERM=dumb; PAGER=cat (or empty) turns it off too."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ DEFAULT_PAGER = "less -FRX"
 
 
 def wants_pager(env) -> bool:
-    return env.pager and env.output == "rich" and env.stdout_is_terminal
+    """Only a real terminal (not TERM=dumb: an editor's shell buffer cannot run a pager)."""
+    return (env.pager and env.output == "rich" and env.stdout_is_terminal
+            and env.environ.get("TERM", "dumb") != "dumb")
 
 
 def show_text(env, text: str, height: int) -> None:

@@ -22,7 +22,8 @@ def listing(activated, tmp_path, **env_options):
         activated.ok(f"createUser CU user{n} password{n:02d}")
     outcome = activated.shell.run("listUsers", "t")
     paged = tmp_path / "paged.txt"
-    environ = {"PAGER": f"sh -c 'cat > {paged}'", "COLUMNS": "100", "LINES": "24"}
+    environ = {"PAGER": f"sh -c 'cat > {paged}'", "COLUMNS": "100", "LINES": "24", "TERM": "xterm",
+               **env_options.pop("environ", {})}
     env = activated.env(output="rich", environ=environ, **env_options)
     env.stdout = Terminal()
     make_renderer(env).result(outcome.result, "t")
@@ -36,6 +37,11 @@ def test_a_long_listing_on_a_terminal_goes_through_pager(activated, tmp_path):
 
 def test_no_pager_prints_it(activated, tmp_path):
     printed, paged = listing(activated, tmp_path, pager=False)
+    assert paged is None and "user29" in printed
+
+
+def test_a_dumb_terminal_is_not_paged(activated, tmp_path):
+    printed, paged = listing(activated, tmp_path, environ={"TERM": "dumb"})
     assert paged is None and "user29" in printed
 
 
