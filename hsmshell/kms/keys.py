@@ -24,8 +24,8 @@ from hsmshell.backends.result import Result
 from hsmshell.errors import BackendUnavailable, HsmshellError, InvalidArgument, NoSuchKey, NoSuchUser
 from hsmshell.kms import connection, requirements as req
 from hsmshell.kms.audited import on_cluster
-from hsmshell.kms.errors import KmsException, invalid_state, not_found
-from hsmshell.kms.keystores import _call, _refuse_unmet, _refuse_without_log, _store, advance, cluster_of
+from hsmshell.kms.errors import KmsException, invalid_state
+from hsmshell.kms.keystores import advance, cluster_of, new_call, refuse_unmet, refuse_without_log, store_named
 from hsmshell.kms.shapes import key_metadata, key_state
 from hsmshell.kms.store import KmsDB, KmsKeyRow, key_arn
 from hsmshell.quorum.userfiles import write_user_file
@@ -37,7 +37,7 @@ ALIAS_RE = re.compile(r"alias/[A-Za-z0-9/_-]{1,250}")
 
 
 def create(env, store_name: str, description: str, alias: str | None = None) -> Result:
-    call = _call(env, "create-key", {"store": store_name, "description": description, "alias": alias})
+    call = new_call(env, "create-key", {"store": store_name, "description": description, "alias": alias})
     if len(description) > 8192:
         raise InvalidArgument("Description is at most 8192 characters")
     if alias is not None and not ALIAS_RE.fullmatch(alias) or (alias or "").startswith("alias/aws/"):
@@ -46,10 +46,10 @@ def create(env, store_name: str, description: str, alias: str | None = None) -> 
     with KmsDB(env.home) as kms:
         if alias is not None and kms.key(alias):
             raise KmsException("AlreadyExistsException", f"the alias {alias} is taken")
-        store = _store(kms, store_name, call)
+        store = store_named(kms, store_name, call)
         name = cluster_of(env, store)
         if name is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             raise invalid_state(store, "create-key", "CONNECTED")
 
         def work(cluster):
@@ -57,7 +57,7 @@ def create(env, store_name: str, description: str, alias: str | None = None) -> 
             advance(kms, store, cluster, name, effects)
             if store.state != "CONNECTED":
                 raise invalid_state(store, "create-key", "CONNECTED")
-            _refuse_unmet(req.evaluate(cluster, name), ("two-hsms-two-azs",))
+            refuse_unmet(req.evaluate(cluster, name), ("two-hsms-two-azs",))
             key_id = str(uuid.uuid4())
             region = _region(cluster)
             call.actor = connection.as_kmsuser(cluster, store)
@@ -79,13 +79,13 @@ def _region(cluster) -> str:
 
 
 def describe(env, key_ref: str) -> Result:
-    call = _call(env, "describe-key", {"key_id": key_ref})
+    call = new_call(env, "describe-key", {"key_id": key_ref})
     with KmsDB(env.home) as kms:
         key = kms.key(key_ref)
         if key is None:
             raise KmsException("NotFoundException", f"no KMS key '{key_ref[:80]}'", "hsmshell kms describe")
         store = kms.store(key.store_id)
-        _refuse_without_log(call)
+        refuse_without_log(call)
         region = key.arn.split(":")[3]
         return Result("kms describe-key", "kms_key", data={"KeyMetadata": key_metadata(key, store, region)})
 
@@ -95,7 +95,7 @@ def encrypt(env, key_ref: str, plaintext: bytes, out: str | None) -> Result:
     if not 1 <= len(plaintext) <= MAX_PLAINTEXT:
         raise InvalidArgument(f"Plaintext is 1 to {MAX_PLAINTEXT} bytes, not {len(plaintext)}",
                               hint="KMS encrypts small secrets such as data keys; encrypt files with a data key")
-    call = _call(env, "encrypt", {"key_id": key_ref, "out": out, "plaintext_bytes": len(plaintext)})
+    call = new_call(env, "encrypt", {"key_id": key_ref, "out": out, "plaintext_bytes": len(plaintext)})
 
     def crypt(key, material):
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -114,7 +114,7 @@ def decrypt(env, blob: bytes, out: str | None, key_ref: str | None = None) -> Re
     if len(blob) < HEADER + 12 + 16 or not blob.startswith(MAGIC):
         raise KmsException("InvalidCiphertextException", "this is not a ciphertext made by hsmshell kms encrypt")
     named = blob[len(MAGIC):HEADER].decode("ascii", "replace")
-    call = _call(env, "decrypt", {"key_id": named, "out": out, "ciphertext_bytes": len(blob)})
+    call = new_call(env, "decrypt", {"key_id": named, "out": out, "ciphertext_bytes": len(blob)})
 
     def crypt(key, material):
         from cryptography.exceptions import InvalidTag
@@ -150,7 +150,7 @@ def _use(env, call, key_ref: str, crypt, command: str, expected: str | None = No
         call.store_id = key.store_id
         name = cluster_of(env, store) if store else None
         if name is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             raise _unusable(key, "its key store's cluster no longer exists")
 
         def work(cluster):

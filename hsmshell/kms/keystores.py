@@ -20,13 +20,13 @@ from hsmshell.kms.store import MAX_STORES, KeyStoreRow, KmsDB, new_store_id
 
 
 
-def _call(env, op: str, args: dict, secrets: dict | None = None) -> Call:
+def new_call(env, op: str, args: dict, secrets: dict | None = None) -> Call:
     call = Call(env, OPERATIONS[op], args, dict(secrets or {}))
     decide(call)
     return call
 
 
-def _store(kms: KmsDB, name: str, call: Call | None = None) -> KeyStoreRow:
+def store_named(kms: KmsDB, name: str, call: Call | None = None) -> KeyStoreRow:
     store = kms.store(name)
     if store is None:
         raise not_found(name)
@@ -35,7 +35,7 @@ def _store(kms: KmsDB, name: str, call: Call | None = None) -> KeyStoreRow:
     return store
 
 
-def _refuse_without_log(call: Call) -> None:
+def refuse_without_log(call: Call) -> None:
     """A refused operation that has no cluster log to go to."""
     if not call.decision.allowed:
         raise refusal(call)
@@ -61,11 +61,11 @@ def _connected(kms, store, state, code, rotated, now) -> None:
 
 # -- check --------------------------------------------------------------------------------------
 def check(env, store_name: str | None, password: str | None, anchor_path: str | None) -> Result:
-    call = _call(env, "check", {"store": store_name, "trust_anchor": anchor_path,
+    call = new_call(env, "check", {"store": store_name, "trust_anchor": anchor_path,
                                 "kmsuser_password_given": password is not None})
     anchor = _read_anchor(anchor_path) if anchor_path else None
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name) if store_name else None
+        store = store_named(kms, store_name) if store_name else None
         name = (cluster_of(env, store) if store else env.cluster)
         if store is not None and anchor is None:
             anchor, anchor_path = store.trust_anchor, f"of key store {store.name}"
@@ -76,7 +76,7 @@ def check(env, store_name: str | None, password: str | None, anchor_path: str | 
             given = "given"
         cluster_id = store.cluster_id if store else None
         if name is None or not _exists(env, name):
-            _refuse_without_log(call)
+            refuse_without_log(call)
             findings = [req.cluster_missing(cluster_id or name)]
             return _check_result(name, cluster_id, store, findings)
         user = next((s for s in kms.stores() if s.cluster_name == name and (store is None or s.id != store.id)), None)
@@ -92,6 +92,9 @@ def check(env, store_name: str | None, password: str | None, anchor_path: str | 
 
 
 def _check_result(name, cluster_id, store, findings) -> Result:
+    if store is not None:            # the fixes name the store being checked
+        for finding in findings:
+            finding.fix = [fix.replace("<store>", store.name) for fix in finding.fix]
     rows = [f.to_dict() for f in findings]
     unmet = [r for r in rows if r["Met"] is False]
     ready = {op: not any(op in r["NeededFor"] for r in unmet) for op in (req.CREATE, req.CONNECT, req.KEYS)}
@@ -126,7 +129,7 @@ def _check_password(password: str) -> None:
 
 # -- create, update, delete -----------------------------------------------------------------------
 def create(env, name: str, anchor_path: str, password: str) -> Result:
-    call = _call(env, "create-key-store", {"store": name, "cluster": env.cluster, "trust_anchor": anchor_path},
+    call = new_call(env, "create-key-store", {"store": name, "cluster": env.cluster, "trust_anchor": anchor_path},
                  {"kmsuser_password": password})
     if not 1 <= len(name) <= 256:
         raise InvalidArgument("CustomKeyStoreName is 1 to 256 characters")
@@ -134,7 +137,7 @@ def create(env, name: str, anchor_path: str, password: str) -> Result:
     anchor = _read_anchor(anchor_path)
     with KmsDB(env.home) as kms:
         if not _exists(env, env.cluster):
-            _refuse_without_log(call)
+            refuse_without_log(call)
             raise KmsException("CloudHsmClusterNotFoundException", f"no cluster named {env.cluster}",
                                "hsmshell cluster list")
         existing = kms.store(name)
@@ -156,7 +159,7 @@ def create(env, name: str, anchor_path: str, password: str) -> Result:
             user = next((s for s in stores if s.cluster_id == cluster_id), None)
             findings = req.evaluate(cluster, env.cluster, trust_anchor=anchor, anchor_from=anchor_path,
                                     in_use_by=user.name if user else None)
-            _refuse_unmet(findings, req.CREATE_ORDER)
+            refuse_unmet(findings, req.CREATE_ORDER)
             store = KeyStoreRow(new_store_id(), name, cluster_id, env.cluster, anchor, b"", None,
                                 "DISCONNECTED", None, cluster.clock())
             store.password = kms.seal_password(store.id, password)
@@ -167,7 +170,7 @@ def create(env, name: str, anchor_path: str, password: str) -> Result:
         return on_cluster(call, env.cluster, work)
 
 
-def _refuse_unmet(findings, order) -> None:
+def refuse_unmet(findings, order) -> None:
     unmet = req.first_unmet(findings, order)
     if unmet is not None:
         raise KmsException(unmet.exception, f"{unmet.requirement}: {unmet.detail}",
@@ -175,17 +178,17 @@ def _refuse_unmet(findings, order) -> None:
 
 
 def update(env, store_name: str, new_name: str | None, password: str | None, cluster_id: str | None) -> Result:
-    call = _call(env, "update-key-store", {"store": store_name, "new_name": new_name, "cluster_id": cluster_id},
+    call = new_call(env, "update-key-store", {"store": store_name, "new_name": new_name, "cluster_id": cluster_id},
                  {"kmsuser_password": password} if password else None)
     if password is not None:
         _check_password(password)
     if not (new_name or password or cluster_id):
         raise InvalidArgument("say what to update: --new-name, --kmsuser-password or --cluster-id")
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name, call)
+        store = store_named(kms, store_name, call)
         target = connection.find_cluster(env.home, cluster_id) if cluster_id else cluster_of(env, store)
         if target is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             raise KmsException("CloudHsmClusterNotFoundException",
                                f"no cluster has the id {cluster_id or store.cluster_id}", "hsmshell cluster list")
 
@@ -199,7 +202,7 @@ def update(env, store_name: str, new_name: str | None, password: str | None, clu
                 if not req.same_certificate(cluster.db.meta("trust_anchor") or "", store.trust_anchor):
                     raise KmsException("CloudHsmClusterNotRelatedException",
                                        f"{cluster_id} does not share the backup history of {store.cluster_id}")
-                _refuse_unmet(req.evaluate(cluster, target), ("cluster-active", "subnets-two-azs",
+                refuse_unmet(req.evaluate(cluster, target), ("cluster-active", "subnets-two-azs",
                                                               "security-group", "two-hsms-two-azs"))
                 kms.update_store(store, cluster_id=cluster_id, cluster_name=target)
             if new_name:
@@ -211,9 +214,9 @@ def update(env, store_name: str, new_name: str | None, password: str | None, clu
 
 
 def delete(env, store_name: str) -> Result:
-    call = _call(env, "delete-key-store", {"store": store_name})
+    call = new_call(env, "delete-key-store", {"store": store_name})
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name, call)
+        store = store_named(kms, store_name, call)
 
         def work(cluster=None):
             if store.state != "DISCONNECTED":
@@ -228,23 +231,23 @@ def delete(env, store_name: str) -> Result:
                                            "kmsuser and its keys are untouched", "CustomKeyStoreId": store.id})
         name = cluster_of(env, store)
         if name is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             return work()
         return on_cluster(call, name, work)
 
 
 # -- connect, disconnect, describe ------------------------------------------------------------------
 def connect(env, store_name: str, wait: bool = True) -> Result:
-    call = _call(env, "connect", {"store": store_name, "no_wait": not wait})
+    call = new_call(env, "connect", {"store": store_name, "no_wait": not wait})
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name, call)
+        store = store_named(kms, store_name, call)
         name = cluster_of(env, store)
         if store.state in ("FAILED", "DISCONNECTING"):
             if name is None:
-                _refuse_without_log(call)
+                refuse_without_log(call)
                 raise invalid_state(store, "connect", "DISCONNECTED")
         if name is None:                  # the cluster is gone: nothing to log in to, no log to write
-            _refuse_without_log(call)
+            refuse_without_log(call)
             if store.state == "DISCONNECTED":
                 kms.set_state(store, "FAILED", "CLUSTER_NOT_FOUND")
             return _connect_result(store, ["CONNECTING", store.state])
@@ -257,7 +260,7 @@ def connect(env, store_name: str, wait: bool = True) -> Result:
             effects: list = []
             states = [store.state] if store.state != "DISCONNECTED" else []
             if store.state == "DISCONNECTED":
-                _refuse_unmet(req.evaluate(cluster, name), req.CONNECT_FAST)
+                refuse_unmet(req.evaluate(cluster, name), req.CONNECT_FAST)
                 kms.set_state(store, "CONNECTING")
                 states.append("CONNECTING")
             if wait and store.state == "CONNECTING":
@@ -281,9 +284,9 @@ def _connect_result(store: KeyStoreRow, states: list[str], effects: list | None 
 
 
 def disconnect(env, store_name: str) -> Result:
-    call = _call(env, "disconnect", {"store": store_name})
+    call = new_call(env, "disconnect", {"store": store_name})
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name, call)
+        store = store_named(kms, store_name, call)
 
         def work(cluster=None):
             if store.state in ("DISCONNECTED", "DISCONNECTING"):
@@ -301,15 +304,15 @@ def disconnect(env, store_name: str) -> Result:
                           replay={"state": store.state, "effects": effects})
         name = cluster_of(env, store)
         if name is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             return work()
         return on_cluster(call, name, work)
 
 
 def describe(env, store_name: str | None) -> Result:
-    call = _call(env, "describe", {"store": store_name})
+    call = new_call(env, "describe", {"store": store_name})
     with KmsDB(env.home) as kms:
-        stores = [_store(kms, store_name, call)] if store_name else kms.stores()
+        stores = [store_named(kms, store_name, call)] if store_name else kms.stores()
         for store in stores:
             name = cluster_of(env, store)
             if store.state == "CONNECTING" and name is not None:
@@ -317,7 +320,7 @@ def describe(env, store_name: str | None) -> Result:
                 on_cluster(call, name, lambda cluster, s=store, n=name: _advanced(kms, s, cluster, n, call))
             elif name is not None and call.decision and not call.decision.allowed:
                 on_cluster(call, name, lambda cluster: None)          # records the refusal, raises
-        _refuse_without_log(call)
+        refuse_without_log(call)
         entries = [store_entry(s, len(kms.keys(s.id))) for s in stores]
     return Result("kms describe", "kms_stores", data={"CustomKeyStores": entries})
 

@@ -129,7 +129,8 @@ class KmuKeyViews:
         if len(d["attributes"]) == 1:
             return [f"Attributes dumped into {d['file']} file"]
         size = sum(len(_shown(row)) for row in d["attributes"])
-        return ["", f"got all attributes of size {size} attr cnt {len(d['attributes'])}",
+        count = d.get("file_attributes", len(d["attributes"]))
+        return ["", f"got all attributes of size {size} attr cnt {count}",
                 f"Attributes dumped into {d['file']} file", "", T + ok(result.command)]
 
     def _view_attribute_ids(self, result) -> list[str]:

@@ -3,7 +3,7 @@ page's URL is https://docs.aws.amazon.com/cloudhsm/latest/userguide/<page>.html)
 
 from __future__ import annotations
 
-from aws_pages import Values, fixed, kmu_handles, run_tool
+from aws_pages import Values, fixed, kmu_handles, masked, run_tool
 from test_kmu_pages import SESSION_NODE, check, login, page
 
 # genRSAKeyPair's first example is the one page with `Cluster Status:` / `Node id N status:`
@@ -90,3 +90,27 @@ def test_matching_kcvs(monkeypatch, crypto_users, workdir):
         kcvs.append((workdir / name).read_text())
         assert kcvs[-1].split("\n")[0] == "OBJ_ATTR_KCV"
     assert kcvs[0] == kcvs[1]
+
+
+def test_all_attributes_to_a_file(monkeypatch, crypto_users, workdir):
+    """key_mgmt_util-genSymKey (a shared 3DES key's -a 512 file) and key_mgmt_util-getAttribute
+    (an AES key's): the summary line, then the file, as the pages `cat` it."""
+    home = crypto_users(1)
+    des = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 21 -s 24 -l 3DES_shared -id IT-02 -u 4,5"])[0]
+    session, cat = page("key_mgmt_util-genSymKey", 8).split("\n\n\n$  cat attr_7\n")
+    # the page's `-attr_7` is its `-out attr_7`
+    session = fixed(session, ("-a 512 -attr_7", "-a 512 -out attr_7"))
+    # the page's key has wrap and unwrap off (this emulator's 3DES keys start with them on)
+    run_tool(monkeypatch, home, "cmu", ["loginHSM CU user3 user3-pass1", f"setAttribute {des} 262 0", "y",
+                                        f"setAttribute {des} 263 0", "y"])
+    check(monkeypatch, home, session, [login("user3")], Values(_7=des))
+    assert masked((workdir / "attr_7").read_text()) == masked(cat)
+    aes = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l aes256 -id test_01"])[0]
+    text = fixed(page("key_mgmt_util-getAttribute", 5),
+                 ("Attributes dumped into attribute.txt file", "Attributes dumped into attr_6 file"),  # -out's
+                 ("SUCCESS>", "SUCCESS"))                                                             # stray >
+    check(monkeypatch, home, text, [login("user3")], Values(_6=aes))
+    # the page's AES key (32 bytes, label aes256) shows 3DES's key type, 0x15: AES is 0x1f
+    cat = fixed(page("key_mgmt_util-getAttribute", 6).split("\n", 1)[1],
+                ("OBJ_ATTR_KEY_TYPE\n0x15", "OBJ_ATTR_KEY_TYPE\n0x1f"))
+    assert masked((workdir / "attr_6").read_text()) == masked(cat)

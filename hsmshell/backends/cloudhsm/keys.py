@@ -153,8 +153,10 @@ def get_attribute(backend, invocation, secrets: dict) -> Result:
     handle, wanted, out = args["key_handle"], args["attribute"], args.get("out")
     found = attributes(backend, handle, wanted, out)
     rows = [{"id": a, "name": attribute_name(a), "value": v} for a, v in found.items()]
-    return Result("getAttribute", "key_attributes", data={
-        "key_handle": handle, "attributes": rows, "file": str(Path(out).expanduser()) if out else None})
+    data = {"key_handle": handle, "attributes": rows, "file": str(Path(out).expanduser()) if out else None}
+    if out and wanted == int(Attr.ALL):
+        data["file_attributes"] = len(found)     # (the rows are what KMU's file holds)
+    return Result("getAttribute", "key_attributes", data=data)
 
 
 def find_single_key(backend, invocation, secrets: dict) -> Result:

@@ -112,7 +112,7 @@ def attribute_file(text: str) -> list[tuple[str, str]]:
     """getAttribute -out: alternating lines, the attribute's name then its value."""
     rows = text.split("\n")
     pairs = []
-    for index in range(0, len(rows) - 1, 2):
+    for index in range(len(rows) - 1):       # (an -a 512 file starts with a blank line)
         if rows[index].startswith("OBJ_ATTR_"):
             pairs.append((rows[index].strip(), rows[index + 1].rstrip("\r")))
     return pairs

@@ -16,7 +16,7 @@ from hsmshell.backends.emulator.keystore import NO_SUCH_KEY, KeyStore, StoredKey
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument, NoSuchKey
 from hsmshell.model.key_attributes import (
-    TEMPLATE_ATTRIBUTES, attribute_name, display_value, known_attribute, parse_value,
+    TEMPLATE_ATTRIBUTES, all_attributes_file, attribute_name, display_value, known_attribute, parse_value,
 )
 from hsmshell.model.keys import (
     CMU_SETTABLE_ATTRIBUTES, EC_CURVES, FIPS_REFUSED_CURVE_IDS, Attr, KeyClass, KeyType,
@@ -170,7 +170,11 @@ def get_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result
     rows = [{"id": a, "name": attribute_name(a), "value": v} for a, v in attributes.items()]
     data = {"key_handle": key.handle, "attributes": rows, "file": None}
     if args.get("out"):
-        text = "".join(f"{r['name']}\n{display_value(r['id'], r['value'])}\n" for r in rows)
+        if wanted == Attr.ALL:               # KMU's set, order and widths (all_attributes_file)
+            text, count = all_attributes_file(attributes)
+            data["file_attributes"] = count
+        else:
+            text = "".join(f"{r['name']}\n{display_value(r['id'], r['value'])}\n" for r in rows)
         data["file"] = write_output(args["out"], text.encode())
     return Result("getAttribute", "key_attributes", data=data)
 
