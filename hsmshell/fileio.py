@@ -185,6 +185,22 @@ def make_folder(folder: str | os.PathLike, mode: int = FOLDER) -> Path:
     return folder
 
 
+def ensure_private_file(path: str | os.PathLike, error: type[HsmshellError] = FileRefused) -> None:
+    """Make `path` an empty 0600 file unless something is there already. Called before
+    sqlite3.connect: SQLite would create the file 0644 & ~umask (0666 under umask 000), and
+    gives its -wal and -shm files the mode of the database file."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, PRIVATE)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise refusal("cannot create", path, exc.strerror or str(exc), error) from None
+    try:
+        os.fchmod(fd, PRIVATE)
+    finally:
+        os.close(fd)
+
+
 def _state_error():
     return BackendUnavailable
 

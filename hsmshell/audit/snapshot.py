@@ -16,12 +16,14 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
+from hsmshell import fileio
+
 NOT_COPIED = ("state.db", "state.db-wal", "state.db-shm", "lock", "audit.log")
 
 
 def snapshot_cluster(real: Path, scratch: Path) -> bool:
     """Copy cluster folder `real` into `scratch` (created). False if `real` holds no cluster."""
-    scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fileio.make_folder(scratch)
     database = real / "state.db"
     if not database.is_file():
         return False
@@ -51,6 +53,7 @@ def _copy_database(source: Path, target: Path) -> None:
     immutable = "" if Path(str(source) + "-wal").exists() else "&immutable=1"
     src = sqlite3.connect(f"file:{quote(str(source))}?mode=ro{immutable}", uri=True)
     try:
+        fileio.ensure_private_file(target)
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
@@ -65,8 +68,6 @@ def _start_empty_log(scratch: Path) -> None:
     goes on), with no bytes and nothing pending."""
     from hsmshell.audit.log import read_head, write_head
     from hsmshell.state.db import ClusterDB
-
-    from hsmshell import fileio
 
     fileio.write_file(scratch / "audit.log", b"", mode=fileio.PRIVATE, atomic=True, what="scratch audit log")
     db = ClusterDB(scratch)

@@ -20,6 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from hsmshell import fileio
 from hsmshell.state.home import StateHome, write_private
 
 SCHEMA = """
@@ -86,7 +87,8 @@ class KmsDB:
 
     def __init__(self, home: Path):
         self.directory = StateHome(home).ensure().root / "kms"
-        self.directory.mkdir(mode=0o700, exist_ok=True)
+        fileio.make_folder(self.directory)
+        fileio.ensure_private_file(self.directory / "kms.db")      # 0600 whatever the umask
         self.conn = sqlite3.connect(self.directory / "kms.db", isolation_level=None, timeout=30.0)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prompt_toolkit.history import FileHistory
 
+from hsmshell import fileio
 from hsmshell.errors import HsmshellError
 from hsmshell.parse.binder import UNKNOWN_WORD, parse_line, redact_unparsed
 from hsmshell.parse.lexer import split_statements, tokenize
@@ -60,6 +61,7 @@ def _quoted(token: str) -> str:
 
 class RedactingHistory(FileHistory):
     def __init__(self, path, table):
+        fileio.ensure_private_file(path)        # 0600 from the start, whatever the umask
         super().__init__(str(path))
         self.table = table
 

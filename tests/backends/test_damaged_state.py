@@ -178,6 +178,11 @@ def test_state_files_and_folders_have_explicit_modes_under_umask_000(home, capsy
         ip = db.execute("SELECT ip FROM hsms LIMIT 1").fetchone()[0]
         db.close()
         assert cli(capsys, home, "configure", "-a", ip)[0] == 0
+        from hsmshell.commands import command_table
+        from hsmshell.kms.store import KmsDB
+        from hsmshell.ui.history import RedactingHistory
+        RedactingHistory(home / "history", command_table()).append_string("listUsers")
+        KmsDB(home).close()
     finally:
         os.umask(old)
     modes = {str(p.relative_to(home)): p.stat().st_mode & 0o777 for p in [home, *home.rglob("*")]}
@@ -188,4 +193,5 @@ def test_state_files_and_folders_have_explicit_modes_under_umask_000(home, capsy
         elif not path.endswith(("audit.pub", ".crt", ".pem", "lock")):
             assert mode == 0o600, (path, oct(mode))
     assert modes["clusters/default/audit.pub"] == 0o644
+    assert modes["history"] == 0o600 and modes["kms/kms.db"] == 0o600
     assert json.loads((home / "client.json").read_text())

@@ -14,6 +14,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+from hsmshell import fileio
+
 FIRST_HANDLE = 1
 
 
@@ -24,8 +26,9 @@ def _file_name(serial: str) -> str:
 class HandleMap:
     def __init__(self, home: Path, serial: str):
         folder = Path(home) / "pkcs11"
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fileio.make_folder(folder)
         self.path = folder / _file_name(serial)
+        fileio.ensure_private_file(self.path)          # 0600 whatever the umask
         self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("CREATE TABLE IF NOT EXISTS handles (handle INTEGER PRIMARY KEY, "
