@@ -128,19 +128,21 @@ def test_sigkill_at_random_moments_of_a_mixed_batch(tmp_path):
         process = subprocess.Popen([sys.executable, "-m", "hsmshell", "--home", str(home), "--json", "--yes",
                                     "run", "--continue-on-error", str(batch)],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-        seen = threading.Event()
-        lines = [0]
+        # a random moment: after a random number of results (so the batch is surely running),
+        # and a random fraction of a command's time more
+        wanted, reached, count = rng.randint(1, 200), threading.Event(), [0]
 
         def drain() -> None:
             for _ in process.stdout:
-                lines[0] += 1
-                seen.set()
+                count[0] += 1
+                if count[0] >= wanted:
+                    reached.set()
+            reached.set()                         # the batch ended first
         reader = threading.Thread(target=drain, daemon=True)
         reader.start()
-        # a random moment: after the first results (the batch is running), a random time more
-        seen.wait(timeout=60)
+        reached.wait(timeout=120)
         try:
-            process.wait(timeout=rng.uniform(0, 0.4))
+            process.wait(timeout=rng.uniform(0, 0.01))
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGKILL)
             killed_running += 1
@@ -162,7 +164,7 @@ def test_sigkill_at_random_moments_of_a_mixed_batch(tmp_path):
                 assert file.stat().st_size == 32 and file.stat().st_mode & 0o777 == 0o600, (seed, n, file)
             elif file.name.endswith(".tmp"):          # a kill between write and rename
                 assert file.stat().st_mode & 0o777 == 0o600, (seed, n, file)
-    assert killed_running >= KILLS * 2 // 3, (seed, killed_running)    # most kills hit a running batch
+    assert killed_running >= KILLS * 5 // 6, (seed, killed_running)    # nearly every kill hits a running batch
 
     replayed = hsmshell(home, "--json", "audit", "replay")
     report = json.loads(replayed.stdout)
