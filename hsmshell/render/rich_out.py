@@ -7,7 +7,7 @@ from rich.table import Table
 
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic import server_label
-from hsmshell.render.consoles import make_console
+from hsmshell.render.consoles import fit, make_console
 from hsmshell.render.coverage import print_coverage
 from hsmshell.render.pager import show_text, wants_pager
 from hsmshell.render.session_views import HSM_COLUMNS, field_name, hsm_rows, status_summary, whoami_lines
@@ -23,7 +23,8 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
     def __init__(self, env):
         super().__init__(env)
         self.console = make_console(env, env.stdout, env.stdout_is_terminal)
-        self.errors = make_console(env, env.stderr, _isatty(env.stderr))
+        self._errors_tty = _isatty(env.stderr)
+        self.errors = make_console(env, env.stderr, self._errors_tty)
 
     # -- the renderer interface ----------------------------------------------------------------
     def result(self, result, source: str) -> None:
@@ -38,15 +39,20 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             self.error(result.error, result.command, source)
 
     def error(self, error, command, source: str) -> None:
-        self.errors.print(f"[bold red]{escape(self.error_line(error, command, source))}[/]", soft_wrap=True)
+        # on a terminal lines wrap between words, a usage's `[-id <key-id>]` kept whole
+        # (into a pipe nothing wraps: consoles.py)
+        self.errors.print(f"[bold red]{escape(self.error_line(error, command, source))}[/]")
         if error.hint:
-            self.errors.print(f"  [dim]hint: {escape(error.hint)}[/]", soft_wrap=True)
+            hint = f"  hint: {error.hint}"
+            if self._errors_tty:
+                hint = fit(hint, self.errors.width - 1, indent="        ")
+            self.errors.print(f"[dim]{escape(hint)}[/]", soft_wrap=True)
 
     def caution(self, command: str) -> None:
         self.console.print(f"[yellow]{escape(CAUTION_BANNER)}[/]")
 
     def note(self, text: str) -> None:
-        self.errors.print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
+        self.errors.print(f"[yellow]{escape(text)}[/]")
 
     def print_renderable(self, renderable) -> None:
         self.console.print(renderable)
