@@ -39,6 +39,9 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             self.error(result.error, result.command, source)
 
     def error(self, error, command, source: str) -> None:
+        if error.reference == "cancelled":    # answered n: a choice, not an error
+            self.errors.print(f"[yellow]{escape(command or '')}: {escape(error.message)}[/]")
+            return
         # on a terminal lines wrap between words, a usage's `[-id <key-id>]` kept whole
         # (into a pipe nothing wraps: consoles.py)
         self.errors.print(f"[bold red]{escape(self.error_line(error, command, source))}[/]")
@@ -48,8 +51,10 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
                 hint = fit(hint, self.errors.width - 1, indent="        ")
             self.errors.print(f"[dim]{escape(hint)}[/]", soft_wrap=True)
 
-    def caution(self, command: str) -> None:
+    def caution(self, command: str, what: str | None = None) -> None:
         self.console.print(f"[yellow]{escape(CAUTION_BANNER)}[/]")
+        if what:                              # CMU's banner never says what it is about
+            self.console.print(f"This will {escape(what)}.")
 
     def note(self, text: str) -> None:
         self.errors.print(f"[yellow]{escape(text)}[/]")

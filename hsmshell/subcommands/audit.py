@@ -16,7 +16,8 @@ def add_arguments(parser, common) -> None:
     show = sub.add_parser("show", parents=[common], help="list records (rich table, or JSON lines with --json)")
     show.add_argument("log", nargs="?", help=LOG_HELP)
     _filters(show)
-    show.add_argument("--last", type=int, metavar="N", help="only the last N matching records")
+    show.add_argument("--last", "--limit", dest="last", type=int, metavar="N",
+                      help="only the last N matching records (--limit, as in logs)")
     show.add_argument("--checkpoints", action="store_true", help="list the signed checkpoints too")
 
     export = sub.add_parser("export", parents=[common], help="write records as JSON lines or CloudHSM audit text")

@@ -45,3 +45,15 @@ def test_hsmshell_help_and_a_bare_command_word_run_as_dash_c(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["command"] == "listUsers"
     assert main(["--home", home, "--json", "lisUsers"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["hint"] == "did you mean listUsers or syncUser?"
+
+
+def test_audit_show_and_logs_take_the_same_count_option(tmp_path, capsys):
+    home = str(tmp_path / "home")
+    main(["--home", home, "-c", "listUsers; whoami; status"])
+    capsys.readouterr()
+    for argv in (["audit", "show", "--limit", "2"], ["audit", "show", "--last", "2"]):
+        assert main(["--home", home, "--json", *argv]) == 0
+        assert len(capsys.readouterr().out.splitlines()) == 2
+    for argv in (["logs", "--last", "1"], ["logs", "--limit", "1"]):
+        assert main(["--home", home, "--json", *argv]) == 0
+        assert len(json.loads(capsys.readouterr().out)["data"]["events"]) == 1
