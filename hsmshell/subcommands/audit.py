@@ -4,6 +4,12 @@ from __future__ import annotations
 
 NAME = "audit"
 HELP = "verify, show, export and replay the audit log"
+EXAMPLES = """examples:
+  hsmshell audit verify                          # chain, checkpoints and head (exit 6 if bad)
+  hsmshell audit show --user alice --denied --since 2h --limit 20
+  hsmshell audit export --format cloudhsm --hsm 0
+  hsmshell audit replay                          # re-run on a fresh cluster: 0 divergences
+  hsmshell --roles stricter/ audit replay        # decisions that would change (exit 8)"""
 LOG_HELP = "log file (default: the cluster's audit.log)"
 
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 NAME = "cluster"
 HELP = "create, initialize, inspect and fail over emulated clusters (docs/cluster.md)"
+EXAMPLES = """examples:
+  hsmshell cluster create prod --hsms 3 --azs us-east-1a,us-east-1b,us-east-1c
+  hsmshell cluster initialize prod --ca-cert customerCA.crt --ca-key customerCA.key --ca-key-passphrase -hpswd
+  hsmshell cluster describe prod
+  hsmshell cluster fail-hsm prod 1; hsmshell cluster replace prod 1
+  hsmshell cluster diff prod                     # the syncs that fix drift (exit 8 if any)
+  hsmshell --yes cluster remove-hsm prod 2"""
 COMMANDS = ("create", "list", "describe", "csr", "initialize", "fail-hsm", "replace", "add-hsm",
             "remove-hsm", "diff", "network", "delete")
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 NAME = "logs"
 HELP = "read the HSMs' audit log streams (the cluster's CloudWatch log group)"
+EXAMPLES = """examples:
+  hsmshell logs --hsm 2 --limit 20
+  hsmshell logs --filter '"User Name : bob"'
+  hsmshell logs --alarms
+  hsmshell logs --follow --max-events 10"""
 
 
 def add_arguments(parser, common) -> None:

@@ -57,3 +57,16 @@ def test_audit_show_and_logs_take_the_same_count_option(tmp_path, capsys):
     for argv in (["logs", "--last", "1"], ["logs", "--limit", "1"]):
         assert main(["--home", home, "--json", *argv]) == 0
         assert len(json.loads(capsys.readouterr().out)["data"]["events"]) == 1
+
+
+@pytest.mark.parametrize("subcommand", ["run", "audit", "cluster", "logs", "configure", "credentials"])
+def test_subcommand_help_has_examples_and_leaves_the_globals_to_hsmshell_help(subcommand, capsys):
+    with pytest.raises(SystemExit):
+        main([subcommand, "--help"])
+    shown = capsys.readouterr().out
+    assert "examples:\n  hsmshell " in shown
+    assert "--on-server-failure" not in shown and "--backend" not in shown
+    assert "hsmshell --help lists them" in shown
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "--on-server-failure" in capsys.readouterr().out
