@@ -83,7 +83,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     except argparse.ArgumentError:
         rest = argv                          # the full parser says what is wrong
     if rest:
-        return build_parser().parse_args(argv)
+        parser = build_parser()
+        options = parser.parse_args(argv)
+        options.root_parser = parser          # `completion` describes it
+        return options
     options.mode = None
     return options
 

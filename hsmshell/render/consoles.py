@@ -21,7 +21,14 @@ _UNITS = re.compile(r"\[[^\]]*\]|-\S+ <[^>]*>|\S+")
 
 def fit(text: str, width: int, indent: str = "") -> str:
     """`text` wrapped at `width` between its units (a word, a bracketed group, a `-flag
-    <value>` pair), later lines indented: a usage hint never breaks inside an option."""
+    <value>` pair), later lines indented: a usage hint never breaks inside an option. Lines
+    that fit are kept as they are."""
+    return "\n".join(_fit_line(line, width, indent) for line in text.split("\n"))
+
+
+def _fit_line(text: str, width: int, indent: str) -> str:
+    if len(text) <= width:
+        return text
     lead = text[:len(text) - len(text.lstrip())]
     lines, line = [], ""
     for unit in _UNITS.findall(text):

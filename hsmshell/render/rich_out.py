@@ -44,12 +44,9 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             return
         # on a terminal lines wrap between words, a usage's `[-id <key-id>]` kept whole
         # (into a pipe nothing wraps: consoles.py)
-        self.errors.print(f"[bold red]{escape(self.error_line(error, command, source))}[/]")
+        self.errors.print(f"[bold red]{escape(self.error_line(error, command, source))}[/]", soft_wrap=True)
         if error.hint:
-            hint = f"  hint: {error.hint}"
-            if self._errors_tty:
-                hint = fit(hint, self.errors.width - 1, indent="        ")
-            self.errors.print(f"[dim]{escape(hint)}[/]", soft_wrap=True)
+            self.errors.print(f"[dim]{escape(self._fit(f'  hint: {error.hint}', '        '))}[/]", soft_wrap=True)
 
     def caution(self, command: str, what: str | None = None) -> None:
         self.console.print(f"[yellow]{escape(CAUTION_BANNER)}[/]")
@@ -57,7 +54,15 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             self.console.print(f"This will {escape(what)}.")
 
     def note(self, text: str) -> None:
-        self.errors.print(f"[yellow]{escape(text)}[/]")
+        self.errors.print(f"[yellow]{escape(self._fit(text))}[/]", soft_wrap=True)
+
+    def _fit(self, text: str, indent: str = "") -> str:
+        """On a terminal, wrapped at its width between words (never inside a word, a path or
+        an option such as `[-id <key-id>]`); into a pipe, one line."""
+        if not self._errors_tty:
+            return text
+        import shutil
+        return fit(text, shutil.get_terminal_size((80, 24)).columns - 1, indent)
 
     def print_renderable(self, renderable) -> None:
         self.console.print(renderable)

@@ -40,11 +40,11 @@ def toolbar_text(shell, width: int | None = None):
 
 
 def _columns() -> int:
-    try:
-        from prompt_toolkit.application import get_app
-        return get_app().output.get_size().columns
-    except Exception:                    # no running application (tests): a usual terminal
-        return 80
+    from prompt_toolkit.application import get_app_or_none
+    app = get_app_or_none()
+    if app is None:                      # no running application: nothing to fit
+        return 1000
+    return app.output.get_size().columns
 
 
 def _plain(html: str) -> str:
