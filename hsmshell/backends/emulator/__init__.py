@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
@@ -88,6 +89,17 @@ class EmulatorBackend(BackendBase):
 
     def set_failure_prompt(self, prompt) -> None:
         self.cluster.failure_prompt = prompt
+
+    @contextlib.contextmanager
+    def replay_context(self, inputs: dict, failure_answers):
+        """The handlers read the recorded inputs from the cluster (replay_inputs.py) for the
+        length of this one command."""
+        cluster = self.cluster
+        prompt, cluster.replay_input, cluster.failure_prompt = cluster.failure_prompt, inputs, failure_answers
+        try:
+            yield
+        finally:
+            cluster.replay_input, cluster.failure_prompt = None, prompt
 
     def execute(self, invocation, secrets: dict[str, str]) -> Result:
         spec = invocation.spec
