@@ -13,7 +13,7 @@ from hsmshell.errors import HsmError, PermissionDenied
 from hsmshell.model.sdk5 import LOGIN_ROLES, role_name
 
 ENABLED = [{"strategy": "token-sign", "status": "enabled"}]
-INITIAL_ADMIN = ("admin", "password")     # a new cluster's unactivated admin (DESIGN.md)
+INITIAL_ADMIN = ("admin", "password")     # a new cluster's unactivated admin
 
 
 def sdk5(result: Result, command: str, wire, kind: str = "sdk5") -> Result:
