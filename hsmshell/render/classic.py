@@ -127,6 +127,9 @@ class ClassicRenderer(ClassicSdk5Views, KmsViews, ClassicQuorumViews, ClassicKey
     def _view_error_string(self, result) -> list[str]:
         return ["", result.data["message"]]          # as key_mgmt_util prints it
 
+    def _view_cert_file(self, result) -> list[str]:
+        return ["getCert Success"]                 # cloudhsm_mgmt_util-getCert
+
     def _view_generic(self, result) -> list[str]:
         from hsmshell.render.plain import plain_lines
         return plain_lines(result)

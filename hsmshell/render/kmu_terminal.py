@@ -126,6 +126,9 @@ class KmuTerminalRenderer(KmuKeyViews, ClassicRenderer):
     def _view_message(self, result) -> list[str]:
         return []                              # exit: KMU just ends
 
+    def _view_cert_file(self, result) -> list[str]:
+        return ["", "Cfm3GetCert() returned 0 :HSM Return: SUCCESS"]     # key_mgmt_util-getCert
+
     def _view_error_string(self, result) -> list[str]:
         return ["", T + result.data["message"]]
 

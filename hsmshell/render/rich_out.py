@@ -139,6 +139,11 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
     def _view_error_string(self, result) -> None:
         self.console.print(escape(result.data["message"]))
 
+    def _view_cert_file(self, result) -> None:
+        d = result.data
+        self.console.print(escape(f"wrote the {d['certificate']} certificate of server {d['server']} "
+                                  f"({d['hsm']}) to {d['file']}"))
+
     def _view_generic(self, result) -> None:
         data = {k: v for k, v in result.data.items() if v is not None}
         if "message" in data:
