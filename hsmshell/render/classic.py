@@ -60,7 +60,7 @@ class ClassicRenderer(ClassicSdk5Views, KmsViews, ClassicQuorumViews, ClassicKey
         already = command and error.message.startswith(command)     # "createUser failed: ..."
         self.err(f"{command} failed: {error.message}" if command and not already else error.message)
 
-    def caution(self, command: str) -> None:
+    def caution(self, command: str, what: str | None = None) -> None:
         self.out(CAUTION_BANNER)
 
     def note(self, text: str) -> None:

@@ -81,7 +81,7 @@ class KmuTerminalRenderer(KmuKeyViews, ClassicRenderer):
     def ask(self, question: str) -> None:
         self.write(question)
 
-    def caution(self, command: str) -> None:
+    def caution(self, command: str, what: str | None = None) -> None:
         pass                                   # KMU has no CAUTION banner
 
     def result(self, result, source: str) -> None:
