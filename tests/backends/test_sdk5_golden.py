@@ -1,4 +1,4 @@
-"""Golden tests: every verbatim CloudHSM CLI output of reference/cloudhsm-cli.md that hsmshell
+"""Golden tests: every verbatim CloudHSM CLI output of AWS's CloudHSM CLI pages that hsmshell
 can reproduce, compared with what `--output classic` (the text cloudhsm-cli prints, as
 `emulate cloudhsm-cli` shows it) gives for the same command. Values that legitimately differ
 (key references, check values, signatures, serial numbers, firmware versions) are masked; the
