@@ -250,6 +250,10 @@ def test_the_toolbar_shows_pending_tokens(clocked, officers, tmp_path):
     approve(clocked, tmp_path, tmp_path / "t", [officers["officer3"]])
     clocked.options["clock"].advance(75)
     assert "· token 1 USER_MGMT 1/2 8:45 left ·" in to_plain_text(toolbar_text(clocked.shell))
+    at_120 = to_plain_text(toolbar_text(clocked.shell, width=120))    # the token keeps its end
+    assert len(at_120) < 120 and at_120.endswith("token 1 USER_MGMT 1/2 8:45 left")
+    at_80 = to_plain_text(toolbar_text(clocked.shell, width=80))
+    assert len(at_80) < 80 and "token 1" in at_80 and "8:45" in at_80
     approve(clocked, tmp_path, tmp_path / "t", [officers["officer2"]], label="b")
     assert "token 1 USER_MGMT 2/2" in to_plain_text(toolbar_text(clocked.shell))
 
