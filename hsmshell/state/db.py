@@ -69,7 +69,16 @@ class ClusterDB:
                 self.created = not os.path.lexists(self.path)
                 if self.created:
                     _require_empty(directory)
-            self.conn = _connect(self.path, create and self.created)
+            try:
+                self.conn = _connect(self.path, create and self.created)
+            except ClusterStateDamaged:
+                if create:
+                    raise
+                # a shell making this cluster right now holds the lock from its first file to
+                # its last: once it lets go, look again (damage then is damage)
+                _acquire(self._lock_fd, directory)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                self.conn = _connect(self.path, False)
         except BaseException:
             os.close(self._lock_fd)
             raise
