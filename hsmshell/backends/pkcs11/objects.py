@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from hsmshell.backends.pkcs11.errors import token_call
-from hsmshell.errors import NoSuchKey, NotLoggedIn
+from hsmshell.errors import InvalidArgument, NoSuchKey, NotLoggedIn
 from hsmshell.model.keys import Attr
 
 KEY_CLASSES = (2, 3, 4)                     # CKO_PUBLIC_KEY, CKO_PRIVATE_KEY, CKO_SECRET_KEY
@@ -48,8 +48,8 @@ def find(backend, handle: int, classes=KEY_CLASSES, purpose: str | None = None):
     if int(cached[Attribute.CLASS]) not in classes:
         need = {2: "public", 3: "private", 4: "secret"}
         wanted = " or ".join(need[c] for c in classes)
-        raise NoSuchKey(f"key {handle} is not a {wanted} key" + (f" ({purpose})" if purpose else ""),
-                        hint="findKey -c 2|3|4 lists keys of one class")
+        raise InvalidArgument(f"key {handle} is not a {wanted} key" + (f" ({purpose})" if purpose else ""),
+                              hint="findKey -c 2|3|4 lists keys of one class")
     return cached
 
 
