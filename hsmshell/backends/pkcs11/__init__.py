@@ -51,6 +51,7 @@ class Pkcs11Backend(BackendBase):
         self.principal = None
         self.pin: str | None = None
         self.objects: dict[int, object] = {}       # handle -> object of this login's session
+        self.key_types: dict[int, int] = {}         # handle -> CKA_KEY_TYPE, read once
         self._handles = None
         self._handlers: dict | None = None
 

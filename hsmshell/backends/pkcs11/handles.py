@@ -28,6 +28,9 @@ class HandleMap:
         self.path = folder / _file_name(serial)
         self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        # a crash of the process loses nothing in WAL mode at NORMAL; only a power cut can
+        # take the last mappings (the keys stay on the token and get new handles when listed)
+        self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("CREATE TABLE IF NOT EXISTS handles (handle INTEGER PRIMARY KEY, "
                           "class INTEGER NOT NULL, ckid TEXT NOT NULL, "
                           "UNIQUE(class, ckid))")
