@@ -85,7 +85,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     """`-c` and the REPL name no subcommand: parse them without building every subcommand's
     parser (that took a tenth of a one-shot's start-up); anything else, `-h` included, gets
     the full parser."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = _hpswd_values(sys.argv[1:] if argv is None else list(argv))
     try:
         options, rest = build_parser(subcommands=False).parse_known_args(argv)
     except argparse.ArgumentError:
@@ -94,6 +94,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         return build_parser().parse_args(argv)
     options.mode = None
     return options
+
+
+def _hpswd_values(argv: list[str]) -> list[str]:
+    """`--opt -hpswd` as `--opt=-hpswd`: argparse takes a value starting with '-' for an
+    option, so the README's `--ca-key-passphrase -hpswd` failed as typed."""
+    out: list[str] = []
+    for token in argv:
+        if token == "-hpswd" and out and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] += "=-hpswd"
+        else:
+            out.append(token)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:        # a bug outside any command (the pipeline audits its own)
-        from hsmshell.crash_report import internal_error
-        error = internal_error(exc, getattr(env, "home", None), {"mode": options.mode or "shell"})
+        error = _state_failure(exc, env)
+        if error is None:
+            from hsmshell.crash_report import internal_error
+            error = internal_error(exc, getattr(env, "home", None), {"mode": options.mode or "shell"})
         report_error(error, options, env)
         return int(error.status)
 
@@ -125,6 +139,17 @@ def dispatch(options, env) -> ExitStatus:
         return run_command_string(env, options.commands)
     from hsmshell.modes.repl import run_repl
     return run_repl(env)
+
+
+def _state_failure(error: Exception, env) -> HsmshellError | None:
+    """A damaged cluster state file met outside a command (opening, closing, verifying):
+    one line and exit 5, like inside one (pipeline.py)."""
+    import sqlite3
+    if not isinstance(error, sqlite3.DatabaseError) or isinstance(
+            error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+        return None
+    from hsmshell.state.db import state_damaged
+    return state_damaged(f"of cluster '{env.cluster}'" if env else "", error)
 
 
 def report_error(error: HsmshellError, options, env) -> None:

@@ -7,10 +7,10 @@ when neither --cluster nor $HSMSHELL_CLUSTER names one. Light: json only (read a
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from hsmshell.errors import ConfigError
+from hsmshell import fileio
 
 FILE_NAME = "client.json"
 CMU_PORT = 2225
@@ -56,7 +56,6 @@ def build(cluster: str, cluster_id: str, hsms: list, customer_ca: Path) -> dict:
 
 def write(home: Path, config: dict) -> Path:
     target = path_in(home)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(config, indent=4) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    fileio.write_file(target, (json.dumps(config, indent=4) + "\n").encode(), mode=fileio.PRIVATE,
+                     atomic=True, what="client configuration")
     return target

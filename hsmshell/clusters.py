@@ -8,28 +8,39 @@ from pathlib import Path
 from hsmshell.audit.keys import SecretHasher, create_audit_keys, key_id
 from hsmshell.audit.log import AuditLog
 from hsmshell.commands import command_table
-from hsmshell.errors import ConfigError
+from hsmshell.errors import ClusterStateDamaged, ConfigError
+from hsmshell import fileio
 from hsmshell.state.db import ClusterDB
-from hsmshell.state.home import StateHome
+from hsmshell.state.home import KEK_FILE, StateHome, require_complete, write_private
 
 DEFAULT_CLUSTER = "default"
 DEFAULT_HSMS = 3
 
 
 def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, **topology) -> None:
-    """Create the cluster's folder, keys, database and genesis audit record (idempotent).
+    """Create the cluster's folder, keys, database and genesis audit record; nothing if another
+    shell made it meanwhile. A folder holding part of a cluster is refused, never completed:
+    new keys would orphan every older key and record (docs/hardening.md).
     `topology`: seed_cluster's options (azs, subnets, initialized, replace_after)."""
+    from hsmshell.backends.emulator.crypto import new_kek
     from hsmshell.backends.emulator.schema import create_tables, seed_cluster
 
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    db = ClusterDB(directory)
+    fileio.make_folder(directory.parent)
+    fileio.make_folder(directory)
+    require_complete(directory)
+    db = ClusterDB(directory, create=True)      # under the cluster lock from here on
     try:
         with db.exclusive():
-            if db.meta("cluster_id"):
+            if not db.created:
+                require_complete(directory)
+                if not db.meta("cluster_id"):
+                    raise ClusterStateDamaged(f"the cluster state in {directory} holds no cluster "
+                                              f"(its creation did not finish): refused")
                 return
-            create_tables(db.conn)          # executescript commits: keep it outside the transaction
+            write_private(directory / KEK_FILE, new_kek(), exclusive=True)
             public = create_audit_keys(directory)
-            audit = AuditLog(db, clock)
+            create_tables(db.conn)          # executescript commits: keep it outside the transaction
+            audit = AuditLog(db, clock, create=True)
             hasher = SecretHasher(directory)
             with db.transaction():
                 seeded = seed_cluster(db, name, hsm_count, clock(), **topology)
@@ -69,6 +80,7 @@ def open_shell(env, *, table=None, policy=None, renderer=None):
     policy = policy if policy is not None else load_policy(env.roles_dir, table.actions())
     home = StateHome(env.home).ensure()
     directory = home.cluster_dir(env.cluster)
+    require_complete(directory)
     if not (directory / "state.db").is_file():
         if env.cluster != DEFAULT_CLUSTER:
             raise ConfigError(f"no cluster named '{env.cluster}' in {home.clusters}",

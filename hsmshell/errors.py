@@ -14,6 +14,7 @@ class HsmshellError(Exception):
     reference = "error"
     status = ExitStatus.HSM_ERROR
     default_hint: str | None = None
+    keeps_data = False           # JSON: `data` is null on an error, except for these
 
     def __init__(self, message: str, hint: str | None = None, *, reference: str | None = None,
                  detail: dict | None = None):
@@ -164,6 +165,20 @@ class UntrustedCluster(BackendUnavailable):
     reference = "untrusted-cluster"
 
 
+class PartialSuccess(HsmshellError):
+    """A write some HSMs took and others missed (it went on past a failed server)."""
+    reference = "partial-success"
+    status = ExitStatus.PARTIAL
+    keeps_data = True            # JSON keeps `data` (what was made) beside `error`
+
+
+class DifferencesFound(HsmshellError):
+    """A comparison's answer, not a failure of it: as diff(1), a status of its own."""
+    reference = "differences-found"
+    status = ExitStatus.DIFFERENCES
+    keeps_data = True            # the differences are the data
+
+
 class NotAttempted(HsmError):
     """A server a command never reached because the user aborted after another server failed."""
     reference = "not-attempted"
@@ -181,3 +196,20 @@ class NotSupportedByBackend(HsmshellError):
     """The backend in use does not serve this command (backends/base.py: capabilities)."""
     reference = "not-supported-by-backend"
     status = ExitStatus.UNAVAILABLE
+
+
+# -- a cluster's files damaged or missing (never rebuilt in place: docs/hardening.md) ----------
+class ClusterStateDamaged(BackendUnavailable):
+    """The emulated cluster's state (state.db, key-encryption.key, its folder) is missing or
+    unreadable; the shell refuses rather than re-create any of it."""
+    reference = "cluster-state-damaged"
+    default_hint = ("restore the cluster folder from a backup; hsmshell never re-creates a cluster "
+                    "in place (`hsmshell audit verify` still checks its log)")
+
+
+class AuditKeyDamaged(AuditWriteFailed):
+    """audit.key, audit.pub or audit.hmac is missing or unreadable: no record can be signed
+    or its secrets hashed, so nothing runs."""
+    reference = "audit-key-damaged"
+    default_hint = ("restore the cluster folder from a backup; the audit keys are made once, "
+                    "with the cluster, and never again")

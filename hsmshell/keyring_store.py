@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from hsmshell.errors import HsmshellError, InvalidArgument
+from hsmshell import fileio
 
 SERVICE = "hsmshell:{cluster}"
 INDEX_NAME = "credentials.json"
@@ -83,7 +84,11 @@ def usable_keyring(allow_insecure: bool = False):
         from keyring.backends import fail, null
     except ImportError:
         raise no_keyring("the keyring package is not installed") from None
-    backend = effective_backend(keyring)
+    try:
+        backend = effective_backend(keyring)
+    except Exception as exc:            # e.g. PYTHON_KEYRING_BACKEND naming a missing module
+        raise no_keyring(f"the keyring backend cannot be loaded ({type(exc).__name__}; "
+                         f"check PYTHON_KEYRING_BACKEND)") from None
     if backend is None or isinstance(backend, (fail.Keyring, null.Keyring)):
         raise no_keyring("no usable OS keyring backend is available")
     name = backend_name(backend)
@@ -155,15 +160,14 @@ class CredentialIndex:
     @contextmanager
     def _locked(self) -> Iterator[dict]:
         """Read-modify-write under a lock, replacing the file atomically."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fileio.make_folder(self.path.parent)
         lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             data = self._read()
             yield data
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({k: v for k, v in data.items() if v}, indent=1, sort_keys=True),
-                           encoding="utf-8")
-            os.replace(tmp, self.path)
+            text = json.dumps({k: v for k, v in data.items() if v}, indent=1, sort_keys=True)
+            fileio.write_file(self.path, text.encode(), mode=fileio.PRIVATE, atomic=True,
+                             what="credential index")
         finally:
             os.close(lock)

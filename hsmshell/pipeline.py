@@ -12,6 +12,7 @@ mode lets several commands share a transaction and shows their results after it 
 from __future__ import annotations
 
 import gc
+import sqlite3
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,13 +21,14 @@ from typing import Iterator
 from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
 from hsmshell.backends.base import not_supported
-from hsmshell.backends.result import Result
+from hsmshell.backends.result import Result, note_partial
 from hsmshell.crash_report import internal_error
-from hsmshell.errors import (AuditTampered, AuditWriteFailed, ConfirmationRequired, HsmshellError,
-                             NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
+from hsmshell.errors import (AuditTampered, AuditWriteFailed, ClusterStateDamaged, ConfirmationRequired,
+                             HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
 from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
 from hsmshell.policy.engine import Decision, decide
 from hsmshell.secret_sources import resolve_secrets
+from hsmshell.state.db import state_damaged
 from hsmshell.status import ExitStatus
 from hsmshell.transactions import CommitGroup, OwnTransaction
 
@@ -76,6 +78,11 @@ class Attempt:
         return values + [word for word in self.text.split() if word not in kept]
 
 
+def _stated_min_servers(invocation) -> int | None:
+    """-min_srv when the user gave it (its default, 1, is no statement about the others)."""
+    return invocation.args.get("min_srv") if "-min_srv" in invocation.text.split() else None
+
+
 class Shell:
     """One shell instance: its command table, policy, backend, audit log and renderer."""
 
@@ -100,11 +107,15 @@ class Shell:
         attempt = Attempt(text, source, self.backend.principal)
         try:
             return self._run(attempt)
-        except (AuditWriteFailed, AuditTampered) as error:
+        except (AuditWriteFailed, AuditTampered, ClusterStateDamaged) as error:
             # Fail closed but keep the shell: this command is refused (or, if it ran, its
             # record waits in the cluster state), and so is every next one until the log
             # can be written again; then the pending record is written first.
             return self._show(Attempt(text, source, error=error))
+        except sqlite3.DatabaseError as error:     # the state file was damaged under us
+            if isinstance(error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+                return self._crashed(attempt, error)       # a bug, not damage
+            return self._show(Attempt(text, source, error=state_damaged(self.db.path, error)))
         except Exception as exc:       # the last resort: a bug ends this command, not the shell
             return self._crashed(attempt, exc)
 
@@ -229,6 +240,9 @@ class Shell:
     def _show(self, attempt: Attempt) -> Outcome:
         result, error = attempt.result, attempt.error
         if result is not None:
+            if attempt.invocation is not None:
+                note_partial(result, attempt.invocation.spec.changes_hsms, self.env.cluster,
+                             _stated_min_servers(attempt.invocation))
             error = error or result.error
         status = error.status if error is not None else ExitStatus.SUCCESS
         history = attempt.invocation.history_text if attempt.invocation is not None else None

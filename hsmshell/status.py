@@ -11,3 +11,5 @@ class ExitStatus(IntEnum):
     QUORUM = 4             # quorum approval required
     UNAVAILABLE = 5        # backend unavailable
     AUDIT = 6              # audit log could not be written or verified
+    PARTIAL = 7            # a write was done on some HSMs only (they now differ: cluster diff)
+    DIFFERENCES = 8        # a comparison found differences (cluster diff, audit replay --roles)

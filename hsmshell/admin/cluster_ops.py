@@ -9,9 +9,11 @@ from pathlib import Path
 
 from hsmshell.admin.session import run_operation
 from hsmshell.backends.result import Result
-from hsmshell.errors import BackendUnavailable, ClusterStateError, InvalidArgument
+from hsmshell.errors import BackendUnavailable, ClusterStateError, DifferencesFound, InvalidArgument
+from hsmshell.model.words import plural
 from hsmshell.state.db import ClusterDB
-from hsmshell.state.home import StateHome
+from hsmshell.fileio import write_file
+from hsmshell.state.home import StateHome, require_complete
 
 
 # -- creating and looking ----------------------------------------------------------------------
@@ -22,16 +24,19 @@ def create(env, name: str, hsms: int, azs: list[str] | None, subnets: list[str] 
 
     home = StateHome(env.home).ensure()
     directory = home.cluster_dir(name)
+    require_complete(directory)             # a damaged cluster is refused, never made again
     if (directory / "state.db").is_file():
         raise ClusterStateError(f"a cluster named '{name}' exists already", reference="cluster-exists",
                                 hint=f"hsmshell cluster describe {name}")
     zones = tuple(azs) if azs else topology.DEFAULT_AZS
     topology.plan_hsms(topology.plan_network("cluster-check", zones, subnets), hsms)  # refuse before writing
+    existed = directory.exists()
     try:
         create_emulated_cluster(directory, name, hsms, env.clock, azs=zones, subnets=subnets,
                                 initialized=False, replace_after=replace_after)
     except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
+        if not existed:                     # only what this call made is taken back
+            shutil.rmtree(directory, ignore_errors=True)
         raise
     result = describe(env, name)
     result.command = "cluster create"
@@ -96,7 +101,13 @@ def diff(env, name: str) -> Result:
     from hsmshell.backends.emulator.drift import cluster_drift
 
     def action(cluster):
-        return Result("cluster diff", "cluster_diff", data={"cluster": name, **cluster_drift(cluster)})
+        drift = cluster_drift(cluster)
+        result = Result("cluster diff", "cluster_diff", data={"cluster": name, **drift})
+        if not drift["in_sync"]:       # as diff(1): differences are an answer with its own status
+            users, keys = plural(len(drift.get("users", [])), "user"), plural(len(drift.get("keys", [])), "key")
+            result.error = DifferencesFound(f"the HSMs of {name} differ: {users} and {keys} out of step",
+                                            hint="run the listed syncs (JSON: data.fix) in the shell, as a CO")
+        return result
     return run_operation(env, name, "diff", action, writes=False)
 
 
@@ -109,10 +120,7 @@ def write_csr(env, name: str, output: str | None) -> Result:
         pem = certificates.cluster_csr(cluster.db)
         target = Path(output).expanduser() if output else \
             cluster.db.directory / certificates.csr_file_name(cluster.db.meta("cluster_id"))
-        try:
-            target.write_bytes(pem)
-        except OSError as exc:
-            raise InvalidArgument(f"cannot write the CSR to {target}: {exc.strerror}") from None
+        write_file(target, pem, what="CSR", shown_as=output or target)
         return Result("cluster csr", "message", data={"message": f"wrote the cluster's CSR to {target}",
                                                       "csr": str(target)})
     return run_operation(env, name, "csr", action, {"output": output})

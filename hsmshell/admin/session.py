@@ -14,13 +14,14 @@ from typing import Callable
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmshellError, NoSuchCluster
 from hsmshell.state.db import ClusterDB
-from hsmshell.state.home import StateHome
+from hsmshell.state.home import StateHome, require_complete
 from hsmshell.status import ExitStatus
 
 
 def cluster_directory(env, name: str) -> Path:
     home = StateHome(env.home)
     directory = home.cluster_dir(name)
+    require_complete(directory)             # part of a cluster is refused, never completed
     if not (directory / "state.db").is_file():
         raise NoSuchCluster(f"no cluster named '{name}' in {home.clusters}")
     return directory

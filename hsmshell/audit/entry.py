@@ -26,6 +26,7 @@ def command_record(attempt, env, session: str, hasher) -> dict:
         "decision": attempt.decision.as_record() if attempt.decision else None,
         "outcome": outcome,
     }
+    _note_backend(record, env)
     if invocation is not None:
         record["args"] = {k: v for k, v in invocation.args.items()
                           if k not in invocation.secrets and v is not None}
@@ -58,9 +59,18 @@ def outcome_fields(result, error) -> dict:
 def session_end_record(env, session: str, principal) -> dict:
     """The logout when a shell ends with a user still logged in (CloudHSM logs
     CN_APP_FINALIZE when a session ends without a logout)."""
-    return {"kind": "session_end", "cluster": env.cluster, "mode": env.mode,
-            "session": session, "principal": _principal(principal),
-            "opcode": "CN_APP_FINALIZE"}
+    return _note_backend({"kind": "session_end", "cluster": env.cluster, "mode": env.mode,
+                          "session": session, "principal": _principal(principal),
+                          "opcode": "CN_APP_FINALIZE"}, env)
+
+
+def _note_backend(record: dict, env) -> dict:
+    """A session on another backend (real tools, a PKCS#11 token) ran on HSMs the emulator
+    cannot re-create: say so in its records, so `audit replay` skips them with that reason."""
+    backend = getattr(env, "backend", "emulator")
+    if backend != "emulator":
+        record["backend"] = backend
+    return record
 
 
 def _principal(principal) -> dict | None:

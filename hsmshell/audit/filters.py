@@ -41,7 +41,7 @@ class RecordFilter:
             return False
         if not self.selects_commands:
             return True
-        if kind != "command":
+        if kind not in ("command", "kms"):
             return False                     # genesis, checkpoints, session ends: no command
         return (self._user_matches(record) and self._command_matches(record)
                 and (not self.denied or record.get("outcome", {}).get("error_code") in REFUSED)

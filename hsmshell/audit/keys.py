@@ -11,7 +11,8 @@ import hmac
 import os
 from pathlib import Path
 
-from hsmshell.state.home import write_private
+from hsmshell.errors import AuditKeyDamaged
+from hsmshell import fileio
 
 SIGNING_KEY = "audit.key"
 VERIFY_KEY = "audit.pub"
@@ -26,10 +27,20 @@ def create_audit_keys(directory: Path) -> bytes:
     key = Ed25519PrivateKey.generate()
     raw = key.private_bytes(ser.Encoding.Raw, ser.PrivateFormat.Raw, ser.NoEncryption())
     public = key.public_key().public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
-    write_private(directory / SIGNING_KEY, raw)
-    (directory / VERIFY_KEY).write_bytes(public)
-    write_private(directory / HMAC_KEY, os.urandom(32))
+    # made once, with the cluster: an existing key is never replaced (docs/hardening.md)
+    for name, data, mode in ((SIGNING_KEY, raw, fileio.PRIVATE), (VERIFY_KEY, public, fileio.PUBLIC),
+                             (HMAC_KEY, os.urandom(32), fileio.PRIVATE)):
+        fileio.write_file(directory / name, data, mode=mode, exclusive=True, what=name,
+                         error=AuditKeyDamaged)
     return public
+
+
+def read_audit_key(directory: Path, name: str, size: int = 32) -> bytes:
+    """One of the cluster's audit keys (exactly `size` bytes); AuditKeyDamaged otherwise."""
+    data = fileio.read_regular(directory / name, size, name, no_follow=True, error=AuditKeyDamaged)
+    if len(data) != size:
+        raise AuditKeyDamaged(f"the audit key {directory / name} is damaged ({len(data)} bytes, not {size})")
+    return data
 
 
 class SecretHasher:
@@ -42,7 +53,7 @@ class SecretHasher:
 
     def __call__(self, secret: str) -> str:
         if self._key is None:
-            self._key = self._path.read_bytes()
+            self._key = read_audit_key(self._path.parent, HMAC_KEY)
         digest = hmac.new(self._key, secret.encode("utf-8"), hashlib.sha256).hexdigest()
         return "hmac-sha256:" + digest[:32]
 
@@ -59,13 +70,8 @@ def length_class(secret: str) -> str:
 
 def sign_checkpoint(directory: Path, message: bytes) -> bytes:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    key = Ed25519PrivateKey.from_private_bytes((directory / SIGNING_KEY).read_bytes())
+    key = Ed25519PrivateKey.from_private_bytes(read_audit_key(directory, SIGNING_KEY))
     return key.sign(message)
-
-
-def load_verify_key(directory: Path):
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    return Ed25519PublicKey.from_public_bytes((directory / VERIFY_KEY).read_bytes())
 
 
 def key_id(public: bytes) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hsmshell.audit import records
-from hsmshell.audit.keys import key_id, sign_checkpoint
+from hsmshell.audit.keys import VERIFY_KEY, key_id, read_audit_key, sign_checkpoint
 from hsmshell.errors import AuditTampered, AuditWriteFailed
 from hsmshell.state.db import ClusterDB
 
@@ -33,6 +33,7 @@ CHECKPOINT_EVERY = 1000
 
 
 HEAD_KEY = "audit_head"
+TAIL_WINDOW = 1 << 20          # the last two records fit (a record is a few hundred bytes)
 
 
 def utc_stamp(epoch: float) -> str:
@@ -71,12 +72,15 @@ def write_head(db: ClusterDB, head: Head) -> None:
 
 
 class AuditLog:
-    def __init__(self, db: ClusterDB, clock, path: Path | None = None):
+    def __init__(self, db: ClusterDB, clock, path: Path | None = None, create: bool = False):
         self.db = db
+        # Only a new cluster's log is created; a missing one is refused (never re-started)
+        self._flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT | os.O_EXCL if create else 0)
         self.clock = clock
         self.directory = db.directory
         self.path = path or (db.directory / LOG_NAME)
         self._fd: int | None = None
+        self._tail_checked = False
         self._staged: list[bytes] = []
         self._head: Head | None = None       # the head as staged, until the transaction ends
         db.before_commit.append(self._write_head)
@@ -86,7 +90,11 @@ class AuditLog:
     def _open(self) -> int:
         if self._fd is None:
             try:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._fd = os.open(self.path, self._flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
+                self._flags &= ~(os.O_CREAT | os.O_EXCL)
+            except FileNotFoundError:
+                raise AuditTampered(f"the audit log {self.path} is missing",
+                                    hint="restore it from a copy; nothing was run") from None
             except OSError as exc:
                 raise AuditWriteFailed(f"cannot open the audit log {self.path}: {exc.strerror}",
                                        hint="the command was not run; fix the log's folder") from None
@@ -98,6 +106,8 @@ class AuditLog:
         expected = head.length
         size = os.fstat(fd).st_size
         if size == expected:
+            if not self._tail_checked:
+                self._check_last_record(fd, head)
             return
         pending = head.pending.encode("ascii")
         start = expected - len(pending)
@@ -108,6 +118,35 @@ class AuditLog:
         raise AuditTampered(
             f"the audit log {self.path} has {size} bytes but the cluster state says {expected}",
             hint="run `hsmshell audit verify` to find the first bad record; nothing was run")
+
+    def _check_last_record(self, fd: int, head: Head) -> None:
+        """Once per open: the log's last record is the head the state remembers (its hash
+        recomputed from the line before it), so a same-size edit of it is caught."""
+        if head.seq:
+            window = min(head.length, TAIL_WINDOW)
+            lines = os.pread(fd, window, head.length - window).split(b"\n")[:-1]
+            if window < head.length:
+                lines = lines[1:]                       # the first may be cut
+            wanted = 1 if head.seq == 1 else 2
+            if len(lines) >= wanted and not self._is_head(lines[-wanted:], head):
+                raise AuditTampered(
+                    f"the last record of the audit log {self.path} is not the head the cluster "
+                    f"state remembers (record {head.seq})",
+                    hint="run `hsmshell audit verify` to find the first bad record; nothing was run")
+        self._tail_checked = True
+
+    @staticmethod
+    def _is_head(lines: list[bytes], head: Head) -> bool:
+        last = lines[-1] + b"\n"
+        if len(last) <= records.HASH_SUFFIX_LEN or not last.startswith(b'{"seq":%d,' % head.seq):
+            return False
+        try:
+            prev = records.stored_hash(lines[0] + b"\n") if len(lines) == 2 else records.GENESIS_PREV
+            stored = records.stored_hash(last)
+        except ValueError:
+            return False
+        body = last[:-records.HASH_SUFFIX_LEN]
+        return stored == head.hash and records.record_hash(prev, body) == head.hash
 
     def _tail_is_prefix(self, start: int, size: int, pending: bytes) -> bool:
         with open(self.path, "rb") as handle:
@@ -173,7 +212,7 @@ class AuditLog:
             return None
         seq, prev = head.seq, head.hash
         signature = sign_checkpoint(self.directory, records.checkpoint_message(seq, prev))
-        public = (self.directory / "audit.pub").read_bytes()
+        public = read_audit_key(self.directory, VERIFY_KEY)
         return {"kind": "checkpoint", "covers_seq": seq, "covers_hash": prev.hex(),
                 "key_id": key_id(public), "signature": base64.b64encode(signature).decode()}
 

@@ -16,6 +16,9 @@ def read_lines(path: Path, keep: Callable[[dict], bool] | None = None) -> Iterat
     """(stored line, parsed record) of each record `keep` accepts (all when None)."""
     with open(path, "rb") as handle:
         for number, line in enumerate(handle, start=1):
+            if not line.isascii():          # records are written as ASCII JSON
+                raise AuditTampered(f"{path}: line {number} is not ASCII, so it was edited",
+                                    hint="run `hsmshell audit verify` to find the first bad record")
             try:
                 record = json.loads(line)
                 if not isinstance(record, dict):

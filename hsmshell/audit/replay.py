@@ -150,6 +150,9 @@ class Replayer:
         if self.db is None and kind != "genesis":
             return self._diverge(record, "record", "a genesis record first", kind)
         step = RECORD_KINDS.get(kind)
+        if kind in ("command", "session_end") and record.get("backend", "emulator") != "emulator":
+            self.report.skipped[f"--backend {record['backend']} session"] += 1
+            return None
         if step is None:
             self.report.skipped[str(kind)] += 1
             return None

@@ -1,6 +1,11 @@
 """`audit verify`: stream the log once, checking numbering, the hash chain, the signed
 checkpoints, and that the last record is the head the cluster state remembers (so a cut tail
-is caught). Constant memory; JSON is parsed only for checkpoint records."""
+is caught). Constant memory; JSON is parsed only for the genesis and checkpoint records.
+
+Whose signatures count is pinned, never taken from beside the log: the genesis record names
+the cluster's audit key, and that key must be the trusted one (`TrustAnchor`: the cluster's
+own audit.pub, or a key or fingerprint the user passed explicitly); every checkpoint must be
+signed by it. A copy re-chained and re-signed with another key fails at record 1."""
 
 from __future__ import annotations
 
@@ -13,7 +18,20 @@ from pathlib import Path
 from typing import Callable
 
 from hsmshell.audit import records
-from hsmshell.audit.keys import load_verify_key
+
+
+def fingerprint(public: bytes) -> str:
+    """How a raw Ed25519 audit key is named to people: sha256 of its 32 bytes."""
+    return "sha256:" + hashlib.sha256(public).hexdigest()
+
+
+@dataclass(frozen=True)
+class TrustAnchor:
+    """The audit key verification trusts: `key` (raw bytes), or only its `fingerprint` (then
+    the key the genesis record names, if it has that fingerprint); `source` says who said so."""
+    source: str
+    key: bytes | None = None
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -26,7 +44,10 @@ class VerifyReport:
     problem: str | None = None
     head_seq: int | None = None
     head_checked: bool = False      # compared with the head the cluster state keeps
+    head_problem: str | None = None  # why the head could not be checked (the state is damaged)
     restored: int = 0               # records written from the cluster state (an interrupted append)
+    trusted_key: str | None = None  # fingerprint of the key the checkpoints were checked with
+    trusted_from: str | None = None
 
     def fail(self, seq: int, problem: str) -> "VerifyReport":
         self.ok, self.bad_seq, self.problem = False, seq, problem
@@ -37,18 +58,17 @@ class VerifyReport:
         return {"log": self.log, "ok": self.ok, "records": self.records,
                 "checkpoints": self.checkpoints, "first_bad_record": self.bad_seq,
                 "problem": self.problem, "head_seq": self.head_seq, "head_checked": self.head_checked,
-                "restored": self.restored}
+                "head_problem": self.head_problem, "restored": self.restored,
+                "trusted_key": self.trusted_key, "trusted_from": self.trusted_from}
 
 
-def verify_log(path: Path, key_dir: Path | None, head: tuple[int, str] | None,
+def verify_log(path: Path, trust: TrustAnchor | None, head: tuple[int, str] | None,
                observe: Callable[[bytes], None] | None = None) -> VerifyReport:
-    """Check `path`; `key_dir` holds audit.pub; `head` is (seq, hash hex) from the state.
-    `observe`, if given, sees the body of every record that checked out, in order."""
+    """Check `path` with the audit key `trust` pins (None: checkpoints cannot be checked);
+    `head` is (seq, hash hex) from the state. `observe`, if given, sees the body of every
+    record that checked out, in order."""
     report = VerifyReport(str(path))
-    try:
-        public_key = load_verify_key(key_dir) if key_dir is not None else None
-    except (OSError, ValueError):
-        public_key = None
+    public_key = None
     prev = records.GENESIS_PREV
     expected = 1
     try:
@@ -74,6 +94,10 @@ def verify_log(path: Path, key_dir: Path | None, head: tuple[int, str] | None,
             if hexlify(digest) != line[cut + start:stop]:
                 return report.fail(expected, "hash mismatch: the record was changed, or one "
                                              "before it was removed or reordered")
+            if expected == 1:
+                problem, public_key = _pin_key(line, trust, report)
+                if problem:
+                    return report.fail(1, problem)
             # fields are sorted, so only a checkpoint starts with "covers_hash" (checked in O(1))
             if body.startswith(checkpoint, len(prefix)):
                 problem = _check_checkpoint(line, public_key, prev)
@@ -110,9 +134,33 @@ def _numbering_problem(body: bytes, expected: int) -> str:
     return f"expected record {expected}, found {found}: records were reordered or repeated"
 
 
+def _pin_key(line: bytes, trust: TrustAnchor | None, report: VerifyReport):
+    """(problem, key to check checkpoints with) from the genesis record and the anchor."""
+    try:
+        genesis = json.loads(line)
+        named = bytes.fromhex(genesis["audit_key"]) if genesis.get("kind") == "genesis" else b""
+    except (ValueError, KeyError, TypeError):
+        named = b""
+    if len(named) != 32:
+        return "the first record is not a genesis record naming the cluster's audit key", None
+    if trust is None:
+        return None, None
+    named_print = fingerprint(named)
+    if trust.key is not None and trust.key != named:
+        return (f"the genesis record names audit key {named_print}, but the trusted key "
+                f"({trust.source}) is {fingerprint(trust.key)}: not this cluster's log, or re-signed"), None
+    if trust.fingerprint is not None and trust.fingerprint != named_print:
+        return (f"the genesis record names audit key {named_print}, not the trusted fingerprint "
+                f"{trust.fingerprint} ({trust.source})"), None
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    report.trusted_key, report.trusted_from = named_print, trust.source
+    return None, Ed25519PublicKey.from_public_bytes(named)
+
+
 def _check_checkpoint(line: bytes, public_key, prev: bytes) -> str | None:
     if public_key is None:
-        return "a checkpoint cannot be checked: the audit public key (audit.pub) is missing"
+        return ("a checkpoint cannot be checked: no trusted audit key (the cluster's audit.pub is "
+                "missing or not this log's; pass --key FILE or --key-fingerprint FP)")
     try:
         data = json.loads(line)
         signature = base64.b64decode(data["signature"], validate=True)

@@ -1,7 +1,7 @@
 """The files key commands read and write (keys, data, signatures, wrapped keys).
 
 Messages name the file and the reason, never its content. Files holding plaintext key
-material are written 0600 (state/home.write_private). A wrapped key written by wrapKey
+material are written 0600 through an exclusive temporary file (fileio.py). A wrapped key written by wrapKey
 without -noheader starts with a one-line JSON header (class, type, label) after a magic
 line, so unWrapKey can restore the key without -kc/-kt/-l; docs/keys.md documents it.
 """
@@ -9,12 +9,10 @@ line, so unWrapKey can restore the key without -kc/-kt/-l; docs/keys.md document
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from hsmshell import output_sandbox
 from hsmshell.errors import InvalidArgument
 from hsmshell.quorum.userfiles import read_user_file, write_user_file
-from hsmshell.state.home import write_private
 
 MAX_INPUT_FILE = 16 * 1024 * 1024
 WRAPPED_KEY_MAGIC = b"HSMSHELL-WRAPPED-KEY/1\n"
@@ -30,14 +28,7 @@ def write_output(path: str, data: bytes, *, private: bool = False, key_material:
     wrapped or not, so the command's audit record is committed at once (transactions.py)."""
     if private if key_material is None else key_material:
         output_sandbox.note_key_material()
-    if not private:
-        write_user_file(path, data)
-        return output_sandbox.expanded(path)
-    file = output_sandbox.output_path(path)     # dry runs and replays write to scratch
-    try:
-        write_private(Path(file), data)
-    except OSError as exc:
-        raise InvalidArgument(f"cannot write {path}: {exc.strerror}") from None
+    write_user_file(path, data, private=private)
     return output_sandbox.expanded(path)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hsmshell.errors import HsmshellError
+from hsmshell.errors import HsmshellError, PartialSuccess
 
 
 @dataclass
@@ -42,3 +42,25 @@ class Result:
         if self.servers:
             data["servers"] = [s.to_dict() for s in self.servers]
         return data
+
+
+def note_partial(result: Result, changes_hsms: bool, cluster: str, enough: int | None = None) -> None:
+    """A write some servers took and others missed leaves the HSMs out of step: say so in one
+    line. Gone on past the failure (ignore): partial-success, exit 7. Stopped (abort): the
+    failure keeps its status and its hint says which servers have the change. `enough`: the
+    servers the user said suffice (KMU's -min_srv); reaching them is a success."""
+    done = [s.server for s in result.servers if s.status == "success"]
+    missed = [s.server for s in result.servers if s.status != "success"]
+    if not (changes_hsms and done and missed) or (enough and result.error is None and len(done) >= enough):
+        return
+    what = (f"{result.command} took effect on {_servers(done)} only, not on {_servers(missed)}")
+    fix = f"`hsmshell cluster diff {cluster}` shows how to bring the HSMs back in step"
+    if result.error is None:
+        result.error = PartialSuccess(what, hint=fix)
+    elif result.error.reference != PartialSuccess.reference:
+        result.error.hint = f"{what}; {fix}"
+
+
+def _servers(numbers: list[int]) -> str:
+    text = ", ".join(str(n) for n in numbers)
+    return f"server {text}" if len(numbers) == 1 else f"servers {text}"

@@ -4,14 +4,16 @@
 command by adding its spec to the list of its subject module.
 """
 
-from hsmshell.commands import info, servers, keys, keys_transfer, quorum, session, shell, users
+from hsmshell.commands import info, kms, servers, keys, keys_transfer, quorum, session, shell, users
 from hsmshell.commands.spec import Arg, CommandSpec, CommandTable, build_table
 
 SUBJECTS = (shell, session, users, info, quorum, keys, keys_transfer, servers)
 
 
 def command_table() -> CommandTable:
-    return build_table(spec for subject in SUBJECTS for spec in subject.SPECS)
+    table = build_table(spec for subject in SUBJECTS for spec in subject.SPECS)
+    table.other_actions = kms.ACTIONS
+    return table
 
 
 __all__ = ["Arg", "CommandSpec", "CommandTable", "command_table"]

@@ -43,6 +43,11 @@ class Arg:
         return self.kind == "flag"
 
 
+WRITE_ACTIONS = ("user.create", "user.delete", "user.password", "user.sync", "quorum.register",
+                 "quorum.m_value.set", "key.generate", "key.import", "key.unwrap",
+                 "key.attributes.set", "key.share", "key.delete", "key.sync")
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     name: str
@@ -85,6 +90,12 @@ class CommandSpec:
                 return arg
         return None
 
+    @property
+    def changes_hsms(self) -> bool:
+        """Whether a success changes what the HSMs hold (so one a server missed leaves them
+        out of step): every command whose action is one of WRITE_ACTIONS or under it."""
+        return any(a == w or a.startswith(w + ".") for a in self.actions() for w in WRITE_ACTIONS)
+
     def actions(self) -> set[str]:
         """Every action id this command can be checked as."""
         found = {self.action}
@@ -100,6 +111,9 @@ class CommandTable:
     """The commands of one shell instance (built per shell, never a module global)."""
 
     specs: dict[str, CommandSpec] = field(default_factory=dict)
+    # Action ids of operations that are not shell commands (`hsmshell kms ...`: commands/kms.py):
+    # role files may name them, and the policy checks them, like any command's
+    other_actions: frozenset[str] = frozenset()
 
     def add(self, spec: CommandSpec) -> None:
         for name in (spec.name, *spec.aliases):
@@ -121,7 +135,7 @@ class CommandTable:
         return sorted(self.specs)
 
     def actions(self) -> set[str]:
-        return {a for spec in self for a in spec.actions()}
+        return {a for spec in self for a in spec.actions()} | set(self.other_actions)
 
     def lookup(self, word: str) -> CommandSpec:
         """Exact name (case-insensitive), else a unique prefix as CMU allows (`listU`)."""

@@ -86,7 +86,7 @@ class BatchReader:
 
     # -- directives ------------------------------------------------------------------------------
     def _set(self, rest: str, source: str) -> None:
-        name, value = (rest.split(None, 1) + [""])[:2]
+        name, value = (rest.split(None, 1) + ["", ""])[:2]     # `set` alone: no name
         if not NAME_RE.match(name):
             raise BatchFileError(f"{source}: `set` needs a variable name: set NAME value",
                                  hint="names are letters, digits and _, not starting with a digit")

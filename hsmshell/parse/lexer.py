@@ -31,8 +31,30 @@ def check_text(text: str) -> None:
                              hint="names, labels and paths must be ASCII")
 
 
+def strip_comment(text: str) -> str:
+    """The line without its `# comment`: a `#` that starts a word outside quotes ends the line,
+    as in a shell (so README examples with trailing comments run as typed). A `#` inside a
+    word (`pass#1`) or quoted (`'#1'`) is kept."""
+    if "#" not in text:
+        return text
+    quote, escaped = None, False
+    for index, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or text[index - 1] in " \t"):
+            return text[:index].rstrip()
+    return text
+
+
 def tokenize(text: str) -> list[str]:
     check_text(text)
+    text = strip_comment(text)
     if not _NEEDS_SHLEX.search(text):
         return text.split()         # no quotes or escapes: shlex would split on blanks too
     lexer = shlex.shlex(text, posix=True)
@@ -46,7 +68,9 @@ def tokenize(text: str) -> list[str]:
 
 
 def split_statements(text: str) -> list[str]:
-    """Split `A; B` at semicolons that are outside quotes (for -c and the REPL)."""
+    """Split `A; B` at semicolons that are outside quotes (for -c and the REPL); a `# comment`
+    runs to the end of the line, semicolons included."""
+    text = strip_comment(text)
     statements, current, quote, escaped = [], [], None, False
     for char in text:
         if escaped:

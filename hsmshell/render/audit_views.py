@@ -7,9 +7,11 @@ from collections import deque
 from itertools import islice
 from typing import Iterable, Iterator
 
+from hsmshell.model.words import plural
 from hsmshell.render.report import envelope
 from hsmshell.status import ExitStatus
 
+LISTED_IN_TEXT = 20             # decision changes a terminal shows (JSON: up to 10,000)
 ROWS_PER_TABLE = 500            # rich tables are built whole: print a long listing in parts
 COLUMNS = ("seq", "time", "source", "who", "command", "decision", "outcome")
 
@@ -97,16 +99,24 @@ def render_replay(env, report) -> None:
             "message": f"record {divergence.seq} ({divergence.text}) replays differently: {divergence.what}",
             "hint": "the log does not reproduce on a fresh cluster; compare the two sides in data"}
         status = ExitStatus.SUCCESS if divergence is None else ExitStatus.AUDIT
+        if error is None and report.changes_total:
+            error = {"reference": "differences-found", "message": _changes_line(report), "hint": None}
+            status = ExitStatus.DIFFERENCES
         env.stdout.write(envelope("audit replay", report.to_dict(), error, status) + "\n")
         return
     out = env.stdout.write
-    out(f"{report.records} records replayed, {0 if divergence is None else 1} divergences"
+    out(f"{plural(report.records, 'record')} replayed, {plural(0 if divergence is None else 1, 'divergence')}"
         f"{'' if divergence is None else ' (replay stopped at the first)'}\n")
     if divergence is not None:
         _divergence_lines(out, divergence)
-    if report.skipped:
+    other = {k: n for k, n in report.skipped.items() if k.startswith("--backend ")}
+    for kind, n in other.items():
+        out(f"skipped {n} record{'s' if n != 1 else ''} of {kind}s: they ran on other HSMs "
+            "than the emulator's, so there is nothing to re-create\n")
+    unknown = {k: n for k, n in report.skipped.items() if k not in other}
+    if unknown:
         out("skipped record kinds this hsmshell cannot replay: "
-            + ", ".join(f"{kind} ({n})" for kind, n in report.skipped.items()) + "\n")
+            + ", ".join(f"{kind} ({n})" for kind, n in unknown.items()) + "\n")
     if report.not_reproducible_total:
         out(f"{report.not_reproducible_total} record(s) not reproducible (secret input: key "
             "material the log does not keep):\n")
@@ -129,17 +139,24 @@ def _divergence_lines(out, divergence) -> None:
         out(f"{mark}{key:{width}}  {recorded.get(key, '-')!s:<40}  {replayed.get(key, '-')!s}\n")
 
 
+def _changes_line(report) -> str:
+    return (f"{plural(report.changes_total, 'decision')} would change under {report.roles_dir}"
+            if report.changes_total else f"no decision would change under {report.roles_dir}")
+
+
 def _decision_changes(out, report) -> None:
     if report.changes_total == 0:
-        out(f"no decision would change under {report.roles_dir}\n")
+        out(_changes_line(report) + "\n")
         return
-    out(f"{report.changes_total} decision(s) would change under {report.roles_dir}:\n")
-    for change in report.decision_changes:
+    out(f"{_changes_line(report)}:\n")
+    for change in report.decision_changes[:LISTED_IN_TEXT]:
         before, after = change["recorded"], change["under_roles"]
         out(f"  record {change['seq']} {change['source'] or '-'} {change['user'] or '-'}: {change['text']}\n"
             f"      recorded: {_verdict(before)}\n      would be: {_verdict(after)}\n")
-    if report.changes_total > len(report.decision_changes):
-        out(f"  ... and {report.changes_total - len(report.decision_changes)} more\n")
+    if report.changes_total > LISTED_IN_TEXT:
+        out(f"  ... and {report.changes_total - LISTED_IN_TEXT} more (--json lists "
+            f"{len(report.decision_changes):,} of them)\n")
+    out(f"{_changes_line(report)} (exit {int(ExitStatus.DIFFERENCES)})\n")
 
 
 def _verdict(decision: dict) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic_keys import ClassicKeyViews
 from hsmshell.render.cluster_views import ClassicClusterViews
+from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_classic import ClassicQuorumViews
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
@@ -33,7 +34,7 @@ def users_table(users: list[dict]) -> list[str]:
     return lines
 
 
-class ClassicRenderer(ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews, BaseRenderer):
+class ClassicRenderer(KmsViews, ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews, BaseRenderer):
     def result(self, result, source: str) -> None:
         view = getattr(self, f"_view_{result.kind}", self._view_generic)
         lines = view(result)

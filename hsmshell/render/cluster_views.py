@@ -63,7 +63,8 @@ def diff_lines(d: dict) -> list[str]:
                          + (f", key hash {s['key_hash']}" if s["key_hash"] else ""))
     for kind, field in (("user", "user"), ("key", "key_handle")):
         for entry in d[f"{kind}s"]:
-            lines.append(f"{kind} {entry[field]}: " + _drift_text(entry))
+            kms = f" (KMS key {entry['kms_key_arn']})" if entry.get("kms_key_arn") else ""
+            lines.append(f"{kind} {entry[field]}{kms}: " + _drift_text(entry))
     if d["in_sync"]:
         lines.append("The reachable HSMs agree: users and keys are in sync.")
     else:

@@ -12,6 +12,11 @@ class JsonRenderer(BaseRenderer):
         self.env.stdout.write(jsontext.line(obj) + "\n")
 
     def result(self, result, source: str) -> None:
+        if result.error is not None and result.error.keeps_data:
+            self._emit({"command": result.command, "source": source,        # data: what was made
+                        "error_code": int(result.error.status), "data": result.json_data(),
+                        "error": result.error.to_dict()})
+            return
         if result.error is not None:
             self.error(result.error, result.command, source, servers=result.json_data().get("servers"))
             return

@@ -9,12 +9,13 @@ from rich.table import Table
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic import server_label
 from hsmshell.render.cluster_views import RichClusterViews
+from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_rich import RichQuorumViews
 from hsmshell.render.rich_keys import RichKeyViews
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
 
-class RichRenderer(RichQuorumViews, RichKeyViews, RichClusterViews, BaseRenderer):
+class RichRenderer(KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, BaseRenderer):
     def __init__(self, env):
         super().__init__(env)
         common = dict(no_color=not env.color, highlight=False, emoji=False,

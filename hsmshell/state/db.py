@@ -22,6 +22,10 @@ import fcntl
 import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
+
+from hsmshell.errors import ClusterStateDamaged
+from hsmshell import fileio
 
 # sqlite3 binds exact int, float and str values directly but looks every other value (None,
 # bytes, bool) up in its adapter registry and then probes it for __adapt__ / __conform__: a
@@ -31,24 +35,42 @@ sqlite3.register_adapter(type(None), {}.get)       # {}.get(None) is None: bound
 sqlite3.register_adapter(bytes, bytes)              # bytes(b) is b: bound as a BLOB
 sqlite3.register_adapter(bool, int)                 # as sqlite3 binds a bool anyway: 0 or 1
 
+STATE_DB = "state.db"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 META_UPSERT = ("INSERT INTO meta(key, value) VALUES(?, ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
 
 
 class ClusterDB:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, create: bool = False):
+        """Open the cluster state in `directory`; only `create` (a new cluster, under its
+        lock: clusters.py) makes the file. A missing, empty or unreadable state.db is
+        refused (ClusterStateDamaged) with nothing written: a cluster is never rebuilt in place."""
         self.directory = directory
-        self.path = directory / "state.db"
-        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        # A batch command's savepoint copies each page it first changes to a sub-journal:
-        # kept in memory, not in a temporary file created and deleted per command
-        self.conn.execute("PRAGMA temp_store=MEMORY")
-        self.conn.execute(META_SCHEMA)
-        self._lock_fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self.path = directory / STATE_DB
+        self.created = False                     # this object made the state file
+        if not create and not os.path.lexists(self.path):
+            raise ClusterStateDamaged(f"the cluster state {self.path} is missing: refused, nothing was written")
+        try:
+            self._lock_fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC,
+                                    fileio.PRIVATE)
+        except OSError as exc:
+            raise ClusterStateDamaged(f"cannot open the cluster lock {directory / 'lock'}: "
+                                      f"{exc.strerror}") from None
+        try:
+            if create:
+                # held from here to the end of the creator's first exclusive(): a second shell
+                # starting at the same moment waits, then finds the cluster made
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                self.created = not os.path.lexists(self.path)
+                if self.created:
+                    _require_empty(directory)
+            self.conn = _connect(self.path, create and self.created)
+        except BaseException:
+            os.close(self._lock_fd)
+            raise
         self._depth = 0
         self._meta: dict[str, str | None] | None = None   # meta values read under the lock
         self._unwritten: dict[str, str] = {}      # meta writes of the open transaction, for COMMIT
@@ -166,6 +188,48 @@ class ClusterDB:
             self.conn.close()
         finally:
             os.close(self._lock_fd)
+
+
+def _connect(path: Path, create: bool) -> sqlite3.Connection:
+    if create:
+        fileio.write_file(path, b"", mode=fileio.PRIVATE, exclusive=True, what="cluster state",
+                         error=ClusterStateDamaged)
+    # mode=rw: SQLite never creates the file here (an empty one would be a new, empty state)
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, isolation_level=None,
+                           timeout=30.0)
+    try:
+        if not create and conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                       "AND name = 'meta'").fetchone() is None:
+            raise ClusterStateDamaged(f"the cluster state {path} holds no cluster (empty, or not "
+                                      f"hsmshell's): refused, nothing was written")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        # A batch command's savepoint copies each page it first changes to a sub-journal:
+        # kept in memory, not in a temporary file created and deleted per command
+        conn.execute("PRAGMA temp_store=MEMORY")
+        if create:
+            conn.execute(META_SCHEMA)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise state_damaged(path, exc) from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _require_empty(directory: Path) -> None:
+    """A new cluster's state is made only in a folder that holds nothing of an older one."""
+    found = sorted(name for name in os.listdir(directory) if name != "lock")
+    if found:
+        raise ClusterStateDamaged(f"the cluster folder {directory} holds {', '.join(found[:6])} but no "
+                                  f"state.db: refused, nothing was written")
+
+
+def state_damaged(path: Path, exc: Exception) -> ClusterStateDamaged:
+    """What a SQLite failure on the cluster state means to the user: one line, exit 5."""
+    return ClusterStateDamaged(f"the cluster state {path} cannot be used: {str(exc)[:120]}")
 
 
 class _Exclusive:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from hsmshell.errors import InvalidArgument
+from hsmshell.errors import AuditKeyDamaged, ClusterStateDamaged, InvalidArgument
+from hsmshell import fileio
 
 CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -26,7 +28,7 @@ class StateHome:
     root: Path
 
     def ensure(self) -> "StateHome":
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fileio.make_folder(self.root)
         return self
 
     @property
@@ -53,13 +55,49 @@ class StateHome:
         return sorted(p.name for p in self.clusters.iterdir() if (p / "state.db").is_file())
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write a secret file readable by its owner only (0600), atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+def write_private(path: Path, data: bytes, exclusive: bool = False) -> None:
+    """Write a secret file readable by its owner only (0600), atomically; `exclusive`: never
+    replace one that exists (a cluster's keys are made once)."""
+    fileio.write_file(path, data, mode=fileio.PRIVATE, atomic=True, exclusive=exclusive,
+                     what=path.name, error=ClusterStateDamaged)
+
+
+# The files every emulated cluster has from its creation on. If any is missing while others
+# are there, the cluster is damaged: the shell refuses, and never makes them again in place.
+KEK_FILE = "key-encryption.key"
+STATE_FILES = ("state.db", KEK_FILE)
+AUDIT_FILES = ("audit.log", "audit.key", "audit.pub", "audit.hmac")
+CLUSTER_FILES = STATE_FILES + AUDIT_FILES
+
+
+KEY_SIZES = {KEK_FILE: 32, "audit.key": 32, "audit.pub": 32, "audit.hmac": 32}
+
+
+def missing_cluster_files(directory: Path) -> tuple[list[str], list[str]]:
+    """(present, missing) among CLUSTER_FILES; a name that is not a regular file, or a key
+    file of the wrong size, counts as missing (named with what is wrong)."""
+    present, missing = [], []
+    for name in CLUSTER_FILES:
+        try:
+            info = os.lstat(directory / name)
+        except OSError:
+            missing.append(name)
+            continue
+        present.append(name)
+        if not stat.S_ISREG(info.st_mode):
+            missing.append(f"{name} (not a regular file)")
+        elif name in KEY_SIZES and info.st_size != KEY_SIZES[name]:
+            missing.append(f"{name} ({info.st_size} bytes, not {KEY_SIZES[name]})")
+    return present, missing
+
+
+def require_complete(directory: Path) -> None:
+    """Refuse a cluster folder that lacks any of its files (naming them); nothing is written."""
+    if directory.exists() and not directory.is_dir():
+        raise ClusterStateDamaged(f"the cluster folder {directory} is not a folder: refused")
+    present, missing = missing_cluster_files(directory)
+    if not missing or not present:
+        return
+    error = ClusterStateDamaged if any(name.split()[0] in STATE_FILES for name in missing) else AuditKeyDamaged
+    raise error(f"the cluster in {directory} is missing or has damaged {', '.join(missing)}: refused, "
+                f"nothing was written (a cluster is never re-created in place)")

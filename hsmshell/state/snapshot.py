@@ -66,6 +66,9 @@ def _start_empty_log(scratch: Path) -> None:
     from hsmshell.audit.log import read_head, write_head
     from hsmshell.state.db import ClusterDB
 
+    from hsmshell import fileio
+
+    fileio.write_file(scratch / "audit.log", b"", mode=fileio.PRIVATE, atomic=True, what="scratch audit log")
     db = ClusterDB(scratch)
     try:
         with db.exclusive(), db.transaction():

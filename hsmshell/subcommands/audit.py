@@ -11,6 +11,7 @@ def add_arguments(parser, common) -> None:
     sub = parser.add_subparsers(dest="audit_command", required=True, metavar="{verify,show,export,replay}")
     verify = sub.add_parser("verify", parents=[common], help="check the hash chain, checkpoints and head")
     verify.add_argument("log", nargs="?", help=LOG_HELP)
+    _trust(verify)
 
     show = sub.add_parser("show", parents=[common], help="list records (rich table, or JSON lines with --json)")
     show.add_argument("log", nargs="?", help=LOG_HELP)
@@ -30,6 +31,15 @@ def add_arguments(parser, common) -> None:
                             help="re-run the log on a fresh emulated cluster; with --roles DIR, list "
                                  "the decisions another policy would change")
     replay.add_argument("log", nargs="?", help=LOG_HELP)
+    _trust(replay)
+
+
+def _trust(parser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--key", metavar="FILE", help="trust this audit public key (an audit.pub, or "
+                       "a PEM Ed25519 key) instead of the current cluster's")
+    group.add_argument("--key-fingerprint", metavar="FP", help="trust the key the log's genesis record "
+                       "names if its fingerprint is FP (sha256:<64 hex>, as verify prints it)")
 
 
 def _filters(parser) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 NAME = "cluster"
 HELP = "create, initialize, inspect and fail over emulated clusters (docs/cluster.md)"
 COMMANDS = ("create", "list", "describe", "csr", "initialize", "fail-hsm", "replace", "add-hsm",
-            "remove-hsm", "diff")
+            "remove-hsm", "diff", "network", "delete")
 
 
 def add_arguments(parser, common) -> None:
@@ -47,6 +47,8 @@ def add_arguments(parser, common) -> None:
     add.add_argument("--from", dest="source", metavar="HSM", help="the healthy HSM to clone")
     command("remove-hsm", "delete an HSM (later servers move down one number)", hsm=True)
     command("diff", "users and keys that differ between HSMs, and the syncs that fix them")
+    from hsmshell.admin import network_ops
+    network_ops.add_arguments(sub, common)
 
 
 def run(options, env):
@@ -64,6 +66,10 @@ def run(options, env):
         return show(env, ops.describe(env, name))
     if command == "diff":
         return show(env, ops.diff(env, name))
+    if command in ("network", "delete"):
+        from hsmshell.admin import network_ops
+        return show(env, network_ops.network(env, name, options) if command == "network"
+                    else network_ops.delete(env, name))
     if command == "csr":
         return show(env, ops.write_csr(env, name, options.csr_file))
     if command == "initialize":

@@ -99,7 +99,7 @@ def test_a_forged_outcome_with_a_valid_chain_is_found_by_replay(capsys, home, tm
     assert divergence["recorded"]["error_code"] == 0 and divergence["replayed"]["reference"] == "user-locked"
     assert report["error"]["reference"] == "audit-replay-divergence"
     status, out, _ = cli(capsys, home, "audit", "replay")
-    assert "1 divergences" in out and f"first divergent record: {locked['seq']}" in out
+    assert "1 divergence (replay stopped" in out and f"first divergent record: {locked['seq']}" in out
     assert "≠ reference" in out
 
 
@@ -132,7 +132,8 @@ def test_stricter_roles_list_exactly_the_commands_whose_decision_changes(capsys,
     co = strict / "co.toml"
     co.write_text(co.read_text() + '\ndeny = ["user.delete"]\n')
     status, report = replay(capsys, home, "--roles", str(strict))
-    assert status == 0 and report["data"]["divergences"] == 0
+    assert status == ExitStatus.DIFFERENCES and report["data"]["divergences"] == 0   # as diff(1)
+    assert report["error_code"] == 8 and report["error"]["reference"] == "differences-found"
     expected = [r["seq"] for r in log_records(home) if r.get("command") == "deleteUser"
                 and (r.get("decision") or {}).get("allowed")]
     changes = report["data"]["decision_changes"]
@@ -140,9 +141,26 @@ def test_stricter_roles_list_exactly_the_commands_whose_decision_changes(capsys,
     assert changes[0]["recorded"]["allowed"] and not changes[0]["under_roles"]["allowed"]
     assert changes[0]["under_roles"]["rule"] == "co.toml: deny user.delete"
     status, out, _ = cli(capsys, home, "--roles", str(strict), "audit", "replay")
-    assert "2 decision(s) would change" in out and "would be: permission-denied (co.toml: deny user.delete)" in out
+    assert status == ExitStatus.DIFFERENCES and out.endswith("2 decisions would change under "
+                                                              f"{strict} (exit 8)\n")
+    assert "would be: permission-denied (co.toml: deny user.delete)" in out
     status, report = replay(capsys, home, "--roles", str(ROLES))
-    assert report["data"]["decision_changes_total"] == 0
+    assert status == 0 and report["data"]["decision_changes_total"] == 0
+
+
+def test_a_long_list_of_changed_decisions_is_cut_on_a_terminal_not_in_json(capsys, home, tmp_path):
+    run_workload(capsys, home, tmp_path)
+    strict = tmp_path / "strict-roles"
+    shutil.copytree(ROLES, strict)
+    (strict / "anonymous.toml").write_text('role = "anonymous"\ndescription = "nothing"\nallow = []\n')
+    for name in ("co.toml", "cu.toml", "preco.toml"):
+        (strict / name).write_text((ROLES / name).read_text().split("allow")[0] + "allow = []\n")
+    status, report = replay(capsys, home, "--roles", str(strict))
+    total = report["data"]["decision_changes_total"]
+    assert status == ExitStatus.DIFFERENCES and total > 20
+    assert len(report["data"]["decision_changes"]) == total
+    status, out, _ = cli(capsys, home, "--roles", str(strict), "audit", "replay")
+    assert out.count("      would be: ") == 20 and f"... and {total - 20} more (--json lists {total} of them)" in out
 
 
 def test_interleaved_sessions_replay_as_they_ran(capsys, home, harness):

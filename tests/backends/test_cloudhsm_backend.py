@@ -126,3 +126,27 @@ def test_caution_is_answered_from_hsmshells_own_confirmation(driven, tmp_path):
     assert printed[0]["error"]["reference"] == "confirmation-required"   # never asked the tool
     users = shell.ok("listUsers")["data"]["servers"][0]["users"]
     assert "bob" not in {u["user_name"] for u in users}
+
+
+def test_audit_replay_skips_the_sessions_of_another_backend_with_the_reason(driven, harness, tmp_path,
+                                                                             capsys):
+    """The README's order: emulator sessions, then a --backend cloudhsm session (on other
+    HSMs), then the emulator again; replay re-runs the emulator's and names what it skipped."""
+    from batch_audit_support import cli, json_lines
+    harness.ok("loginHSM PRECO admin password")
+    harness.ok("changePswd PRECO admin officer1pw")
+    harness.close()
+    shell = driven(tool_environment(tmp_path / "tools"))
+    shell.ok("loginHSM PRECO admin password")
+    shell.ok("changePswd PRECO admin toolpass1")
+    shell.close()
+    harness.options.update(backend="emulator", environ={})
+    harness.ok("loginHSM CO admin officer1pw")
+    harness.ok("createUser CU alice alicepw12")
+    harness.close()
+    status, out, _ = cli(capsys, harness.home, "--json", "audit", "replay")
+    data = json_lines(out)[0]["data"]
+    assert status == 0 and data["divergences"] == 0, data
+    assert data["skipped"] == {"--backend cloudhsm session": 3}     # 2 commands and the session end
+    status, out, _ = cli(capsys, harness.home, "audit", "replay")
+    assert "skipped 3 records of --backend cloudhsm sessions: they ran on other HSMs" in out

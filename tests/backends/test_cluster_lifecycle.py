@@ -256,3 +256,10 @@ def test_replace_add_and_remove_clone_users_and_renumber_servers(harness):
     with pytest.raises(Exception) as caught:
         change(harness, "prod", "replace", hsm="hsm-doesnotexist")
     assert caught.value.reference == "no-such-hsm"
+
+
+def test_an_option_given_hpswd_as_typed_in_the_readme_takes_it_as_its_value():
+    from hsmshell.cli import parse_arguments
+    options = parse_arguments(["cluster", "initialize", "prod", "--ca-cert", "c.crt", "--ca-key", "c.key",
+                               "--ca-key-passphrase", "-hpswd"])
+    assert options.ca_key_passphrase == "-hpswd" and options.ca_key == "c.key"

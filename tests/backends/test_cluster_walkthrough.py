@@ -16,9 +16,9 @@ def test_the_readme_walkthrough(tmp_path, capsys, monkeypatch):
     for name, value in (("ADMIN_PW", "officer1pw"), ("ALICE_PW", "alicepass1"), ("BOB_PW", "bobpass12")):
         monkeypatch.setenv(name, value)
 
-    def ok(*argv):
+    def ok(*argv, status_is=0):
         status, objs = cli(home, capsys, *argv)
-        assert status == 0, objs
+        assert status == status_is, objs
         return objs
 
     # 1. three HSMs in three zones
@@ -41,14 +41,18 @@ def test_the_readme_walkthrough(tmp_path, capsys, monkeypatch):
     ok("cluster", "fail-hsm", "prod", "1", "--replace-after", "60")
     status, objs = cli(home, capsys, "--yes", "-c", "loginHSM CO admin @env:ADMIN_PW; createUser CU bob @env:BOB_PW")
     assert status == 5
-    [drift] = ok("cluster", "diff", "prod")
+    assert objs[-1]["error"]["hint"].startswith("createUser took effect on server 0 only, not on servers 1, 2; "
+                                                "`hsmshell cluster diff prod` shows")
+    [drift] = ok("cluster", "diff", "prod", status_is=8)           # differences found, as diff(1)
     assert [u["user"] for u in drift["data"]["users"]] == ["bob"] and drift["data"]["unreachable"] == [1]
+    assert drift["error"]["reference"] == "differences-found"
     # 5. replaced (a clone of server 0); bob's key cannot reach server 2
     [replaced] = ok("cluster", "replace", "prod", "1")
     assert replaced["data"]["cloned_from"] == hsms[0]["hsm"]
-    objs = ok("--yes", "-c", "loginHSM CU bob @env:BOB_PW; genSymKey -t 31 -s 32 -l bob-key")
-    bob_key = objs[-1]["data"]["key_handle"]
-    [drift] = ok("cluster", "diff", "prod")
+    objs = ok("--yes", "-c", "loginHSM CU bob @env:BOB_PW; genSymKey -t 31 -s 32 -l bob-key", status_is=7)
+    bob_key = objs[-1]["data"]["key_handle"]                      # partial: the key is made, data kept
+    assert objs[-1]["error"]["message"] == "genSymKey took effect on servers 0, 1 only, not on server 2"
+    [drift] = ok("cluster", "diff", "prod", status_is=8)
     fix = drift["data"]["fix"]
     assert fix == ["server 0", "syncUser 4 2", f"syncKey {bob_key} 2", "exit"]
     # 6. resync, check, and find the steps in the HSM logs

@@ -175,7 +175,9 @@ def test_keys_are_copied_only_where_the_owner_exists(keys):
     hsms = [row[0] for row in conn.execute("SELECT hsm_id FROM hsms ORDER BY server")]
     conn.execute("DELETE FROM users WHERE hsm_id = ? AND name = 'bob'", (hsms[2],))   # drift
     k.login("bob")
-    created = k.ok("genSymKey -t 31 -s 32 -l drift")
+    outcome, printed = k.h.run("genSymKey -t 31 -s 32 -l drift")
+    assert outcome.status == 7 and printed[-1]["error"]["reference"] == "partial-success"
+    created = printed[-1]["data"]
     statuses = [(s["server"], s["status"]) for s in created["servers"]]
     assert statuses == [(0, "success"), (1, "success"), (2, "failed")]
     assert created["servers"][2]["error"]["reference"] == "no-such-user"

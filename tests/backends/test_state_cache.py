@@ -9,8 +9,15 @@ from hsmshell.backends.emulator.schema import user_name_count
 from hsmshell.state.db import ClusterDB
 
 
+def new_state(folder):
+    """An empty cluster state in `folder` (only a creator makes one: state/db.py)."""
+    folder.mkdir(exist_ok=True)
+    ClusterDB(folder, create=True).close()
+    return folder
+
+
 def test_meta_read_under_the_lock_sees_other_processes_between_lock_holds(tmp_path):
-    (tmp_path / "c").mkdir()
+    new_state(tmp_path / "c")
     first, other = ClusterDB(tmp_path / "c"), ClusterDB(tmp_path / "c")
     try:
         with first.exclusive(), first.transaction():
@@ -28,7 +35,7 @@ def test_meta_read_under_the_lock_sees_other_processes_between_lock_holds(tmp_pa
 
 
 def test_a_rolled_back_meta_write_is_forgotten(tmp_path):
-    db = ClusterDB(tmp_path)
+    db = ClusterDB(new_state(tmp_path))
     try:
         with db.exclusive():
             with db.transaction():
@@ -86,7 +93,7 @@ def test_the_user_name_counter_follows_every_way_users_come_and_go(capsys, home)
 def test_meta_writes_wait_for_commit_and_survive_an_undone_step(tmp_path):
     """Batch groups: meta writes are kept in memory until COMMIT; undoing one command's
     savepoint forgets only that command's writes."""
-    (tmp_path / "c").mkdir()
+    new_state(tmp_path / "c")
     db, other = ClusterDB(tmp_path / "c"), ClusterDB(tmp_path / "c")
     try:
         with db.exclusive(), db.transaction():
@@ -120,7 +127,7 @@ def test_meta_writes_wait_for_commit_and_survive_an_undone_step(tmp_path):
 def test_savepoint_journals_stay_in_memory(tmp_path):
     """A batch command's savepoint journal is kept in memory, not in a temporary file made and
     deleted per command (about 50 microseconds of system time each, measured)."""
-    db = ClusterDB(tmp_path)
+    db = ClusterDB(new_state(tmp_path))
     try:
         assert db.conn.execute("PRAGMA temp_store").fetchone()[0] == 2         # MEMORY
     finally:

@@ -117,3 +117,19 @@ def test_filter_patterns_follow_cloudwatch(pattern, text, expected):
 def test_an_unbalanced_quote_in_a_filter_is_a_clear_error():
     with pytest.raises(InvalidArgument):
         matcher('"open')
+
+
+def test_hsm_addresses_depend_only_on_the_cluster_name_and_subnets():
+    """So an address the README shows (`configure -a 10.0.1.194` for the cluster prod) is real."""
+    zones, subnets = ("us-east-1a", "us-east-1b", "us-east-1c"), ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"]
+
+    def ips(name):
+        net = topology.plan_network("cluster-x", zones, subnets, ip_seed=name)
+        return [h["ip"] for h in topology.plan_hsms(net, 3)]
+
+    assert ips("prod") == ips("prod") and ips("prod")[0] == "10.0.1.194"
+    assert ips("prod") != ips("staging")
+    net = topology.plan_network("cluster-x", zones, subnets, ip_seed="prod")
+    taken = set(ips("prod"))
+    replacement = topology.new_hsm(net, "us-east-1b", 1, set(taken))
+    assert replacement["ip"] not in taken and replacement["ip"].startswith("10.0.2.")

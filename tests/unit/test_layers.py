@@ -18,12 +18,12 @@ ROOT = Path(__file__).resolve().parents[2] / "hsmshell"
 # folder is one package of its own). A package may import its own layer and those below.
 LAYERS = [
     ("model", {"hsmshell", "status", "errors", "model", "jsontext", "commands", "environment",
-               "output_sandbox", "client_config", "keyring_store", "crash_report"}),
+               "output_sandbox", "client_config", "keyring_store", "crash_report", "fileio"}),
     ("state and audit core", {"state", "audit", "quorum", "transactions"}),
     ("policy", {"policy", "parse", "secret_sources"}),
     ("backends", {"backends", "backends.*"}),
     ("pipeline", {"pipeline", "builtins", "render", "server_failure", "clusters"}),
-    ("modes and front ends", {"modes", "ui", "emulate", "admin", "subcommands"}),
+    ("modes and front ends", {"modes", "ui", "emulate", "admin", "kms", "subcommands"}),
     ("cli", {"cli", "__main__"}),
 ]
 

@@ -223,3 +223,23 @@ def test_redact_unparsed_keeps_secrets_of_lines_that_failed_to_parse(table, line
         parse(table, line)
     assert redact_unparsed(line, table) == (command, logged)
     assert SECRET not in logged
+
+
+# -- trailing comments, as README examples have them ---------------------------------------
+@pytest.mark.parametrize("line, args", [
+    ("loginHSM PRECO admin password   # activates admin", ("PRECO", "admin", "password")),
+    ("loginHSM CU bob wrongpass\t# six times", ("CU", "bob", "wrongpass")),
+    ("loginHSM CU bob 'pa #ss'  # quoted # stays", ("CU", "bob", "pa #ss")),
+    ("loginHSM CU bob pass#word", ("CU", "bob", "pass#word")),
+])
+def test_a_trailing_comment_is_not_part_of_the_command(table, line, args):
+    inv = parse(table, line)
+    assert (inv.args["user_type"], inv.args["user_name"], inv.args["password"].literal) == args
+    assert "#" not in inv.text.replace("pass#word", "")
+
+
+def test_comment_words_are_never_masked_as_passwords_in_unparsed_lines(table):
+    assert parse(table, "loginHSM PRECO admin password  # a b c").text == "loginHSM PRECO admin ********"
+    assert split_statements("listUsers  # then; whoami") == ["listUsers"]
+    assert split_statements("# nothing at all") == []
+    assert tokenize("listUsers # x") == ["listUsers"]

@@ -62,10 +62,13 @@ def test_tokenize_and_split_statements_raise_only_hsmshell_errors(text):
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126, blacklist_characters="'\"\\"),
                max_size=80))
 def test_the_quick_split_agrees_with_shlex(text):
+    """Without quotes, the quick split is shlex's, up to a `#` that starts a word (a comment)."""
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""
-    assert tokenize(text) == list(lexer)
+    words = list(lexer)
+    comment = next((i for i, w in enumerate(words) if w.startswith("#")), len(words))
+    assert tokenize(text) == words[:comment]
 
 
 @fast

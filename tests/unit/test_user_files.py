@@ -79,8 +79,8 @@ def test_a_file_larger_than_its_size_says_is_read_whole():
 
 @pytest.mark.parametrize("make, why", [
     (lambda p: None, "No such file or directory"),
-    (lambda p: p.mkdir(), "not a regular file"),
-    pytest.param(lambda p: os.mkfifo(p), "not a regular file", marks=needs_fifo),
+    (lambda p: p.mkdir(), "it is a folder, not a regular file"),
+    pytest.param(lambda p: os.mkfifo(p), "it is a FIFO, not a regular file", marks=needs_fifo),
 ])
 def test_unusable_files_are_one_line_errors_naming_the_path(tmp_path, monkeypatch, make, why):
     monkeypatch.chdir(tmp_path)

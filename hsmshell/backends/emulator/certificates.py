@@ -254,9 +254,8 @@ def _parse(data: bytes, what: str, loader):
 
 
 def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    from hsmshell.fileio import write_file
+    write_file(path, data, atomic=True, what="certificate")
 
 
 def require_uninitialized(db) -> None:

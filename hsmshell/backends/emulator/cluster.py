@@ -14,6 +14,9 @@ from hsmshell.policy.engine import Principal
 from hsmshell.state.db import ClusterDB
 
 
+SERVICE_PID = 0        # sessions.pid of a login a service holds (never reaped)
+
+
 @dataclass(frozen=True)
 class Hsm:
     hsm_id: str
@@ -197,10 +200,12 @@ class EmulatedCluster:
             or self.logged_in_elsewhere(user_name)
 
     def _reap_dead_sessions(self) -> None:
-        """A shell killed without logging out leaves a row; its process is gone, so is the login."""
+        """A shell killed without logging out leaves a row; its process is gone, so is the login.
+        A login held by a service (KMS's kmsuser login while a key store is connected) has
+        pid SERVICE_PID and lasts until the service logs out."""
         for session_id, pid in self.conn.execute(
                 "SELECT session_id, pid FROM sessions WHERE session_id != ?", (self.session_id,)).fetchall():
-            if pid != os.getpid() and not _alive(pid):
+            if pid != SERVICE_PID and pid != os.getpid() and not _alive(pid):
                 self.conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
 
 

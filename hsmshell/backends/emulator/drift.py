@@ -15,6 +15,7 @@ import hashlib
 import sqlite3
 from collections import Counter, defaultdict
 
+KMS_LABEL = "arn:aws:kms:"
 CHANGES = ("CN_CREATE_USER", "CN_CREATE_CO", "CN_CHANGE_PSWD", "CN_INSERT_MASKED_OBJECT_USER")
 KEY_ROWS = ("SELECT hsm_id, handle, owner, key_class, key_type, label, key_id, attributes, m_value, material "
             "FROM keys WHERE session_id IS NULL")
@@ -55,6 +56,9 @@ def cluster_drift(cluster) -> dict:
             server["user_id"] = ids.get(server["server"])
     for entry in key_drift:
         entry["owner"] = keys.ids[entry["name"]][entry["source_server"]]
+        label = keys.held[entry["name"]][entry["source_server"]][3]
+        if label.startswith(KMS_LABEL):     # KMS labels its keys' material with the key's ARN
+            entry["kms_key_arn"] = label
     return {
         "servers": [{"server": h.server, "hsm": h.hsm_id, "ip": h.ip, "reachable": h.reachable,
                      **({"users": users.counts[h.server], "keys": keys.counts[h.server],
@@ -62,6 +66,10 @@ def cluster_drift(cluster) -> dict:
         "users": [_public(d, "user", "user_id") for d in user_drift],
         "keys": [_public(d, "key_handle", "owner") for d in key_drift],
         "in_sync": not user_drift and not key_drift,
+        # KMS keys whose material some reachable HSM lacks or holds differently (KMS cannot use
+        # them there; a replacement cloned from such an HSM would lose them)
+        "kms_keys": [{"kms_key_arn": d["kms_key_arn"], "key_handle": d["name"], "missing_on": d["missing_on"],
+                      "differs_on": d["differs_on"]} for d in key_drift if "kms_key_arn" in d],
         "fix": _fix_commands(user_drift, key_drift),
         "unreachable": [h.server for h in hsms if not h.reachable],
     }
@@ -128,7 +136,8 @@ def _last_changed(conn, name: str, reachable: dict[str, int], held: dict[int, tu
 
 def _public(entry: dict, name_field: str, id_field: str) -> dict:
     out = {name_field: entry["name"], id_field: entry.get(id_field)}
-    out.update({k: entry[k] for k in ("servers", "missing_on", "differs_on", "source_server")})
+    out.update({k: entry[k] for k in ("servers", "missing_on", "differs_on", "source_server", "kms_key_arn")
+                if k in entry})
     return out
 
 

@@ -21,12 +21,13 @@ from hsmshell import jsontext
 from hsmshell.backends.emulator import crypto
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
 from hsmshell.backends.result import ServerStatus
-from hsmshell.errors import HsmError, InvalidArgument, KeyAccessDenied, NoSuchKey, NoSuchUser
+from hsmshell.errors import (ClusterStateDamaged, InvalidArgument, KeyAccessDenied, NoSuchKey,
+                             NoSuchUser)
 from hsmshell.model.key_attributes import AttributeValue, attribute_name
 from hsmshell.model.keys import Attr, KeyClass
-from hsmshell.state.home import write_private
+from hsmshell import fileio
+from hsmshell.state.home import KEK_FILE
 
-KEK_FILE = "key-encryption.key"
 USE = "use"        # the access every key command needs at least; other needs are owner-only
 NO_SUCH_KEY = "HSM Error: Invalid object handle is passed to this operation"
 ACCESS_DENIED = "HSM Error: Key Access is denied."
@@ -217,19 +218,17 @@ class KeyStore:
         return crypto.key_record_aad(cluster_id, handle)
 
     def _kek(self) -> bytes:
-        """The cluster's key-encryption key, made (0600) on first use in the cluster folder."""
+        """The cluster's key-encryption key, made (0600) with the cluster. Never made here: a
+        new one would leave every stored key undecryptable (docs/hardening.md)."""
         kek = self.cluster.caches.get("kek")
         if kek is None:
             path = self.cluster.db.directory / KEK_FILE
-            try:
-                kek = path.read_bytes()
-            except FileNotFoundError:
-                kek = crypto.new_kek()
-                write_private(path, kek)
-            except OSError as exc:
-                raise HsmError(f"cannot read the cluster key-encryption key: {exc.strerror}") from None
-            if len(kek) != len(crypto.new_kek()):
-                raise HsmError(f"the cluster key-encryption key {path} is damaged")
+            size = len(crypto.new_kek())
+            kek = fileio.read_regular(path, size, "cluster key-encryption key", no_follow=True,
+                                     error=ClusterStateDamaged)
+            if len(kek) != size:
+                raise ClusterStateDamaged(f"the cluster key-encryption key {path} is damaged "
+                                          f"({len(kek)} bytes, not {size})")
             self.cluster.caches["kek"] = kek
         return kek
 

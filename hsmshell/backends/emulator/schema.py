@@ -139,7 +139,7 @@ def seed_cluster(db, name: str, hsm_count: int, now: float, *, azs=DEFAULT_AZS, 
     Returns what the genesis record needs."""
     conn = db.conn
     cluster_id = aws_id("cluster")
-    network = topology.plan_network(cluster_id, azs, subnets)
+    network = topology.plan_network(cluster_id, azs, subnets, ip_seed=name)
     hsms = topology.plan_hsms(network, hsm_count)
     state = "INITIALIZED" if initialized else "UNINITIALIZED"
     for key, value in (("cluster_name", name), ("cluster_id", cluster_id),

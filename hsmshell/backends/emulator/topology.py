@@ -33,8 +33,10 @@ def log_group(cluster_id: str) -> str:
     return f"/aws/cloudhsm/{cluster_id}"
 
 
-def plan_network(cluster_id: str, azs=DEFAULT_AZS, subnets=None) -> dict:
-    """The cluster's VPC side: one subnet per AZ (default 10.0.<i>.0/24), its security group."""
+def plan_network(cluster_id: str, azs=DEFAULT_AZS, subnets=None, ip_seed: str = "") -> dict:
+    """The cluster's VPC side: one subnet per AZ (default 10.0.<i>.0/24), its security group.
+    `ip_seed` (the cluster's name) makes the HSMs' IPs the same for every cluster of that name
+    and subnets, so documented addresses (`configure -a 10.0.1.x`) are real."""
     azs = tuple(a.strip() for a in azs)
     if not azs or any(not a for a in azs) or len(set(azs)) != len(azs):
         raise InvalidArgument("availability zones must be distinct names, e.g. us-east-1a,us-east-1b")
@@ -61,6 +63,7 @@ def plan_network(cluster_id: str, azs=DEFAULT_AZS, subnets=None) -> dict:
                        "peer": f"{group_id} (this group)"} for direction in ("inbound", "outbound")]},
         "log_group": log_group(cluster_id),
         "service_linked_role": SERVICE_LINKED_ROLE,
+        **({"ip_seed": ip_seed} if ip_seed else {}),
     }
 
 
@@ -85,7 +88,7 @@ def new_hsm(network: dict, az: str, server: int, taken_ips: set[str],
     re-runs, used instead of random ones; the IP must still be a free address of the subnet."""
     subnet = subnet_for(network, az)
     if identity is None:
-        hsm_id, ip = aws_id("hsm"), allocate_ip(subnet["cidr"], taken_ips)
+        hsm_id, ip = aws_id("hsm"), allocate_ip(subnet["cidr"], taken_ips, network.get("ip_seed", ""))
     else:
         hsm_id, ip = identity.get("hsm_id"), identity.get("ip")
         _check_identity(hsm_id, ip, subnet["cidr"], taken_ips)
@@ -117,14 +120,17 @@ def plan_hsms(network: dict, count: int, taken_ips: set[str] | None = None) -> l
     return [new_hsm(network, zones[server % len(zones)], server, taken) for server in range(count)]
 
 
-def allocate_ip(cidr: str, taken: set[str]) -> str:
-    """A free host address of the subnet, picked at random as AWS does for an ENI."""
+def allocate_ip(cidr: str, taken: set[str], seed: str = "") -> str:
+    """A free host address of the subnet, picked at random as AWS does for an ENI; with a seed,
+    a pseudo-random pick that depends only on (seed, subnet, addresses already taken)."""
     import ipaddress
+    import random
     first, last = _host_range(cidr)
     size = last - first + 1
+    draw = random.Random(f"{seed}|{cidr}|{','.join(sorted(taken))}").randrange if seed else secrets.randbelow
     if size - len(taken) > 0:
         for _ in range(32):
-            candidate = str(ipaddress.ip_address(first + secrets.randbelow(size)))
+            candidate = str(ipaddress.ip_address(first + draw(size)))
             if candidate not in taken:
                 return candidate
         for value in range(first, last + 1):          # nearly full: take the first free one
