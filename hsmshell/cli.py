@@ -71,9 +71,14 @@ def make_environment(options):
 
     environ = dict(os.environ)
     home = resolve_home(options.home, environ)
+    if options.backend == "pkcs11":      # a token keeps its own state folder and audit log
+        from hsmshell.backends.pkcs11.settings import state_folder_name
+        default = state_folder_name(options.pkcs11_token or environ.get("HSMSHELL_PKCS11_TOKEN"))
+    else:
+        default = configured_cluster(home) or "default"
     return Environment(
         home=home, environ=environ,
-        cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or configured_cluster(home) or "default",
+        cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or default,
         on_server_failure=configured_choice(options.on_server_failure, environ),
         roles_dir=Path(options.roles) if options.roles else None, backend=options.backend,
         output=options.output, color=not options.no_color, assume_yes=options.yes,

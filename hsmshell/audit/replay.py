@@ -112,6 +112,7 @@ def replay_log(target, env) -> ReplayReport:
     with tempfile.TemporaryDirectory(prefix="hsmshell-replay-") as scratch, \
             sandboxed_output(Path(scratch) / "outputs"):
         replayer = Replayer(Path(scratch) / "home", table, policy, spans, report)
+        replayer.env, replayer.log_folder = env, Path(target.path).parent
         try:
             replayer.run(read_records(target.path))
         finally:
@@ -132,6 +133,8 @@ class Replayer:
         self._in_transaction = False
         self._since_commit = 0
         self.seq = 0
+        self.token = None                  # a token's log: the fresh token (replay_token.py)
+        self.env = self.log_folder = None
 
     def run(self, records) -> None:
         for record in records:
@@ -150,7 +153,8 @@ class Replayer:
         if self.db is None and kind != "genesis":
             return self._diverge(record, "record", "a genesis record first", kind)
         step = RECORD_KINDS.get(kind)
-        if kind in ("command", "session_end") and record.get("backend", "emulator") != "emulator":
+        replaying = "emulator" if self.token is None else "pkcs11"
+        if kind in ("command", "session_end") and record.get("backend", "emulator") != replaying:
             self.report.skipped[f"--backend {record['backend']} session"] += 1
             return None
         if step is None:
@@ -159,6 +163,9 @@ class Replayer:
         return step(self, record)
 
     def _genesis(self, record: dict) -> Divergence | None:
+        if record.get("backend") == "pkcs11":
+            from hsmshell.audit.replay_token import FreshToken
+            self.token = FreshToken(self.env, self.home, self.log_folder)
         self.db = build_cluster(self.home, record, self.clock)
         self._begin()
         return None
@@ -273,8 +280,13 @@ class Replayer:
         classes = record.get("secret_length_classes") or {}
         secrets = {name: stand_in(value, classes.get(name))
                    for name, value in (record.get("secrets") or {}).items()}
-        backend.cluster.replay_input = record.get("replay") or {}
-        backend.cluster.failure_prompt = recorded_failure_answers(record.get("outcome") or {})
+        if self.token is not None:
+            secrets = {name: self.token.secret(record["secrets"][name], value)
+                       for name, value in secrets.items()}
+        cluster = getattr(backend, "cluster", None)     # the emulator's (a token has none)
+        if cluster is not None:
+            cluster.replay_input = record.get("replay") or {}
+            cluster.failure_prompt = recorded_failure_answers(record.get("outcome") or {})
         result, error = None, None
         try:
             with self.db.savepoint():
@@ -282,8 +294,9 @@ class Replayer:
         except HsmshellError as exc:
             error = exc
         finally:
-            backend.cluster.replay_input = None
-            backend.cluster.failure_prompt = None
+            if cluster is not None:
+                cluster.replay_input = None
+                cluster.failure_prompt = None
         self.report.commands += 1
         self._since_commit += 1
         if self._since_commit >= COMMIT_EVERY:
@@ -297,6 +310,8 @@ class Replayer:
     # -- sessions ----------------------------------------------------------------------------------
     def _session(self, session: str | None, tool=None):
         backend = self.sessions.get(session)
+        if backend is None and self.token is not None:
+            backend = self.sessions[session] = self.token.backend()
         if backend is None:
             from hsmshell.backends.emulator import EmulatorBackend
             self._commit()              # making a backend creates tables, which commits

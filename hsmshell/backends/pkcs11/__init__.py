@@ -16,7 +16,7 @@ from __future__ import annotations
 from hsmshell.backends.base import BackendBase, not_supported
 from hsmshell.backends.pkcs11.settings import Pkcs11Settings
 from hsmshell.backends.pkcs11.token import TokenLink
-from hsmshell.backends.result import Result, ServerStatus
+from hsmshell.backends.result import Result
 from hsmshell.model.capabilities import Capability
 
 HANDLER_MODULES = ("hsmshell.backends.pkcs11.session", "hsmshell.backends.pkcs11.keys",
@@ -72,9 +72,6 @@ class Pkcs11Backend(BackendBase):
         if self._handlers is None:
             self._handlers = handlers()
         return self._handlers[name](self, invocation.args, secrets)
-
-    def token_status(self) -> ServerStatus:
-        return ServerStatus(0, f"token-{self.link.serial}", self.link.label)
 
     def end_login(self) -> None:
         self.principal, self.pin = None, None
