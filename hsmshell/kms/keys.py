@@ -28,7 +28,7 @@ from hsmshell.kms.errors import KmsException, invalid_state, not_found
 from hsmshell.kms.keystores import _call, _refuse_unmet, _refuse_without_log, _store, advance, cluster_of
 from hsmshell.kms.shapes import key_metadata, key_state
 from hsmshell.kms.store import KmsDB, KmsKeyRow, key_arn
-from hsmshell.state.home import write_private
+from hsmshell.quorum.userfiles import write_user_file
 
 MAGIC = b"HSMKMS1"
 HEADER = len(MAGIC) + 36
@@ -202,14 +202,8 @@ def _unusable(key: KmsKeyRow, why: str, hint: str | None = None) -> HsmshellErro
 
 
 def _write(path: str, data: bytes, private: bool) -> None:
-    target = Path(path).expanduser()
-    try:
-        if private:
-            write_private(target, data)
-        else:
-            target.write_bytes(data)
-    except OSError as exc:
-        raise InvalidArgument(f"cannot write {path}: {exc.strerror}") from None
+    # one helper for every file: non-regular targets and links refused (docs/hardening.md)
+    write_user_file(path, data, private=private)
 
 
 def read_input(text: str, env, what: str) -> bytes:
