@@ -74,13 +74,11 @@ KEY_CONTRACT_FIELDS = {"key_class", "key_type", "label", "extractable", "session
                        "user_type", "m_value", "shared_with"}
 
 
-def run_steps(home: Path, steps, folder: Path, setup=(), **options) -> list[dict]:
-    """Run (line template, name) steps in one in-process shell; a template names earlier
-    results as {name.field} ({name} alone: its key_handle), and {dir} is `folder`. Returns
-    the JSON object of each step."""
-    from conftest import Harness
-
-    harness = Harness(home, **options)
+def run_steps(harness_class, home: Path, steps, folder: Path, setup=(), **options) -> list[dict]:
+    """Run (line template, name) steps in one in-process shell (a tests/conftest.py Harness);
+    a template names earlier results as {name.field} ({name} alone: its key_handle), and
+    {dir} is `folder`. Returns the JSON object of each step."""
+    harness = harness_class(home, **options)
     try:
         for line in setup:
             harness.ok(line)

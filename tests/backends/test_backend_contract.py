@@ -180,19 +180,19 @@ KEY_SCENARIO = [
 ]
 
 
-def test_the_key_commands_give_the_same_json_on_the_emulator_and_on_a_pkcs11_token(tmp_path):
+def test_the_key_commands_give_the_same_json_on_the_emulator_and_on_a_pkcs11_token(tmp_path, harness_class):
     from contract_support import run_steps, key_contract
     from pkcs11_support import make_softhsm
 
     token = make_softhsm(tmp_path / "softhsm", "payments")[0]
     (tmp_path / "data").write_bytes(b"the contract\n" * 64)
-    emulated = run_steps(tmp_path / "home-emulator", KEY_SCENARIO, tmp_path,
+    emulated = run_steps(harness_class, tmp_path / "home-emulator", KEY_SCENARIO, tmp_path,
                          setup=["loginHSM PRECO admin password", "changePswd PRECO admin officer1pw",
                                 "createUser CU payments userpin1", "logoutHSM"])
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOFTHSM2_CONF", str(token.conf))
-        on_token = run_steps(tmp_path / "home-pkcs11", KEY_SCENARIO, tmp_path, backend="pkcs11",
-                             pkcs11={"module": token.module, "token": token.label})
+        on_token = run_steps(harness_class, tmp_path / "home-pkcs11", KEY_SCENARIO, tmp_path, backend="pkcs11",
+                             cluster="token-payments", pkcs11={"module": token.module, "token": token.label})
     assert [o["command"] for o in on_token] == [o["command"] for o in emulated]
     for line, mine, theirs in zip(KEY_SCENARIO, key_contract(emulated), key_contract(on_token)):
         assert theirs == mine, line[0]

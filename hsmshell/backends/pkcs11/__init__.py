@@ -80,7 +80,7 @@ class Pkcs11Backend(BackendBase):
 
     def summary(self) -> dict:
         token = self.link.settings.token
-        return {"cluster": token or self.env.cluster, "cluster_id": None, "state": None,
+        return {"cluster": token or self.env.cluster, "cluster_id": None, "state": "token",
                 "backend": self.name, "hsms_total": 1, "hsms_reachable": 1 if self.link.token else 0,
                 "hsms": [{"server": 0, "hsm": f"token-{self.link.serial}" if self.link.token else None,
                           "ip": None, "az": None, "state": "ACTIVE"}]}
