@@ -4,6 +4,8 @@ render/ shows it."""
 from __future__ import annotations
 
 from hsmshell.backends.result import Result
+from hsmshell.errors import InvalidArgument
+from hsmshell.model.opcodes import error_string
 from hsmshell.policy.engine import decide
 
 
@@ -44,6 +46,24 @@ def _status(shell, args: dict) -> Result:
     return Result("status", "status", data=summary)
 
 
+def _error_string(shell, args: dict) -> Result:
+    """key_mgmt_util's Error2String: `-r 0xdb` -> `Error Code db maps to HSM Error: ...`."""
+    token = args["response_code"]
+    try:
+        if not token.lower().startswith("0x"):
+            raise ValueError
+        code = int(token, 16)
+    except ValueError:
+        raise InvalidArgument(f"the response code must be hex with its 0x prefix, not '{token[:16]}'",
+                              hint="Error2String -r 0xdb") from None
+    text = error_string(code)
+    if text is None:
+        raise InvalidArgument(f"no text is known for response code 0x{code:x}",
+                              hint="docs/keys.md lists the codes hsmshell knows")
+    return Result("Error2String", "error_string", data={
+        "code": code, "text": text, "message": f"Error Code {code:x} maps to {text}"})
+
+
 def _quit(shell, args: dict) -> Result:
     shell.quitting = True
     return Result("quit", "message", data={"message": "disconnecting from servers, please wait..."})
@@ -57,4 +77,5 @@ def _exit(shell, args: dict) -> Result:
     return Result("exit", "message", data={"message": f"left server mode (server {server})"})
 
 
-HANDLERS = {"help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit}
+HANDLERS = {"help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit,
+            "Error2String": _error_string}

@@ -7,7 +7,6 @@ the modes that need them, so one-shot `--json -c` commands start fast.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from hsmshell import __version__
@@ -61,31 +60,6 @@ def build_parser(subcommands: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
-def make_environment(options):
-    from hsmshell.environment import Environment
-    from hsmshell.state.home import resolve_home
-    from pathlib import Path
-
-    from hsmshell.client_config import configured_cluster
-    from hsmshell.server_failure import configured_choice
-
-    environ = dict(os.environ)
-    home = resolve_home(options.home, environ)
-    if options.backend == "pkcs11":      # a token keeps its own state folder and audit log
-        from hsmshell.backends.pkcs11.settings import state_folder_name
-        default = state_folder_name(options.pkcs11_token or environ.get("HSMSHELL_PKCS11_TOKEN"))
-    else:
-        default = configured_cluster(home) or "default"
-    return Environment(
-        home=home, environ=environ,
-        cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or default,
-        on_server_failure=configured_choice(options.on_server_failure, environ),
-        roles_dir=Path(options.roles) if options.roles else None, backend=options.backend,
-        output=options.output, color=not options.no_color, assume_yes=options.yes,
-        pkcs11={"module": options.pkcs11_module, "token": options.pkcs11_token,
-                "profile": options.pkcs11_profile})
-
-
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     """`-c` and the REPL name no subcommand: parse them without building every subcommand's
     parser (that took a tenth of a one-shot's start-up); anything else, `-h` included, gets
@@ -117,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(argv)
     env = None
     try:
+        from hsmshell.modes.options import make_environment
         env = make_environment(options)
         return int(dispatch(options, env))
     except HsmshellError as error:

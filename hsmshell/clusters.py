@@ -1,5 +1,5 @@
 """Open the shell on a cluster: the state folder, its database, audit log, policy and backend.
-On first use, the emulated cluster `default` is created, as DESIGN.md asks."""
+On first use, the emulated cluster `default` is created, as docs/architecture.md asks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hsmshell.errors import ClusterStateDamaged, ConfigError
 from hsmshell import fileio
 from hsmshell.state.db import ClusterDB
 from hsmshell.state.home import KEK_FILE, StateHome, require_complete, write_private
+from hsmshell.transactions import AuditedTransaction
 
 DEFAULT_CLUSTER = "default"
 DEFAULT_HSMS = 3
@@ -71,10 +72,8 @@ def _create_state_folder(directory: Path, clock, genesis, create_tables) -> None
             create_tables(db.conn)          # executescript commits: keep it outside the transaction
             audit = AuditLog(db, clock, create=True)
             hasher = SecretHasher(directory)
-            with db.transaction():
+            with AuditedTransaction(db, audit, sync=True):
                 audit.stage({**genesis(db, hasher), "audit_key": public.hex(), "audit_key_id": key_id(public)})
-            audit.append()
-            audit.sync()
             audit.close()
     finally:
         db.close()

@@ -30,7 +30,7 @@ from hsmshell.policy.engine import Decision, decide
 from hsmshell.secret_sources import resolve_secrets
 from hsmshell.state.db import state_damaged
 from hsmshell.status import ExitStatus
-from hsmshell.transactions import CommitGroup, OwnTransaction
+from hsmshell.transactions import AuditedTransaction, CommitGroup
 
 REFUSALS = {"not-logged-in": NotLoggedIn, "permission-denied": PermissionDenied,
             "quorum-required": QuorumRequired}
@@ -218,7 +218,7 @@ class Shell:
         return internal_error(exc, self.env.home, context, attempt.secret_values())
 
     def _transaction(self):
-        return self._group if self._group is not None else OwnTransaction(self.db, self.audit)
+        return self._group if self._group is not None else AuditedTransaction(self.db, self.audit)
 
     def _stage(self, attempt: Attempt) -> None:
         from hsmshell.audit.entry import command_record
@@ -306,19 +306,15 @@ class Shell:
     def close(self) -> None:
         """Log out, sign a checkpoint over everything this session wrote, and fsync."""
         try:
-            with self.db.exclusive():
-                self.audit.recover()
-                with self.db.transaction():
-                    # the logout at the end of a session changes state too: audit it (replay
-                    # needs to know when a login ended), in the same transaction
-                    principal = self.backend.principal
-                    self.backend.close()
-                    if principal is not None:
-                        from hsmshell.audit.entry import session_end_record
-                        self.audit.stage(session_end_record(self.env, self.session_id, principal))
-                    self._stage_checkpoint()
-                self.audit.append()
-                self.audit.sync()
+            with AuditedTransaction(self.db, self.audit, sync=True):
+                # the logout at the end of a session changes state too: audit it (replay
+                # needs to know when a login ended), in the same transaction
+                principal = self.backend.principal
+                self.backend.close()
+                if principal is not None:
+                    from hsmshell.audit.entry import session_end_record
+                    self.audit.stage(session_end_record(self.env, self.session_id, principal))
+                self._stage_checkpoint()
         finally:
             self.audit.close()
             self.db.close()

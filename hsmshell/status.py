@@ -1,4 +1,4 @@
-"""Exit statuses: the one enum every mode and the JSON `error_code` use (DESIGN.md)."""
+"""Exit statuses: the one enum every mode and the JSON `error_code` use (docs/architecture.md)."""
 
 from enum import IntEnum
 

@@ -1,8 +1,10 @@
-"""How commands map to cluster transactions (the pipeline's step between policy and render).
+"""The one audited-transaction protocol of every write to a cluster, and how commands map to it.
 
-Each command runs under the cluster lock inside a transaction whose COMMIT also stores its
-audit record as pending; the record is appended after COMMIT and before the result is shown
-(audit/log.py). Interactive modes give every command its own transaction (`OwnTransaction`).
+Whatever writes (a command, the end of a session, a `hsmshell cluster` operation, the
+creation of a cluster) does it inside `AuditedTransaction`: under the cluster lock, the log
+recovered, BEGIN; the writer changes the state and stages its records; COMMIT also stores
+them as pending; then they are appended (audit/log.py), and fsynced when asked. Interactive
+modes give every command its own (`AuditedTransaction`).
 Batch mode (`run FILE`, `-c`) lets consecutive commands share one lock hold and one
 transaction (`CommitGroup`): a command after the first runs in a savepoint, so a failed
 command undoes only its own writes; the group commits after GROUP_COMMANDS commands or GROUP_SECONDS, before anything
@@ -39,26 +41,30 @@ def _start(db, audit) -> None:
         raise
 
 
-def _finish(db, audit, committed: bool) -> None:
+def _finish(db, audit, committed: bool, sync: bool = False) -> None:
     try:
         if committed:
             db.commit()
             audit.append()
+            if sync:
+                audit.sync()
         else:
             db.rollback()
     finally:
         db.unlock()
 
 
-class OwnTransaction:
-    """One command, one lock hold, one transaction."""
+class AuditedTransaction:
+    """One lock hold, one transaction, its records appended after COMMIT (the lock is
+    re-entrant: a writer that must do something under the lock first may hold it already).
+    `sync`: fsync the log afterwards (end of a session, admin operations); settable inside."""
 
-    __slots__ = ("db", "audit")
+    __slots__ = ("db", "audit", "sync")
 
-    def __init__(self, db, audit):
-        self.db, self.audit = db, audit
+    def __init__(self, db, audit, sync: bool = False):
+        self.db, self.audit, self.sync = db, audit, sync
 
-    def __enter__(self) -> "OwnTransaction":
+    def __enter__(self) -> "AuditedTransaction":
         _start(self.db, self.audit)
         return self
 
@@ -67,7 +73,7 @@ class OwnTransaction:
         self.db.restart()
 
     def __exit__(self, kind, value, traceback) -> None:
-        _finish(self.db, self.audit, kind is None)
+        _finish(self.db, self.audit, kind is None, self.sync)
 
 
 class CommitGroup:
@@ -90,7 +96,7 @@ class CommitGroup:
             _start(self.db, self.audit)
             self.open, self.commands, self.uncommitted = True, 0, 0
             self.deadline = time.monotonic() + GROUP_SECONDS
-        # the first command of a transaction is undone by rolling it back, as OwnTransaction
+        # the first command of a transaction is undone by rolling it back, as AuditedTransaction
         # does; a savepoint is needed only to keep earlier commands' writes
         self._savepoint = self.db.savepoint("command").__enter__() if self.uncommitted else None
         self._mark = self.audit.mark()

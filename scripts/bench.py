@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""hsmshell's performance budgets (DESIGN.md), measured as ratios to baselines in the same run.
+"""hsmshell's performance budgets (docs/architecture.md), measured as ratios to baselines in the same run.
 
     .venv/bin/python scripts/bench.py [--quick] [--json]
 

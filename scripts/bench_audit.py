@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Audit-log budgets (DESIGN.md, issue 5), for scripts/bench.py (`run(quick) -> rows`):
+"""Audit-log budgets (docs/architecture.md, issue 5), for scripts/bench.py (`run(quick) -> rows`):
 
 * `audit verify` time as a ratio to a bare SHA-256 chain loop over the same file (<= 3x);
 * `audit replay` rate on a log of user management and AES key generation (>= 1,000 records/s);
@@ -125,7 +125,7 @@ def workload_log(home: Path, users: int, keys: int) -> int:
 
 def bench_replay_rate(work: Path, quick: bool) -> list[dict]:
     from hsmshell.audit.locate import locate_log
-    from hsmshell.audit.replay import replay_log
+    from hsmshell.modes.replay import replay_log
     from hsmshell.commands import command_table
     from hsmshell.environment import Environment
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scale benchmark (DESIGN.md: the AWS quotas, 28 HSMs, 1,024 users, 16,666 keys per cluster,
+"""Scale benchmark (docs/architecture.md: the AWS quotas, 28 HSMs, 1,024 users, 16,666 keys per cluster,
 without any command getting slower than linear in what it lists), a plugin of scripts/bench.py.
 
 Builds an emulated cluster of 28 HSMs, fills it to the quotas (users and keys are written

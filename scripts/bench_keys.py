@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Key benchmarks (DESIGN.md performance budgets), a plugin of scripts/bench.py:
+"""Key benchmarks (docs/architecture.md performance budgets), a plugin of scripts/bench.py:
 
 - AES-256 genSymKey through a batch file (`hsmshell --json --yes run FILE`, in-process, audit
   on): at least 2,000 commands/s;

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
 
-# AWS Prescriptive Guidance's metric filters for CloudHSM (reference §6.1), and alarm thresholds
+# AWS Prescriptive Guidance's metric filters for CloudHSM, and alarm thresholds
 ALARM_FILTERS = (
     {"filter": "RET_USER_LOGIN_FAILURE", "what": "failed logins", "threshold": 2},
     {"filter": "CN_CREATE_USER", "what": "crypto users created", "threshold": 1},

@@ -16,6 +16,7 @@ from hsmshell.errors import HsmshellError, NoSuchCluster
 from hsmshell.state.db import ClusterDB
 from hsmshell.state.home import StateHome, require_complete
 from hsmshell.status import ExitStatus
+from hsmshell.transactions import AuditedTransaction
 
 
 def cluster_directory(env, name: str) -> Path:
@@ -42,21 +43,17 @@ def run_operation(env, name: str, operation: str, action: Callable, args: dict |
     try:
         with db.exclusive():
             create_tables(db.conn)               # outside the transaction (executescript commits)
-            audit.recover()
             cluster = EmulatedCluster(db, env.clock)
-            with db.transaction():
+            with AuditedTransaction(db, audit) as transaction:
                 replaced = lifecycle.replace_due_hsms(cluster)
                 try:
                     with db.savepoint("operation"):
                         result = action(cluster)
                 except HsmshellError as exc:
                     error = exc
-                staged = writes or bool(replaced)
+                transaction.sync = staged = writes or bool(replaced)
                 if staged:
                     audit.stage(_record(env, name, operation, args, result, error, replaced))
-            audit.append()
-            if staged:
-                audit.sync()
     finally:
         audit.close()
         db.close()

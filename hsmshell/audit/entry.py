@@ -1,4 +1,4 @@
-"""What one command's audit record says (DESIGN.md, Audit log): who, what (secrets replaced by
+"""What one command's audit record says (docs/architecture.md, Audit log): who, what (secrets replaced by
 a salted HMAC), the decision, the outcome, and what replay needs."""
 
 from __future__ import annotations

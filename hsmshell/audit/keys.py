@@ -64,7 +64,7 @@ IN_RANGE, TOO_SHORT, TOO_LONG = "in-range", "too-short", "too-long"
 
 
 def length_class(secret: str) -> str:
-    from hsmshell.backends.emulator.passwords import MAX_LENGTH, MIN_LENGTH
+    from hsmshell.model.users import MAX_LENGTH, MIN_LENGTH
     return TOO_SHORT if len(secret) < MIN_LENGTH else TOO_LONG if len(secret) > MAX_LENGTH else IN_RANGE
 
 

@@ -1,4 +1,4 @@
-"""M-of-N quorum (reference/cloudhsm-cmu.md §4, cloudhsm-kmu.md §3): approver keys, M values,
+"""M-of-N quorum (AWS's cloudhsm_mgmt_util pages, AWS's key_mgmt_util pages): approver keys, M values,
 tokens and their approvals. docs/quorum.md tells the whole flow."""
 
 from hsmshell.commands.common import USER_NAME, USER_TYPE

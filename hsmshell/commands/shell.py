@@ -10,6 +10,11 @@ SPECS = [
                 local=True, tool="shell"),
     CommandSpec("status", "shell.status", "show the cluster, its HSMs and your login", "status",
                 local=True, tool="shell"),
+    CommandSpec("Error2String", "shell.error_string", "show the text of a key_mgmt_util response code",
+                "Error2String -r <response-code>", (Arg("response_code", "str", position=0, flags=("-r",),
+                                                        help="the code in hex, with its 0x prefix: 0xdb"),),
+                local=True, tool="kmu",
+                details="Answered by the client as key_mgmt_util does, without an HSM."),
     CommandSpec("quit", "shell.quit", "log out and leave the shell", "quit", local=True,
                 tool="both"),          # `exit` (commands/servers.py) also leaves server mode
 ]

@@ -1,5 +1,5 @@
 """`hsmshell emulate cmu|kmu`: terminal programs that behave as cloudhsm_mgmt_util and
-key_mgmt_util do (reference/cloudhsm-cmu.md, cloudhsm-kmu.md), on an emulated cluster.
+key_mgmt_util do (AWS's cloudhsm_mgmt_util pages, AWS's key_mgmt_util pages), on an emulated cluster.
 
 They are the HSM side: every line goes through the usual pipeline (parse -> policy -> backend
 -> render -> audit), but with a policy that allows every action, so only the emulated HSM's

@@ -119,7 +119,7 @@ def _refused_by_quorum(shell, outcome) -> bool:
 
 
 def _ask_per_server(shell, command: str) -> None:
-    """The HSMs refused a quorum-protected write one after another (reference §4.4): each
+    """The HSMs refused a quorum-protected write one after another: each
     failed server asks Retry/Ignore/Abort; nothing changes in between, so Retry fails again."""
     env, renderer = shell.env, shell.renderer
     selected = shell.backend.server_mode

@@ -76,7 +76,7 @@ def open_tool_shell(env, tool: Tool, renderer):
 
 
 class CryptoUserLogins:
-    """KMU logs in crypto users only; any other user type is the HSM's 0xdb (reference §1.1).
+    """KMU logs in crypto users only; any other user type is the HSM's 0xdb.
     Everything else is the emulator backend's."""
 
     def __init__(self, backend):

@@ -65,6 +65,7 @@ def on_cluster(call: Call, cluster_name: str, work: Callable, record: bool = Tru
     from hsmshell.backends.emulator.schema import create_tables
     from hsmshell.state.db import ClusterDB
     from hsmshell.state.home import StateHome
+    from hsmshell.transactions import AuditedTransaction
 
     allowed = call.decision is None or call.decision.allowed
     db = ClusterDB(StateHome(call.env.home).cluster_dir(cluster_name))
@@ -72,10 +73,9 @@ def on_cluster(call: Call, cluster_name: str, work: Callable, record: bool = Tru
     result = error = None
     try:
         with db.exclusive():
-            create_tables(db.conn)
-            audit.recover()
+            create_tables(db.conn)               # outside the transaction (executescript commits)
             cluster = EmulatedCluster(db, call.env.clock)
-            with db.transaction():
+            with AuditedTransaction(db, audit, sync=True):
                 replaced = lifecycle.replace_due_hsms(cluster) if allowed else []
                 if not allowed:
                     error = refusal(call)
@@ -87,8 +87,6 @@ def on_cluster(call: Call, cluster_name: str, work: Callable, record: bool = Tru
                         error = exc
                 if record or error is not None or replaced or (result is not None and result.error):
                     audit.stage(_record(call, cluster_name, result, error, replaced))
-            audit.append()
-            audit.sync()
     finally:
         audit.close()
         db.close()

@@ -1,6 +1,6 @@
 """Connecting a key store to its cluster and disconnecting it: KMS's side of the HSMs.
 
-Connecting (reference §1.3, §2.3, §2.4): the state goes CONNECTING, then the attempt meets
+Connecting: the state goes CONNECTING, then the attempt meets
 the requirements in CONNECT_ORDER; the first unmet one leaves the store FAILED with its
 ConnectionErrorCode (a wrong password counts as a failed login of kmsuser on every HSM, so
 repeated attempts lock kmsuser out, as on a real cluster). Otherwise KMS logs in as kmsuser

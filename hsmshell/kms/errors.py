@@ -1,4 +1,4 @@
-"""KMS's own exceptions (reference kms-cloudhsm-key-store.md §2.5), as hsmshell errors.
+"""KMS's own exceptions (AWS's KMS developer guide and API reference), as hsmshell errors.
 
 Each keeps KMS's exception name (`exception` in JSON, and the message starts with it, as the
 AWS CLI prints "An error occurred (CloudHsmClusterNotActiveException) ..."); its stable

@@ -2,7 +2,7 @@
 
 A KMS key's material is one persistent, non-extractable AES-256 key that KMS generates in
 the cluster while logged in as kmsuser: owned by kmsuser, labelled with the key's ARN, its
-CKA_ID the backing key id, copied to every active HSM (reference §3). Encrypt and Decrypt
+CKA_ID the backing key id, copied to every active HSM. Encrypt and Decrypt
 run AES-256-GCM with that key, read from an active HSM holding it, into a ciphertext file:
 
     b"HSMKMS1" | key id (36 ASCII bytes) | 12-byte nonce | AES-GCM ciphertext and tag
@@ -154,7 +154,7 @@ def decrypt(env, blob: bytes, out: str | None, key_ref: str | None = None) -> Re
 
 def _use(env, call, key_ref: str, crypt, command: str, expected: str | None = None) -> Result:
     """Run `crypt(key row, material) -> data` with the key's material read as kmsuser from an
-    active HSM, if the key may be used (reference §2.2: Enabled, store CONNECTED, an active HSM,
+    active HSM, if the key may be used (KMS's rules: Enabled, store CONNECTED, an active HSM,
     the material in the cluster); else KMSInvalidStateException (DisabledException, NotFound)."""
     with KmsDB(env.home) as kms:
         key = kms.key(key_ref)

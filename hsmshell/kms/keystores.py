@@ -1,5 +1,5 @@
 """`hsmshell kms check|create-key-store|update-key-store|connect|disconnect|describe|delete-key-store`:
-custom key stores, as KMS's API runs them (reference §2.1-2.5). Each returns a Result.
+custom key stores, as KMS's API runs them. Each returns a Result.
 
 Every operation holds kms.db's lock (store/KmsDB), then does its cluster work through
 audited.on_cluster; kms.db commits only if the cluster's transaction did.

@@ -1,4 +1,4 @@
-"""What a CloudHSM cluster must be to back a KMS custom key store (reference §1.2-1.4), read
+"""What a CloudHSM cluster must be to back a KMS custom key store, read
 from the emulated cluster in one pass: each requirement met or not, why, the command that
 fixes it, and what KMS does when it is not met (the exception of a fast refusal, or the
 ConnectionErrorCode of a FAILED connect). `kms check` shows them all; create-key-store,

@@ -1,4 +1,4 @@
-"""KMS's JSON shapes with KMS's field names (reference §2.1, §2.2, §5), so a script written
+"""KMS's JSON shapes with KMS's field names, so a script written
 against `aws kms describe-custom-key-stores --output json` reads hsmshell's output unchanged.
 Fields KMS does not have are hsmshell's additions and say so in their names (`Kmsuser...`)."""
 

@@ -1,6 +1,6 @@
 """Key vocabulary of key_mgmt_util (KMU) and cloudhsm_mgmt_util (CMU), as plain data.
 
-Every number here comes from reference/cloudhsm-kmu.md (section 1 for the commands, 2.3-2.5
+Every number here comes from AWS's key_mgmt_util pages (section 1 for the commands, 2.3-2.5
 for attributes, classes and types, 5 for the quotas). Parser, renderer and emulator all read
 these tables, so a value is written down exactly once.
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+
+from hsmshell.errors import InvalidArgument
 
 
 class KeyClass(IntEnum):
@@ -151,6 +153,14 @@ def _sign_mechanisms() -> dict[int, SignMechanism]:
 
 SIGN_MECHANISMS: dict[int, SignMechanism] = _sign_mechanisms()
 SIGN_MECHANISMS_BY_NAME: dict[str, SignMechanism] = {m.name: m for m in SIGN_MECHANISMS.values()}
+
+
+def sign_mechanism(mechanism_id: int) -> SignMechanism:
+    mechanism = SIGN_MECHANISMS.get(mechanism_id)
+    if mechanism is None:
+        raise InvalidArgument(f"unknown signature mechanism {mechanism_id}",
+                              hint="-m is 0-9 (RSA) or 15-19 (ECDSA); see 'sign -h'")
+    return mechanism
 
 
 class WrapMechanism(IntEnum):

@@ -1,6 +1,6 @@
 """Quorum (M of N) services, approver types and limits, as CloudHSM SDK 3 defines them.
 
-Sources: reference/cloudhsm-cmu.md §4 and reference/cloudhsm-kmu.md §3.
+Sources: AWS's cloudhsm_mgmt_util pages and AWS's key_mgmt_util pages
 
 Services:
 

@@ -70,7 +70,7 @@ def run_dry(env, script, continue_on_error: bool) -> ExitStatus:
     from hsmshell.render import make_renderer
     from hsmshell.render.plan import render_plan
     from hsmshell.state.home import StateHome
-    from hsmshell.state.snapshot import snapshot_cluster
+    from hsmshell.audit.snapshot import snapshot_cluster
 
     renderer = make_renderer(env)
     with tempfile.TemporaryDirectory(prefix="hsmshell-dry-run-") as scratch:

@@ -3,14 +3,12 @@ raises InvalidArgument naming the argument."""
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from hsmshell.commands.spec import Arg
 from hsmshell.errors import InvalidArgument
+from hsmshell.model.users import USER_NAME_RE, USER_TYPES
 
-USER_TYPES = {"CO": "CO", "CU": "CU", "PCO": "PCO", "PRECO": "PRECO", "preCO": "PRECO", "AU": "AU"}
-USER_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,31}$")
 MAX_INT = 2**63 - 1
 
 

@@ -5,18 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hsmshell.model.users import Principal
 from hsmshell.policy.roles import ANONYMOUS, Policy
-
-
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    user_type: str          # as the HSM reports it: PRECO, PCO, CO, CU, AU
-    user_id: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.user_type})"
 
 
 class QuorumLedger(Protocol):

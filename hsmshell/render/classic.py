@@ -1,4 +1,4 @@
-"""--output classic: the text cloudhsm_mgmt_util / key_mgmt_util print (reference §1-2), so
+"""--output classic: the text cloudhsm_mgmt_util / key_mgmt_util print, so
 scripts written against the real tools' output keep working."""
 
 from __future__ import annotations
@@ -99,6 +99,9 @@ class ClassicRenderer(KmsViews, ClassicQuorumViews, ClassicKeyViews, ClassicClus
                 if key in info:
                     lines.append(f"\t{key:<21}:{info[key]}")
         return lines
+
+    def _view_error_string(self, result) -> list[str]:
+        return ["", result.data["message"]]          # as key_mgmt_util prints it
 
     def _view_generic(self, result) -> list[str]:
         from hsmshell.render.plain import plain_lines

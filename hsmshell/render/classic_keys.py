@@ -1,26 +1,19 @@
 """Key views in the text key_mgmt_util (KMU) and cloudhsm_mgmt_util (CMU) print
-(reference/cloudhsm-kmu.md §1.2, cloudhsm-cmu.md §2.8-2.13). A mixin of ClassicRenderer.
+(AWS's key_mgmt_util pages, AWS's cloudhsm_mgmt_util pages). A mixin of ClassicRenderer.
 
 KMU reports each operation as `Cfm3<Operation> returned: 0x<code> : <text>`, followed for
 cluster-wide writes by a `Cluster Error Status` block of per-node lines. Codes and texts are
-the reference's; an error it gives no code for shows 0xff and hsmshell's message.
+AWS's; an error it gives no code for shows 0xff and hsmshell's message.
 """
 
 from __future__ import annotations
 
 from hsmshell.model.key_attributes import display_value
+from hsmshell.model.opcodes import KMU_RETURN_CODES as RETURN_CODES, UNDOCUMENTED_CODE
 from hsmshell.render import classic
 from hsmshell.status import ExitStatus
 
 SUCCESS_TEXT = "HSM Return: SUCCESS"
-UNDOCUMENTED_CODE = 0xFF
-RETURN_CODES = {
-    "no-such-key": (0xA8, "HSM Error: Invalid object handle is passed to this operation"),
-    "key-access-denied": (0xC6, "HSM Error: Key Access is denied."),
-    "fips-policy-violation": (0xB3, "HSM Error: This operation violates the current configured/FIPS policies"),
-    "signature-invalid": (0x1B, "CSP Error: ERR_BAD_PKCS_DATA"),
-    "hsm-unavailable": (0x30000085, "HSM CLUSTER ERROR: Server in cluster is unavailable"),
-}
 OPERATIONS = {      # command -> the Cfm call KMU names in its output
     "genSymKey": "Cfm3GenerateSymmetricKey", "genRSAKeyPair": "Cfm3GenerateKeyPair",
     "genECCKeyPair": "Cfm3GenerateKeyPair", "findKey": "Cfm3FindKey",

@@ -1,5 +1,4 @@
-"""What `hsmshell emulate cmu` prints: cloudhsm_mgmt_util's text (reference/cloudhsm-cmu.md
-§1.2-2.13), one stream, prompts included.
+"""What `hsmshell emulate cmu` prints: cloudhsm_mgmt_util's text (AWS's cloudhsm_mgmt_util pages), one stream, prompts included.
 
 The classic renderer already has most views; this flavour adds the start-up lines, the
 prompts and questions, and CMU's way of reporting a server that failed:
@@ -23,7 +22,7 @@ PORT = 2225
 CONNECTING = ("Connecting to the server(s), it may take time",
               "depending on the server(s) load, please wait...", "")
 QUIT_LINE = "disconnecting from servers, please wait..."
-# The reference's wording of a failed server, where it is not `<command> failed on server N(ip)`.
+# AWS's wording of a failed server, where it is not `<command> failed on server N(ip)`.
 FAILED_ON = {"createUser": "creating user on {server} failed"}
 QUORUM_TEXT = "RET_MXN_AUTH_FAILED"
 # AWS's pages (createUser, changePswd, cli-users, the quorum pages) show only the progress
@@ -41,7 +40,7 @@ def failure_lines(command: str, status, message: str) -> list[str]:
 
 
 def help_lines(result) -> list[str]:
-    """`help` (KMU's banner, reference cloudhsm-kmu.md §1.3) and `help <command>`."""
+    """`help` (KMU's banner, as AWS's key_mgmt_util pages show it) and `help <command>`."""
     d = result.data
     if "commands" not in d:
         return [d["syntax"], "", d["summary"], *([d["details"]] if d.get("details") else [])]

@@ -1,10 +1,10 @@
-"""What `hsmshell emulate kmu` prints: key_mgmt_util's text (reference/cloudhsm-kmu.md §1.2),
+"""What `hsmshell emulate kmu` prints: key_mgmt_util's text (AWS's key_mgmt_util pages),
 one stream, the `Command: ` prompt included.
 
 KMU reports every call as `Cfm3<Operation> returned: 0x<code> : <text>`, cluster-wide calls
 followed by a `Cluster Error Status` block; the key views are classic_keys.py's. This flavour
 adds loginHSM, logoutHSM and listUsers as KMU prints them, and KMU's form of every error.
-Codes the reference gives are used; one it does not give shows 0xff (UNDOCUMENTED_CODE).
+Codes AWS's documentation gives are used; one it does not give shows 0xff (UNDOCUMENTED_CODE).
 """
 
 from __future__ import annotations
@@ -12,20 +12,10 @@ from __future__ import annotations
 from hsmshell.render.classic import ClassicRenderer       # before classic_keys: it imports classic
 from hsmshell.render import classic_keys
 from hsmshell.render.cmu_terminal import help_lines
+from hsmshell.model.opcodes import KMU_SESSION_CODES as SESSION_CODES
 
 PROMPT = "Command: "
 INDENT = " " * 8
-# The reference's codes: 163 (0xa3) and 157 (0x9d) from the HSM audit log, 0xdb from Error2String.
-SESSION_CODES = {
-    "login-failed": (0xA3, "HSM Error: RET_USER_LOGIN_FAILURE"),
-    "no-such-user": (0x9D, "HSM Error: user isn't initialized or user with this name doesn't exist"),
-    "invalid-user-type": (0xDB, "HSM Error: Invalid User Type."),
-    "quorum-required": (classic_keys.UNDOCUMENTED_CODE, "HSM Error: RET_MXN_AUTH_FAILED"),
-    "not-logged-in": (classic_keys.UNDOCUMENTED_CODE,
-                      "HSM Error: No user is logged in to do this operation"),
-    "permission-denied": (classic_keys.UNDOCUMENTED_CODE,
-                          "HSM Error: The current logged in user is not authorized to do this operation"),
-}
 OPERATIONS = {**classic_keys.OPERATIONS, "loginHSM": "Cfm3LoginHSM", "logoutHSM": "Cfm3LogoutHSM",
               "listUsers": "Cfm3ListUsers", "getToken": "Cfm3GetToken",
               "approveToken": "Cfm3ApproveToken", "listTokens": "Cfm3ListTokens",
@@ -65,12 +55,12 @@ def cluster_status(servers) -> list[str]:
 
 
 def users_lines(users: list[dict]) -> list[str]:
-    """KMU's one merged view of the users (reference §2.5, key_mgmt_util-listUsers)."""
+    """KMU's one merged view of the users (AWS's key_mgmt_util-listUsers page)."""
     lines = ["", f"{INDENT}Number Of Users found {len(users)}", "",
              f"{INDENT}Index       User ID     User Type       User Name           MofnPubKey    "
              "LoginFailureCnt         2FA"]
     for index, u in enumerate(users, start=1):
-        # column positions measured from the reference's verbatim row
+        # column positions measured from AWS's verbatim row
         lines.append(f"{INDENT}{index:<12}{u['user_id']:>6}{'':6}{u['user_type']:<16}"
                      f"{u['user_name']:<18}{'YES' if u['mofn_pub_key'] else 'NO':>10}"
                      f"{u['login_failure_count']:>16}{'YES' if u['two_fa'] else 'NO':>17}")

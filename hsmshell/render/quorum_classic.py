@@ -1,4 +1,4 @@
-"""Quorum views in the text cloudhsm_mgmt_util prints (reference/cloudhsm-cmu.md §4.3-4.4).
+"""Quorum views in the text cloudhsm_mgmt_util prints (AWS's cloudhsm_mgmt_util pages).
 A mixin of ClassicRenderer; the line builders are shared with the rich views."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Output of the `hsmshell <subcommand>` reports (credentials, audit ...): the JSON envelope of
-DESIGN.md, or plain lines for people. Errors go through cli.report_error like any other."""
+docs/architecture.md, or plain lines for people. Errors go through cli.report_error like any other."""
 
 from __future__ import annotations
 

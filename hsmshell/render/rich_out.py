@@ -105,6 +105,9 @@ class RichRenderer(KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, Ba
         self.console.print("[dim]Dimmed commands are not allowed for your current role. "
                            "`help <command>` shows its syntax.[/]")
 
+    def _view_error_string(self, result) -> None:
+        self.console.print(escape(result.data["message"]))
+
     def _view_generic(self, result) -> None:
         if set(result.data) == {"message"}:
             self.console.print(escape(str(result.data["message"])))

@@ -1,4 +1,4 @@
-"""Fixed CloudHSM texts, verbatim from the reference, shared by the classic and rich renderers."""
+"""Fixed CloudHSM texts, verbatim from AWS's documentation, shared by the classic and rich renderers."""
 
 CAUTION_BANNER = """*************************CAUTION********************************
 This is a CRITICAL operation, should be done on all nodes in the
@@ -9,7 +9,7 @@ ensure this operation is executed on all nodes in the cluster.
 """
 CONFIRM_QUESTION = "Do you want to continue(y/n)?"
 
-# What CMU prints before a cluster-wide write (reference §1.3); {name}({type}) on {n} nodes
+# What CMU prints before a cluster-wide write; {name}({type}) on {n} nodes
 PROGRESS = {
     "createUser": "Creating User {user}({user_type}) on {nodes} nodes",
     "deleteUser": "Deleting user {user}({user_type}) on {nodes} nodes",

@@ -6,7 +6,7 @@ savepoint: hsmshell/transactions.py); the audit records are appended after COMMI
 the lock is released. That gives one total order for state changes and audit records, across
 processes.
 WAL with synchronous=NORMAL keeps a commit durable against a crash of the process (not of
-the machine), which is what DESIGN.md asks; checkpoints fsync.
+the machine), which is what docs/architecture.md asks; checkpoints fsync.
 
 While the lock is held nobody else can change the database, so a `meta` value is read at most
 once per lock hold and then served from memory (every command reads several: the audit head,

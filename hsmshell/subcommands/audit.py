@@ -53,5 +53,5 @@ def _filters(parser) -> None:
 
 
 def run(options, env):
-    from hsmshell.audit.commands import audit_command
+    from hsmshell.modes.audit_commands import audit_command
     return audit_command(options, env)

@@ -21,7 +21,7 @@ def add_arguments(parser, common) -> None:
 
 def run(options, env) -> ExitStatus:
     from hsmshell.backends.result import ServerStatus
-    from hsmshell.cli import make_environment
+    from hsmshell.modes.options import make_environment
     from hsmshell.emulate import startup
     from hsmshell.emulate.terminal import FailureQuestion, LineReader, run_commands, run_lines
     from hsmshell.emulate.tools import CMU, TOOLS, open_tool_shell, renderer_for, tool_environment

@@ -1,5 +1,5 @@
 """Quorum test helpers: approver keys and signatures made with the openssl command line, as
-CloudHSM users make them (reference/cloudhsm-cmu.md §4.3-4.4), approval files, a fake clock,
+CloudHSM users make them (AWS's cloudhsm_mgmt_util pages), approval files, a fake clock,
 and a cluster with three crypto officers that registered their keys."""
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def login(harness, name: str, user_type: str = "CO") -> None:
 
 
 def cmu_approval(path: Path, token: Path, entries: list[tuple[str, Path]], approver_type: int = 2) -> Path:
-    """A CMU approval file (reference §4.4) naming `entries` = [(approver, signature file)]."""
+    """A CMU approval file naming `entries` = [(approver, signature file)]."""
     lines = [f"Multi Token File Path = {token};", "Token File Path = ;",
              f"Number of Approvals = {len(entries)};"]
     for name, signature in entries:

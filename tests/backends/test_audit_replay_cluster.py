@@ -57,7 +57,7 @@ def cluster_records(home) -> list[dict]:
 
 
 def test_a_cluster_life_replays_with_the_recorded_hsms(harness, capsys, monkeypatch):
-    from hsmshell.audit.replay import Replayer
+    from hsmshell.modes.replay import Replayer
 
     final = run_cluster_life(harness)
     operations = [r["operation"] for r in cluster_records(harness.home)]

@@ -1,4 +1,4 @@
-"""The command-line contract of DESIGN.md, through the real entry point: exit-status classes,
+"""The command-line contract of docs/architecture.md, through the real entry point: exit-status classes,
 `-c "A; B"` stopping at the first failure, CAUTION without a terminal, one audit record per
 attempt, and no literal password in any file the shell writes."""
 

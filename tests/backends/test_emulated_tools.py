@@ -2,7 +2,7 @@
 documented errors, singlecmd, CMU's config file, audit replay of the tools' sessions.
 
 The tools run in this process on a piped stdin that echoes each line it hands out, so the
-captured output reads as the terminal of the reference shows it (prompt, typed command,
+captured output reads as the terminal of AWS's documentation shows it (prompt, typed command,
 answer). IPs are numbered in order of appearance on both sides, handles likewise.
 """
 
@@ -72,7 +72,7 @@ def test_kmu_login_keys_and_documented_errors(capsys, monkeypatch, cluster_of):
                          "getKeyInfo -k 999\n"
                          " listUsers\nexit\n")
     assert status == 0
-    # reference/cloudhsm-kmu.md §1.1 and §1.2
+    # AWS's key_mgmt_util pages
     assert "Command: loginHSM -u CO -s admin -p officer1pw\n" \
            "Cfm3LoginHSM returned: 0xdb : HSM Error: Invalid User Type.\n" in out
     assert block("""
@@ -95,7 +95,7 @@ Node id 2 and err state 0x00000000 : HSM Return: SUCCESS
 Command: getKeyInfo -k 999
 Cfm3GetKey returned: 0xa8 : HSM Error: Invalid object handle is passed to this operation
 """) in out, out
-    # cloudhsm-cmu.md §2.5, KMU's merged listUsers, verbatim layout
+    # AWS's cloudhsm_mgmt_util pages, KMU's merged listUsers, verbatim layout
     assert block("""
 Command:  listUsers
 
@@ -122,7 +122,7 @@ Command:  listUsers
 def test_kmu_singlecmd_runs_the_documented_command_line(capsys, monkeypatch, cluster_of):
     home = cluster_of(1)
     screen(capsys, monkeypatch, home, "cmu", activated_lines() + "createUser CU example_user example_pwd\ny\n")
-    # reference/cloudhsm-kmu.md §1.1, verbatim
+    # AWS's key_mgmt_util pages, verbatim
     status, out = screen(capsys, monkeypatch, home, "kmu", "", "singlecmd", "loginHSM", "-u", "CU",
                          "-s", "example_user", "-p", "example_pwd", "genSymKey", "-l", "aes",
                          "-t", "31", "-s", "32", "-min_srv", "1", "-timeout", "1")

@@ -48,7 +48,7 @@ def test_activation_user_management_and_failures_as_each_hsm_logs_them(harness):
                            ("CN_DELETE_USER", "alice", "0"), *logout,
                            ("CN_LOGIN", "officer2", "163"), ("CN_LOGIN", "nobody", "157")]
         activation = mine[1]["message"]
-        assert "User Type : CN_CRYPTO_PRE_OFFICER (6)" in activation          # as reference §3.4 shows
+        assert "User Type : CN_CRYPTO_PRE_OFFICER (6)" in activation          # as AWS's audit-log page shows
         assert "Response : 163:HSM Error: RET_USER_LOGIN_FAILURE" in mine[-2]["message"]
 
 

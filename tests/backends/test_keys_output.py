@@ -1,4 +1,4 @@
-"""How key results look: the classic KMU/CMU text (reference kmu §1.2) and the rich tables."""
+"""How key results look: the classic KMU/CMU text (AWS's key_mgmt_util pages) and the rich tables."""
 
 from __future__ import annotations
 

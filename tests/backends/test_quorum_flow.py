@@ -1,5 +1,4 @@
-"""M-of-N quorum for crypto officers, end to end through the shell (reference/cloudhsm-cmu.md
-§4): keys made and signatures made with the openssl command line."""
+"""M-of-N quorum for crypto officers, end to end through the shell (AWS's cloudhsm_mgmt_util pages): keys made and signatures made with the openssl command line."""
 
 from __future__ import annotations
 

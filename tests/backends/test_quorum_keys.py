@@ -1,4 +1,4 @@
-"""Per-key quorum (KMU -m_value, reference/cloudhsm-kmu.md §3.1): using or managing such a key
+"""Per-key quorum (KMU -m_value, AWS's key_mgmt_util pages): using or managing such a key
 needs a KEY_USAGE token bound to it, approved by M of the key's users."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Two shells on one cluster (DESIGN.md, State on disk): no update is lost, one total order of
+"""Two shells on one cluster (docs/architecture.md, State on disk): no update is lost, one total order of
 audit records, and one shell's login protects that user from the other; and the log fails
 closed when it cannot be written, losing nothing."""
 

@@ -59,7 +59,7 @@ def users_the_log_says(home: Path) -> set[str]:
 
 def verify(home: Path):
     """`audit verify` of the cluster's own log, in this process (no start-up cost)."""
-    from hsmshell.audit.commands import verify_target
+    from hsmshell.modes.audit_commands import verify_target
     from hsmshell.audit.locate import locate_log
     from hsmshell.environment import Environment
     env = Environment(home=home, environ={}, interactive=False)

@@ -83,7 +83,7 @@ def test_an_expect_script_for_the_real_cmu_runs_unchanged(tools):
 
 
 def test_the_real_cmu_login_failure_pattern_of_scripts_is_met(tools):
-    """Third-party scripts wait for `HSM Error` after loginHSM (reference §5.1)."""
+    """Third-party scripts wait for `HSM Error` after loginHSM."""
     cmu = tools("cmu")
     cmu.expect("aws-cloudhsm>")
     cmu.sendline("loginHSM PRECO admin wrongpassword")

@@ -8,7 +8,8 @@ import pytest
 from hsmshell.commands import command_table
 from hsmshell.errors import InvalidArgument
 from hsmshell.parse.binder import parse_line
-from hsmshell.policy.engine import Principal, decide
+from hsmshell.model.users import Principal
+from hsmshell.policy.engine import decide
 from hsmshell.policy.roles import load_policy
 
 TABLE = command_table()

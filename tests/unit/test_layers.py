@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md hold: a walk over every import in hsmshell/ (imports inside
+"""The layers of docs/architecture.md hold: a walk over every import in hsmshell/ (imports inside
 functions included) finds no cycle between packages and no import of a higher layer.
 
 Run as a script it prints the package graph, its cycles and its upward edges:
@@ -27,15 +27,6 @@ LAYERS = [
     ("cli", {"cli", "__main__"}),
 ]
 
-# What the code still does wrong, each to be fixed at its cause (issue 11); the test fails
-# on anything else, and on an entry here that no longer happens (so the list only shrinks).
-KNOWN_UPWARD = {
-    ("audit", "backends.emulator"), ("audit", "builtins"), ("audit", "clusters"),
-    ("audit", "emulate"), ("audit", "parse"), ("audit", "policy"), ("audit", "render"),
-    ("subcommands", "cli"),
-}
-KNOWN_CYCLES = {("state", "audit")}          # same layer, but each imports the other
-KNOWN_SIBLINGS = {("backends.cloudhsm", "backends.emulator")}
 
 
 def package_of(module: str, root: Path = ROOT) -> str | None:
@@ -148,25 +139,17 @@ def test_every_package_has_a_layer():
 def test_no_package_imports_a_higher_layer():
     graph = import_graph()
     upward = upward_edges(graph)
-    new = {edge: sorted(graph[edge[0]][edge[1]]) for edge in upward - KNOWN_UPWARD}
-    assert not new, f"imports of a higher layer (move the code to its layer): {new}"
-    assert not KNOWN_UPWARD - upward, f"fixed; drop from KNOWN_UPWARD: {KNOWN_UPWARD - upward}"
+    found = {edge: sorted(graph[edge[0]][edge[1]]) for edge in upward}
+    assert not found, f"imports of a higher layer (move the code to its layer): {found}"
 
 
 def test_no_two_packages_import_each_other():
-    graph = import_graph()
-    # the known upward edges are what closes today's cycles: without them there must be none
-    known = KNOWN_UPWARD | KNOWN_SIBLINGS | KNOWN_CYCLES
-    pruned = {source: {t for t in targets if (source, t) not in known}
-              for source, targets in graph.items()}
-    assert cycles(pruned) == []
-    assert all(target in graph.get(source, ()) for source, target in KNOWN_CYCLES), "fixed: drop it"
+    assert cycles(import_graph()) == []
 
 
 def test_a_backend_imports_no_other_backend():
     siblings = sibling_backends(import_graph())
-    assert not siblings - KNOWN_SIBLINGS, "shared code belongs in backends/ or below it"
-    assert not KNOWN_SIBLINGS - siblings, f"fixed; drop from KNOWN_SIBLINGS: {KNOWN_SIBLINGS - siblings}"
+    assert not siblings, f"shared code belongs in backends/ or below it: {siblings}"
 
 
 def test_the_walk_sees_imports_inside_functions(tmp_path):

@@ -2,8 +2,8 @@
 errors of loading role files.
 
 The rows are generated from roles/ and the table, so they grow as commands are added. The
-expected answers are written out only for the actions whose permissions the reference states
-(user management and sessions: AWS's CMU permission table, reference §3.2, plus what PRECO and
+expected answers are written out only for the actions whose permissions AWS's documentation states
+(user management and sessions: AWS's CMU permission table, plus what PRECO and
 an unauthenticated session may do); for the others the table checks the engine's own
 consistency (deny wins, the rule names the file, refusals say who may).
 """
@@ -19,7 +19,8 @@ import pytest
 from hsmshell.backends.emulator import firmware
 from hsmshell.commands import command_table
 from hsmshell.errors import ConfigError
-from hsmshell.policy import Principal, decide, load_policy
+from hsmshell.model.users import Principal
+from hsmshell.policy import decide, load_policy
 from hsmshell.policy.roles import ANONYMOUS, default_roles_dir
 
 TABLE = command_table()

@@ -1,5 +1,5 @@
 """Quorum token files, approval files and signatures, checked against the openssl command line
-the way CloudHSM users make their keys and signatures (reference/cloudhsm-cmu.md §4.3-4.4)."""
+the way CloudHSM users make their keys and signatures (AWS's cloudhsm_mgmt_util pages)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def openssl(cwd: Path, *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
-    """officer1 and officer2 (RSA-2048, aes256 like the reference), weak (RSA-1024), ec."""
+    """officer1 and officer2 (RSA-2048, aes256 like AWS's documentation), weak (RSA-1024), ec."""
     if not os.access(OPENSSL, os.X_OK):
         pytest.skip("the openssl command line is not installed (needed to make test keys)")
     d = tmp_path_factory.mktemp("quorum-keys")

@@ -1,5 +1,4 @@
-"""Golden rendering: `--output classic` prints CMU's text exactly (reference cloudhsm-cmu.md
-§1.3, §2.1-2.5, quoted below verbatim), and `--output json` keeps its documented shape."""
+"""Golden rendering: `--output classic` prints CMU's text exactly (AWS's cloudhsm_mgmt_util pages, quoted below verbatim), and `--output json` keeps its documented shape."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from hsmshell.errors import NoSuchUser
 from hsmshell.render.classic import ClassicRenderer
 from hsmshell.render.json_out import JsonRenderer
 
-# reference §2.5, verbatim (server 0 of the example; the example's cluster is desynchronised)
+# AWS's cloudhsm_mgmt_util listUsers page, verbatim (server 0 of the example; the example's cluster is desynchronised)
 LIST_USERS = """\
 Users on server 0(10.0.0.1):
 Number of users found:6
@@ -30,7 +29,7 @@ Number of users found:6
 REFERENCE_USERS = [(1, "PCO", "admin", True), (2, "AU", "app_user", False), (3, "CU", "crypto_user1", False),
                    (4, "CU", "crypto_user2", False), (5, "CO", "officer1", True), (6, "CO", "officer2", False)]
 
-# A new cluster, laid out in the columns of the reference table above
+# A new cluster, laid out in the columns of AWS table above
 FRESH_CLUSTER_USERS = """\
 Users on server {n}({ip}):
 Number of users found:2
@@ -40,7 +39,7 @@ Number of users found:2
          2              AU              app_user                                 NO               0               NO
 """
 
-# reference §2.1
+# AWS's cloudhsm_mgmt_util loginHSM page
 LOGIN = """\
 
 loginHSM success on server 0(10.0.2.9)
@@ -48,7 +47,7 @@ loginHSM success on server 1(10.0.3.11)
 """
 LOGOUT = LOGIN.replace("loginHSM", "logoutHSM")
 
-# reference §1.3: the banner, then the question on its own after a blank line
+# AWS's cloudhsm_mgmt_util pages: the banner, then the question on its own after a blank line
 CAUTION = """\
 *************************CAUTION********************************
 This is a CRITICAL operation, should be done on all nodes in the
@@ -93,9 +92,9 @@ def test_classic_login_and_logout_report_each_server():
 
 
 @pytest.mark.parametrize("command, user, user_type, progress", [
-    ("createUser", "alice", "CO", "Creating User alice(CO) on 3 nodes"),                  # §2.2
-    ("deleteUser", "alice", "CO", "Deleting user alice(CO) on 3 nodes"),                  # §2.3
-    ("changePswd", "john", "CO", "Changing password for john(CO) on 3 nodes"),            # §2.4
+    ("createUser", "alice", "CO", "Creating User alice(CO) on 3 nodes"),                
+    ("deleteUser", "alice", "CO", "Deleting user alice(CO) on 3 nodes"),                
+    ("changePswd", "john", "CO", "Changing password for john(CO) on 3 nodes"),          
 ])
 def test_classic_user_writes_print_progress_then_each_server(command, user, user_type, progress):
     classic, env = renderer(ClassicRenderer)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hsmshell.audit.keys import IN_RANGE, TOO_LONG, TOO_SHORT, length_class
-from hsmshell.audit.replay_cluster import stand_in
+from hsmshell.modes.replay_cluster import stand_in
 
 HMACS = [f"hmac-sha256:{n:032x}" for n in range(300)]
 

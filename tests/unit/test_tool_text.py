@@ -1,5 +1,5 @@
-"""The cloudhsm backend reads the real tools' text: verbatim outputs from the reference
-(reference/cloudhsm-cmu.md, cloudhsm-kmu.md), including the variants it quotes."""
+"""The cloudhsm backend reads the real tools' text: verbatim outputs from AWS's documentation
+(AWS's cloudhsm_mgmt_util pages, AWS's key_mgmt_util pages), including the variants it quotes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading cloudhsm_mgmt_util's text (reference/cloudhsm-cmu.md): the servers it connected to,
+"""Reading cloudhsm_mgmt_util's text (AWS's cloudhsm_mgmt_util pages): the servers it connected to,
 per-server success and failure lines, listUsers tables, `info server`, getMValue, tokens."""
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def _server(servers: dict[int, Server], number: str, ip: str) -> Server:
 
 
 def users(text: str) -> dict[int, list[dict]]:
-    """listUsers: server number -> its users (the columns of reference §2.5)."""
+    """listUsers: server number -> its users (the columns of the listUsers page)."""
     found: dict[int, list[dict]] = {}
     current = None
     for line in lines(text):

@@ -185,7 +185,7 @@ def delete_key(backend, invocation, secrets: dict) -> Result:
 
 # -- use and move ------------------------------------------------------------------------------
 def _mechanism(mechanism_id: int) -> dict:
-    from hsmshell.backends.emulator.crypto.mechanisms import sign_mechanism
+    from hsmshell.model.keys import sign_mechanism
     mechanism = sign_mechanism(mechanism_id)
     return {"mechanism": mechanism.name, "mechanism_id": mechanism.mechanism_id}
 

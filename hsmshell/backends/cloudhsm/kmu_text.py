@@ -1,4 +1,4 @@
-"""Reading key_mgmt_util's text (reference/cloudhsm-kmu.md §1.2): `Cfm3... returned:` lines,
+"""Reading key_mgmt_util's text (AWS's key_mgmt_util pages): `Cfm3... returned:` lines,
 the Cluster Error Status block, created handles, findKey, getKeyInfo and attribute files."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Quorum through the tools (reference/cloudhsm-cmu.md §4): registerQuorumPubKey, setMValue,
+"""Quorum through the tools (AWS's cloudhsm_mgmt_util pages): registerQuorumPubKey, setMValue,
 getMValue, getToken, approveToken, listTokens, delToken, and the quorum state the policy step
 asks for (M of a service; approvals on this session's token).
 

@@ -17,7 +17,7 @@ from hsmshell.errors import BackendUnavailable, InvalidArgument
 MASK = "********"
 MAX_QUESTIONS = 12              # more questions than any command asks: the tool is stuck
 QUIT_SECONDS = 5.0
-# What the tools ask, by kind (reference/cloudhsm-cmu.md §1.3, §2.1, §2.4; cloudhsm-kmu.md §1.3)
+# What the tools ask, by kind (AWS's cloudhsm_mgmt_util pages; AWS's key_mgmt_util pages)
 QUESTIONS = {
     "confirm": r"Do you want to continue\(y/n\)\? ?",
     "password": r"(?:Enter (?:new )?password|Re-enter new password|Enter PEM pass ?phrase): ?",

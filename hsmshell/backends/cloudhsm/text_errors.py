@@ -1,8 +1,8 @@
 """The tools' error texts as hsmshell errors, so a refusal has the same reference whichever
-backend met it (DESIGN.md: not-logged-in and permission-denied exit 3, RET_MXN_AUTH_FAILED is
+backend met it (docs/architecture.md: not-logged-in and permission-denied exit 3, RET_MXN_AUTH_FAILED is
 quorum-required, exit 4).
 
-First KMU's return codes (reference/cloudhsm-kmu.md §1.2, cloudhsm-cmu.md §5.1, §7), then the
+First KMU's return codes (AWS's key_mgmt_util pages, AWS's cloudhsm_mgmt_util pages), then the
 texts: the HSM's own strings, and the messages hsmshell's emulated tools print where the
 reference documents none. Anything else is hsm-error with the tool's text.
 """
@@ -36,7 +36,7 @@ TEXTS = [
     (r"ERR_BAD_PKCS_DATA", ("signature-invalid", HsmError)),
     (r"Server in cluster is unavailable|is unavailable|not reachable", BackendUnavailable),
     (r"not attempted", ("not-attempted", HsmError)),
-    # hsmshell's emulated tools: refusals the reference gives no text for
+    # hsmshell's emulated tools: refusals AWS's documentation gives no text for
     (r"is logged in$|owns \d+ key|appliance user cannot be deleted|only your own key",
      PermissionDenied),
     (r"crypto officers with registered|can hold at most|already has \d+ users", LimitExceeded),

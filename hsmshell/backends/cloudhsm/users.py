@@ -13,7 +13,7 @@ from hsmshell.backends.cloudhsm import cmu_text, kmu_text
 from hsmshell.backends.cloudhsm.command_line import tool_line
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
-from hsmshell.policy.engine import Principal
+from hsmshell.model.users import Principal
 
 HSM_INFO = re.compile(r"^\s*\*\*\* Server (\d+) HSM Info \*\*\*")
 INFO_FIELD = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:(.*)$")

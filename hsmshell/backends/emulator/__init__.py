@@ -17,7 +17,7 @@ from hsmshell.state.db import ClusterDB
 
 # The modules whose HANDLERS run commands, imported the first time one of their commands runs:
 # a one-shot `listUsers` then loads neither the key machinery nor `cryptography` (the start-up
-# budget of DESIGN.md; scripts/bench.py measures it). Add a handler module here.
+# budget of docs/architecture.md; scripts/bench.py measures it). Add a handler module here.
 HANDLER_MODULES = ("hsmshell.backends.emulator.users", "hsmshell.backends.emulator.info",
                    "hsmshell.backends.emulator.server_mode", "hsmshell.backends.emulator.quorum_setup",
                    "hsmshell.backends.emulator.quorum_tokens", "hsmshell.backends.shellside",

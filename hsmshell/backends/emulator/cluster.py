@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 
 from hsmshell.backends.result import ServerStatus
 from hsmshell.errors import BackendUnavailable, HsmshellError, NotAttempted
-from hsmshell.policy.engine import Principal
+from hsmshell.model.users import Principal
 from hsmshell.state.db import ClusterDB
 
 

@@ -1,5 +1,5 @@
 """Drift: users and keys that differ between the cluster's reachable HSMs, and the server-mode
-commands that would make them agree (reference §3.5: CloudHSM syncs keys, never users).
+commands that would make them agree (CloudHSM syncs keys, never users).
 
 A user differs when its type, password, quorum key or 2FA differ, or it is missing (its id
 may differ between HSMs: each HSM numbers its own users, and keys name owners by that id); a

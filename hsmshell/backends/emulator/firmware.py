@@ -1,4 +1,4 @@
-"""The HSM's own fixed rules (the AWS SDK 3 permission table, reference §3.2).
+"""The HSM's own fixed rules (the AWS SDK 3 permission table).
 
 They apply whatever roles/ says, as real firmware would: a permissive policy cannot make the
 emulated HSM do what a real one refuses.
@@ -25,11 +25,11 @@ FIRMWARE_RULES: dict[str, frozenset | None] = {
     "user.delete": OFFICERS,
     "user.password.other": OFFICERS,
     "user.password.self": LOGGED_IN,
-    # server mode and the repairs made there (reference §2.15-2.18)
+    # server mode and the repairs made there
     "hsm.server_mode": ANYONE,
     "user.sync": OFFICERS,
     "key.sync": OFFICERS | CRYPTO_USERS,
-    # quorum (reference §4): approvers are COs (services 3, 4) and CUs (key quorum)
+    # quorum: approvers are COs (services 3, 4) and CUs (key quorum)
     "quorum.register": QUORUM_USERS,
     "quorum.m_value.set": OFFICERS,
     "quorum.m_value.get": LOGGED_IN,
@@ -39,7 +39,7 @@ FIRMWARE_RULES: dict[str, frozenset | None] = {
     "quorum.token.list": LOGGED_IN,
     "quorum.token.delete": QUORUM_USERS,
     "quorum.token.sign": ANYONE,            # made on the client machine; no HSM involved
-    # keys (reference §2.1, §3.2): key management and use are for crypto users only
+    # keys: key management and use are for crypto users only
     **{f"key.{action}": CRYPTO_USERS for action in (
         "generate", "find", "info", "attributes.get", "attributes.set", "share", "delete",
         "export", "import", "wrap", "unwrap", "use")},

@@ -1,4 +1,4 @@
-"""Each HSM's own audit stream, in the CloudHSM format (reference cloudhsm-cmu.md §6).
+"""Each HSM's own audit stream, in the CloudHSM format (AWS's cloudhsm_mgmt_util pages).
 
 One stream per HSM, named by its HSM id, in the cluster's log group `/aws/cloudhsm/<cluster-id>`.
 Entries live in the cluster database (table `hsm_log`), written inside the command's
@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import zlib
 
-from hsmshell.audit.cloudhsm_format import OPCODE_HEX, OTHER_ERROR, RESPONSES, USER_TYPES
+from hsmshell.model.opcodes import OPCODE_HEX, OTHER_ERROR, RESPONSES, USER_TYPES
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hsm_log (
@@ -160,7 +160,7 @@ def _status_entry(cluster, status, opcode: str, **fields) -> tuple:
 
 
 def record_initialization(conn, hsm: dict, now: float, app_user: str) -> None:
-    """The first events of a new cluster's first HSM (reference §6.3)."""
+    """The first events of a new cluster's first HSM."""
     session = session_handle(INIT_SESSION, hsm["server"])
     append(conn, [entry(hsm["hsm_id"], opcode, now, session, user_name=user, user_type="AU" if user else None)
                   for opcode, user in (("CN_INIT_TOKEN", None), ("CN_GEN_PSWD_ENC_KEY", None),
@@ -204,7 +204,7 @@ def event(row: dict) -> dict:
 
 
 def format_entry(row: dict) -> str:
-    """The verbatim CloudHSM entry layout (reference §6.2)."""
+    """The verbatim CloudHSM entry layout."""
     lines = [f"Time: {_timestamp(row['usecs'])}, usecs:{row['usecs']}",
              f"Sequence No : {row['seq']:#x}",
              f"Reboot counter : {row['reboot_counter']:#x}",

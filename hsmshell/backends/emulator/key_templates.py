@@ -1,6 +1,6 @@
-"""The attributes a new key gets (the reference's key-attribute table).
+"""The attributes a new key gets (AWS's key-attribute table).
 
-Where the reference is silent or inconsistent (the default usage flags), the choice is the
+Where AWS's documentation is silent or inconsistent (the default usage flags), the choice is the
 PKCS#11 convention: secret AES/3DES keys encrypt, decrypt, wrap and unwrap; generic secret
 (HMAC) keys start with every usage flag off (AWS: set SIGN/VERIFY with setAttribute); RSA
 private keys decrypt, sign and unwrap, RSA public keys encrypt, verify and wrap; EC private
@@ -96,7 +96,7 @@ def _public_values(info: crypto.PublicKeyInfo) -> dict[int, AttributeValue]:
     if info.key_type is KeyType.RSA:
         values = {Attr.MODULUS: info.modulus.hex(), Attr.MODULUS_BITS: info.modulus_bits,
                   Attr.PUBLIC_EXPONENT: info.public_exponent}
-    else:   # EC: MODULUS holds the DER point Q, MODULUS_BITS the curve id (reference §2.4)
+    else:   # EC: MODULUS holds the DER point Q, MODULUS_BITS the curve id
         values = {Attr.MODULUS: info.ec_point.hex(), Attr.MODULUS_BITS: info.curve_id}
     values[Attr.KCV] = crypto.public_kcv(info.spki_der).hex()
     return values

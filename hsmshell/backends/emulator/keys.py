@@ -216,7 +216,7 @@ def set_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result
 
 def _settable(args: dict):
     """(attribute, value) for setAttribute; both tools' forms, told apart by the attribute:
-    KMU changes only OBJ_ATTR_TOKEN from 0 to 1, CMU the reference's settable list."""
+    KMU changes only OBJ_ATTR_TOKEN from 0 to 1, CMU AWS's settable list."""
     attr = known_attribute(args["attribute"])
     text = args.get("value")
     if attr == Attr.TOKEN:

@@ -6,7 +6,7 @@ names the owner by that HSM's user id (schema.py). Handles are unique in the clu
 sealed with the cluster's key-encryption key (AES-256-GCM, bound to the cluster id and the
 handle), so the same sealed blob serves every HSM's copy.
 
-Who may do what (reference §2.1): the owner may use, export, wrap, delete, share and change a
+Who may do what: the owner may use, export, wrap, delete, share and change a
 key; users it is shared with may only use it; every crypto user may use a public key. Session
 keys belong to the login that made them: other logins do not see them, and they vanish when
 that login ends.

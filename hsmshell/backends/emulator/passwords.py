@@ -15,7 +15,6 @@ import hmac
 import os
 
 DEFAULT_LOG2_N = 5
-MIN_LENGTH, MAX_LENGTH = 7, 32
 
 
 def hash_password(password: str, log2_n: int = DEFAULT_LOG2_N) -> str:

@@ -1,9 +1,9 @@
 """CMU server mode and the repairs it is for: `server N` sends every command to one HSM only,
 until `exit`; there, `syncUser <user-id> <server>` and `syncKey <key-handle> <server>` copy a
-user or a key from this HSM (the source) to another (reference §2.15-2.18, §3.5).
+user or a key from this HSM (the source) to another.
 
 Each HSM logs the masked-object transfer: CN_EXTRACT_MASKED_OBJECT_USER on the source and
-CN_INSERT_MASKED_OBJECT_USER on the destination (the reference infers this; it is not documented).
+CN_INSERT_MASKED_OBJECT_USER on the destination (an inference: AWS does not document it).
 """
 
 from __future__ import annotations

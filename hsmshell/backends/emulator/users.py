@@ -7,12 +7,11 @@ import sqlite3
 
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
 from hsmshell.backends.emulator.schema import user_name_count
-from hsmshell.backends.emulator.passwords import (DEFAULT_LOG2_N, MAX_LENGTH, MIN_LENGTH, hash_password,
-                                                  verify_password)
+from hsmshell.backends.emulator.passwords import DEFAULT_LOG2_N, hash_password, verify_password
 from hsmshell.backends.result import Result
 from hsmshell.errors import (HsmError, InvalidArgument, LimitExceeded, LoginFailed, NoSuchUser,
                              PermissionDenied, UserLocked)
-from hsmshell.policy.engine import Principal
+from hsmshell.model.users import MAX_LENGTH, MIN_LENGTH, Principal
 
 MAX_LOGIN_FAILURES = 5          # more than this many failures locks the user on that HSM
 MAX_USERS = 1024                # per cluster (AWS quota)

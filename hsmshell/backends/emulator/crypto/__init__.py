@@ -16,7 +16,8 @@ from hsmshell.backends.emulator.crypto.kcv import public_kcv, symmetric_kcv
 from hsmshell.backends.emulator.crypto.material import (
     KeyPair, PublicKeyInfo, generate_ec, generate_rsa, generate_symmetric, public_der_of_private,
 )
-from hsmshell.backends.emulator.crypto.mechanisms import sign, sign_mechanism, verify
+from hsmshell.backends.emulator.crypto.mechanisms import sign, verify
+from hsmshell.model.keys import sign_mechanism
 from hsmshell.backends.emulator.crypto.pem import (
     ImportedPrivateKey, export_private_pem, export_public_pem, import_private_pem,
     import_public_pem,

@@ -1,6 +1,6 @@
 """Key check values (OBJ_ATTR_KCV, findKey -kcv).
 
-The reference (key-attribute-table) says: for symmetric keys, the first 3 bytes of the
+AWS's documentation (key-attribute-table) says: for symmetric keys, the first 3 bytes of the
 encryption of a zero block; for asymmetric keys, the first 3 bytes of the SHA-1 of the public
 key; HMAC keys have none. Choices where it is silent:
 - "encryption" is the key's own block cipher in ECB mode (AES: 16 zero bytes; 3DES: 8);

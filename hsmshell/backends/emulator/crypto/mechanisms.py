@@ -17,20 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key
 from hsmshell.errors import InvalidArgument
-from hsmshell.model.keys import SIGN_MECHANISMS, KeyType, SignMechanism
+from hsmshell.model.keys import KeyType, SignMechanism, sign_mechanism
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
     "sha384": hashes.SHA384, "sha512": hashes.SHA512,
 }
-
-
-def sign_mechanism(mechanism_id: int) -> SignMechanism:
-    mechanism = SIGN_MECHANISMS.get(mechanism_id)
-    if mechanism is None:
-        raise InvalidArgument(f"unknown signature mechanism {mechanism_id}",
-                              hint="-m is 0-9 (RSA) or 15-19 (ECDSA); see 'sign -h'")
-    return mechanism
 
 
 def sign(private_der: bytes, mechanism_id: int, data: bytes) -> bytes:

@@ -4,7 +4,7 @@ The payload is raw key bytes for a secret key and PKCS#8 DER for a private key. 
 key is raw AES bytes for the AES mechanisms, and for the RSA ones the public key
 (SubjectPublicKeyInfo DER) to wrap and the private key (PKCS#8 DER) to unwrap.
 
-GCM output layout (the reference does not give one): AES_GCM (-m 10) takes the caller's IV
+GCM output layout (AWS's documentation does not give one): AES_GCM (-m 10) takes the caller's IV
 (-i / -iv_file) and returns ciphertext || tag; CLOUDHSM_AES_GCM (-m 11) picks a random
 12-byte IV itself and returns IV || ciphertext || tag.
 

@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hsmshell.audit.replay_cluster import ReplayClock, build_cluster, stand_in
+from hsmshell.modes.replay_cluster import ReplayClock, build_cluster, stand_in
 from hsmshell.audit.verify import VerifyReport
 from hsmshell.errors import HsmshellError
 
@@ -96,7 +96,7 @@ class SessionSpans:
 
 
 def replay_log(target, env) -> ReplayReport:
-    from hsmshell.audit.commands import verify_target
+    from hsmshell.modes.audit_commands import verify_target
     from hsmshell.audit.reader import read_records
     from hsmshell.commands import command_table
     from hsmshell.output_sandbox import sandboxed_output
@@ -181,7 +181,7 @@ class Replayer:
         return None                                      # checked by the verify pass
 
     def _cluster(self, record: dict) -> Divergence | None:
-        from hsmshell.audit.replay_operations import known, replay_operation
+        from hsmshell.modes.replay_operations import known, replay_operation
         if not known(record.get("operation")):
             self.report.skipped[f"cluster {record.get('operation')}"] += 1
             return None

@@ -107,7 +107,7 @@ def _export(options, env) -> ExitStatus:
 
 
 def _replay(options, env) -> ExitStatus:
-    from hsmshell.audit.replay import replay_log
+    from hsmshell.modes.replay import replay_log
     from hsmshell.render.audit_views import render_replay
     target = _target(options, env)
     report = replay_log(target, env)

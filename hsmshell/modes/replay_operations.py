@@ -69,7 +69,7 @@ def _apply(cluster, operation: str, args: dict, kept: dict | None, outcome: dict
 def _initialize(cluster, kept: dict) -> dict:
     """`cluster initialize` without its certificates (the replay cluster is never connected
     to): the recorded initial users on every reachable HSM, state INITIALIZED."""
-    from hsmshell.audit.replay_cluster import insert_users
+    from hsmshell.modes.replay_cluster import insert_users
     from hsmshell.backends.emulator import certificates
     from hsmshell.errors import BackendUnavailable
 

@@ -28,7 +28,7 @@ _LONG_EXTRA = 32                    # a too-long stand-in is 1 to 32 characters 
 
 def stand_in(hmac_text: str, length_class: str | None) -> str:
     """The replay value of a secret recorded as `hmac_text` whose length was `length_class`."""
-    from hsmshell.backends.emulator.passwords import MAX_LENGTH, MIN_LENGTH
+    from hsmshell.model.users import MAX_LENGTH, MIN_LENGTH
 
     block = hashlib.sha256(b"hsmshell replay stand-in\0" + hmac_text.encode()).digest()
     pick = int.from_bytes(block[:4], "big")

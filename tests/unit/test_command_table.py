@@ -1,0 +1,93 @@
+"""One description of a command: the table. For every command this test finds each piece the
+rest of hsmshell needs, so a command added to the table without one fails here, not in a
+user's hands: help text, argument converters and completion sources, an action some role
+allows, the HSM firmware's rule for each action, a handler in every backend that claims the
+command, and a view in every renderer for each kind of result the handlers return."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from hsmshell.backends import emulator
+from hsmshell.backends.emulator.firmware import FIRMWARE_RULES
+from hsmshell.commands import command_table
+from hsmshell.model.capabilities import Capability
+from hsmshell.parse.types import CONVERTERS
+from hsmshell.policy.roles import load_policy
+
+ROOT = Path(__file__).resolve().parents[2] / "hsmshell"
+TABLE = command_table()
+COMPLETION_SOURCES = {None, "user_type", "user_name", "path", "command"}
+BOUND_BY_BINDER = {"flag", "secret"}     # a switch, and a SecretRef (parse/binder.py)
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(None, TABLE.actions())
+
+
+@pytest.mark.parametrize("spec", list(TABLE), ids=lambda spec: spec.name)
+def test_every_command_has_every_piece(spec, policy):
+    assert spec.summary and spec.usage(), "help text: a summary and a syntax"
+    assert isinstance(spec.needs, Capability)
+    for arg in spec.args:
+        assert arg.kind in CONVERTERS or arg.kind in BOUND_BY_BINDER, f"{arg.name}: no converter for kind {arg.kind!r} (parse/types.py)"
+        assert arg.complete in COMPLETION_SOURCES, f"{arg.name}: unknown completion source {arg.complete!r}"
+    for action in spec.actions():
+        assert policy.roles_allowing(action), f"no role file in roles/ allows {action}: nobody could run it"
+        if not spec.local:
+            assert action in FIRMWARE_RULES, \
+                f"{action}: no firmware rule (backends/emulator/firmware.py): the emulated HSM would refuse it to everyone"
+    if not spec.local:
+        assert spec.name in emulator.all_handlers(), "no emulator handler"
+
+
+def test_every_completion_source_completes(harness):
+    from hsmshell.ui.completer import ShellCompleter
+    completer = ShellCompleter(harness.open())
+    for source in COMPLETION_SOURCES - {None, "path"}:
+        assert completer._candidates(source), source
+
+
+@pytest.mark.parametrize("backend_name", ["cloudhsm", "pkcs11"])
+def test_a_backend_serves_only_what_it_has_handlers_for(harness, backend_name):
+    from importlib import import_module
+    module = import_module(f"hsmshell.backends.{backend_name}")
+    cls = next(v for k, v in vars(module).items() if k.endswith("Backend") and isinstance(v, type))
+    backend = cls.__new__(cls)                       # no token or tool needed to ask
+    handlers = set(backend.commands())
+    for spec in TABLE:
+        if not spec.local and spec.needs in backend.capabilities and spec.name not in handlers:
+            assert not backend.serves(spec)
+
+
+def _result_kinds() -> dict[str, set[str]]:
+    """Every literal `kind` a handler gives a Result: Result(command, "kind", ...) or kind=."""
+    kinds: dict[str, set[str]] = {}
+    for path in [*ROOT.joinpath("backends").rglob("*.py"), ROOT / "builtins.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Result":
+                values = node.args[1:2] + [k.value for k in node.keywords if k.arg == "kind"]
+                for value in values:
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        kinds.setdefault(value.value, set()).add(str(path.relative_to(ROOT)))
+    return kinds
+
+
+# kinds the generic views show well enough (a message; key/value data; per-server lines)
+GENERIC = {"message", "per_server", "whoami", "status", "help"}
+
+
+@pytest.mark.parametrize("renderer", ["rich", "classic"])
+def test_every_kind_of_result_has_a_view(renderer):
+    from hsmshell.render.classic import ClassicRenderer
+    from hsmshell.render.rich_out import RichRenderer
+    cls = {"rich": RichRenderer, "classic": ClassicRenderer}[renderer]
+    kinds = _result_kinds()
+    assert len(kinds) > 10                                     # the scan finds them
+    missing = {kind: sorted(where) for kind, where in kinds.items()
+               if kind not in GENERIC and not hasattr(cls, f"_view_{kind}")}
+    assert not missing, f"no {renderer} view (render/) for: {missing}"
