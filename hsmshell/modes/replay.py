@@ -164,7 +164,7 @@ class Replayer:
 
     def _genesis(self, record: dict) -> Divergence | None:
         if record.get("backend") == "pkcs11":
-            from hsmshell.audit.replay_token import FreshToken
+            from hsmshell.modes.replay_token import FreshToken
             self.token = FreshToken(self.env, self.home, self.log_folder)
         self.db = build_cluster(self.home, record, self.clock)
         self._begin()
@@ -340,6 +340,10 @@ class Replayer:
             self._in_transaction = False
 
     def close(self) -> None:
+        if self.token is not None:          # a divergence stops replay with sessions still open:
+            for backend in self.sessions.values():      # release the token's module
+                backend.close()
+            self.sessions.clear()
         if self.db is not None:
             self._commit()
             self.db.close()
