@@ -16,18 +16,31 @@ def run_builtin(shell, invocation) -> Result:
 def _help(shell, args: dict) -> Result:
     principal = shell.backend.principal
     topic = args.get("topic")
+    specs = sorted(shell.table, key=lambda s: s.name.lower())
     if topic:
-        spec = shell.table.lookup(topic)
-        action = spec.action_for({}, principal)
-        return Result("help", "help", data={
-            "command": spec.name, "summary": spec.summary, "syntax": spec.usage(),
+        words = tuple(topic.split())
+        spec = shell.table.phrases.get(words)
+        if spec is None and shell.table.phrase_children(words):      # a group: `help key`
+            specs = [s for s in specs if tuple(s.name.split()[:len(words)]) == words]
+        else:
+            return _help_for(shell, spec or shell.table.lookup(topic), principal)
+    rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,
+             "action": spec.action, "allowed": shell.allows(spec)} for spec in specs if shell.serves(spec)]
+    return Result("help", "help", data={"commands": rows})
+
+
+def _help_for(shell, spec, principal) -> Result:
+    action = spec.action_for({}, principal)
+    data = {"command": spec.name, "summary": spec.summary, "syntax": spec.usage(),
             "details": spec.details, "action": action, "tool": spec.tool,
             "allowed": decide(shell.policy, principal, spec, {}).allowed,
-            "roles": shell.policy.roles_allowing(action)})
-    rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,
-             "action": spec.action, "allowed": shell.allows(spec)}
-            for spec in sorted(shell.table, key=lambda s: s.name.lower()) if shell.serves(spec)]
-    return Result("help", "help", data={"commands": rows})
+            "roles": shell.policy.roles_allowing(action)}
+    if spec.tool == "sdk5":          # CloudHSM CLI's help lists every --option
+        data["options"] = [{"option": ", ".join(arg.flags) + ("" if arg.is_switch else
+                                                                f" <{arg.name.upper()}>"),
+                            "required": arg.required and not arg.secret, "help": arg.help}
+                           for arg in spec.args]
+    return Result("help", "help", data=data)
 
 
 def _whoami(shell, args: dict) -> Result:

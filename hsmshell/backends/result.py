@@ -32,12 +32,17 @@ class Result:
     servers: list[ServerStatus] = field(default_factory=list)
     error: HsmshellError | None = None      # set when the command failed (state may still change)
     replay: dict = field(default_factory=dict)   # what audit replay needs (ids, handles)
+    # CloudHSM CLI's commands: the tool's own `data` (a string or an object), exactly as
+    # `--json` and `emulate cloudhsm-cli` show it; `data` keeps the SDK 3 view for the logs.
+    wire: object = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def json_data(self) -> dict:
+        if self.wire is not None:
+            return self.wire
         data = dict(self.data)
         if self.servers:
             data["servers"] = [s.to_dict() for s in self.servers]

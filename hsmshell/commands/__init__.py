@@ -11,7 +11,8 @@ SUBJECTS = (shell, session, users, info, quorum, keys, keys_transfer, servers)
 
 
 def command_table() -> CommandTable:
-    table = build_table(spec for subject in SUBJECTS for spec in subject.SPECS)
+    from hsmshell.commands import sdk5          # CloudHSM CLI's noun-verb phrases
+    table = build_table(spec for subject in (*SUBJECTS, sdk5) for spec in subject.SPECS)
     table.other_actions = kms.ACTIONS
     return table
 

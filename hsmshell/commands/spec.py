@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterable, Iterator
 from hsmshell.errors import UnknownCommand
 from hsmshell.model.capabilities import Capability, capability_of
 
+PHRASE_TOOL = "sdk5"            # CommandSpec.tool of the noun-verb (CloudHSM CLI) commands
+
 
 @dataclass(frozen=True)
 class Arg:
@@ -116,6 +118,13 @@ class CommandTable:
     other_actions: frozenset[str] = frozenset()
 
     def add(self, spec: CommandSpec) -> None:
+        if spec.tool == PHRASE_TOOL:             # CloudHSM CLI: named by a phrase of words
+            words = tuple(spec.name.split())
+            if words in self.phrases or spec.name in self.specs:
+                raise ValueError(f"duplicate command name {spec.name}")
+            self.phrases[words] = spec
+            self.specs[spec.name] = spec
+            return
         for name in (spec.name, *spec.aliases):
             if name.lower() in self._lower:
                 raise ValueError(f"duplicate command name {name}")
@@ -124,6 +133,25 @@ class CommandTable:
 
     def __post_init__(self) -> None:
         self._lower: dict[str, CommandSpec] = {}
+        self.phrases: dict[tuple[str, ...], CommandSpec] = {}
+
+    # -- CloudHSM CLI's noun-verb phrases (parse/nounverb.py reads them) -----------------------
+    @property
+    def phrase_roots(self) -> set[str]:
+        return {words[0] for words in self.phrases}
+
+    def phrase_children(self, prefix: tuple[str, ...]) -> list[str]:
+        """The words that may follow `prefix` in a phrase (`key` -> delete, generate-file, ...)."""
+        n = len(prefix)
+        return sorted({w[n] for w in self.phrases if len(w) > n and w[:n] == prefix})
+
+    def match_phrase(self, words) -> tuple[CommandSpec | None, int]:
+        """The longest phrase `words` start with, and how many words it took (None, 0: none)."""
+        for n in range(min(len(words), 4), 0, -1):
+            spec = self.phrases.get(tuple(words[:n]))
+            if spec is not None:
+                return spec, n
+        return None, 0
 
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(self.specs.values())

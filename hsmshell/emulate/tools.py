@@ -20,6 +20,7 @@ class Tool:
     program: str                    # the real program's name
     table_tools: frozenset          # CommandSpec.tool values it has
     caution: bool                   # asks the CAUTION y/n question before writes
+    also: frozenset = frozenset()   # shell commands it has besides (cloudhsm-cli: help, quit)
 
     @property
     def mode(self) -> str:          # Environment.mode, and the audit records' "mode"
@@ -41,7 +42,9 @@ class Tool:
 
 CMU = Tool("cmu", "cloudhsm_mgmt_util", frozenset({"cmu", "both"}), caution=True)
 KMU = Tool("kmu", "key_mgmt_util", frozenset({"kmu", "both"}), caution=False)
-TOOLS = {tool.name: tool for tool in (CMU, KMU)}
+CLOUDHSM_CLI = Tool("cloudhsm-cli", "cloudhsm-cli", frozenset({"sdk5"}), caution=False,
+                    also=frozenset({"help", "quit"}))
+TOOLS = {tool.name: tool for tool in (CMU, KMU, CLOUDHSM_CLI)}
 
 
 def tool_of_mode(mode: str | None) -> Tool | None:
@@ -53,6 +56,9 @@ def renderer_for(tool: Tool, env):
     if tool is CMU:
         from hsmshell.render.cmu_terminal import CmuTerminalRenderer
         return CmuTerminalRenderer(env)
+    if tool is CLOUDHSM_CLI:
+        from hsmshell.render.sdk5_terminal import CliTerminalRenderer
+        return CliTerminalRenderer(env)
     from hsmshell.render.kmu_terminal import KmuTerminalRenderer
     return KmuTerminalRenderer(env)
 
@@ -69,7 +75,8 @@ def tool_environment(env, tool: Tool, reader):
 def open_tool_shell(env, tool: Tool, renderer):
     from hsmshell.clusters import open_shell
 
-    table = build_table(tool.spec(spec) for spec in command_table() if spec.tool in tool.table_tools)
+    table = build_table(tool.spec(spec) for spec in command_table()
+                        if spec.tool in tool.table_tools or spec.name in tool.also)
     shell = open_shell(env, table=table, policy=tool.policy(), renderer=renderer)
     shell.backend = tool.hsm_side(shell.backend)
     return shell

@@ -6,16 +6,15 @@ history, error messages) only ever sees the redacted form.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from hsmshell.commands.spec import Arg, CommandSpec, CommandTable
 from hsmshell.errors import HsmshellError, InvalidArgument, ParseError
-from hsmshell.parse.lexer import tokenize
+from hsmshell.parse import nounverb
+from hsmshell.parse.lexer import quote as _quote, tokenize
 from hsmshell.parse.secrets import PROMPT_TOKEN, SecretRef, secret_from_token
 from hsmshell.parse.types import convert
 
-_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_\-./:@,=+]+")   # shown without quotes
 MASK = "********"                        # what logs show for a word that may be a secret
 UNKNOWN_WORD = "<unknown command>"
 
@@ -40,6 +39,9 @@ def parse_line(text: str, table: CommandTable, source: str = "") -> Invocation:
     tokens = tokenize(text)
     if not tokens:
         raise ParseError("empty command")
+    if table.phrases and nounverb.speaks_noun_verb(tokens, table):
+        spec, values, shown, history, secrets = nounverb.parse_phrase(tokens, table)
+        return Invocation(spec, values, shown, history, source, secrets)
     spec = table.lookup(tokens[0])
     try:
         return _bind(spec, tokens[1:], source)
@@ -58,6 +60,8 @@ def redact_unparsed(text: str, table: CommandTable) -> tuple[str | None, str]:
         return None, "<unparsable line>"
     if not tokens:
         return None, ""
+    if table.phrases and nounverb.speaks_noun_verb(tokens, table):
+        return nounverb.redact_phrase(tokens, table)
     try:
         spec = table.lookup(tokens[0])
     except HsmshellError as error:
@@ -182,9 +186,3 @@ def _convert(spec: CommandSpec, arg: Arg, token: str) -> object:
             raise InvalidArgument(f"{spec.name}: invalid {arg.name.replace('_', ' ')}",
                                   hint=error.hint or (arg.help or None)) from None
         raise
-
-
-def _quote(token: str) -> str:
-    if _PLAIN_TOKEN.fullmatch(token):
-        return token
-    return "'" + token.replace("'", "'\"'\"'") + "'"

@@ -13,6 +13,7 @@ from hsmshell.errors import ParseError
 
 MAX_LINE = 4096
 _NEEDS_SHLEX = re.compile(r"[\"'\\]")
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_\-./:@,=+]+")   # shown without quotes
 
 
 def check_text(text: str) -> None:
@@ -93,3 +94,10 @@ def split_statements(text: str) -> list[str]:
             current.append(char)
     statements.append("".join(current))
     return [s.strip() for s in statements if s.strip()]
+
+
+def quote(token: str) -> str:
+    """A word as a command text shows it: quoted only when it needs to be."""
+    if _PLAIN_TOKEN.fullmatch(token):
+        return token
+    return "'" + token.replace("'", "'\"'\"'") + "'"

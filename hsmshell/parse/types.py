@@ -70,6 +70,21 @@ def _token_ids(arg: Arg, token: str) -> tuple[int, ...] | str:
     return _int_list(arg, token)
 
 
+def _sdk5_user_name(arg: Arg, token: str) -> str:
+    """CloudHSM CLI shows user names in lowercase (they are not case-sensitive)."""
+    return _user_name(arg, token).lower()
+
+
+def _filter_term(arg: Arg, token: str):
+    from hsmshell.model.sdk5 import parse_filter_term
+    return parse_filter_term(token)
+
+
+def _attribute_setting(arg: Arg, token: str) -> tuple[str, str]:
+    from hsmshell.model.sdk5 import parse_attribute_setting
+    return parse_attribute_setting(token)
+
+
 CONVERTERS: dict[str, Callable[[Arg, str], object]] = {
     "str": _text,
     "path": _text,
@@ -80,7 +95,13 @@ CONVERTERS: dict[str, Callable[[Arg, str], object]] = {
     "choice": _choice,
     "quorum_service": _quorum_service,
     "token_ids": _token_ids,
+    # CloudHSM CLI (parse/nounverb.py): the last three take one or more words each
+    "sdk5_user_name": _sdk5_user_name,
+    "filter": _filter_term,
+    "attributes": _attribute_setting,
+    "sdk5_user_names": _sdk5_user_name,
 }
+MULTI_WORD_KINDS = frozenset({"filter", "attributes", "sdk5_user_names"})
 
 
 def convert(arg: Arg, token: str) -> object:

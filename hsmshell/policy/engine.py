@@ -59,6 +59,11 @@ def decide(policy: Policy, principal: Principal | None, spec, args: dict,
     m = ledger.m_value(service.id)
     if m <= 1:
         return Decision(True, action, rule)
+    if args.get("approval"):
+        # CloudHSM CLI's --approval FILE: the signatures travel with the command, so the HSM
+        # checks them as it runs it (a bad or short file is its invalid-approval / quorum refusal)
+        return Decision(True, action, rule, quorum={"service": service.id, "service_name": service.name,
+                                                    "m": m, "approval_file": True})
     return _quorum_decision(spec, action, rule, service, m, *ledger.approvals(service.id))
 
 

@@ -8,6 +8,7 @@ from hsmshell.render.classic_keys import ClassicKeyViews
 from hsmshell.render.cluster_views import ClassicClusterViews
 from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_classic import ClassicQuorumViews
+from hsmshell.render.sdk5_views import ClassicSdk5Views, cli_json, is_sdk5_command
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
 HSM_INFO_ORDER = ("Label", "Model", "Serial Number", "HSM Flags", "FIPS state", "Manufacturer ID",
@@ -34,7 +35,8 @@ def users_table(users: list[dict]) -> list[str]:
     return lines
 
 
-class ClassicRenderer(KmsViews, ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews, BaseRenderer):
+class ClassicRenderer(ClassicSdk5Views, KmsViews, ClassicQuorumViews, ClassicKeyViews, ClassicClusterViews,
+                      BaseRenderer):
     def result(self, result, source: str) -> None:
         view = getattr(self, f"_view_{result.kind}", self._view_generic)
         lines = view(result)
@@ -44,6 +46,9 @@ class ClassicRenderer(KmsViews, ClassicQuorumViews, ClassicKeyViews, ClassicClus
             self.error(result.error, result.command, source)
 
     def error(self, error, command, source: str) -> None:
+        if is_sdk5_command(command):                     # cloudhsm-cli prints JSON for errors too
+            self.out(cli_json(1, error.message))
+            return
         kmu = self.kmu_error_lines(error, command)       # KMU key commands: "Cfm3... returned: 0xc6 ..."
         if kmu:
             self.err("\n".join(kmu))

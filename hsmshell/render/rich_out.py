@@ -12,10 +12,11 @@ from hsmshell.render.cluster_views import RichClusterViews
 from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_rich import RichQuorumViews
 from hsmshell.render.rich_keys import RichKeyViews
+from hsmshell.render.sdk5_views import RichSdk5Views
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
 
-class RichRenderer(KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, BaseRenderer):
+class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, BaseRenderer):
     def __init__(self, env):
         super().__init__(env)
         common = dict(no_color=not env.color, highlight=False, emoji=False,
@@ -92,6 +93,9 @@ class RichRenderer(KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, Ba
             self.console.print(f"  usage: {escape(data['syntax'])}")
             if data.get("details"):
                 self.console.print(f"  {escape(data['details'])}")
+            for option in data.get("options", ()):
+                need = "" if option["required"] else " [dim](optional)[/]"
+                self.console.print(f"  [bold]{escape(option['option'])}[/]{need}  {escape(option['help'])}")
             self.console.print(f"  action: {data['action']}   allowed for you: "
                                f"{'yes' if data['allowed'] else 'no'} (roles: {', '.join(data['roles']) or 'none'})")
             return

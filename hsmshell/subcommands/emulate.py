@@ -13,10 +13,11 @@ HELP = "CMU/KMU-compatible terminal programs on an emulated cluster"
 
 
 def add_arguments(parser, common) -> None:
-    parser.add_argument("tool", choices=("cmu", "kmu"),
-                        help="cmu: cloudhsm_mgmt_util; kmu: key_mgmt_util")
+    parser.add_argument("tool", choices=("cmu", "kmu", "cloudhsm-cli"),
+                        help="cmu: cloudhsm_mgmt_util; kmu: key_mgmt_util; cloudhsm-cli: CloudHSM CLI (SDK 5)")
     parser.add_argument("words", nargs=argparse.REMAINDER, metavar="...",
-                        help="cmu: [cfg-file]; kmu: [singlecmd COMMAND ARGS ...]")
+                        help="cmu: [cfg-file]; kmu: [singlecmd COMMAND ARGS ...]; "
+                             "cloudhsm-cli: interactive | COMMAND [ARGS ...]")
 
 
 def run(options, env) -> ExitStatus:
@@ -24,11 +25,13 @@ def run(options, env) -> ExitStatus:
     from hsmshell.modes.options import make_environment
     from hsmshell.emulate import startup
     from hsmshell.emulate.terminal import FailureQuestion, LineReader, run_commands, run_lines
-    from hsmshell.emulate.tools import CMU, TOOLS, open_tool_shell, renderer_for, tool_environment
+    from hsmshell.emulate.tools import CLOUDHSM_CLI, CMU, TOOLS, open_tool_shell, renderer_for, tool_environment
     from hsmshell.errors import InvalidArgument
 
     tool = TOOLS[options.tool]
     words, given = startup.split_global_options(options.words, stop_at="singlecmd")
+    if tool is CLOUDHSM_CLI:
+        return _cloudhsm_cli(options, env, words, given)
     config = None
     if tool is CMU and words:
         if len(words) > 1:
@@ -62,5 +65,25 @@ def run(options, env) -> ExitStatus:
                 shell.backend.cluster.connected_servers = frozenset(s.server for s in renderer.servers)
             renderer.startup(hsms, wanted)
         return run_lines(shell, tool, reader)
+    finally:
+        shell.close()
+
+
+def _cloudhsm_cli(options, env, words: list[str], given: dict) -> ExitStatus:
+    from hsmshell.cli import make_environment
+    from hsmshell.emulate import cloudhsm_cli
+    from hsmshell.emulate.terminal import LineReader
+    from hsmshell.emulate.tools import CLOUDHSM_CLI, open_tool_shell, renderer_for, tool_environment
+
+    for name, value in given.items():      # hsmshell's --home/--cluster among the tool's words
+        setattr(options, name, value)
+    if given:
+        env = make_environment(options)
+    reader = LineReader(env.stdin)
+    env = tool_environment(env, CLOUDHSM_CLI, reader)
+    renderer = reader.renderer = renderer_for(CLOUDHSM_CLI, env)
+    shell = open_tool_shell(env, CLOUDHSM_CLI, renderer)
+    try:
+        return cloudhsm_cli.run(env, shell, reader, words)
     finally:
         shell.close()

@@ -7,6 +7,8 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion, Path
 from prompt_toolkit.document import Document
 from prompt_toolkit.key_binding import KeyBindings
 
+from hsmshell.ui import phrase_completion as phrases
+
 
 USER_TYPES = ("CO", "CU", "PRECO")
 
@@ -24,12 +26,15 @@ class ShellCompleter(Completer):
             prefix = words[0] if words else ""
             yield from self._commands(prefix)
             return
+        current = "" if statement.endswith(" ") else words[-1]
+        done = words[1:] if statement.endswith(" ") else words[1:-1]
+        if phrases.wants_phrase(self.shell.table, words):
+            yield from phrases.phrase_completions(self, [words[0], *done], current, complete_event)
+            return
         try:
             spec = self.shell.table.lookup(words[0])
         except Exception:
             return
-        current = "" if statement.endswith(" ") else words[-1]
-        done = words[1:] if statement.endswith(" ") else words[1:-1]
         arg = self._next_arg(spec, done)
         if arg is None or arg.complete is None:
             return
@@ -41,7 +46,10 @@ class ShellCompleter(Completer):
                 yield Completion(candidate, start_position=-len(current))
 
     def _commands(self, prefix: str):
+        yield from phrases.root_completions(self, prefix)
         for spec in sorted(self.shell.table, key=lambda s: s.name.lower()):
+            if " " in spec.name or spec.name in self.shell.table.phrase_roots:
+                continue                        # the noun-verb phrases complete word by word
             if spec.name.lower().startswith(prefix.lower()) and self.shell.allows(spec):
                 yield Completion(spec.name, start_position=-len(prefix), display_meta=spec.summary)
 

@@ -24,7 +24,7 @@ def shell(harness):
 def test_anonymous_is_offered_only_what_it_may_run(shell):
     assert completions(shell, "listU") == ["listUsers"]
     assert completions(shell, "createU") == []
-    assert completions(shell, "lo") == ["loginHSM"]
+    assert completions(shell, "lo") == ["login", "loginHSM"]      # CloudHSM CLI's and CMU's
     offered = completions(shell, "")
     assert {"listUsers", "loginHSM", "help", "quit"} <= set(offered)
     assert not {"createUser", "deleteUser", "logoutHSM"} & set(offered)
@@ -33,7 +33,7 @@ def test_anonymous_is_offered_only_what_it_may_run(shell):
 def test_a_crypto_officer_is_offered_user_management(activated):
     shell = activated.shell
     assert completions(shell, "createU") == ["createUser"]
-    assert completions(shell, "lo") == ["loginHSM", "logoutHSM"]
+    assert completions(shell, "lo") == ["login", "logout", "loginHSM", "logoutHSM"]
     assert completions(shell, "listUsers; createU") == ["createUser"]     # after a `;` too
 
 

@@ -41,6 +41,7 @@ EXPECTED = {
     "user.password.other":  "-    -     Y   Y    -    -",   # change any user's password: CO
     "user.create":          "-    -     Y   Y    -    -",   # add, remove users: CO
     "user.delete":          "-    -     Y   Y    -    -",
+    "cluster.activate":     "Y    Y     -   -    -    -",   # SDK 5: activation (PRECO's password)
     "shell.help":           "Y    Y     Y   Y    Y    Y",   # the shell's own commands
     "shell.whoami":         "Y    Y     Y   Y    Y    Y",
     "shell.status":         "Y    Y     Y   Y    Y    Y",

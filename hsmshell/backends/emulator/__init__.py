@@ -22,7 +22,9 @@ HANDLER_MODULES = ("hsmshell.backends.emulator.users", "hsmshell.backends.emulat
                    "hsmshell.backends.emulator.server_mode", "hsmshell.backends.emulator.quorum_setup",
                    "hsmshell.backends.emulator.quorum_tokens", "hsmshell.backends.shellside",
                    "hsmshell.backends.emulator.keys", "hsmshell.backends.emulator.keys_transfer",
-                   "hsmshell.backends.emulator.keys_use")
+                   "hsmshell.backends.emulator.keys_use", "hsmshell.backends.emulator.sdk5_users",
+                   "hsmshell.backends.emulator.sdk5_keys", "hsmshell.backends.emulator.sdk5_crypto",
+                   "hsmshell.backends.emulator.sdk5_quorum")
 KEYSTORE = "hsmshell.backends.emulator.keystore"
 HANDLERS: dict = {}
 _imported: set[str] = set()
@@ -98,8 +100,11 @@ class EmulatorBackend(BackendBase):
         actor = self.principal
         self.cluster.last_pick = None
         firmware.check(action, self.principal, spec.name)
-        used_tokens = quorum_rules.enforce(self.cluster, action, invocation.args, spec.name)
         self.cluster.inputs_read = {}
+        if invocation.args.get("approval"):      # CloudHSM CLI's --approval FILE
+            from hsmshell.backends.emulator.sdk5_quorum import submit_approval
+            submit_approval(self.cluster, action, invocation.args)
+        used_tokens = quorum_rules.enforce(self.cluster, action, invocation.args, spec.name)
         try:
             asks = spec.caution if spec.asks_on_failure is None else spec.asks_on_failure
             with self.cluster.asking_on_failure(spec.name if asks else None):

@@ -20,6 +20,8 @@ FIRMWARE_RULES: dict[str, frozenset | None] = {
     "session.login": ANYONE,
     "session.logout": LOGGED_IN,
     "user.list": ANYONE,
+    # CloudHSM CLI's cluster activate: anyone may try; only an unactivated cluster accepts it
+    "cluster.activate": ANYONE,
     "hsm.info": ANYONE,
     "user.create": OFFICERS,
     "user.delete": OFFICERS,

@@ -1,0 +1,76 @@
+"""CloudHSM's "fake PEM" (`key generate-file --encoding reference-pem`): a private-key PEM
+that openssl can read, holding the real public values and, in place of the private ones, the
+key's reference. No private key material leaves the HSM (reference/cloudhsm-cli.md §2.5).
+
+RSA: an RSAPrivateKey with the real n and e, d = the key reference, the CRT values 0.
+EC: an ECPrivateKey whose private scalar is the key reference, with the real curve and point.
+"""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from hsmshell.backends.emulator.crypto.material import load_private_key
+
+# DER object identifiers of the named curves the emulator makes (RFC 5480, SEC 2)
+CURVE_OIDS = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34",
+              "secp521r1": "1.3.132.0.35", "secp224r1": "1.3.132.0.33",
+              "secp256k1": "1.3.132.0.10", "secp192r1": "1.2.840.10045.3.1.1"}
+
+
+def reference_pem(private_der: bytes, handle: int) -> bytes:
+    key = load_private_key(private_der)
+    if isinstance(key, rsa.RSAPrivateKey):
+        numbers = key.public_key().public_numbers()
+        body = _sequence(_integer(0), _integer(numbers.n), _integer(numbers.e), _integer(handle),
+                         *(_integer(0) for _ in range(5)))
+        return _pem("RSA PRIVATE KEY", body)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        size = (key.curve.key_size + 7) // 8
+        point = key.public_key().public_bytes(serialization.Encoding.X962,
+                                              serialization.PublicFormat.UncompressedPoint)
+        body = _sequence(_integer(1), _tlv(0x04, handle.to_bytes(size, "big")),
+                         _tlv(0xA0, _oid(CURVE_OIDS[key.curve.name])),
+                         _tlv(0xA1, _tlv(0x03, b"\x00" + point)))
+        return _pem("EC PRIVATE KEY", body)
+    raise ValueError("reference PEM files are made for RSA and EC private keys")
+
+
+def _pem(label: str, der: bytes) -> bytes:
+    import base64
+    text = base64.encodebytes(der).decode("ascii").replace("\n", "")
+    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
+    return (f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n").encode()
+
+
+def _tlv(tag: int, value: bytes) -> bytes:
+    n = len(value)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + length + value
+
+
+def _integer(value: int) -> bytes:
+    raw = value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big")   # room for the sign bit
+    return _tlv(0x02, raw)
+
+
+def _sequence(*items: bytes) -> bytes:
+    return _tlv(0x30, b"".join(items))
+
+
+def _oid(dotted: str) -> bytes:
+    parts = [int(p) for p in dotted.split(".")]
+    body = bytearray([40 * parts[0] + parts[1]])
+    for part in parts[2:]:
+        chunk = [part & 0x7F]
+        part >>= 7
+        while part:
+            chunk.append(0x80 | (part & 0x7F))
+            part >>= 7
+        body.extend(reversed(chunk))
+    return _tlv(0x06, bytes(body))

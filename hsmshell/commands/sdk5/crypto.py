@@ -1,0 +1,31 @@
+"""crypto sign / verify (reference/cloudhsm-cli.md §2.6): KMU sign/verify's action, key.use."""
+
+from hsmshell.commands.sdk5.args import (APPROVAL, CLUSTER_ID, DATA, DATA_PATH, DATA_TYPE, HASH,
+                                         KEY_FILTER, TOOL, option)
+from hsmshell.commands.spec import CommandSpec
+
+MECHANISMS = ("rsa-pkcs", "rsa-pkcs-pss", "ecdsa")
+PSS = (option("mgf", "choice", choices=tuple(f"mgf1-{h}" for h in ("sha1", "sha224", "sha256", "sha384", "sha512")),
+              complete="choices", help="mask generation function, e.g. mgf1-sha256"),
+       option("salt_length", "int", help="salt length in bytes"))
+SIGNATURE = (option("signature", required=False, help="base64-encoded signature"),
+             option("signature_path", "path", required=False, help="file holding the signature"))
+
+
+def _specs(verb: str):
+    for mechanism in MECHANISMS:
+        extra = PSS if mechanism == "rsa-pkcs-pss" else ()
+        pss_syntax = " --mgf <MGF> --salt-length <SALT_LENGTH>" if extra else ""
+        sig = SIGNATURE if verb == "verify" else ()
+        sig_syntax = " <--signature-path <SIGNATURE_PATH>|--signature <SIGNATURE>>" if sig else ""
+        yield CommandSpec(
+            f"crypto {verb} {mechanism}", "key.use",
+            f"{verb} with {mechanism.upper()} and a key you own or share",
+            f"crypto {verb} {mechanism} [OPTIONS] --key-filter <KEY_FILTER>... --hash-function "
+            f"<HASH_FUNCTION>{pss_syntax} <--data-path <DATA_PATH>|--data <DATA>>{sig_syntax}",
+            (KEY_FILTER, HASH, *extra, DATA, DATA_PATH, DATA_TYPE, *sig, APPROVAL, CLUSTER_ID),
+            tool=TOOL,
+            details="Signatures are base64: RSA as openssl makes them, ECDSA as raw r||s.")
+
+
+SPECS = [*_specs("sign"), *_specs("verify")]
