@@ -117,7 +117,7 @@ def _measure(work: Path, token: dict, quick: bool) -> list[dict]:
     shell_batch(home, work / "setup.hsm", [login, "genRSAKeyPair -m 2048 -e 65537 -l bench-rsa"], token)
     data = work / "data.bin"
     data.write_bytes(os.urandom(1024))
-    signs, keys, rounds = (100, 50, 3) if quick else (400, 200, 5)
+    signs, keys, rounds = (200, 50, 3) if quick else (1000, 200, 5)
     sign_lines = [login] + [f"sign -f {data} -k 2 -m 1 -out {work / 'sig.bin'}"] * signs
     payload = data.read_bytes()
 
