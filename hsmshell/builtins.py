@@ -6,7 +6,7 @@ from __future__ import annotations
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.opcodes import error_string
-from hsmshell.policy.engine import decide
+from hsmshell.policy.engine import permission
 
 
 def run_builtin(shell, invocation) -> Result:
@@ -31,9 +31,11 @@ def _help(shell, args: dict) -> Result:
 
 def _help_for(shell, spec, principal) -> Result:
     action = spec.action_for({}, principal)
+    allowed = permission(shell.policy, principal, spec)      # as Tab and the policy say
     data = {"command": spec.name, "summary": spec.summary, "syntax": spec.usage(),
             "details": spec.details, "action": action, "tool": spec.tool,
-            "allowed": decide(shell.policy, principal, spec, {}).allowed,
+            "allowed": allowed.allowed, "allowed_for_you": allowed.summary(),
+            "forms": list(allowed.forms) if len(allowed.forms) > 1 else [],
             "roles": shell.policy.roles_allowing(action)}
     if spec.tool == "sdk5":          # CloudHSM CLI's help lists every --option
         data["options"] = [{"option": ", ".join(arg.flags) + ("" if arg.is_switch else

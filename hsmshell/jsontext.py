@@ -17,8 +17,9 @@ import orjson
 _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 _STD_SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                                check_circular=False)
-_LONG_NUMBER = re.compile(r"\d{20}")
-_LONG_NUMBER_BYTES = re.compile(rb"\d{20}")
+# orjson reads integers in [-2**63, 2**64) exactly: beyond them, 20 digits or a minus and 19
+_LONG_NUMBER = re.compile(r"-\d{19}|\d{20}")
+_LONG_NUMBER_BYTES = re.compile(rb"-\d{19}|\d{20}")
 _STD_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str,
                              check_circular=False)
 
@@ -61,8 +62,8 @@ def loads_flat(text: str) -> dict:
 
 
 def loads_any(text: str | bytes):
-    """Any JSON text (an audit record): a run of 20 digits may be an integer beyond 64 bits,
-    which only the standard library reads exactly; the rest goes to orjson."""
+    """Any JSON text (an audit record): a run of 20 digits (19 after a minus) may be an integer
+    beyond 64 bits, which only the standard library reads exactly; the rest goes to orjson."""
     if (_LONG_NUMBER_BYTES if isinstance(text, bytes) else _LONG_NUMBER).search(text):
         return json.loads(text)
     return orjson.loads(text)

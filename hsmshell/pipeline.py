@@ -26,7 +26,7 @@ from hsmshell.crash_report import internal_error
 from hsmshell.errors import (AuditTampered, AuditWriteFailed, ClusterStateDamaged, ConfirmationRequired,
                              HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
 from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
-from hsmshell.policy.engine import Decision, decide
+from hsmshell.policy.engine import Decision, decide, permission
 from hsmshell.secret_sources import resolve_secrets
 from hsmshell.state.db import state_damaged
 from hsmshell.status import ExitStatus
@@ -96,7 +96,8 @@ class Shell:
         self._unshown: list[Attempt] = []             # results waiting for the group's commit
 
     def allows(self, spec) -> bool:
-        return self.serves(spec) and decide(self.policy, self.backend.principal, spec, {}).allowed
+        """In at least one of its forms (changePswd of yourself), as help and Tab say."""
+        return self.serves(spec) and permission(self.policy, self.backend.principal, spec).allowed
 
     def serves(self, spec) -> bool:
         """Whether this shell's backend runs the command (help and completion list only those)."""

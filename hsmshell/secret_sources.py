@@ -20,6 +20,8 @@ def resolve_secrets(invocation: Invocation, env: Environment) -> dict[str, str]:
     for name, ref in invocation.secrets.items():
         arg = next(a for a in invocation.spec.args if a.name == name)
         values[name] = _resolve(ref, arg, invocation, env)
+        if arg.check is not None:          # before the CAUTION question, before the HSM
+            arg.check(values[name])
     return values
 
 
@@ -28,6 +30,8 @@ def _resolve(ref: SecretRef, arg, invocation: Invocation, env: Environment) -> s
         return ref.literal
     if ref.source == "prompt":
         first = env.ask_secret(arg.prompt)
+        if arg.check is not None:
+            arg.check(first)                   # a bad password is refused before it is asked again
         if arg.confirm_prompt and env.ask_secret(arg.confirm_prompt) != first:
             raise InvalidArgument("the two passwords do not match")
         return first

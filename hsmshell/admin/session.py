@@ -29,9 +29,11 @@ def cluster_directory(env, name: str) -> Path:
 
 
 def run_operation(env, name: str, operation: str, action: Callable, args: dict | None = None,
-                  writes: bool = True) -> Result:
+                  writes: bool = True, record: Callable | None = None) -> Result:
     """`action(cluster) -> Result` on cluster `name`. A read-only operation (writes=False) is
-    audited only if it replaced failed HSMs on the way."""
+    audited only if it replaced failed HSMs on the way. `record(result, error, replaced)`
+    builds another kind of record (`hsmshell kms`: kms/audited.py); such an operation is also
+    audited when it failed, or returned a Result with an error (its changes kept)."""
     from hsmshell.audit.log import AuditLog
     from hsmshell.backends.emulator import lifecycle
     from hsmshell.backends.emulator.cluster import EmulatedCluster
@@ -51,15 +53,17 @@ def run_operation(env, name: str, operation: str, action: Callable, args: dict |
                         result = action(cluster)
                 except HsmshellError as exc:
                     error = exc
-                transaction.sync = staged = writes or bool(replaced)
+                failed = error is not None or (result is not None and result.error is not None)
+                transaction.sync = staged = writes or bool(replaced) or (record is not None and failed)
                 if staged:
-                    audit.stage(_record(env, name, operation, args, result, error, replaced))
+                    audit.stage(record(result, error, replaced) if record is not None
+                                else _record(env, name, operation, args, result, error, replaced))
     finally:
         audit.close()
         db.close()
     if error is not None:
         raise error
-    if replaced:
+    if replaced and result is not None:
         result.data["hsms_replaced"] = replaced
     return result
 

@@ -33,6 +33,13 @@ SPECS = [
          a.LABEL, *a.PLACEMENT, a.NON_EXTRACTABLE, *a.SHARING),
         opcode="CN_GENERATE_KEY_PAIR", tool="kmu"),
     CommandSpec(
+        "genDSAKeyPair", "key.generate", "generate a DSA key pair",
+        f"genDSAKeyPair -m <2048|3072> -l <label> {a.PLACEMENT_SYNTAX} [-nex] {a.SHARING_SYNTAX}",
+        (a.number("modulus_bits", "-m", "modulus length in bits: 2048 or 3072", required=True),
+         a.LABEL, *a.PLACEMENT, a.NON_EXTRACTABLE, *a.SHARING),
+        opcode="CN_GENERATE_KEY_PAIR", tool="kmu",
+        details="-nex, -u and -m_value apply to the private key; public keys are usable by every CU."),
+    CommandSpec(
         "findKey", "key.find", "list the keys you can use, filtered by attributes",
         "findKey [-c <class>] [-t <type>] [-l <label>] [-id <id>] [-sess <0|1>] [-u <user-ids>] "
         "[-m <modulus-file>] [-kcv <kcv>]",

@@ -35,6 +35,7 @@ class Arg:
     choices: tuple[str, ...] = ()
     prompt: str = "Enter password: "      # for secrets given as -hpswd
     confirm_prompt: str | None = None     # ask twice (new passwords)
+    check: Callable[[str], None] | None = None   # a secret's rule, checked as soon as it is known
 
     @property
     def secret(self) -> bool:

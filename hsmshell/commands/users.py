@@ -12,6 +12,8 @@ def _password_action(args: dict, principal) -> str:
 
 
 _password_action.possible_actions = ("user.password.self", "user.password.other")
+_password_action.conditions = {"user.password.self": "for your own password",       # help says these
+                               "user.password.other": "for another user's password"}
 
 SPECS = [
     CommandSpec("createUser", "user.create", "create a CO or CU on every HSM",

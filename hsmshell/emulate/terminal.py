@@ -91,12 +91,33 @@ def run_lines(shell, tool, reader: LineReader) -> ExitStatus:
         words = line.split()
         if len(words) == 2 and words[1] == "-h":       # `<command> -h`: the tools' per-command help
             line = f"help {words[0]}"
+        if tool.name == "kmu":
+            try:
+                line = _boolean_value(line, reader, renderer)
+            except InputEnded:
+                break
         renderer.line = line.strip()         # CMU's progress line before a quorum refusal
         outcome = shell.run(line.strip(), f"{tool.name}:{number}")
         if _refused_by_quorum(shell, outcome):
             _ask_per_server(shell, outcome.command)
         renderer.flush()
     return ExitStatus.SUCCESS
+
+
+BOOLEAN_ATTRIBUTES = frozenset({"1"})     # what KMU's setAttribute -a takes: OBJ_ATTR_TOKEN
+
+
+def _boolean_value(line: str, reader: LineReader, renderer) -> str:
+    """KMU's setAttribute asks the value of a boolean attribute (key_mgmt_util-setAttribute):
+    `setAttribute -o 262154 -a 1` then the question; the answer becomes `-v`."""
+    words = line.split()
+    if not words or words[0] != "setAttribute" or "-v" in words or "-a" not in words[:-1]:
+        return line
+    if words[words.index("-a") + 1] not in BOOLEAN_ATTRIBUTES:
+        return line
+    renderer.out("         This attribute is defined as a boolean value.")
+    answer = reader.answer("          Enter the boolean attribute value (0 or 1):")
+    return f"{line.strip()} -v {answer.strip() or '-'}"
 
 
 def run_commands(shell, tool, commands: list[str]) -> ExitStatus:

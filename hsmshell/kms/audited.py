@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from hsmshell.backends.result import Result
-from hsmshell.errors import HsmshellError, PermissionDenied
+from hsmshell.errors import PermissionDenied
 from hsmshell.policy.engine import Principal
 from hsmshell.status import ExitStatus
 
@@ -29,6 +29,7 @@ class Call:
     secrets: dict = field(default_factory=dict)
     decision: object = None
     actor: Principal | None = None        # set by the work when KMS acts as kmsuser
+    store_id: str | None = None           # the store it worked on (replay names KMS's session by it)
 
     @property
     def text(self) -> str:
@@ -57,42 +58,17 @@ def refusal(call: Call) -> PermissionDenied:
 
 def on_cluster(call: Call, cluster_name: str, work: Callable, record: bool = True) -> Result:
     """`work(cluster) -> Result` on the cluster (after the policy allowed it, else the refusal
-    is recorded and raised). A Result with `error` set keeps its changes (a FAILED connect
-    counts kmsuser's failed logins); a raised error undoes them. Either way one record."""
-    from hsmshell.audit.log import AuditLog
-    from hsmshell.backends.emulator import lifecycle
-    from hsmshell.backends.emulator.cluster import EmulatedCluster
-    from hsmshell.backends.emulator.schema import create_tables
-    from hsmshell.state.db import ClusterDB
-    from hsmshell.state.home import StateHome
-    from hsmshell.transactions import AuditedTransaction
+    is recorded and raised), as admin/session.py runs a cluster operation. A Result with
+    `error` set keeps its changes (a FAILED connect counts kmsuser's failed logins); a raised
+    error undoes them. Recorded when it wrote (`record`), failed or replaced HSMs."""
+    from hsmshell.admin.session import run_operation
 
-    allowed = call.decision is None or call.decision.allowed
-    db = ClusterDB(StateHome(call.env.home).cluster_dir(cluster_name))
-    audit = AuditLog(db, call.env.clock)
-    result = error = None
-    try:
-        with db.exclusive():
-            create_tables(db.conn)               # outside the transaction (executescript commits)
-            cluster = EmulatedCluster(db, call.env.clock)
-            with AuditedTransaction(db, audit, sync=True):
-                replaced = lifecycle.replace_due_hsms(cluster) if allowed else []
-                if not allowed:
-                    error = refusal(call)
-                else:
-                    try:
-                        with db.savepoint("kms"):
-                            result = work(cluster)
-                    except HsmshellError as exc:
-                        error = exc
-                if record or error is not None or replaced or (result is not None and result.error):
-                    audit.stage(_record(call, cluster_name, result, error, replaced))
-    finally:
-        audit.close()
-        db.close()
-    if error is not None:
-        raise error
-    return result
+    def action(cluster):
+        if call.decision is not None and not call.decision.allowed:
+            raise refusal(call)
+        return work(cluster)
+    return run_operation(call.env, cluster_name, call.op.name, action, writes=record,
+                         record=lambda result, error, replaced: _record(call, cluster_name, result, error, replaced))
 
 
 def _record(call: Call, cluster_name: str, result, error, replaced) -> dict:
@@ -113,7 +89,7 @@ def _record(call: Call, cluster_name: str, result, error, replaced) -> dict:
         hasher = SecretHasher(StateHome(call.env.home).cluster_dir(cluster_name))
         record["secrets"] = {name: hasher(value) for name, value in call.secrets.items()}
     if result is not None and result.replay:
-        record["replay"] = result.replay
+        record["replay"] = {**result.replay, **({"store": call.store_id} if call.store_id else {})}
     if replaced:
         record["hsms_replaced"] = replaced
     return record

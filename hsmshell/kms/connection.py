@@ -6,14 +6,14 @@ ConnectionErrorCode (a wrong password counts as a failed login of kmsuser on eve
 repeated attempts lock kmsuser out, as on a real cluster). Otherwise KMS logs in as kmsuser
 (a login held until disconnect: sessions.pid = SERVICE_PID), rotates kmsuser's password to
 32 random characters only KMS knows, and adds one ENI per subnet: CONNECTED.
-Every step shows in each HSM's log (CN_LOGIN, CN_CHANGE_PSWD, CN_LOGOUT) as kmsuser's.
+Every step shows in each HSM's log (CN_LOGIN, CN_CHANGE_PSWD, CN_LOGOUT) as kmsuser's
+(backends/emulator/kms_side.py makes the changes).
 """
 
 from __future__ import annotations
 
-from hsmshell.backends.emulator import hsm_logs
+from hsmshell.backends.emulator import kms_side
 from hsmshell.backends.emulator import network as vpc
-from hsmshell.errors import LoginFailed, NoSuchUser
 from hsmshell.kms import requirements as req
 from hsmshell.kms.store import KeyStoreRow, new_password
 from hsmshell.policy.engine import Principal
@@ -41,68 +41,32 @@ def find_cluster(home, cluster_id: str, hint: str | None = None) -> str | None:
 
 
 def as_kmsuser(cluster, store: KeyStoreRow) -> Principal:
-    """Make `cluster` act as KMS's kmsuser login for this store (the id of the first active HSM's)."""
-    rows = dict(cluster.conn.execute("SELECT hsm_id, user_id FROM users WHERE name = ?", (req.KMSUSER,)))
-    active = [h for h in cluster.reachable_hsms() if h.hsm_id in rows]
-    if not active:
-        raise NoSuchUser("kmsuser exists on no active HSM")
-    principal = Principal(req.KMSUSER, "CU", rows[active[0].hsm_id])
+    """Make `cluster` act as KMS's kmsuser login for this store."""
+    principal = kms_side.kmsuser(cluster)
     cluster.principal, cluster.session_id = principal, session_id(store)
     return principal
 
 
-def attempt(cluster, store: KeyStoreRow, password: str, cluster_name: str) -> tuple[str, str | None, str | None]:
-    """One connection attempt: (state, ConnectionErrorCode, the new password when CONNECTED)."""
+def attempt(cluster, store: KeyStoreRow, password: str, cluster_name: str,
+            effects: list) -> tuple[str, str | None, str | None]:
+    """One connection attempt: (state, ConnectionErrorCode, the new password when CONNECTED);
+    what it did on the HSMs is appended to `effects` (the audit record keeps them)."""
     findings = req.evaluate(cluster, cluster_name, password=password, password_from="KMS has")
     unmet = req.first_unmet(findings, req.CONNECT_ORDER)
-    active = cluster.reachable_hsms()
     cluster.session_id = session_id(store)
     if unmet is not None:
         if unmet.id == "kmsuser-password":
-            _failed_logins(cluster, active)
+            effects.append(kms_side.apply(cluster, {"do": "failed-login"}))
         return "FAILED", unmet.error_code, None
-    principal = as_kmsuser(cluster, store)
-    cluster.conn.execute(
-        "INSERT OR REPLACE INTO sessions(session_id, pid, user_name, user_type, user_id, started) "
-        "VALUES(?,?,?,?,?,?)", (cluster.session_id, _service_pid(), principal.name, "CU",
-                                principal.user_id, cluster.clock()))
     rotated = new_password()
-    from hsmshell.backends.emulator.passwords import DEFAULT_LOG2_N, hash_password
-    pw_hash = hash_password(rotated, int(cluster.db.meta("kdf_log2_n", DEFAULT_LOG2_N)))
-    for hsm in active:
-        cluster.conn.execute("UPDATE users SET pw_hash = ?, login_failures = 0 WHERE hsm_id = ? AND name = ?",
-                             (pw_hash, hsm.hsm_id, req.KMSUSER))
-    _log(cluster, active, "CN_LOGIN")
-    _log(cluster, active, "CN_CHANGE_PSWD")
+    effects.append(kms_side.apply(cluster, {"do": "login"}))
+    effects.append(kms_side.apply(cluster, {"do": "rotate"}, rotated))
     vpc.add_kms_enis(cluster, store.id)
     return "CONNECTED", None, rotated
 
 
-def disconnect(cluster, store: KeyStoreRow) -> int:
-    """KMS logs out of kmsuser and removes its ENIs; how many logins it ended (0 or 1)."""
+def disconnect(cluster, store: KeyStoreRow, effects: list) -> None:
+    """KMS logs out of kmsuser (if it was logged in) and removes its ENIs."""
     cluster.session_id = session_id(store)
-    ended = cluster.conn.execute("DELETE FROM sessions WHERE session_id = ?", (cluster.session_id,)).rowcount
-    if ended:
-        _log(cluster, cluster.reachable_hsms(), "CN_LOGOUT")
+    effects.append(kms_side.apply(cluster, {"do": "logout"}))
     vpc.remove_kms_enis(cluster, store.id)
-    return ended
-
-
-def _failed_logins(cluster, active) -> None:
-    """KMS's login with a wrong password: one more failed login of kmsuser on every HSM."""
-    failure = LoginFailed("HSM Error: RET_USER_LOGIN_FAILURE")
-    for hsm in active:
-        cluster.conn.execute("UPDATE users SET login_failures = login_failures + 1 WHERE hsm_id = ? AND name = ?",
-                             (hsm.hsm_id, req.KMSUSER))
-    _log(cluster, active, "CN_LOGIN", failure)
-
-
-def _log(cluster, hsms, opcode: str, error=None) -> None:
-    hsm_logs.append(cluster.conn, [
-        hsm_logs.entry(h.hsm_id, opcode, cluster.clock(), hsm_logs.session_handle(cluster.session_id, h.server),
-                       error=error, user_name=req.KMSUSER, user_type="CU") for h in hsms])
-
-
-def _service_pid() -> int:
-    from hsmshell.backends.emulator.cluster import SERVICE_PID
-    return SERVICE_PID

@@ -19,13 +19,13 @@ import re
 import uuid
 from pathlib import Path
 
-from hsmshell.backends.emulator import hsm_logs
+from hsmshell.backends.emulator import kms_side
 from hsmshell.backends.result import Result
 from hsmshell.errors import BackendUnavailable, HsmshellError, InvalidArgument, NoSuchKey, NoSuchUser
 from hsmshell.kms import connection, requirements as req
 from hsmshell.kms.audited import on_cluster
-from hsmshell.kms.errors import KmsException, invalid_state, not_found
-from hsmshell.kms.keystores import _call, _refuse_unmet, _refuse_without_log, _store, advance, cluster_of
+from hsmshell.kms.errors import KmsException, invalid_state
+from hsmshell.kms.keystores import advance, cluster_of, new_call, refuse_unmet, refuse_without_log, store_named
 from hsmshell.kms.shapes import key_metadata, key_state
 from hsmshell.kms.store import KmsDB, KmsKeyRow, key_arn
 from hsmshell.quorum.userfiles import write_user_file
@@ -37,7 +37,7 @@ ALIAS_RE = re.compile(r"alias/[A-Za-z0-9/_-]{1,250}")
 
 
 def create(env, store_name: str, description: str, alias: str | None = None) -> Result:
-    call = _call(env, "create-key", {"store": store_name, "description": description, "alias": alias})
+    call = new_call(env, "create-key", {"store": store_name, "description": description, "alias": alias})
     if len(description) > 8192:
         raise InvalidArgument("Description is at most 8192 characters")
     if alias is not None and not ALIAS_RE.fullmatch(alias) or (alias or "").startswith("alias/aws/"):
@@ -46,49 +46,31 @@ def create(env, store_name: str, description: str, alias: str | None = None) -> 
     with KmsDB(env.home) as kms:
         if alias is not None and kms.key(alias):
             raise KmsException("AlreadyExistsException", f"the alias {alias} is taken")
-        store = _store(kms, store_name)
+        store = store_named(kms, store_name, call)
         name = cluster_of(env, store)
         if name is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             raise invalid_state(store, "create-key", "CONNECTED")
 
         def work(cluster):
-            advance(kms, store, cluster, name)
+            effects: list = []
+            advance(kms, store, cluster, name, effects)
             if store.state != "CONNECTED":
                 raise invalid_state(store, "create-key", "CONNECTED")
-            _refuse_unmet(req.evaluate(cluster, name), ("two-hsms-two-azs",))
+            refuse_unmet(req.evaluate(cluster, name), ("two-hsms-two-azs",))
             key_id = str(uuid.uuid4())
             region = _region(cluster)
-            principal = call.actor = connection.as_kmsuser(cluster, store)
-            handle, servers = _generate(cluster, key_arn(region, key_id), key_id.replace("-", "")[:24])
+            call.actor = connection.as_kmsuser(cluster, store)
+            made = kms_side.apply(cluster, {"do": "key", "label": key_arn(region, key_id),
+                                            "key_id": key_id.replace("-", "")[:24]})
+            effects.append(made)
+            handle = made["handle"]
             key = KmsKeyRow(key_id, store.id, key_arn(region, key_id), description, cluster.clock(), True,
                             handle, key_id.replace("-", "")[:24], alias)
             kms.add_key(key)
-            result = Result("kms create-key", "kms_key", data={"KeyMetadata": key_metadata(key, store, region)},
-                            servers=servers, replay={"key_handle": handle, "KeyId": key_id, "owner": principal.user_id})
-            return result
+            return Result("kms create-key", "kms_key", data={"KeyMetadata": key_metadata(key, store, region)},
+                          replay={"KeyId": key_id, "effects": effects})
         return on_cluster(call, name, work)
-
-
-def _generate(cluster, arn: str, backing_id: str):
-    """The AES-256 key, as kmsuser, on every HSM where kmsuser is (at least two: KMS's rule)."""
-    from hsmshell.backends.emulator import crypto
-    from hsmshell.backends.emulator.key_creation import Placement, plan_creation
-    from hsmshell.backends.emulator.key_templates import secret_key
-    from hsmshell.backends.emulator.keystore import KeyStore
-    from hsmshell.model.keys import KeyType
-
-    store = KeyStore(cluster)
-    plan = plan_creation(store, Placement(label=arn, key_id=backing_id, min_servers=2))
-    material = crypto.generate_symmetric(int(KeyType.AES), 32)
-    created = plan.create([secret_key(KeyType.AES, material, extractable=False, local=True)])
-    handle = created.handles[0]
-    made = sorted((s for s in created.servers if s.error is None), key=lambda s: s.hsm != cluster.last_pick)
-    hsm_logs.append(cluster.conn, [
-        hsm_logs.entry(s.hsm, "CN_GENERATE_KEY" if i == 0 else "CN_INSERT_MASKED_OBJECT_USER", cluster.clock(),
-                       hsm_logs.session_handle(cluster.session_id, s.server), key_handle=handle)
-        for i, s in enumerate(made)])
-    return handle, created.servers
 
 
 def _region(cluster) -> str:
@@ -97,13 +79,13 @@ def _region(cluster) -> str:
 
 
 def describe(env, key_ref: str) -> Result:
-    call = _call(env, "describe-key", {"key_id": key_ref})
+    call = new_call(env, "describe-key", {"key_id": key_ref})
     with KmsDB(env.home) as kms:
         key = kms.key(key_ref)
         if key is None:
             raise KmsException("NotFoundException", f"no KMS key '{key_ref[:80]}'", "hsmshell kms describe")
         store = kms.store(key.store_id)
-        _refuse_without_log(call)
+        refuse_without_log(call)
         region = key.arn.split(":")[3]
         return Result("kms describe-key", "kms_key", data={"KeyMetadata": key_metadata(key, store, region)})
 
@@ -113,7 +95,7 @@ def encrypt(env, key_ref: str, plaintext: bytes, out: str | None) -> Result:
     if not 1 <= len(plaintext) <= MAX_PLAINTEXT:
         raise InvalidArgument(f"Plaintext is 1 to {MAX_PLAINTEXT} bytes, not {len(plaintext)}",
                               hint="KMS encrypts small secrets such as data keys; encrypt files with a data key")
-    call = _call(env, "encrypt", {"key_id": key_ref, "out": out, "plaintext_bytes": len(plaintext)})
+    call = new_call(env, "encrypt", {"key_id": key_ref, "out": out, "plaintext_bytes": len(plaintext)})
 
     def crypt(key, material):
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -132,7 +114,7 @@ def decrypt(env, blob: bytes, out: str | None, key_ref: str | None = None) -> Re
     if len(blob) < HEADER + 12 + 16 or not blob.startswith(MAGIC):
         raise KmsException("InvalidCiphertextException", "this is not a ciphertext made by hsmshell kms encrypt")
     named = blob[len(MAGIC):HEADER].decode("ascii", "replace")
-    call = _call(env, "decrypt", {"key_id": named, "out": out, "ciphertext_bytes": len(blob)})
+    call = new_call(env, "decrypt", {"key_id": named, "out": out, "ciphertext_bytes": len(blob)})
 
     def crypt(key, material):
         from cryptography.exceptions import InvalidTag
@@ -165,13 +147,15 @@ def _use(env, call, key_ref: str, crypt, command: str, expected: str | None = No
             raise KmsException("IncorrectKeyException", f"the ciphertext was made under {key.key_id}, "
                                f"not {expected[:80]}")
         store = kms.store(key.store_id)
+        call.store_id = key.store_id
         name = cluster_of(env, store) if store else None
         if name is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             raise _unusable(key, "its key store's cluster no longer exists")
 
         def work(cluster):
-            advance(kms, store, cluster, name)
+            effects: list = []
+            advance(kms, store, cluster, name, effects)
             if store.state != "CONNECTED":
                 raise _unusable(key, f"KeyState {key_state(key, store)}: key store {store.name} is {store.state}",
                                 f"hsmshell kms connect {store.name}")
@@ -181,7 +165,7 @@ def _use(env, call, key_ref: str, crypt, command: str, expected: str | None = No
             copy, material = _material(cluster, key)
             data = crypt(key, material)
             data["KmsServedBy"] = copy.hsm_id
-            return Result(command, "kms_crypto", data=data)
+            return Result(command, "kms_crypto", data=data, replay={"effects": effects} if effects else {})
         return on_cluster(call, name, work)
 
 
@@ -208,14 +192,11 @@ def _write(path: str, data: bytes, private: bool) -> None:
 
 def read_input(text: str, env, what: str) -> bytes:
     """A plaintext or ciphertext argument: @file:PATH (or fileb://PATH), @env:VAR, or literal text."""
+    from hsmshell.fileio import read_regular
     if text.startswith(("@file:", "fileb://", "file://")):
-        path = Path(text.split(":", 1)[1].removeprefix("//")).expanduser()
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_PLAINTEXT * 2 + 1)
-        except OSError as exc:
-            raise InvalidArgument(f"cannot read the {what} file {path}: {exc.strerror}") from None
-        return data
+        path = text.split(":", 1)[1].removeprefix("//")
+        limit = MAX_PLAINTEXT if what == "plaintext" else HEADER + 12 + MAX_PLAINTEXT + 16
+        return read_regular(Path(path).expanduser(), limit, what, shown_as=path)
     if text.startswith("@env:"):
         name = text[5:]
         if name not in env.environ:

@@ -20,20 +20,22 @@ from hsmshell.kms.store import MAX_STORES, KeyStoreRow, KmsDB, new_store_id
 
 
 
-def _call(env, op: str, args: dict, secrets: dict | None = None) -> Call:
+def new_call(env, op: str, args: dict, secrets: dict | None = None) -> Call:
     call = Call(env, OPERATIONS[op], args, dict(secrets or {}))
     decide(call)
     return call
 
 
-def _store(kms: KmsDB, name: str) -> KeyStoreRow:
+def store_named(kms: KmsDB, name: str, call: Call | None = None) -> KeyStoreRow:
     store = kms.store(name)
     if store is None:
         raise not_found(name)
+    if call is not None:
+        call.store_id = store.id
     return store
 
 
-def _refuse_without_log(call: Call) -> None:
+def refuse_without_log(call: Call) -> None:
     """A refused operation that has no cluster log to go to."""
     if not call.decision.allowed:
         raise refusal(call)
@@ -43,11 +45,11 @@ def cluster_of(env, store: KeyStoreRow) -> str | None:
     return connection.find_cluster(env.home, store.cluster_id, store.cluster_name)
 
 
-def advance(kms: KmsDB, store: KeyStoreRow, cluster, cluster_name: str) -> None:
+def advance(kms: KmsDB, store: KeyStoreRow, cluster, cluster_name: str, effects: list) -> None:
     """A store left CONNECTING (`connect --no-wait`) makes its connection attempt now."""
     if store.state != "CONNECTING":
         return
-    state, code, rotated = connection.attempt(cluster, store, kms.open_password(store), cluster_name)
+    state, code, rotated = connection.attempt(cluster, store, kms.open_password(store), cluster_name, effects)
     _connected(kms, store, state, code, rotated, cluster.clock())
 
 
@@ -59,11 +61,11 @@ def _connected(kms, store, state, code, rotated, now) -> None:
 
 # -- check --------------------------------------------------------------------------------------
 def check(env, store_name: str | None, password: str | None, anchor_path: str | None) -> Result:
-    call = _call(env, "check", {"store": store_name, "trust_anchor": anchor_path,
+    call = new_call(env, "check", {"store": store_name, "trust_anchor": anchor_path,
                                 "kmsuser_password_given": password is not None})
     anchor = _read_anchor(anchor_path) if anchor_path else None
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name) if store_name else None
+        store = store_named(kms, store_name) if store_name else None
         name = (cluster_of(env, store) if store else env.cluster)
         if store is not None and anchor is None:
             anchor, anchor_path = store.trust_anchor, f"of key store {store.name}"
@@ -74,7 +76,7 @@ def check(env, store_name: str | None, password: str | None, anchor_path: str | 
             given = "given"
         cluster_id = store.cluster_id if store else None
         if name is None or not _exists(env, name):
-            _refuse_without_log(call)
+            refuse_without_log(call)
             findings = [req.cluster_missing(cluster_id or name)]
             return _check_result(name, cluster_id, store, findings)
         user = next((s for s in kms.stores() if s.cluster_name == name and (store is None or s.id != store.id)), None)
@@ -90,6 +92,9 @@ def check(env, store_name: str | None, password: str | None, anchor_path: str | 
 
 
 def _check_result(name, cluster_id, store, findings) -> Result:
+    if store is not None:            # the fixes name the store being checked
+        for finding in findings:
+            finding.fix = [fix.replace("<store>", store.name) for fix in finding.fix]
     rows = [f.to_dict() for f in findings]
     unmet = [r for r in rows if r["Met"] is False]
     ready = {op: not any(op in r["NeededFor"] for r in unmet) for op in (req.CREATE, req.CONNECT, req.KEYS)}
@@ -105,11 +110,13 @@ def _exists(env, name: str) -> bool:
 
 
 def _read_anchor(path: str) -> str:
+    from hsmshell.fileio import read_regular
+    data = read_regular(Path(path).expanduser(), 5000, "trust anchor", shown_as=path)
     try:
-        text = Path(path).expanduser().read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidArgument(f"cannot read the trust anchor {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    if not 1 <= len(text) <= 5000:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise InvalidArgument(f"the trust anchor {path} is not a PEM certificate (customerCA.crt)") from None
+    if not text:
         raise InvalidArgument("TrustAnchorCertificate is 1 to 5000 characters (the content of customerCA.crt)")
     return text
 
@@ -122,7 +129,7 @@ def _check_password(password: str) -> None:
 
 # -- create, update, delete -----------------------------------------------------------------------
 def create(env, name: str, anchor_path: str, password: str) -> Result:
-    call = _call(env, "create-key-store", {"store": name, "cluster": env.cluster, "trust_anchor": anchor_path},
+    call = new_call(env, "create-key-store", {"store": name, "cluster": env.cluster, "trust_anchor": anchor_path},
                  {"kmsuser_password": password})
     if not 1 <= len(name) <= 256:
         raise InvalidArgument("CustomKeyStoreName is 1 to 256 characters")
@@ -130,7 +137,7 @@ def create(env, name: str, anchor_path: str, password: str) -> Result:
     anchor = _read_anchor(anchor_path)
     with KmsDB(env.home) as kms:
         if not _exists(env, env.cluster):
-            _refuse_without_log(call)
+            refuse_without_log(call)
             raise KmsException("CloudHsmClusterNotFoundException", f"no cluster named {env.cluster}",
                                "hsmshell cluster list")
         existing = kms.store(name)
@@ -152,17 +159,18 @@ def create(env, name: str, anchor_path: str, password: str) -> Result:
             user = next((s for s in stores if s.cluster_id == cluster_id), None)
             findings = req.evaluate(cluster, env.cluster, trust_anchor=anchor, anchor_from=anchor_path,
                                     in_use_by=user.name if user else None)
-            _refuse_unmet(findings, req.CREATE_ORDER)
+            refuse_unmet(findings, req.CREATE_ORDER)
             store = KeyStoreRow(new_store_id(), name, cluster_id, env.cluster, anchor, b"", None,
                                 "DISCONNECTED", None, cluster.clock())
             store.password = kms.seal_password(store.id, password)
             kms.add_store(store)
+            call.store_id = store.id
             return Result("kms create-key-store", "kms_store_created", data={"CustomKeyStoreId": store.id},
                           replay={"store": store.id})
         return on_cluster(call, env.cluster, work)
 
 
-def _refuse_unmet(findings, order) -> None:
+def refuse_unmet(findings, order) -> None:
     unmet = req.first_unmet(findings, order)
     if unmet is not None:
         raise KmsException(unmet.exception, f"{unmet.requirement}: {unmet.detail}",
@@ -170,17 +178,17 @@ def _refuse_unmet(findings, order) -> None:
 
 
 def update(env, store_name: str, new_name: str | None, password: str | None, cluster_id: str | None) -> Result:
-    call = _call(env, "update-key-store", {"store": store_name, "new_name": new_name, "cluster_id": cluster_id},
+    call = new_call(env, "update-key-store", {"store": store_name, "new_name": new_name, "cluster_id": cluster_id},
                  {"kmsuser_password": password} if password else None)
     if password is not None:
         _check_password(password)
     if not (new_name or password or cluster_id):
         raise InvalidArgument("say what to update: --new-name, --kmsuser-password or --cluster-id")
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name)
+        store = store_named(kms, store_name, call)
         target = connection.find_cluster(env.home, cluster_id) if cluster_id else cluster_of(env, store)
         if target is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             raise KmsException("CloudHsmClusterNotFoundException",
                                f"no cluster has the id {cluster_id or store.cluster_id}", "hsmshell cluster list")
 
@@ -194,7 +202,7 @@ def update(env, store_name: str, new_name: str | None, password: str | None, clu
                 if not req.same_certificate(cluster.db.meta("trust_anchor") or "", store.trust_anchor):
                     raise KmsException("CloudHsmClusterNotRelatedException",
                                        f"{cluster_id} does not share the backup history of {store.cluster_id}")
-                _refuse_unmet(req.evaluate(cluster, target), ("cluster-active", "subnets-two-azs",
+                refuse_unmet(req.evaluate(cluster, target), ("cluster-active", "subnets-two-azs",
                                                               "security-group", "two-hsms-two-azs"))
                 kms.update_store(store, cluster_id=cluster_id, cluster_name=target)
             if new_name:
@@ -206,9 +214,9 @@ def update(env, store_name: str, new_name: str | None, password: str | None, clu
 
 
 def delete(env, store_name: str) -> Result:
-    call = _call(env, "delete-key-store", {"store": store_name})
+    call = new_call(env, "delete-key-store", {"store": store_name})
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name)
+        store = store_named(kms, store_name, call)
 
         def work(cluster=None):
             if store.state != "DISCONNECTED":
@@ -223,23 +231,23 @@ def delete(env, store_name: str) -> Result:
                                            "kmsuser and its keys are untouched", "CustomKeyStoreId": store.id})
         name = cluster_of(env, store)
         if name is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             return work()
         return on_cluster(call, name, work)
 
 
 # -- connect, disconnect, describe ------------------------------------------------------------------
 def connect(env, store_name: str, wait: bool = True) -> Result:
-    call = _call(env, "connect", {"store": store_name, "no_wait": not wait})
+    call = new_call(env, "connect", {"store": store_name, "no_wait": not wait})
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name)
+        store = store_named(kms, store_name, call)
         name = cluster_of(env, store)
         if store.state in ("FAILED", "DISCONNECTING"):
             if name is None:
-                _refuse_without_log(call)
+                refuse_without_log(call)
                 raise invalid_state(store, "connect", "DISCONNECTED")
         if name is None:                  # the cluster is gone: nothing to log in to, no log to write
-            _refuse_without_log(call)
+            refuse_without_log(call)
             if store.state == "DISCONNECTED":
                 kms.set_state(store, "FAILED", "CLUSTER_NOT_FOUND")
             return _connect_result(store, ["CONNECTING", store.state])
@@ -249,24 +257,25 @@ def connect(env, store_name: str, wait: bool = True) -> Result:
                 raise invalid_state(store, "connect", "DISCONNECTED (disconnect first)")
             if store.state in ("CONNECTED", "CONNECTING") and not wait:
                 return _connect_result(store, [store.state])
+            effects: list = []
             states = [store.state] if store.state != "DISCONNECTED" else []
             if store.state == "DISCONNECTED":
-                _refuse_unmet(req.evaluate(cluster, name), req.CONNECT_FAST)
+                refuse_unmet(req.evaluate(cluster, name), req.CONNECT_FAST)
                 kms.set_state(store, "CONNECTING")
                 states.append("CONNECTING")
             if wait and store.state == "CONNECTING":
-                advance(kms, store, cluster, name)
+                advance(kms, store, cluster, name, effects)
                 states.append(store.state)
                 if store.state == "CONNECTED":
                     call.actor = connection.as_kmsuser(cluster, store)
-            return _connect_result(store, states)
+            return _connect_result(store, states, effects)
         return on_cluster(call, name, work)
 
 
-def _connect_result(store: KeyStoreRow, states: list[str]) -> Result:
+def _connect_result(store: KeyStoreRow, states: list[str], effects: list | None = None) -> Result:
     data = {"CustomKeyStoreId": store.id, "CustomKeyStoreName": store.name, "ConnectionState": store.state,
             "States": states}
-    result = Result("kms connect", "kms_connect", data=data, replay={"state": store.state})
+    result = Result("kms connect", "kms_connect", data=data, replay={"state": store.state, "effects": effects or []})
     if store.state == "FAILED":
         data["ConnectionErrorCode"] = store.error_code
         result.error = ConnectionFailed(store, f"hsmshell kms check {store.name} names the fix; then "
@@ -275,47 +284,50 @@ def _connect_result(store: KeyStoreRow, states: list[str]) -> Result:
 
 
 def disconnect(env, store_name: str) -> Result:
-    call = _call(env, "disconnect", {"store": store_name})
+    call = new_call(env, "disconnect", {"store": store_name})
     with KmsDB(env.home) as kms:
-        store = _store(kms, store_name)
+        store = store_named(kms, store_name, call)
 
         def work(cluster=None):
             if store.state in ("DISCONNECTED", "DISCONNECTING"):
                 raise invalid_state(store, "disconnect", "CONNECTED, CONNECTING or FAILED")
-            states = ["DISCONNECTING", "DISCONNECTED"]
+            states, effects = ["DISCONNECTING", "DISCONNECTED"], []
             if cluster is not None and store.state == "CONNECTED":
                 call.actor = connection.as_kmsuser(cluster, store)
             if cluster is not None:
-                connection.disconnect(cluster, store)
+                connection.disconnect(cluster, store, effects)
             kms.set_state(store, "DISCONNECTED")
             return Result("kms disconnect", "kms_connect",
                           data={"CustomKeyStoreId": store.id, "CustomKeyStoreName": store.name,
                                 "ConnectionState": store.state, "States": states,
-                                "KmsKeysUnavailable": len(kms.keys(store.id))})
+                                "KmsKeysUnavailable": len(kms.keys(store.id))},
+                          replay={"state": store.state, "effects": effects})
         name = cluster_of(env, store)
         if name is None:
-            _refuse_without_log(call)
+            refuse_without_log(call)
             return work()
         return on_cluster(call, name, work)
 
 
 def describe(env, store_name: str | None) -> Result:
-    call = _call(env, "describe", {"store": store_name})
+    call = new_call(env, "describe", {"store": store_name})
     with KmsDB(env.home) as kms:
-        stores = [_store(kms, store_name)] if store_name else kms.stores()
+        stores = [store_named(kms, store_name, call)] if store_name else kms.stores()
         for store in stores:
             name = cluster_of(env, store)
             if store.state == "CONNECTING" and name is not None:
+                call.store_id = store.id
                 on_cluster(call, name, lambda cluster, s=store, n=name: _advanced(kms, s, cluster, n, call))
             elif name is not None and call.decision and not call.decision.allowed:
                 on_cluster(call, name, lambda cluster: None)          # records the refusal, raises
-        _refuse_without_log(call)
+        refuse_without_log(call)
         entries = [store_entry(s, len(kms.keys(s.id))) for s in stores]
     return Result("kms describe", "kms_stores", data={"CustomKeyStores": entries})
 
 
 def _advanced(kms, store, cluster, name, call) -> Result:
-    advance(kms, store, cluster, name)
+    effects: list = []
+    advance(kms, store, cluster, name, effects)
     if store.state == "CONNECTED":
         call.actor = connection.as_kmsuser(cluster, store)
-    return Result("kms describe", "kms_stores", replay={"state": store.state})
+    return Result("kms describe", "kms_stores", replay={"state": store.state, "effects": effects})

@@ -171,7 +171,7 @@ class KmsDB:
             return path.read_bytes()
         except FileNotFoundError:
             key = secrets.token_bytes(32)
-            write_private(path, key)
+            write_private(path, key, exclusive=True)
             return key
 
 

@@ -45,6 +45,39 @@ def display_value(attr_id: int, value: AttributeValue) -> str:
     return f"0x{int(value):08x}"
 
 
+# getAttribute -a 512 -out: the attributes KMU writes, in its order (AWS's genSymKey,
+# getAttribute and genECCKeyPair pages), with one-byte flags and 4-byte lengths.
+ALL_FILE_ORDER = (Attr.CLASS, Attr.KEY_TYPE, Attr.TOKEN, Attr.PRIVATE, Attr.ENCRYPT, Attr.DECRYPT,
+                  Attr.WRAP, Attr.UNWRAP, Attr.SIGN, Attr.VERIFY, Attr.LOCAL, Attr.SENSITIVE,
+                  Attr.EXTRACTABLE, Attr.LABEL, Attr.ID, Attr.VALUE_LEN, Attr.KCV, Attr.MODULUS,
+                  Attr.MODULUS_BITS, Attr.PUBLIC_EXPONENT)
+WORD_ATTRIBUTES = frozenset({Attr.VALUE_LEN, Attr.MODULUS_BITS})
+
+
+def all_attributes_file(attributes: dict[int, AttributeValue]) -> tuple[str, int]:
+    """(the text KMU writes for -a 512, the number of attributes in it)."""
+    rows = []
+    for attr in ALL_FILE_ORDER:
+        if int(attr) not in attributes:
+            continue
+        value = attributes[int(attr)]
+        if attr in TEXT_ATTRIBUTES:
+            shown = str(value)
+        elif attr == Attr.MODULUS:
+            shown = str(value)                      # hex digits, no 0x (genECCKeyPair's file)
+        elif attr == Attr.KCV:
+            shown = "0x" + str(value)
+        elif attr == Attr.PUBLIC_EXPONENT:
+            digits = f"{int(value):x}"
+            shown = "0x" + digits.zfill(len(digits) + len(digits) % 2)
+        elif attr in WORD_ATTRIBUTES:
+            shown = f"0x{int(value):08x}"
+        else:
+            shown = f"0x{int(value):02x}"
+        rows.append(f"{attr.constant}\n{shown}\n")
+    return "\n" + "".join(rows), len(rows)
+
+
 def parse_value(attr: Attr, text: str) -> AttributeValue:
     """A value typed for setAttribute: 0/1 for flags, text for label (and id)."""
     if attr in TEXT_ATTRIBUTES:

@@ -32,7 +32,8 @@ OTHER_ERROR = (0x1, "HSM Error: RET_FAILURE")
 UNDOCUMENTED_CODE = 0xFF
 KMU_RETURN_CODES = {
     "no-such-key": (0xA8, "HSM Error: Invalid object handle is passed to this operation"),
-    "key-access-denied": (0xC6, "HSM Error: Key Access is denied."),
+    # two of the three pages that show 0xc6 print it without a full stop (Error2String's)
+    "key-access-denied": (0xC6, "HSM Error: Key Access is denied"),
     "fips-policy-violation": (0xB3, "HSM Error: This operation violates the current configured/FIPS policies"),
     "signature-invalid": (0x1B, "CSP Error: ERR_BAD_PKCS_DATA"),
     "hsm-unavailable": (0x30000085, "HSM CLUSTER ERROR: Server in cluster is unavailable"),

@@ -29,6 +29,7 @@ class PlanRow:
     error: HsmshellError | None = None
     quorum: dict | None = None
     after_stop: bool = False        # the real run (without --continue-on-error) stops before it
+    caution: bool = False           # the real run asks the CAUTION question first
 
     def to_dict(self) -> dict:
         out = {"command": self.command, "source": self.source, "text": self.text,
@@ -77,9 +78,9 @@ def run_dry(env, script, continue_on_error: bool) -> ExitStatus:
         scratch_home = Path(scratch) / "home"
         real = StateHome(env.home).cluster_dir(env.cluster)
         snapshot_cluster(real, StateHome(scratch_home).cluster_dir(env.cluster))
-        # a terminal user would be asked y/n and --yes answers it: plan as if answered y
-        scratch_env = dataclasses.replace(env, home=scratch_home,
-                                          assume_yes=env.assume_yes or env.can_confirm)
+        # plan as if the CAUTION question were answered y (a terminal user would be asked,
+        # --yes answers it); without either, say once below that the real run needs one
+        scratch_env = dataclasses.replace(env, home=scratch_home, assume_yes=True)
         shell = open_shell(scratch_env)
         shell.renderer = SilentRenderer(scratch_env)
         try:
@@ -89,6 +90,13 @@ def run_dry(env, script, continue_on_error: bool) -> ExitStatus:
         finally:
             shell.close()
     render_plan(env, renderer, plan, continue_on_error)
+    if not (env.assume_yes or env.can_confirm):
+        asking = [r for r in plan.rows if r.caution and r.plan == WOULD_RUN]
+        if asking:
+            first = ", ".join(r.source for r in asking[:3]) + (" ..." if len(asking) > 3 else "")
+            renderer.note(f"note: the real run asks the CAUTION question for {len(asking)} "
+                          f"command{'s' if len(asking) != 1 else ''} ({first}): pass --yes, or "
+                          "run it on a terminal to answer it")
     return plan.first_blocked
 
 
@@ -113,6 +121,7 @@ def plan_row(shell, statement, outcome) -> PlanRow:
     except HsmshellError:
         text = redact_unparsed(statement.text, shell.table)[1]
     row = PlanRow(statement.source, outcome.command, text, WOULD_RUN, outcome.status)
+    row.caution = bool(outcome.command in shell.table and shell.table.lookup(outcome.command).caution)
     error = outcome.error
     if outcome.status == ExitStatus.SUCCESS or error is None:
         return row

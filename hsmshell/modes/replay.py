@@ -189,6 +189,12 @@ class Replayer:
         self.report.operations += 1
         return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
 
+    def _kms(self, record: dict) -> Divergence | None:
+        from hsmshell.modes.replay_kms import replay_kms
+        recorded, replayed = replay_kms(self.db, self.clock, record)
+        self.report.operations += 1
+        return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
+
     # -- one command record ----------------------------------------------------------------------
     def _command(self, record: dict) -> Divergence | None:
         from hsmshell.policy.engine import decide
@@ -359,7 +365,7 @@ class Replayer:
 # are counted as skipped in the report).
 RECORD_KINDS = {"genesis": Replayer._genesis, "command": Replayer._command,
                 "session_end": Replayer._session_end, "checkpoint": Replayer._checkpoint,
-                "cluster": Replayer._cluster}
+                "cluster": Replayer._cluster, "kms": Replayer._kms}
 
 
 class _ShellView:

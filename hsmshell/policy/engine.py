@@ -39,6 +39,36 @@ class Decision:
                 "reference": self.reference, "quorum": self.quorum}
 
 
+@dataclass(frozen=True)
+class Permission:
+    """What help and completion say about a command, from the same rules `decide` applies:
+    allowed in every form, in some (each form's condition and roles), or in none."""
+    allowed: bool                    # in at least one form: Tab offers it, help does not dim it
+    forms: tuple[dict, ...]          # per action: {"action", "when", "allowed", "roles"}
+
+    @property
+    def conditional(self) -> bool:
+        return self.allowed and not all(form["allowed"] for form in self.forms)
+
+    def summary(self) -> str:
+        """`yes`, `no`, or `only <when>` (e.g. only for your own password)."""
+        if not self.allowed:
+            return "no"
+        if not self.conditional:
+            return "yes"
+        return "only " + " or ".join(f["when"] for f in self.forms if f["allowed"])
+
+
+def permission(policy: Policy, principal: Principal | None, spec) -> Permission:
+    role = policy.role(principal.user_type if principal else ANONYMOUS)
+    when = getattr(spec.resolve_action, "conditions", {})
+    forms = tuple({"action": action, "when": when.get(action, f"as {action}"),
+                   "allowed": role is not None and role.rule_for(action)[0],
+                   "roles": [r for r in policy.roles_allowing(action) if r != ANONYMOUS]}
+                  for action in sorted(spec.actions()))
+    return Permission(any(f["allowed"] for f in forms), forms)
+
+
 def decide(policy: Policy, principal: Principal | None, spec, args: dict,
            ledger: QuorumLedger | None = None) -> Decision:
     action = spec.action_for(args, principal)

@@ -49,26 +49,26 @@ def render_show(env, records: Iterable[dict], last: int | None) -> None:
         for record in records:
             env.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
         return
-    if env.output != "rich":
+    if env.output != "rich":         # classic: tab-separated (a tab is in no field), "-" for none
         for record in records:
-            env.stdout.write("  ".join(cell for cell in record_row(record) if cell) + "\n")
+            env.stdout.write("\t".join(cell.replace("\t", " ") or "-" for cell in record_row(record)) + "\n")
         return
     _rich_listing(env, iter(records))
 
 
 def _rich_listing(env, records: Iterator[dict]) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=env.stdout, no_color=not env.color, highlight=False, emoji=False,
-                      force_terminal=None if env.color else False)
+    from hsmshell.render.consoles import make_console
+    console = make_console(env, env.stdout, env.stdout_is_terminal)
     shown = 0
     while True:
         part = list(islice(records, ROWS_PER_TABLE))
         if not part:
             break
-        table = Table(title="Audit log" if shown == 0 else None, title_justify="left")
+        table = Table(title="Audit log" if shown == 0 else None, title_justify="left",
+                      show_header=shown == 0 or env.stdout_is_terminal)   # a pipe: one header
         for column in COLUMNS:
             table.add_column(column, overflow="fold", no_wrap=column in ("seq", "time", "outcome"))
         for record in part:

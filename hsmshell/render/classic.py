@@ -11,11 +11,14 @@ from hsmshell.render.quorum_classic import ClassicQuorumViews
 from hsmshell.render.sdk5_views import ClassicSdk5Views, cli_json, is_sdk5_command
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
-HSM_INFO_ORDER = ("Label", "Model", "Serial Number", "HSM Flags", "FIPS state", "Manufacturer ID",
-                  "Device ID", "Class Code", "System vendor ID", "SubSystem ID",
-                  "TotalPublicMemory", "FreePublicMemory", "TotalPrivateMemory",
-                  "FreePrivateMemory", "Hardware Major", "Hardware Minor", "Firmware Major",
-                  "Firmware Minor", "Temperature", "Build Number", "Firmware ID")
+# getHSMInfo's fields in AWS's page order; None stands for a blank line between groups
+HSM_INFO_ORDER = (None, "Label", "Model", None, "Serial Number", "HSM Flags", "FIPS state", None,
+                  "Manufacturer ID", "Device ID", "Class Code", "System vendor ID", "SubSystem ID",
+                  None, None, "TotalPublicMemory", "FreePublicMemory", "TotalPrivateMemory",
+                  "FreePrivateMemory", None, "Hardware Major", "Hardware Minor", None,
+                  "Firmware Major", "Firmware Minor", None, "Temperature", None, "Build Number",
+                  None, "Firmware ID")
+HEX_FIELDS = frozenset({"Class Code"})
 
 
 def server_label(status) -> str:
@@ -98,11 +101,16 @@ class ClassicRenderer(ClassicSdk5Views, KmsViews, ClassicQuorumViews, ClassicKey
     def _view_hsm_info(self, result) -> list[str]:
         lines = [f"Getting HSM Info on {len(result.servers)} nodes"]
         for status in result.servers:
-            lines.append(f"\t*** Server {status.server} HSM Info ***")
+            lines.append(f"\t\t*** Server {status.server} HSM Info ***")
             info = status.data.get("info", {})
             for key in HSM_INFO_ORDER:
-                if key in info:
-                    lines.append(f"\t{key:<21}:{info[key]}")
+                if key is None:
+                    lines.append("")
+                elif key in info:
+                    value = info[key]
+                    shown = f"{value:X}" if key in HEX_FIELDS and isinstance(value, int) else value
+                    lines.append(f"\t{key:<21}:{shown}")
+            lines.append("")
         return lines
 
     def _view_error_string(self, result) -> list[str]:

@@ -16,7 +16,7 @@ from hsmshell.status import ExitStatus
 SUCCESS_TEXT = "HSM Return: SUCCESS"
 OPERATIONS = {      # command -> the Cfm call KMU names in its output
     "genSymKey": "Cfm3GenerateSymmetricKey", "genRSAKeyPair": "Cfm3GenerateKeyPair",
-    "genECCKeyPair": "Cfm3GenerateKeyPair", "findKey": "Cfm3FindKey",
+    "genECCKeyPair": "Cfm3GenerateKeyPair", "genDSAKeyPair": "Cfm3GenerateKeyPair", "findKey": "Cfm3FindKey",
     "findSingleKey": "Cfm3FindSingleKey", "getKeyInfo": "Cfm3GetKey",
     "getAttribute": "Cfm3GetAttribute", "setAttribute": "Cfm3SetAttribute",
     "deleteKey": "Cfm3DeleteKey", "exSymKey": "Cfm3WrapKey", "imSymKey": "Cfm3UnWrapKey",
@@ -70,6 +70,20 @@ def matched_range(count: int) -> str:
     return f"0::{max(count - 1, 0)}"
 
 
+# listAttributes' order on AWS's pages: OBJ_ATTR_LOCAL after DERIVE, OBJ_ATTR_ALL last.
+LIST_ORDER = ("CLASS", "TOKEN", "PRIVATE", "LABEL", "TRUSTED", "KEY_TYPE", "ID", "SENSITIVE",
+              "ENCRYPT", "DECRYPT", "WRAP", "UNWRAP", "SIGN", "VERIFY", "DERIVE", "LOCAL", "MODULUS",
+              "MODULUS_BITS", "PUBLIC_EXPONENT", "VALUE_LEN", "EXTRACTABLE", "NEVER_EXTRACTABLE",
+              "ALWAYS_SENSITIVE", "DESTROYABLE", "KCV", "WRAP_WITH_TRUSTED", "WRAP_TEMPLATE",
+              "UNWRAP_TEMPLATE", "ALL")
+
+
+def attribute_rows(attributes: list[dict], order: tuple[str, ...]) -> list[str]:
+    by_name = {a["name"]: a for a in attributes}
+    return [f"      {a['name']:<32}= {a['id']}" for a in
+            (by_name.get(f"OBJ_ATTR_{name}") for name in order) if a is not None]
+
+
 def all_keys_mark(key: dict) -> str:
     if "owned" not in key:
         return ""                           # every key on the HSM (no user asked)
@@ -77,11 +91,11 @@ def all_keys_mark(key: dict) -> str:
 
 
 def key_info_lines(data: dict) -> list[str]:
-    lines = ["", "        Session Key," if data["session"] else "        Token/Flash Key,", "",
-             f"        Owned by user {data['owner']}"]
+    """Owner, shared users (one a line) and quorum value, as both tools print them."""
+    lines = ["", f"        Owned by user {data['owner']}"]
     if data["shared_with"]:
         lines += ["", f"        also, shared to following {len(data['shared_with'])} user(s):", "",
-                  "                 " + ", ".join(map(str, data["shared_with"]))]
+                  *(f"                 {user}" for user in data["shared_with"])]
     if data["m_value"]:
         lines.append(f"         {data['m_value']} Users need to approve to use/manage this key")
     return lines
@@ -117,7 +131,9 @@ class ClassicKeyViews:
         return [returned(result.command), *cluster_status(result.servers)]
 
     def _view_key_info(self, result) -> list[str]:
-        return [returned(result.command), *key_info_lines(result.data)]
+        d = result.data
+        return [returned(result.command), "", "        Session Key," if d["session"] else "        Token/Flash Key,",
+                *key_info_lines(d)]
 
     def _view_key_attributes(self, result) -> list[str]:
         d = result.data
@@ -130,8 +146,8 @@ class ClassicKeyViews:
         return [*lines, "", returned(result.command)]
 
     def _view_attribute_ids(self, result) -> list[str]:
-        return ["Following are the possible attribute values for getAttribute:", "",
-                *(f"      {a['name']:<32}= {a['id']}" for a in result.data["attributes"])]
+        return ["", "Following are the possible attribute values for getAttribute:", "",
+                *attribute_rows(result.data["attributes"], LIST_ORDER)]
 
     def _view_all_keys(self, result) -> list[str]:
         lines = []

@@ -149,7 +149,10 @@ class CmuTerminalRenderer(ClassicRenderer):
 
     # -- views -----------------------------------------------------------------------------------
     def _view_per_server(self, result) -> list[str]:
-        lines = super()._view_per_server(result)[:1]          # the progress line (or a blank)
+        # the progress line; a blank line for login and logout; nothing for the key writes
+        lines = super()._view_per_server(result)[:1]
+        if lines == [""] and result.command not in ("loginHSM", "logoutHSM"):
+            lines = []
         for status in result.servers:
             lines += self._server_lines(result.command, status)
         if result.command == "loginHSM":
@@ -166,12 +169,18 @@ class CmuTerminalRenderer(ClassicRenderer):
         return help_lines(result)
 
     def _view_server_mode(self, result) -> list[str]:
-        return [result.data["message"]]
+        message = result.data["message"]
+        return ["", message] if message.startswith("Server is in") else [message]
 
     def _view_key_info(self, result) -> list[str]:
-        lines = []
+        d = result.data
+        lines = [""]
         for status in self.servers:
-            lines += ["", f"Key Info on {server_label(status)}:", *key_info_lines(result.data)]
+            lines += [f"Key Info on {server_label(status)}:", "",
+                      "        Session Key," if d["session"] else "        Token/Flash Key,",
+                      *key_info_lines(d)]
+            if not d["shared_with"] and not d["m_value"]:
+                lines.append("")
         return lines
 
     def _view_key_attributes(self, result) -> list[str]:

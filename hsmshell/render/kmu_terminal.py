@@ -13,9 +13,12 @@ from hsmshell.render.classic import ClassicRenderer       # before classic_keys:
 from hsmshell.render import classic_keys
 from hsmshell.render.cmu_terminal import help_lines
 from hsmshell.model.opcodes import KMU_SESSION_CODES as SESSION_CODES
+from hsmshell.render.kmu_views import T, KmuKeyViews, failed, nodes
 
 PROMPT = "Command: "
 INDENT = " " * 8
+SESSION_COMMANDS = frozenset({"loginHSM", "logoutHSM", "listUsers", "getToken", "approveToken",
+                              "listTokens", "delToken", "getHSMInfo"})
 OPERATIONS = {**classic_keys.OPERATIONS, "loginHSM": "Cfm3LoginHSM", "logoutHSM": "Cfm3LogoutHSM",
               "listUsers": "Cfm3ListUsers", "getToken": "Cfm3GetToken",
               "approveToken": "Cfm3ApproveToken", "listTokens": "Cfm3ListTokens",
@@ -46,28 +49,25 @@ def returned(command: str, error=None) -> str:
     return f"{operation} returned: 0x{code:02x} : {text}"
 
 
-def cluster_status(servers) -> list[str]:
-    lines = ["", "Cluster Error Status"]
-    for status in servers:
-        code, text = (0, classic_keys.SUCCESS_TEXT) if status.error is None else kmu_code(status.error)
-        lines.append(f"Node id {status.server} and err state 0x{code:08x} : {text}")
-    return lines
-
-
 def users_lines(users: list[dict]) -> list[str]:
     """KMU's one merged view of the users (AWS's key_mgmt_util-listUsers page)."""
     lines = ["", f"{INDENT}Number Of Users found {len(users)}", "",
              f"{INDENT}Index       User ID     User Type       User Name           MofnPubKey    "
              "LoginFailureCnt         2FA"]
     for index, u in enumerate(users, start=1):
-        # column positions measured from AWS's verbatim row
+        # column positions measured from key_mgmt_util-listUsers (MofnPubKey left-aligned)
         lines.append(f"{INDENT}{index:<12}{u['user_id']:>6}{'':6}{u['user_type']:<16}"
-                     f"{u['user_name']:<18}{'YES' if u['mofn_pub_key'] else 'NO':>10}"
-                     f"{u['login_failure_count']:>16}{'YES' if u['two_fa'] else 'NO':>17}")
+                     f"{u['user_name']:<26}{'YES' if u['mofn_pub_key'] else 'NO':<3}"
+                     f"{u['login_failure_count']:>15}{'YES' if u['two_fa'] else 'NO':>17}")
     return lines
 
 
-class KmuTerminalRenderer(ClassicRenderer):
+class KmuTerminalRenderer(KmuKeyViews, ClassicRenderer):
+    def __init__(self, env):
+        super().__init__(env)
+        self.servers: list = []                # the connected HSMs (statuses)
+        self.line = ""
+
     def err(self, text: str = "") -> None:
         self.out(text)
 
@@ -86,21 +86,37 @@ class KmuTerminalRenderer(ClassicRenderer):
 
     def result(self, result, source: str) -> None:
         if result.error is not None:
-            lines = [returned(result.command, result.error)]
-            if result.servers:
-                lines += cluster_status(result.servers)
-            self.out("\n".join(lines))
+            self.error(result.error, result.command, source, result.servers)
             return
         super().result(result, source)
+        if result.command != "exit":
+            self.out("")                       # a blank line before the next prompt (the pages)
 
-    def error(self, error, command, source: str) -> None:
+    def error(self, error, command, source: str, servers=None) -> None:
         if command is None or error.reference == "cancelled":
             self.out(error.message)
             return
-        self.out(returned(command, error))
+        if command == "verify" and error.reference == "signature-invalid":
+            self.out("Cfm3Verify returned: 0x1b\n\nCSP Error: ERR_BAD_PKCS_DATA\n")
+            return
+        if command in SESSION_COMMANDS:
+            self.out("\n".join(["", returned(command, error), *(nodes(servers, kmu_code, "") if servers else []),
+                                 ""]))
+            return
+        line = failed(command, error, kmu_code)
+        if error.reference == "key-access-denied":
+            self.out("\n".join(["", T + line, ""]))  # no node block (deleteKey, Error2String pages)
+            return
+        block = nodes(servers, kmu_code) if servers else []
+        if not servers and error.reference == "no-such-key":     # every node says 0xa8
+            code, text = kmu_code(error)
+            block = ["", f"{T}Cluster Error Status",
+                     *(f"{T}Node id {s.server} and err state 0x{code:08x} : {text}" for s in self.servers)]
+        self.out("\n".join(["", T + line, *block, ""]))
 
     def _view_per_server(self, result) -> list[str]:
-        return [returned(result.command), *cluster_status(result.servers)]
+        # loginHSM's page: `Cluster Status`, flush left (getting started: `Cluster Error Status`)
+        return ["", returned(result.command), *nodes(result.servers, kmu_code, "", "Cluster Status")]
 
     def _view_users(self, result) -> list[str]:
         first = next((s for s in result.servers if s.error is None), None)
@@ -110,5 +126,11 @@ class KmuTerminalRenderer(ClassicRenderer):
     def _view_message(self, result) -> list[str]:
         return []                              # exit: KMU just ends
 
+    def _view_error_string(self, result) -> list[str]:
+        return ["", T + result.data["message"]]
+
     def _view_help(self, result) -> list[str]:
+        if "commands" in result.data:          # the real tool's fixed table (its help page)
+            from hsmshell.render.kmu_help import HELP_TABLE
+            return HELP_TABLE.rstrip("\n").split("\n")
         return help_lines(result)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic import server_label
+from hsmshell.render.consoles import make_console
 from hsmshell.render.cluster_views import RichClusterViews
 from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_rich import RichQuorumViews
@@ -19,10 +19,8 @@ from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichClusterViews, BaseRenderer):
     def __init__(self, env):
         super().__init__(env)
-        common = dict(no_color=not env.color, highlight=False, emoji=False,
-                      force_terminal=None if env.color else False)
-        self.console = Console(file=env.stdout, **common)
-        self.errors = Console(file=env.stderr, **common)
+        self.console = make_console(env, env.stdout, env.stdout_is_terminal)
+        self.errors = make_console(env, env.stderr, _isatty(env.stderr))
 
     # -- the renderer interface ----------------------------------------------------------------
     def result(self, result, source: str) -> None:
@@ -96,8 +94,14 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             for option in data.get("options", ()):
                 need = "" if option["required"] else " [dim](optional)[/]"
                 self.console.print(f"  [bold]{escape(option['option'])}[/]{need}  {escape(option['help'])}")
-            self.console.print(f"  action: {data['action']}   allowed for you: "
-                               f"{'yes' if data['allowed'] else 'no'} (roles: {', '.join(data['roles']) or 'none'})")
+            if data.get("forms"):
+                self.console.print(f"  allowed for you: {escape(data['allowed_for_you'])}")
+                for form in data["forms"]:
+                    self.console.print(f"    {escape(form['when'])}: action {form['action']}, "
+                                       f"roles {', '.join(form['roles']) or 'none'}")
+            else:
+                self.console.print(f"  action: {data['action']}   allowed for you: "
+                                   f"{data['allowed_for_you']} (roles: {', '.join(data['roles']) or 'none'})")
             return
         table = Table(title="Commands", title_justify="left")
         for column in ("command", "what it does", "tool"):
@@ -131,3 +135,10 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
                                   if isinstance(item, dict) else str(item) for item in value)
             table.add_row(escape(str(key)), escape(str(value)))
         self.console.print(table)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

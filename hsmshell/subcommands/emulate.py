@@ -55,11 +55,11 @@ def run(options, env) -> ExitStatus:
     try:
         if singlecmd is not None:
             return run_commands(shell, tool, startup.singlecmd_commands(singlecmd, shell.table))
+        hsms = shell.backend.summary()["hsms"]
+        wanted = config["hostnames"] if config else None
+        renderer.servers = [ServerStatus(h["server"], h["hsm"], h["ip"]) for h in hsms
+                            if h["state"] == "ACTIVE" and (wanted is None or h["ip"] in wanted)]
         if tool is CMU:
-            hsms = shell.backend.summary()["hsms"]
-            wanted = config["hostnames"] if config else None
-            renderer.servers = [ServerStatus(h["server"], h["hsm"], h["ip"]) for h in hsms
-                                if h["state"] == "ACTIVE" and (wanted is None or h["ip"] in wanted)]
             shell.backend.set_failure_prompt(FailureQuestion(env, renderer))
             if wanted is not None:          # CMU knows only the HSMs its config file lists
                 shell.backend.cluster.connected_servers = frozenset(s.server for s in renderer.servers)
@@ -70,8 +70,8 @@ def run(options, env) -> ExitStatus:
 
 
 def _cloudhsm_cli(options, env, words: list[str], given: dict) -> ExitStatus:
-    from hsmshell.cli import make_environment
     from hsmshell.emulate import cloudhsm_cli
+    from hsmshell.modes.options import make_environment
     from hsmshell.emulate.terminal import LineReader
     from hsmshell.emulate.tools import CLOUDHSM_CLI, open_tool_shell, renderer_for, tool_environment
 

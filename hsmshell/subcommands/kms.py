@@ -57,6 +57,12 @@ def run(options, env):
     from hsmshell.kms import keys, keystores
     from hsmshell.render.show import show
 
+    if env.backend != "emulator":
+        from hsmshell.errors import NotSupportedByBackend
+        raise NotSupportedByBackend(f"hsmshell kms rehearses a key store on the emulated cluster only, "
+                                    f"not on the {env.backend} backend",
+                                    hint="against a real cluster, run it on an emulated copy; KMS itself is "
+                                         "aws kms ... (docs/kms.md)")
     command = options.kms_command
     store = getattr(options, "store", None)
     if command == "check":

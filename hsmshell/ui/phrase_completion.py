@@ -49,7 +49,7 @@ def _values(completer, arg, current: str, event):
     if arg.complete == "path":
         yield from completer.paths.get_completions(Document(current), event)
         return
-    if arg.complete == "choices":
+    if arg.choices:
         candidates = list(arg.choices)
     elif arg.complete == "user_name":
         candidates = [name.lower() for name in completer.shell.backend.user_names()]

@@ -43,7 +43,7 @@ class Normalizer:
             return [self(v, key) for v in value]
         if key == "ip":
             return self._alias("ip", value)
-        if key in ("hsm", "node"):
+        if key in ("hsm", "node", "source_hsm", "destination_hsm"):
             return self._alias("hsm", value)
         if key in HANDLE_FIELDS or key == "key_handles":
             return self._alias("handle", value)

@@ -63,7 +63,7 @@ def test_a_log_of_logins_lockouts_users_and_keys_replays_without_divergence(caps
     assert status == 0, report
     assert report["data"]["divergences"] == 0 and report["data"]["first_divergence"] is None
     assert report["data"]["records"] == len(log_lines(home))
-    assert report["data"]["commands"] >= 29
+    assert report["data"]["commands"] >= 28      # shorty's short password never reaches the HSM
     status, out, _ = cli(capsys, home, "audit", "replay")
     assert out.startswith(f"{len(log_lines(home))} records replayed, 0 divergences")
 

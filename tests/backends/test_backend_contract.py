@@ -127,6 +127,57 @@ def test_a_failed_hsm_gets_the_configured_retry_ignore_abort_answer_on_both_back
         assert servers[2]["error"]["reference"] == "not-attempted"
 
 
+def _projected(results: list[dict]) -> list[dict]:
+    """findAllKeys through CMU knows each key's handle and marks, not its class or label (a
+    crypto officer cannot ask KMU), nor syncKey the key's owner on the destination: the
+    contract holds for what CMU prints. Random keys' PEM and DER lengths vary."""
+    for result in results:
+        if result["command"] == "exportPrivateKey" and result["data"]:
+            result["data"]["length"] = "<the PEM of a random RSA key: its length varies>"
+        if result["command"] == "importPrivateKey" and result["data"]:
+            result["data"]["ber_length"] = "<the DER of a random RSA key: its length varies>"
+        if result["command"] == "syncKey" and result["data"]:      # CMU does not print them
+            result["data"].update(owner="<not printed>", shared_with="<not printed>")
+        if result["command"] == "findAllKeys" and result["data"]:
+            for server in result["data"]["servers"]:
+                server["keys"] = [{k: v for k, v in key.items() if k in ("key_handle", "owned", "shared")}
+                                  for key in server.get("keys", [])]
+    return results
+
+
+def test_key_material_commands_give_the_same_json_through_the_real_tools_path(on_both, tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    lines = [
+        "loginHSM PRECO admin password", "changePswd PRECO admin officer1pw",
+        "createUser CU alice alicepw12", "logoutHSM", "loginHSM CU alice alicepw12",
+        "genSymKey -t 31 -s 32 -l wrapping",                       # 262145
+        "genSymKey -t 21 -s 24 -l des",                            # 262146
+        "genRSAKeyPair -m 2048 -e 65537 -l rsa",                   # 262147, 262148
+        "genDSAKeyPair -m 2048 -l dsa",                            # 262149, 262150
+        f"exSymKey -k 262146 -w 262145 -out {files}/des.key",
+        f"imSymKey -f {files}/des.key -w 262145 -t 21 -l des-copy",
+        f"exportPrivateKey -k 262148 -w 262145 -out {files}/rsa.pem",
+        f"importPrivateKey -f {files}/rsa.pem -l rsa-copy -w 262145",
+        f"exportPubKey -k 262147 -out {files}/rsa.pub",
+        f"importPubKey -l pub-copy -f {files}/rsa.pub",
+        f"wrapKey -k 262146 -w 262145 -out {files}/des.wrapped -m 4",
+        f"unWrapKey -f {files}/des.wrapped -w 262145 -m 4",
+        f"aesWrapUnwrap -f {files}/des.key -w 262145 -m 1 -out {files}/des.aes",
+        "logoutHSM", "loginHSM CO admin officer1pw",
+        "findAllKeys 3 1",
+        "server 0", "syncUser 3 1", "syncKey 262145 1", "exit",
+    ]
+    batch = write_batch(tmp_path, "\n".join(lines) + "\n", "material.hsm")
+    outcomes = on_both("--json", "--yes", "run", str(batch))
+    for backend in outcomes:
+        status, results, err = outcomes[backend]
+        outcomes[backend] = (status, _projected(results), err)
+    results = assert_same(outcomes)
+    assert [r["command"] for r in results if r["error_code"]] == [], results
+    assert outcomes["cloudhsm"][0] == ExitStatus.SUCCESS
+
+
 # -- the pkcs11 backend: the same key scenario on the emulator and on a SoftHSM2 token ------------
 # Every command the pkcs11 backend claims runs on both; the contract is the JSON contract: the
 # same commands, exit classes, error references, and the fields both report for the same keys

@@ -45,12 +45,17 @@ def test_rich_plan_and_continue_on_error(capsys, tmp_path, home):
     assert "would stop" not in err and "4 would run, 1 denied, 0 needs quorum, 2 would fail" in err
 
 
-def test_without_yes_the_plan_says_confirmation_is_needed(capsys, tmp_path, home):
+def test_without_yes_the_plan_is_as_if_confirmed_and_says_once_the_real_run_needs_it(capsys, tmp_path,
+                                                                                        home):
     activate(capsys, home)
-    batch = write_batch(tmp_path, f"loginHSM CO admin {ADMIN_PASSWORD}\ncreateUser CU bob bobpass12\n")
-    status, out, _ = cli(capsys, home, "--json", "run", str(batch), "--dry-run")
-    assert status == ExitStatus.USAGE
-    assert json_lines(out)[1]["error"]["reference"] == "confirmation-required"
+    batch = write_batch(tmp_path, f"loginHSM CO admin {ADMIN_PASSWORD}\ncreateUser CU bob bobpass12\n"
+                                  "createUser CU carl carlpass1\nlistUsers\n")
+    status, out, err = cli(capsys, home, "--json", "run", str(batch), "--dry-run")
+    assert status == 0 and [r["plan"] for r in json_lines(out)] == ["would-run"] * 4
+    assert err.count("CAUTION question") == 1
+    assert f"asks the CAUTION question for 2 commands ({batch}:2, {batch}:3): pass --yes" in err
+    status, out, err = cli(capsys, home, "--json", "--yes", "run", str(batch), "--dry-run")
+    assert status == 0 and "CAUTION question" not in err
 
 
 def test_dry_run_on_a_fresh_home_creates_no_cluster(capsys, tmp_path, home):

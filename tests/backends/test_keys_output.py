@@ -49,13 +49,13 @@ def test_classic_get_key_info_and_kmu_errors(keys):
     assert text.splitlines()[0] == "Cfm3GetKey returned: 0x00 : HSM Return: SUCCESS"
     assert f"Owned by user {ids['alice']}" in text
     assert "also, shared to following 2 user(s):" in text
-    assert f"{ids['bob']}, {ids['carol']}" in text
+    assert f"                 {ids['bob']}\n                 {ids['carol']}\n" in text     # one a line
     assert " 2 Users need to approve to use/manage this key" in text
     shown(k, "classic", "logoutHSM")
     shown(k, "classic", f"loginHSM CU bob {PASSWORDS['bob']}")
     status, _, err = shown(k, "classic", f"deleteKey -k {plain}")
     assert status == 1
-    assert err.splitlines()[0] == "Cfm3DeleteKey returned: 0xc6 : HSM Error: Key Access is denied."
+    assert err.splitlines()[0] == "Cfm3DeleteKey returned: 0xc6 : HSM Error: Key Access is denied"
     status, _, err = shown(k, "classic", "getKeyInfo -k 12345")
     assert err.splitlines()[0] == \
         "Cfm3GetKey returned: 0xa8 : HSM Error: Invalid object handle is passed to this operation"

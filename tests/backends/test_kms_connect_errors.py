@@ -180,3 +180,38 @@ def test_connect_states_and_what_a_failed_store_needs(kms):
     assert kms.ok("kms", "connect", "shop", "--no-wait")["ConnectionState"] == "CONNECTING"
     assert kms.describe()["ConnectionState"] == "CONNECTED"     # the attempt finished meanwhile
     assert kms.fails("kms", "delete-key-store", "shop")["exception"] == "CustomKeyStoreInvalidStateException"
+
+
+def test_check_names_every_missing_requirement_at_once_and_its_fixes_lead_to_a_connection(kms):
+    import shlex
+
+    kms.cluster(hsms=3, azs="us-east-1a,us-east-1b,us-east-1c", kmsuser=False)
+    kms.store()
+    for change in (["--delete-subnet", "us-east-1c"], ["--occupy-addresses", "us-east-1a"],
+                   ["--block-network-acl"], ["--revoke-rule", "inbound"]):
+        kms.ok("cluster", "network", "shop", *change)
+    rows = kms.check()
+    unmet = {name for name, row in rows.items() if row["Met"] is False}
+    assert unmet == {"subnets-exist", "free-addresses", "network-acl", "security-group", "kmsuser-exists"}
+    assert all(rows[name]["Fix"] for name in unmet)
+    met = []
+    for _ in range(8):                     # one fix at a time, as a user would
+        status, objs = kms.run("kms", "connect", "shop")
+        if status == 0:
+            break
+        error = objs[-1]["error"]
+        met.append(error.get("ConnectionErrorCode") or error["exception"])
+        if error.get("ConnectionState") == "FAILED":
+            kms.ok("kms", "disconnect", "shop")
+        why = met[-1]           # the requirement the refusal names
+        row = next(r for r in kms.check().values()
+                   if r["Met"] is False and why in (r.get("ConnectionErrorCode"), r.get("Exception")))
+        fix = row["Fix"][0].replace("-hpswd", "@env:KMSUSER_PW").replace("loginHSM CO admin @env:KMSUSER_PW",
+                                                                          "loginHSM CO admin @env:ADMIN_PW")
+        words = shlex.split(fix.split("   (")[0])
+        assert words[0] == "hsmshell", fix
+        status, objs = kms.run("--yes", *words[1:])
+        assert status == 0, (fix, objs)
+    assert met == ["CloudHsmClusterInvalidConfigurationException", "SUBNET_NOT_FOUND",
+                   "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET", "NETWORK_ERRORS", "USER_NOT_FOUND"]
+    assert kms.describe()["ConnectionState"] == "CONNECTED"

@@ -212,3 +212,31 @@ def test_policy_and_audit_cover_kms_operations(kms, tmp_path):
     log = (kms.home / "clusters" / "shop" / "audit.log").read_text()
     assert KMSUSER_PW not in log and "hello" not in log and ADMIN_PW not in log
     assert kms.ok("--cluster", "shop", "audit", "verify")["records"] > 5
+
+
+def test_text_outputs_and_other_backends(kms):
+    kms.cluster()
+    kms.store()
+    status, objs = kms.run("--backend", "cloudhsm", "kms", "describe")
+    assert status == 5 and objs[-1]["error"]["reference"] == "not-supported-by-backend"
+    kms.capsys.readouterr()
+    from hsmshell.cli import main
+    assert main(["--home", str(kms.home), "--output", "classic", "kms", "check", "shop"]) == 0
+    text = kms.capsys.readouterr().out
+    assert "[not checked] the kmsuser password" not in text          # the store's password is checked
+    assert "Every requirement is met." in text
+    assert main(["--home", str(kms.home), "--no-color", "kms", "describe"]) == 0
+    assert "shop cks-" in kms.capsys.readouterr().out
+
+
+def test_audit_replay_reruns_what_kms_did_to_the_hsms(kms, tmp_path):
+    meta = _connected_with_key(kms)
+    kms.ok("kms", "encrypt", "--key-id", "alias/pay", "--plaintext", "hello", "--out", str(tmp_path / "m.enc"))
+    kms.run("--cluster", "shop", "-c", f"loginHSM CU kmsuser {KMSUSER_PW}")     # refused: rotated
+    kms.ok("kms", "disconnect", "shop")
+    kms.shell("shop", "loginHSM CO admin @env:ADMIN_PW; changePswd CU kmsuser newpass12")
+    kms.shell("shop", f"loginHSM CU kmsuser newpass12; getAttribute {meta['KmsBackingKeyHandle']} 512; logoutHSM")
+    kms.shell("shop", "loginHSM CU kmsuser newpass12; genSymKey -t 31 -s 32 -l after-kms")   # the next handle
+    report = kms.ok("--cluster", "shop", "audit", "replay")
+    assert report["divergences"] == 0 and report["first_divergence"] is None, report
+    assert "kms" not in json.dumps(report.get("skipped") or {})

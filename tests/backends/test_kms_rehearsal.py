@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cluster_support import needs_openssl
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Rehearsing a KMS custom key store"
 
@@ -36,22 +38,23 @@ def test_the_readme_lists_the_whole_rehearsal():
         assert step in text, step
 
 
+@needs_openssl
 def test_the_readme_rehearsal_runs_as_printed(tmp_path):
     script = ["set -u"]
     for number, (command, expected) in enumerate(rehearsal_commands(), 1):
         script += [command, f'got=$?; if [ $got -ne {expected} ]; then echo "README KMS command {number} '
                             f'exited $got, not {expected}" >&2; exit 99; fi']
+    home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HSMSHELL_")}
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env["NO_COLOR"] = "1"
+    env.update(PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""), NO_COLOR="1",
+               HSMSHELL_HOME=str(home))
     run = subprocess.run(["bash", "-c", "\n".join(script)], cwd=tmp_path, env=env, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-3000:]
-    home = tmp_path / "kms-rehearsal"
     assert (tmp_path / "msg.dec").read_bytes() == (tmp_path / "msg.txt").read_bytes()
 
     def hsmshell(*argv) -> dict:
-        out = subprocess.run(["hsmshell", "--json", *argv], cwd=tmp_path, env={**env, "HSMSHELL_HOME": str(home)},
+        out = subprocess.run(["hsmshell", "--json", *argv], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=60)
         return json.loads(out.stdout.splitlines()[-1])
 
@@ -60,8 +63,8 @@ def test_the_readme_rehearsal_runs_as_printed(tmp_path):
     [store] = hsmshell("kms", "describe", "shop")["data"]["CustomKeyStores"]
     assert store["ConnectionState"] == "DISCONNECTED" and store["KmsKeyCount"] == 1
     # nothing was deleted: the key is on both HSMs (the replacement too), owned by kmsuser
-    objs = subprocess.run(["hsmshell", "--json", "--cluster", "prod", "-c",
+    objs = subprocess.run(["hsmshell", "--json", "--cluster", "kmsdemo", "-c",
                            "loginHSM CO admin officer1pw; findAllKeys 3 0"], cwd=tmp_path,
-                          env={**env, "HSMSHELL_HOME": str(home)}, capture_output=True, text=True, timeout=60)
+                          env=env, capture_output=True, text=True, timeout=60)
     servers = [json.loads(line) for line in objs.stdout.splitlines()][-1]["data"]["servers"]
     assert [len(s["keys"]) for s in servers] == [1, 1], servers

@@ -46,3 +46,36 @@ def test_lockout_after_more_than_five_failures_and_co_unlock(activated):
     activated.ok("changePswd CU carol carolpass2")
     activated.ok("logoutHSM")
     activated.ok("loginHSM CU carol carolpass2")
+
+
+def test_a_bad_new_password_is_refused_before_it_is_asked_again_or_any_caution(harness):
+    """The first answer at -hpswd is checked at once: no re-entry, no CAUTION, no HSM."""
+    harness.activate()
+    asked = []
+
+    def ask_secret(prompt):
+        asked.append(prompt)
+        return "short"
+
+    def ask_yes_no(question):
+        asked.append(question)
+        return "y"
+
+    harness.open(ask_secret_fn=ask_secret, ask_yes_no_fn=ask_yes_no, assume_yes=False)
+    harness.ok("loginHSM CO admin officer1pw")
+    outcome, printed = harness.run("createUser CU bob -hpswd")
+    assert outcome.status == 2 and "passwords are 7 to 32 characters long" in printed[-1]["error"]["message"]
+    assert asked == ["Enter new password: "]
+    outcome, printed = harness.run("createUser CU bob bob")       # a literal: refused before CAUTION
+    assert outcome.status == 2 and asked == ["Enter new password: "]
+    assert "bob" not in [u["user_name"] for u in harness.ok("listUsers")["data"]["servers"][0]["users"]]
+
+
+def test_an_empty_password_is_never_sent_to_the_hsm(harness):
+    harness.activate()
+    harness.open(ask_secret_fn=lambda prompt: "")
+    for _ in range(7):                       # more than the lockout limit: none of them counts
+        outcome, printed = harness.run("loginHSM CO admin -hpswd")
+        assert outcome.status == 2 and printed[-1]["error"]["message"].startswith("the password is empty")
+    users = harness.ok("listUsers")["data"]["servers"][0]["users"]
+    assert [u["login_failure_count"] for u in users if u["user_name"] == "admin"] == [0]

@@ -4,13 +4,19 @@ A test holds a page's example session verbatim (with the page's URL), types the 
 page shows into `hsmshell emulate cmu|kmu`, and compares the screen with the page after
 `masked()`, the one place that says what may differ between the page and hsmshell:
 
-- values the emulated cluster chooses itself: IPs and HSM ids (numbered in order of
-  appearance on each side; the blanks that pad an IP's column count as one, since IPs differ
+- values the emulated cluster chooses itself: key handles after `Key Handle:` (numbered in
+  order of appearance), the handles and ids the test pairs in `Values` (on typed lines and
+  in lists of handles only, so a count that equals a handle stays), IPs and HSM ids
+  (numbered in order of appearance on each side; the blanks that pad an IP's column count as one, since IPs differ
   in length), key handles, user ids the test maps explicitly, serial numbers,
-  timestamps and key bytes (hex dumps, KCVs, hashes);
+  firmware versions, memory and temperature figures, timestamps and key bytes (hex dumps, KCVs, hashes);
+- the order of a `Cluster Error Status` block's `Node id` lines (KMU lists the nodes as
+  they answer: the pages show every order);
+- figures computed from key bytes (`got all attributes of size N`, `BER encoded key length
+  is N`, a wrapped key's length);
 - trailing blanks (the pages carry stray ones) and the blank after a prompt (`aws-cloudhsm>
   listUsers` and `aws-cloudhsm>listUsers` both appear: that blank is what was typed);
-- the markdown indentation of a whole block, and an indentation's width by level: the pages
+- the blanks before a prompt, and an indentation's width by level: the pages
   render the same line with 6, 7 or 8 spaces (or a tab), so a line is compared as not
   indented, indented by one blank (findKey's ` number of keys matched`), by a tab stop, or deeper.
 
@@ -30,7 +36,7 @@ BASE_URL = "https://docs.aws.amazon.com/cloudhsm/latest/userguide/"
 PROMPTS = re.compile(r"^(aws-cloudhsm ?>|server ?\d* ?>|Command:)[ \t]*(.*)$")
 QUESTIONS = re.compile(r"^(Do you want to continue\(y/n\)\?|Retry/Ignore/Abort\?\(R/I/A\):"
                        r"|Retry/rollBack/Ignore\?\(R/B/I\):|Enter the boolean attribute value \(0 or 1\):)"
-                       r"[ \t]*(.*)$")
+                       r"(.*)$")
 IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b( +)?")
 HSM_ID = re.compile(r"\bhsm-[a-z0-9]{11}\b")
 HEX_ROW = re.compile(r"^(?:[0-9A-Fa-f]{2} ){3,}[0-9A-Fa-f]{2}$")
@@ -39,6 +45,10 @@ KCV = re.compile(r"^0x[0-9a-f]{6}$")
 SERIAL = re.compile(r"(Serial Number\s+:).*")
 MEMORY = re.compile(r"((?:Total|Free)(?:Public|Private)Memory\s+:)\d+")
 TEMPERATURE = re.compile(r"(Temperature\s+:)\d+ C")
+NUMBER_LIST = re.compile(r"^\d+(?:\([os]\))?(?:, ?\d+(?:\([os]\))?)*$")
+HANDLE_CONTEXT = re.compile(r"((?:Key Handle|key handle|Public Key Handle):\s*)(\d+)")
+FIGURES = re.compile(r"(got all attributes of size |BER encoded key length is |Wrapped Key written to file .* length )\d+")
+FIRMWARE = re.compile(r"^(\s*Firmware (?:Major|Minor|ID)\s+:).*")
 UNECHOED = "\x00"          # an answer the terminal did not show (see `typed_lines`)
 
 
@@ -71,9 +81,9 @@ def typed_lines(page_text: str) -> list[str]:
         if match is None:
             continue
         answer = match.group(2)
-        if match.re is QUESTIONS and answer.startswith("Invalid option"):
+        if match.re is QUESTIONS and answer.strip().startswith("Invalid option"):
             answer = UNECHOED
-        if match.re is PROMPTS and not answer:
+        if match.re is PROMPTS and not answer.strip():
             continue                      # the prompt the session ends on
         typed.append(answer)
     return typed
@@ -83,18 +93,22 @@ def masked(text: str, values: dict[str, str] | None = None) -> str:
     """The screen text with what may differ replaced (module docstring). `values` maps the
     page's handles and ids to placeholders; apply the same map made from the emulator's own
     values to the screen."""
-    lines = textwrap.dedent(text.expandtabs(8)).strip("\n").splitlines()
+    lines = text.expandtabs(8).strip("\n").splitlines()
     out = []
     ips: dict[str, str] = {}
     hsms: dict[str, str] = {}
+    handles: dict[str, str] = {}
     for line in lines:
         line = line.rstrip()
         match = PROMPTS.match(line.lstrip())
         if match:
             prompt = re.sub(r"\s+", "", match.group(1))
             line = f"{prompt} {match.group(2)}".rstrip() if prompt == "Command:" else prompt + match.group(2)
-        for old, new in (values or {}).items():
-            line = re.sub(rf"(?<![\w.]){re.escape(old)}(?![\w.])", new, line)
+        if match or NUMBER_LIST.match(line.strip()):      # handles and ids typed or listed
+            for old, new in (values or {}).items():
+                line = re.sub(rf"(?<![\w.]){re.escape(old)}(?![\w.])", new, line)
+        line = HANDLE_CONTEXT.sub(lambda m: m.group(1) + handles.setdefault(m.group(2), f"<h{len(handles)}>"),
+                                  line)
         line = IP.sub(lambda m: ips.setdefault(m.group(0).rstrip(), f"<ip{len(ips)}>") + (" " if m.group(1) else ""),
                       line)
         line = HSM_ID.sub(lambda m: hsms.setdefault(m.group(0), f"<hsm{len(hsms)}>"), line)
@@ -102,22 +116,40 @@ def masked(text: str, values: dict[str, str] | None = None) -> str:
         line = SERIAL.sub(r"\1<serial>", line)
         line = MEMORY.sub(r"\1<n>", line)
         line = TEMPERATURE.sub(r"\1<n> C", line)
+        line = FIRMWARE.sub(r"\1<firmware>", line)
+        line = FIGURES.sub(r"\1<n>", line)
         if HEX_ROW.match(line.strip()):
-            line = "<hex row>"
+            if out and out[-1] == "<hex rows>":
+                continue                       # a dump of key bytes: its length is theirs too
+            line = "<hex rows>"
         if KCV.match(line.strip()):
             line = "<kcv>"
         width = len(line) - len(line.lstrip())
         level = "" if width == 0 else " " if width <= 2 else "\t" if width <= 11 else "\t\t"
         out.append(level + line.lstrip() if line.strip() else "")
-    return "\n".join(out)
+    return "\n".join(_nodes_sorted(out))
+
+
+def _nodes_sorted(lines: list[str]) -> list[str]:
+    """KMU lists a cluster's nodes as they answer: a run of `Node id` lines compares as a set."""
+    out, run = [], []
+    for line in lines + [""]:
+        if line.lstrip().startswith("Node id "):
+            run.append(line)
+            continue
+        out += sorted(run)
+        run = []
+        out.append(line)
+    return out[:-1]
 
 
 class TypedInput(io.StringIO):
     """stdin as the terminal shows it: each line read is echoed to the screen (an UNECHOED
     answer is read as an empty line and not shown). Records where the session starts."""
 
-    def __init__(self, setup: list[str], session: list[str], screen: io.StringIO):
+    def __init__(self, setup: list[str], session: list[str], screen: io.StringIO, values=None):
         lines = [*setup, *session]
+        self.values = values
         super().__init__("".join(line.replace(UNECHOED, "") + "\n" for line in lines))
         self.echo = [UNECHOED not in line for line in lines]
         self.first = len(setup)
@@ -131,23 +163,27 @@ class TypedInput(io.StringIO):
             text = self.screen.getvalue()
             self.session_start = text.rfind("\n") + 1     # the prompt before the first command
         line = super().readline(*args)
+        if line and self.values is not None and self.read_count >= self.first:
+            line = self.values.learn(self.screen.getvalue()[self.session_start:]).rewrite(line)
         if line:
             if self.echo[self.read_count]:
                 self.screen.write(line)
             self.read_count += 1
         elif not self.session_end:
             self.session_end = len(self.screen.getvalue())   # the prompt input ended at
+            if self.values is not None:
+                self.values.learn(self.screen.getvalue()[self.session_start:])
         return line
 
 
 def run_tool(monkeypatch, home, tool: str, session: list[str], setup: list[str] = (),
-             words: tuple[str, ...] = (), from_start: bool = False) -> str:
+             words: tuple[str, ...] = (), from_start: bool = False, values=None) -> str:
     """Run `hsmshell emulate <tool>` on `home`; type `setup` then `session`; return the
     screen from the prompt of the session's first line to the prompt where input ended
     (what the tool prints when it meets the end of its input is not part of a page)."""
     from hsmshell.cli import main
     screen = io.StringIO()
-    stdin = TypedInput(list(setup), list(session), screen)
+    stdin = TypedInput(list(setup), list(session), screen, values)
     monkeypatch.setattr(sys, "stdin", stdin)
     monkeypatch.setattr(sys, "stdout", screen)
     main(["--home", str(home), "emulate", tool, *words])
@@ -180,12 +216,27 @@ class Values:
         return self
 
     def typed(self, lines: list[str]) -> list[str]:
-        out = []
-        for line in lines:
-            for page, actual in self.pairs:
-                line = re.sub(rf"(?<![\w.]){re.escape(page)}(?![\w.])", actual, line)
-            out.append(line)
-        return out
+        return [self.rewrite(line) for line in lines]
+
+    def rewrite(self, line: str) -> str:
+        for page, actual in self.pairs:
+            line = re.sub(rf"(?<![\w.]){re.escape(page)}(?![\w.])", actual, line)
+        return line
+
+    def created(self, *page_handles) -> "Values":
+        """Handles the session itself creates, in the order the page creates them: each is
+        paired with the emulator's as its `Key Handle:` line appears (before the next line
+        is typed)."""
+        self.pending = [str(h) for h in page_handles]
+        return self
+
+    def learn(self, screen: str) -> "Values":
+        made = [h for pair in CREATED.findall(screen) for h in pair if h]
+        known = {page for page, _ in self.pairs}
+        for page, actual in zip(getattr(self, "pending", []), made):
+            if page not in known:
+                self.add(page, actual)
+        return self
 
     @property
     def page(self) -> dict[str, str]:
@@ -196,6 +247,7 @@ class Values:
         return {actual: f"<v{i}>" for i, (_, actual) in enumerate(self.pairs)}
 
 
+CREATED = re.compile(r"Key Handle: (\d+)|public key handle: (\d+)\s+private key handle: (\d+)")
 HANDLE_LINE = re.compile(r"(?:Key Handle|key handle): (\d+)")
 
 

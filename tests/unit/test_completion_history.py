@@ -73,3 +73,36 @@ def test_the_history_file_gets_only_redacted_lines(tmp_path, shell):
     text = path.read_text()
     assert "Pa55word!" not in text and "+loginHSM CU alice -hpswd" in text
     assert list(history.load_history_strings()) == ["loginHSM CU alice -hpswd"]
+
+
+def _help_of(harness, command: str) -> dict:
+    return harness.ok(f"help {command}")["data"]
+
+
+@pytest.mark.parametrize("who, login", [("alice(CU)", "loginHSM CU alice alicepass1"),
+                                        ("admin(PRECO)", "loginHSM PRECO admin password")])
+def test_help_completion_and_policy_agree_on_your_own_password(harness, who, login):
+    """changePswd is allowed to a CU and a PRECO for their own password only: Tab offers it,
+    help says so with the condition, and the policy lets exactly that through."""
+    if who.startswith("alice"):
+        harness.activate()
+        harness.ok("createUser CU alice alicepass1")
+        harness.ok("createUser CU bob bobpass12")
+        harness.ok("logoutHSM")
+    harness.ok(login)
+    assert completions(harness.shell, "changeP") == ["changePswd"]
+    data = _help_of(harness, "changePswd")
+    assert data["allowed"] is True and data["allowed_for_you"] == "only for your own password"
+    assert {f["when"]: f["allowed"] for f in data["forms"]} == {
+        "for your own password": True, "for another user's password": False}
+    assert "changePswd" in [r["command"] for r in harness.ok("help")["data"]["commands"] if r["allowed"]]
+    if who.startswith("alice"):
+        outcome, printed = harness.run("changePswd CU bob bobpass99")
+        assert outcome.status == 3 and printed[-1]["error"]["reference"] == "permission-denied"
+        harness.ok("changePswd CU alice alicepass2")
+    from hsmshell.render import make_renderer
+    env = harness.env(output="rich")
+    make_renderer(env).result(harness.shell.run("help changePswd", "t").result, "t")
+    shown = env.stdout.getvalue()
+    assert "allowed for you: only for your own password" in shown
+    assert "for another user's password: action user.password.other, roles CO" in shown

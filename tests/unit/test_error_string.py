@@ -13,7 +13,7 @@ from hsmshell.status import ExitStatus
 
 @pytest.mark.parametrize("code, text", [
     ("0xdb", "Error Code db maps to HSM Error: Invalid User Type."),      # AWS's example
-    ("0xc6", "Error Code c6 maps to HSM Error: Key Access is denied."),
+    ("0xc6", "Error Code c6 maps to HSM Error: Key Access is denied"),
     ("0xA8", "Error Code a8 maps to HSM Error: Invalid object handle is passed to this operation"),
     ("0x0", "Error Code 0 maps to HSM Return: SUCCESS"),
 ])

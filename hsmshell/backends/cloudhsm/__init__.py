@@ -40,6 +40,7 @@ class CloudHsmBackend(BackendBase):
         self._cmu: ToolTerminal | None = None
         self._kmu: ToolTerminal | None = None
         self.kmu_logged_in = False
+        self._cli: ToolTerminal | None = None      # CloudHSM CLI (SDK 5): cli_tool.py
 
     # -- the tools ---------------------------------------------------------------------------
     def cmu(self) -> ToolTerminal:
@@ -62,6 +63,17 @@ class CloudHsmBackend(BackendBase):
             tool.start()
             self._kmu, self.kmu_logged_in = tool, False
         return self._kmu
+
+    def cli(self) -> ToolTerminal:
+        if self._cli is None or not self._cli.alive:
+            if self._cli is not None:
+                self._lost()
+            from hsmshell.backends.cloudhsm import cli_tool
+            self._cli = cli_tool.start(self.settings)
+        return self._cli
+
+    def cli_alive(self) -> bool:
+        return self._cli is not None and self._cli.alive
 
     def _hsm_id(self, server: int) -> str:
         """The HSM's id: the Partition `info server N` shows (called while CMU starts)."""
@@ -127,12 +139,20 @@ class CloudHsmBackend(BackendBase):
     # -- the pipeline's interface ------------------------------------------------------------------
     def commands(self):
         from hsmshell.backends.cloudhsm.handlers import HANDLERS
-        return HANDLERS.keys() | shellside.HANDLERS.keys()
+        from hsmshell.commands import sdk5
+        return HANDLERS.keys() | shellside.HANDLERS.keys() | {spec.name for spec in sdk5.SPECS}
 
     def execute(self, invocation, secrets: dict[str, str]) -> Result:
         from hsmshell.backends.cloudhsm.handlers import HANDLERS
 
         name = invocation.spec.name
+        if invocation.spec.tool == "sdk5":          # CloudHSM CLI's words go to cloudhsm-cli
+            from hsmshell.backends.cloudhsm import cli_tool
+            try:
+                return cli_tool.execute(self, invocation, secrets)
+            except BackendUnavailable:
+                self._lost()
+                raise
         if name in shellside.HANDLERS:              # made on this machine (signToken)
             return shellside.HANDLERS[name](None, invocation.args, secrets)
         handler = HANDLERS.get(name)
@@ -147,10 +167,10 @@ class CloudHsmBackend(BackendBase):
 
     def _lost(self) -> None:
         """A tool died or was stopped: its logins and tokens are gone with it."""
-        for tool in (self._cmu, self._kmu):
+        for tool in (self._cmu, self._kmu, self._cli):
             if tool is not None:
                 tool.close_now()
-        self._cmu = self._kmu = None
+        self._cmu = self._kmu = self._cli = None
         self.principal, self.server_mode, self.kmu_logged_in = None, None, False
 
     def leave_server_mode(self) -> int | None:
@@ -171,8 +191,10 @@ class CloudHsmBackend(BackendBase):
 
     # QuorumLedger for the policy step: asked of the HSMs (M is 1, quorum off, until logged in)
     def m_value(self, service_id: int) -> int:
+        from hsmshell.backends.cloudhsm import cli_tool
         from hsmshell.backends.cloudhsm.quorum import current_m_value
-        return current_m_value(self, service_id)
+        from_cli = cli_tool.quorum_value(self, service_id)     # a CloudHSM CLI session asks it
+        return from_cli if from_cli is not None else current_m_value(self, service_id)
 
     def approvals(self, service_id: int, key_handle: int = 0) -> tuple[int, bool]:
         from hsmshell.backends.cloudhsm.quorum import session_approvals
@@ -183,10 +205,10 @@ class CloudHsmBackend(BackendBase):
 
     def close(self) -> None:
         """Quit the tools (they log out as they go)."""
-        for tool in (self._kmu, self._cmu):
+        for tool in (self._kmu, self._cmu, self._cli):
             if tool is not None:
                 tool.close()
-        self._cmu = self._kmu = None
+        self._cmu = self._kmu = self._cli = None
         self.principal = None
 
 

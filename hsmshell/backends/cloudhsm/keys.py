@@ -74,8 +74,8 @@ def backend_reply(backend, line: str, command: str) -> kmu_text.Reply:
 def _answer(backend, invocation, secrets: dict, **overrides) -> kmu_text.Reply:
     """Run a KMU command; a refusal without per-node lines is raised, as the emulator does."""
     reply = backend.run_kmu(invocation, secrets, **overrides)
-    if not reply.ok and not reply.nodes:
-        raise reply.error(invocation.name)
+    if not reply.ok and all(node.error is not None for node in reply.nodes):
+        raise reply.error(invocation.name)       # every node refused (0xa8 on each, as the pages)
     return reply
 
 
@@ -108,7 +108,7 @@ def gen_sym_key(backend, invocation, secrets: dict) -> Result:
 def gen_key_pair(backend, invocation, secrets: dict) -> Result:
     reply = _answer(backend, invocation, secrets)
     public, private = kmu_text.created_pair(reply.body) or (None, None)
-    key_type = KeyType.RSA if invocation.name == "genRSAKeyPair" else KeyType.EC
+    key_type = {"genRSAKeyPair": KeyType.RSA, "genDSAKeyPair": KeyType.DSA}.get(invocation.name, KeyType.EC)
     data = _created(backend, invocation, KeyClass.PRIVATE, key_type,
                     {"public_key_handle": public, "private_key_handle": private}, private)
     return _result(invocation, reply, "key_pair_created", data)
@@ -117,7 +117,11 @@ def gen_key_pair(backend, invocation, secrets: dict) -> Result:
 # -- find and inspect --------------------------------------------------------------------------
 def find_key(backend, invocation, secrets: dict) -> Result:
     reply = _answer(backend, invocation, secrets)
-    total, handles = kmu_text.found_keys(reply.body)
+    _, handles = kmu_text.found_keys(reply.body)
+    # KMU counts the matches; `total` is every key the user can use: a findKey without filters
+    filtered = any(value not in (None, False, "") for value in invocation.args.values())
+    total = len(kmu_text.found_keys(backend_reply(backend, "findKey", "findKey").body)[1]) \
+        if filtered else len(handles)
     me = backend.principal.user_id if backend.principal else None
     return Result("findKey", "keys_found", data={
         "key_handles": handles, "total": total, "keys": [_listing(backend, h, me) for h in handles]})
@@ -131,15 +135,17 @@ def _listing(backend, handle: int, me: int | None) -> dict:
         else "public" if key_class == KeyClass.PUBLIC else None
     return {"key_handle": handle, "key_class": key_class, "key_type": values.get(int(Attr.KEY_TYPE)),
             "label": values.get(int(Attr.LABEL), ""), "id": values.get(int(Attr.ID), ""),
-            "session": info["session"], "owner": info["owner"], "access": access}
+            "session": values.get(int(Attr.TOKEN)) == 0, "owner": info["owner"], "access": access}
 
 
 def get_key_info(backend, invocation, secrets: dict) -> Result:
     handle = invocation.args["key_handle"]
     reply = _answer(backend, invocation, secrets)
     info = kmu_text.key_info(reply.body)
+    values = attributes(backend, handle)          # class, and token or session (KMU prints neither)
+    info["session"] = values.get(int(Attr.TOKEN)) == 0
     return Result("getKeyInfo", "key_info", data={
-        "key_handle": handle, "key_class": one_attribute(backend, handle, Attr.CLASS), **info})
+        "key_handle": handle, "key_class": values.get(int(Attr.CLASS)), **info})
 
 
 def get_attribute(backend, invocation, secrets: dict) -> Result:
@@ -147,8 +153,10 @@ def get_attribute(backend, invocation, secrets: dict) -> Result:
     handle, wanted, out = args["key_handle"], args["attribute"], args.get("out")
     found = attributes(backend, handle, wanted, out)
     rows = [{"id": a, "name": attribute_name(a), "value": v} for a, v in found.items()]
-    return Result("getAttribute", "key_attributes", data={
-        "key_handle": handle, "attributes": rows, "file": str(Path(out).expanduser()) if out else None})
+    data = {"key_handle": handle, "attributes": rows, "file": str(Path(out).expanduser()) if out else None}
+    if out and wanted == int(Attr.ALL):
+        data["file_attributes"] = len(found)     # (the rows are what KMU's file holds)
+    return Result("getAttribute", "key_attributes", data=data)
 
 
 def find_single_key(backend, invocation, secrets: dict) -> Result:
@@ -231,6 +239,7 @@ def list_attributes(backend, invocation, secrets: dict) -> Result:
 
 HANDLERS = {
     "genSymKey": gen_sym_key, "genRSAKeyPair": gen_key_pair, "genECCKeyPair": gen_key_pair,
+    "genDSAKeyPair": gen_key_pair,
     "findKey": find_key, "findSingleKey": find_single_key, "getKeyInfo": get_key_info,
     "getAttribute": get_attribute, "setAttribute": set_attribute, "shareKey": share_key,
     "deleteKey": delete_key, "sign": sign, "verify": verify, "exportPubKey": export_pub_key,

@@ -52,7 +52,8 @@ def reply(text: str, servers: dict[int, Server]) -> Reply:
             number, code, message = int(m.group(1)), int(m.group(2), 16), m.group(3).strip()
             server = servers.get(number) or Server(number, "", "")
             found.nodes.append(server.status(error_from_code(code, message) if code else None))
-    if not seen_return:
+    if not seen_return and not any(l.startswith("Attributes dumped into") for l in body):
+        # (a one-attribute getAttribute -out prints no `returned` line, as AWS's pages show)
         found.code, found.text = 0xFF, next((l.strip() for l in body if l.strip()), "no answer")
     return found
 
@@ -90,15 +91,18 @@ def found_keys(body: list[str]) -> tuple[int, list[int]]:
 
 
 def key_info(body: list[str]) -> dict:
-    """getKeyInfo: session or token, owner, users it is shared with, quorum value."""
+    """getKeyInfo: owner, users it is shared with (one a line, or a comma list), quorum value;
+    `session` only where the text says it (CMU's `Session Key,`; KMU does not print it)."""
     info = {"session": any("Session Key" in l for l in body), "owner": None, "shared_with": [],
             "m_value": 0}
     for index, line in enumerate(body):
         if m := OWNER.search(line):
             info["owner"] = int(m.group(1))
         elif SHARED.search(line):
-            following = next((l for l in body[index + 1:] if l.strip()), "")
-            info["shared_with"] = [int(h) for h in re.findall(r"\d+", following)]
+            for following in body[index + 1:]:
+                if following.strip() and not NUMBERS.match(following):
+                    break
+                info["shared_with"] += [int(h) for h in re.findall(r"\d+", following)]
         elif m := QUORUM.search(line):
             info["m_value"] = int(m.group(1))
     return info
@@ -108,7 +112,7 @@ def attribute_file(text: str) -> list[tuple[str, str]]:
     """getAttribute -out: alternating lines, the attribute's name then its value."""
     rows = text.split("\n")
     pairs = []
-    for index in range(0, len(rows) - 1, 2):
+    for index in range(len(rows) - 1):       # (an -a 512 file starts with a blank line)
         if rows[index].startswith("OBJ_ATTR_"):
             pairs.append((rows[index].strip(), rows[index + 1].rstrip("\r")))
     return pairs

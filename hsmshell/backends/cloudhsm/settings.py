@@ -9,12 +9,14 @@ From the environment first, then the "cloudhsm" section of the client configurat
   HSMSHELL_CMU_CONFIG      CMU's config file; default /opt/cloudhsm/etc/cloudhsm_mgmt_util.cfg
                            (added to HSMSHELL_CMU_COMMAND only when set)
   HSMSHELL_KMU_COMMAND     command that starts KMU; default /opt/cloudhsm/bin/key_mgmt_util
+  HSMSHELL_CLOUDHSM_CLI_COMMAND  command that starts CloudHSM CLI (SDK 5), run with
+                           `interactive` added; default /opt/cloudhsm/bin/cloudhsm-cli
   HSMSHELL_CLOUDHSM_TIMEOUT  seconds to wait for a tool's answer (default 60): then
                            hsm-unavailable, never a hang
   HSMSHELL_CLOUDHSM_TRANSCRIPT  a file to append the tools' output to (passwords never
                            reach it: they are sent with logging off, and masked)
 
-client.json: {"cloudhsm": {"cmu_command": ..., "cmu_config": ..., "kmu_command": ...,
+client.json: {"cloudhsm": {"cmu_command": ..., "cmu_config": ..., "kmu_command": ..., "cli_command": ...,
 "timeout": ..., "transcript": ...}}. Retry/Ignore/Abort is answered by --on-server-failure
 (abort by default).
 """
@@ -31,6 +33,7 @@ from hsmshell.errors import ConfigError
 DEFAULT_CMU = "/opt/cloudhsm/bin/cloudhsm_mgmt_util"
 DEFAULT_CMU_CONFIG = "/opt/cloudhsm/etc/cloudhsm_mgmt_util.cfg"
 DEFAULT_KMU = "/opt/cloudhsm/bin/key_mgmt_util"
+DEFAULT_CLI = "/opt/cloudhsm/bin/cloudhsm-cli"
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -42,6 +45,7 @@ class ToolSettings:
     on_server_failure: str               # abort | ignore
     transcript: Path | None = None
     environ: dict | None = None          # the tools' environment
+    cli: tuple[str, ...] = (DEFAULT_CLI,)   # argv of CloudHSM CLI (SDK 5), without `interactive`
 
 
 def tool_settings(env) -> ToolSettings:
@@ -69,8 +73,10 @@ def tool_settings(env) -> ToolSettings:
     if timeout <= 0:
         raise ConfigError("HSMSHELL_CLOUDHSM_TIMEOUT must be above 0")
     transcript = setting("HSMSHELL_CLOUDHSM_TRANSCRIPT", "transcript")
+    cli = _argv(setting("HSMSHELL_CLOUDHSM_CLI_COMMAND", "cli_command", DEFAULT_CLI),
+                "HSMSHELL_CLOUDHSM_CLI_COMMAND")
     return ToolSettings(tuple(cmu), tuple(kmu), timeout, env.on_server_failure,
-                        Path(transcript).expanduser() if transcript else None, dict(environ))
+                        Path(transcript).expanduser() if transcript else None, dict(environ), tuple(cli))
 
 
 def _argv(command: str, name: str) -> list[str]:

@@ -20,7 +20,7 @@ QUIT_SECONDS = 5.0
 # What the tools ask, by kind (AWS's cloudhsm_mgmt_util pages; AWS's key_mgmt_util pages)
 QUESTIONS = {
     "confirm": r"Do you want to continue\(y/n\)\? ?",
-    "password": r"(?:Enter (?:new )?password|Re-enter new password|Enter PEM pass ?phrase): ?",
+    "password": r"(?:Enter (?:new )?password|Re-enter new password|Confirm password|Enter PEM pass ?phrase): ?",
     "retry_ignore_abort": r"Retry/Ignore/Abort\?\(R/I/A\): ?",
     "retry_rollback_ignore": r"Retry/rollBack/Ignore\?\(R/B/I\): ?",
     "boolean": r"Enter the boolean attribute value \(0 or 1\): ?",

@@ -26,6 +26,8 @@ USAGE: dict[tuple[KeyClass, KeyType], frozenset[Attr]] = {
     (KeyClass.PUBLIC, KeyType.RSA): frozenset({Attr.ENCRYPT, Attr.VERIFY, Attr.WRAP}),
     (KeyClass.PRIVATE, KeyType.EC): frozenset({Attr.SIGN, Attr.DERIVE}),
     (KeyClass.PUBLIC, KeyType.EC): frozenset({Attr.VERIFY}),
+    (KeyClass.PRIVATE, KeyType.DSA): frozenset({Attr.SIGN}),
+    (KeyClass.PUBLIC, KeyType.DSA): frozenset({Attr.VERIFY}),
 }
 
 
@@ -96,6 +98,8 @@ def _public_values(info: crypto.PublicKeyInfo) -> dict[int, AttributeValue]:
     if info.key_type is KeyType.RSA:
         values = {Attr.MODULUS: info.modulus.hex(), Attr.MODULUS_BITS: info.modulus_bits,
                   Attr.PUBLIC_EXPONENT: info.public_exponent}
+    elif info.key_type is KeyType.DSA:        # the prime p and its length
+        values = {Attr.MODULUS: info.modulus.hex(), Attr.MODULUS_BITS: info.modulus_bits}
     else:   # EC: MODULUS holds the DER point Q, MODULUS_BITS the curve id
         values = {Attr.MODULUS: info.ec_point.hex(), Attr.MODULUS_BITS: info.curve_id}
     values[Attr.KCV] = crypto.public_kcv(info.spki_der).hex()

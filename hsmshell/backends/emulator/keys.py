@@ -16,7 +16,7 @@ from hsmshell.backends.emulator.keystore import NO_SUCH_KEY, KeyStore, StoredKey
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument, NoSuchKey
 from hsmshell.model.key_attributes import (
-    TEMPLATE_ATTRIBUTES, attribute_name, display_value, known_attribute, parse_value,
+    TEMPLATE_ATTRIBUTES, all_attributes_file, attribute_name, display_value, known_attribute, parse_value,
 )
 from hsmshell.model.keys import (
     CMU_SETTABLE_ATTRIBUTES, EC_CURVES, FIPS_REFUSED_CURVE_IDS, Attr, KeyClass, KeyType,
@@ -42,6 +42,12 @@ def gen_rsa_key_pair(cluster: EmulatedCluster, args: dict, secrets: dict) -> Res
     plan = plan_creation(store, Placement.from_args(args), count=2, asymmetric=True)
     pair = crypto.generate_rsa(args["modulus_bits"], args["public_exponent"])
     return _pair_result("genRSAKeyPair", plan, pair, args)
+
+
+def gen_dsa_key_pair(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    store = KeyStore(cluster)
+    plan = plan_creation(store, Placement.from_args(args), count=2, asymmetric=True)
+    return _pair_result("genDSAKeyPair", plan, crypto.generate_dsa(args["modulus_bits"]), args)
 
 
 def gen_ecc_key_pair(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
@@ -164,7 +170,11 @@ def get_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result
     rows = [{"id": a, "name": attribute_name(a), "value": v} for a, v in attributes.items()]
     data = {"key_handle": key.handle, "attributes": rows, "file": None}
     if args.get("out"):
-        text = "".join(f"{r['name']}\n{display_value(r['id'], r['value'])}\n" for r in rows)
+        if wanted == Attr.ALL:               # KMU's set, order and widths (all_attributes_file)
+            text, count = all_attributes_file(attributes)
+            data["file_attributes"] = count
+        else:
+            text = "".join(f"{r['name']}\n{display_value(r['id'], r['value'])}\n" for r in rows)
         data["file"] = write_output(args["out"], text.encode())
     return Result("getAttribute", "key_attributes", data=data)
 
@@ -275,6 +285,7 @@ def _cluster_write(command: str, kind: str, data: dict, servers) -> Result:
 
 HANDLERS = {
     "genSymKey": gen_sym_key, "genRSAKeyPair": gen_rsa_key_pair, "genECCKeyPair": gen_ecc_key_pair,
+    "genDSAKeyPair": gen_dsa_key_pair,
     "findKey": find_key, "findSingleKey": find_single_key, "getKeyInfo": get_key_info,
     "getAttribute": get_attribute, "listAttributes": list_attributes,
     "findAllKeys": find_all_keys, "setAttribute": set_attribute, "shareKey": share_key,

@@ -100,7 +100,8 @@ def import_private_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> R
     secret_inputs.note_kind(cluster, new)
     created = plan.create([new])
     return created.result("importPrivateKey", "key_created", {"key_handle": created.handles[0]},
-                          **summary_of(new, attested=bool(args.get("attest"))))
+                          **summary_of(new, attested=bool(args.get("attest"))),
+                          ber_length=len(imported.private_der))   # KMU prints it first
 
 
 def _passphrase(secrets: dict) -> bytes | None:

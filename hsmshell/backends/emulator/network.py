@@ -9,7 +9,6 @@ changes in the same transaction as the rest of the cluster and is audited with i
 
 from __future__ import annotations
 
-import ipaddress
 import json
 
 from hsmshell.backends.emulator import topology
@@ -174,10 +173,3 @@ def remove_kms_enis(cluster, store_id: str) -> int:
     save(cluster, net)
     return len(before) - len(net["kms_enis"])
 
-
-def valid_ip(ip: str) -> bool:
-    try:
-        ipaddress.IPv4Address(ip)
-        return True
-    except ValueError:
-        return False

@@ -121,7 +121,8 @@ def _synced(command: str, source: Hsm, dest: Hsm, **data) -> Result:
     return Result(command, "sync", data={
         **data, "source_server": source.server, "source_hsm": source.hsm_id,
         "destination_server": dest.server, "destination_hsm": dest.hsm_id,
-        "lines": [*SYNC_LINES, f"{command} success"]})
+        # syncUser's page shows the masked-object lines, syncKey's only its success line
+        "lines": [*(SYNC_LINES if command == "syncUser" else ()), f"{command} success"]})
 
 
 def _columns(conn, table: str) -> list[str]:

@@ -11,7 +11,7 @@ from hsmshell.backends.emulator.passwords import DEFAULT_LOG2_N, hash_password, 
 from hsmshell.backends.result import Result
 from hsmshell.errors import (HsmError, InvalidArgument, LimitExceeded, LoginFailed, NoSuchUser,
                              PermissionDenied, UserLocked)
-from hsmshell.model.users import MAX_LENGTH, MIN_LENGTH, Principal
+from hsmshell.model.users import Principal, check_new_password
 
 MAX_LOGIN_FAILURES = 5          # more than this many failures locks the user on that HSM
 MAX_USERS = 1024                # per cluster (AWS quota)
@@ -49,10 +49,7 @@ def _require_user(cluster, hsm, name, user_type=None, found: dict | None = None)
 
 
 def check_password(password: str) -> None:
-    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        # the length is not in the message: messages go to the audit log
-        raise InvalidArgument(f"passwords are {MIN_LENGTH} to {MAX_LENGTH} characters long; "
-                              f"this one is too {'short' if len(password) < MIN_LENGTH else 'long'}")
+    check_new_password(password)       # the firmware's rule too, whoever calls it
 
 
 def _verify(password: str, stored: str, cache: dict) -> bool:

@@ -24,7 +24,7 @@ def switch(name: str, help: str, short: str | None = None) -> Arg:
 
 USERNAME = option("username", "sdk5_user_name", help="at most 31 letters, digits or _ (shown in lowercase)",
                   complete="user_name")
-ROLE = option("role", "choice", choices=ROLE_CHOICES, complete="choices",
+ROLE = option("role", "choice", choices=ROLE_CHOICES,
               help="crypto-user: manages and uses keys; admin: manages user accounts")
 
 
@@ -56,10 +56,10 @@ MANAGE_QUORUM = option("manage_key_quorum_value", "int", required=False, default
                        help="approvals (0-8) needed to manage the key")
 USE_QUORUM = option("use_key_quorum_value", "int", required=False, default=0,
                     help="approvals (0-8) needed to use the key")
-HASH = option("hash_function", "choice", choices=HASHES, complete="choices",
+HASH = option("hash_function", "choice", choices=HASHES,
               help="sha1, sha224, sha256, sha384 or sha512")
 DATA = option("data", required=False, help="base64-encoded data")
 DATA_PATH = option("data_path", "path", required=False, help="file holding the data")
 DATA_TYPE = option("data_type", "choice", required=False, default="raw", choices=("raw", "digest"),
-                   complete="choices", help="raw (hashed by the HSM) or digest (already hashed)")
+                   help="raw (hashed by the HSM) or digest (already hashed)")
 KEY_FILTER = filter_arg("key_filter")

@@ -6,7 +6,7 @@ from hsmshell.commands.spec import CommandSpec
 
 MECHANISMS = ("rsa-pkcs", "rsa-pkcs-pss", "ecdsa")
 PSS = (option("mgf", "choice", choices=tuple(f"mgf1-{h}" for h in ("sha1", "sha224", "sha256", "sha384", "sha512")),
-              complete="choices", help="mask generation function, e.g. mgf1-sha256"),
+              help="mask generation function, e.g. mgf1-sha256"),
        option("salt_length", "int", help="salt length in bytes"))
 SIGNATURE = (option("signature", required=False, help="base64-encoded signature"),
              option("signature_path", "path", required=False, help="file holding the signature"))

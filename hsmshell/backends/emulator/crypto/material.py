@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
 from hsmshell.backends.emulator.crypto.rsa_exponent import generate_rsa_private_key
 from hsmshell.errors import HsmError, InvalidArgument
@@ -20,8 +20,8 @@ from hsmshell.model.keys import (
     SYMMETRIC_KEY_SIZES, KeyType, is_valid_rsa_public_exponent,
 )
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dsa.DSAPrivateKey
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | dsa.DSAPublicKey
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class PublicKeyInfo:
 
     @property
     def kind(self) -> str:
-        return "rsa" if self.key_type is KeyType.RSA else "ec"
+        return {KeyType.RSA: "rsa", KeyType.DSA: "dsa"}.get(self.key_type, "ec")
 
 
 # -- generation -------------------------------------------------------------------------------
@@ -80,6 +80,24 @@ def generate_rsa(modulus_bits: int, public_exponent: int = RSA_MIN_PUBLIC_EXPONE
     else:  # `cryptography` only generates e=65537; other exponents need our own primes
         key = generate_rsa_private_key(modulus_bits, public_exponent)
     return key_pair_of(key)
+
+
+DSA_MODULUS_BITS = (2048, 3072)            # FIPS 186-4 sizes (key_mgmt_util-genDSAKeyPair: -m 2048)
+
+
+def generate_dsa(modulus_bits: int) -> KeyPair:
+    """genDSAKeyPair -m."""
+    if modulus_bits not in DSA_MODULUS_BITS:
+        raise InvalidArgument(f"unsupported DSA modulus length {modulus_bits}",
+                              hint=f"-m is one of {', '.join(map(str, DSA_MODULUS_BITS))}")
+    return key_pair_of(_dsa_parameters(modulus_bits).generate_private_key())
+
+
+@functools.lru_cache(maxsize=2)
+def _dsa_parameters(modulus_bits: int) -> dsa.DSAParameters:
+    """Domain parameters (p, q, g) take seconds to make; keys share them, as FIPS 186-4
+    allows: each pair still gets its own private x."""
+    return dsa.generate_parameters(modulus_bits)
 
 
 def generate_ec(curve_id: int) -> KeyPair:
@@ -129,8 +147,8 @@ def load_private_key(private_der: bytes) -> PrivateKey:
                                                  unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError):
         raise HsmError("stored private key material is unreadable") from None
-    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-        raise HsmError("stored private key is neither RSA nor EC")
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, dsa.DSAPrivateKey)):
+        raise HsmError("stored private key is neither RSA, DSA nor EC")
     return key
 
 
@@ -139,8 +157,8 @@ def load_public_key(public_der: bytes) -> PublicKey:
         key = serialization.load_der_public_key(public_der)
     except (ValueError, TypeError):
         raise HsmError("stored public key material is unreadable") from None
-    if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
-        raise HsmError("stored public key is neither RSA nor EC")
+    if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, dsa.DSAPublicKey)):
+        raise HsmError("stored public key is neither RSA, DSA nor EC")
     return key
 
 
@@ -166,8 +184,13 @@ def describe_public_key(public_key: object) -> PublicKeyInfo:
                                         serialization.PublicFormat.UncompressedPoint)
         return PublicKeyInfo(KeyType.EC, public_der_of(public_key), curve_id=curve.curve_id,
                              ec_point=der_octet_string(point))
+    if isinstance(public_key, dsa.DSAPublicKey):
+        numbers = public_key.public_numbers()
+        p = numbers.parameter_numbers.p
+        return PublicKeyInfo(KeyType.DSA, public_der_of(public_key), modulus_bits=public_key.key_size,
+                             modulus=p.to_bytes((p.bit_length() + 7) // 8, "big"))
     raise InvalidArgument(f"unsupported key kind {type(public_key).__name__}",
-                          hint="only RSA and EC keys are supported")
+                          hint="only RSA, DSA and EC keys are supported")
 
 
 def der_octet_string(value: bytes) -> bytes:

@@ -1,0 +1,104 @@
+"""findAllKeys, syncUser and syncKey through CMU, read back into the Results of
+backends/emulator/keys.py and server_mode.py.
+
+findAllKeys prints, per server, the handles with (o)wned / (s)hared marks and the key hash
+(cloudhsm_mgmt_util-findAllKeys); what else the emulator lists about each key (class, type,
+label) CMU does not say, and a crypto officer cannot ask KMU: those fields are None.
+syncUser and syncKey print `... success`; the users on both ends are asked with listUsers
+(outside server mode, where CMU lists every server); syncKey's owner and sharing on the
+destination are not asked (None).
+"""
+
+from __future__ import annotations
+
+import re
+
+from hsmshell.backends.cloudhsm import cmu_text
+from hsmshell.backends.result import Result
+from hsmshell.errors import InvalidArgument
+
+KEYS_ON = re.compile(rf"^Keys on {cmu_text.SERVER}:")
+ENTRY = re.compile(r"^(\d+)(\((o|s)\))?$")
+HASH = re.compile(r"^[0-9a-f]{64}$")
+UNKNOWN = {"key_class": None, "key_type": None, "label": None, "id": None, "session": None, "owner": None}
+
+
+def find_all_keys(backend, invocation, secrets: dict) -> Result:
+    text, _ = backend.run_cmu(invocation, secrets)
+    user_id = invocation.args.get("user_id")
+    blocks: dict[int, dict] = {}
+    current = None
+    for line in cmu_text.lines(text):
+        line = line.strip()
+        if m := KEYS_ON.match(line):
+            current = blocks.setdefault(int(m.group(1)), {"keys": [], "key_hash": None})
+        elif current is not None and HASH.match(line):
+            current["key_hash"] = line
+        elif current is not None and line and all(ENTRY.match(w) for w in line.split(",")):
+            for word in line.split(","):
+                m = ENTRY.match(word)
+                entry = {"key_handle": int(m.group(1)), **UNKNOWN}
+                if user_id is not None:
+                    entry.update(owned=m.group(3) == "o" or None, shared=m.group(3) == "s")
+                current["keys"].append(entry)
+    if not blocks:
+        raise cmu_text.refusal("findAllKeys", text)
+    servers = [backend.servers[n].status(**data) if n in backend.servers
+               else cmu_text.Server(n, "", "").status(**data) for n, data in sorted(blocks.items())]
+    return Result("findAllKeys", "all_keys", data={"user_id": user_id}, servers=servers)
+
+
+def _ends(backend, destination: int, command: str):
+    if backend.server_mode is None:
+        raise InvalidArgument(f"{command} runs in server mode, on the HSM to copy from",
+                              hint=f"server <source-server>, then {command} ... <destination-server>, then exit")
+    source, dest = backend.servers.get(backend.server_mode), backend.servers.get(destination)
+    if source is None or dest is None:
+        raise InvalidArgument(f"no server {destination}")
+    return source, dest
+
+
+def _synced(backend, invocation, secrets: dict, source, dest, **data) -> Result:
+    text, _ = backend.run_cmu(invocation, secrets)
+    lines = [line.strip() for line in cmu_text.lines(text) if line.strip()]
+    if f"{invocation.name} success" not in lines:
+        raise cmu_text.refusal(invocation.name, text)
+    return Result(invocation.name, "sync", data={
+        **data, "source_server": source.server, "source_hsm": source.hsm,
+        "destination_server": dest.server, "destination_hsm": dest.hsm, "lines": lines})
+
+
+def _all_users(backend) -> dict[int, list[dict]]:
+    """listUsers of every server: in server mode CMU lists its server's only, so leave it
+    for the question and come back."""
+    mode = backend.server_mode
+    backend.cmu_query("exit")
+    try:
+        return backend.list_users()
+    finally:
+        backend.cmu_query(f"server {int(mode)}")
+
+
+def sync_user(backend, invocation, secrets: dict) -> Result:
+    args = invocation.args
+    source, dest = _ends(backend, args["server_id"], "syncUser")
+    before = _all_users(backend)
+    user = next((u for u in before.get(source.server, []) if u["user_id"] == args["user_id"]), None)
+    name = user["user_name"] if user else None
+    there = any(u["user_name"] == name for u in before.get(dest.server, []))
+    result = _synced(backend, invocation, secrets, source, dest, user_id=args["user_id"])
+    after = _all_users(backend)
+    dest_id = next((u["user_id"] for u in after.get(dest.server, []) if u["user_name"] == name), None)
+    result.data.update(destination_user_id=dest_id, user=name, user_type=user["user_type"] if user else None,
+                       created=not there)
+    return result
+
+
+def sync_key(backend, invocation, secrets: dict) -> Result:
+    args = invocation.args
+    source, dest = _ends(backend, args["server_id"], "syncKey")
+    return _synced(backend, invocation, secrets, source, dest, key_handle=args["key_handle"],
+                   owner=None, shared_with=None)
+
+
+HANDLERS = {"findAllKeys": find_all_keys, "syncUser": sync_user, "syncKey": sync_key}

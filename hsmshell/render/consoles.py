@@ -1,0 +1,63 @@
+"""The rich consoles: on a terminal, its real width; into a pipe or file, never wrapped nor
+truncated, and tables as plain lines, one per record.
+
+rich sizes a console that is not a terminal at 80 columns, which wrapped summaries, cut ids
+(`cluster-v245…`) and folded `audit show | less` one letter per column. Into a pipe a table
+becomes an optional `# title` line, a header line and one line per row, columns aligned with
+spaces and no borders; a cell's line breaks become `; `, so every record stays on one line.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+PIPE_WIDTH = 1_000_000           # "unlimited": nothing printed into a pipe wraps
+
+
+def make_console(env, stream, is_terminal: bool) -> Console:
+    common = dict(no_color=not env.color, highlight=False, emoji=False,
+                  force_terminal=None if env.color else False)
+    if is_terminal:
+        return Console(file=stream, **common)
+    return PipeConsole(file=stream, width=PIPE_WIDTH, **common)
+
+
+class PipeConsole(Console):
+    def print(self, *objects, **options) -> None:
+        if not any(isinstance(o, Table) for o in objects):
+            options.setdefault("soft_wrap", True)
+            return super().print(*objects, **options)
+        for item in objects:
+            if isinstance(item, Table):
+                self._plain_table(item)
+            else:
+                super().print(item, soft_wrap=True)
+
+    def _plain_table(self, table: Table) -> None:
+        if table.title:
+            super().print(f"# {table.title}", soft_wrap=True)
+        table.title = None
+        table.caption = None
+        table.box = None
+        table.show_edge = False
+        table.pad_edge = False
+        table.expand = False
+        for column in table.columns:
+            column.no_wrap = True
+            column.overflow = "ignore"
+            column._cells = [_one_line(cell) for cell in column._cells]
+        with self.capture() as captured:
+            super().print(table)
+        for line in captured.get().splitlines():
+            self.file.write(line.rstrip() + "\n")
+
+
+def _one_line(cell):
+    if isinstance(cell, str) and "\n" in cell:
+        return "; ".join(part.strip() for part in cell.splitlines() if part.strip())
+    plain = getattr(cell, "plain", None)
+    if plain is not None and "\n" in plain:
+        from rich.text import Text
+        return Text("; ".join(part.strip() for part in plain.splitlines() if part.strip()))
+    return cell
