@@ -37,18 +37,24 @@ def _help_for(shell, spec, principal) -> Result:
             "allowed": allowed.allowed, "allowed_for_you": allowed.summary(),
             "forms": list(allowed.forms) if len(allowed.forms) > 1 else [],
             "roles": shell.policy.roles_allowing(action)}
-    if spec.tool == "sdk5":          # CloudHSM CLI's help lists every --option
-        data["options"] = [{"option": ", ".join(arg.flags) + ("" if arg.is_switch else
-                                                                f" <{arg.name.upper()}>"),
-                            "required": arg.required and not arg.secret, "help": arg.help}
-                           for arg in spec.args]
+    # every argument with what its values mean (`-t 31` is AES), as CloudHSM CLI's help does
+    asked = spec.tool == "sdk5"              # CloudHSM CLI asks for a password left out
+    data["options"] = [{"option": _spelling(arg), "required": arg.required and not (asked and arg.secret),
+                        "help": arg.help} for arg in spec.args if arg.help]
     return Result("help", "help", data=data)
+
+
+def _spelling(arg) -> str:
+    value = "" if arg.is_switch else f"<{arg.name.upper()}>" if arg.flags and arg.flags[0].startswith("--") \
+        else f"<{arg.name.replace('_', '-')}>"
+    return ", ".join(arg.flags) + (" " if arg.flags and value else "") + value
 
 
 def _whoami(shell, args: dict) -> Result:
     p = shell.backend.principal
     if p is None:
-        return Result("whoami", "message", data={"message": "not logged in", "user": None})
+        return Result("whoami", "whoami", data={"message": "not logged in", "user": None,
+                                                "cluster": shell.env.cluster})
     return Result("whoami", "whoami", data={"user": p.name, "user_type": p.user_type,
                                             "user_id": p.user_id, "cluster": shell.env.cluster})
 
@@ -92,5 +98,9 @@ def _exit(shell, args: dict) -> Result:
     return Result("exit", "message", data={"message": f"left server mode (server {server})"})
 
 
-HANDLERS = {"help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit,
+def _clear(shell, args: dict) -> Result:
+    return Result("clear", "clear")          # the renderer clears a terminal, nothing else
+
+
+HANDLERS = {"clear": _clear, "help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit,
             "Error2String": _error_string}

@@ -31,10 +31,13 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
                        choices=("softhsm", "cloudhsm", "yubihsm", "generic"),
                        help="how a login becomes a PIN (default: from the token's maker; "
                        "$HSMSHELL_PKCS11_PROFILE)")
-    group.add_argument("--output", default=default("rich"), choices=("rich", "json", "classic"))
-    group.add_argument("--json", dest="output", action="store_const", const="json", default=default("rich"),
+    group.add_argument("--output", default=default(None), choices=("rich", "json", "classic"),
+                       help="rich (default; or the config file's output), json or classic")
+    group.add_argument("--json", dest="output", action="store_const", const="json", default=default(None),
                        help="same as --output json")
     group.add_argument("--no-color", dest="no_color", action="store_true", default=default(False))
+    group.add_argument("--no-pager", dest="no_pager", action="store_true", default=default(False),
+                       help="never page long output (it is paged only on a terminal, with $PAGER)")
     group.add_argument("--yes", "-y", dest="yes", action="store_true", default=default(False),
                        help="answer the CAUTION confirmation of write commands")
     group.add_argument("--on-server-failure", dest="on_server_failure", choices=("abort", "ignore"),
@@ -65,6 +68,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser (that took a tenth of a one-shot's start-up); anything else, `-h` included, gets
     the full parser."""
     argv = _hpswd_values(sys.argv[1:] if argv is None else list(argv))
+    argv = _bare_command(argv)
     try:
         options, rest = build_parser(subcommands=False).parse_known_args(argv)
     except argparse.ArgumentError:
@@ -73,6 +77,27 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         return build_parser().parse_args(argv)
     options.mode = None
     return options
+
+
+def _bare_command(argv: list[str]) -> list[str]:
+    """`hsmshell listUsers`, `hsmshell help [COMMAND]`: a first word that is no subcommand
+    runs the rest of the line as `-c` does (the global options before it still apply)."""
+    options = build_parser(subcommands=False)._option_string_actions
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token.startswith("-"):
+            action = options.get(token.split("=", 1)[0])
+            if action is None or action.dest == "commands":
+                return argv                    # argparse reports it, or -c says it all
+            index += 1 if action.nargs == 0 or "=" in token else 2
+            continue
+        from hsmshell.subcommands import SUBCOMMANDS       # only here: -c starts quicker
+        if token in {module.NAME for module in SUBCOMMANDS}:
+            return argv
+        import shlex
+        return [*argv[:index], "-c", shlex.join(argv[index:])]
+    return argv
 
 
 def _hpswd_values(argv: list[str]) -> list[str]:
@@ -133,7 +158,7 @@ def _state_failure(error: Exception, env) -> HsmshellError | None:
 
 
 def report_error(error: HsmshellError, options, env) -> None:
-    if getattr(options, "output", "rich") == "json":
+    if (env.output if env is not None else getattr(options, "output", None)) == "json":
         from hsmshell.render.report import envelope
         print(envelope(None, None, error.to_dict(), error.status))
         if error.reference != "internal-error":

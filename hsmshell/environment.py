@@ -29,6 +29,7 @@ class Environment:
     pkcs11: dict = field(default_factory=dict)   # --pkcs11-module/--token/--pkcs11-profile
     output: str = "rich"                     # rich | json | classic
     color: bool = True
+    pager: bool = True                       # page long output on a terminal (--no-pager)
     assume_yes: bool = False                 # --yes: answer the CAUTION question
     interactive: bool | None = None          # None: decide from stdin being a terminal
     mode: str = "command"                    # repl | batch | command | replay

@@ -47,6 +47,19 @@ class Outcome:
     result: Result | None = None
     error: HsmshellError | None = None
     history_text: str | None = None          # the line as the REPL history may keep it
+    attempt: "Attempt | None" = None
+
+
+@dataclass
+class Replaying:
+    """What audit replay gives a recorded command instead of asking for it (modes/replay.py):
+    the stand-ins of its secrets, what its handler read from files then (`inputs`, the
+    record's `replay` data), the Retry/Ignore/Abort answers given then, and, when replay
+    follows the recorded decisions (`--roles`), that decision."""
+    secrets: dict
+    inputs: dict
+    failure_answers: object = None
+    decision: Decision | None = None
 
 
 @dataclass
@@ -64,6 +77,8 @@ class Attempt:
     result: Result | None = None
     error: HsmshellError | None = None
     dispatched: bool = False                 # the backend ran it (replay re-runs exactly these)
+    replaying: Replaying | None = None
+    record: dict | None = None               # the audit record staged for it
 
     def parsed(self, invocation: Invocation) -> None:
         self.invocation, self.command, self.redacted = invocation, invocation.name, invocation.text
@@ -104,8 +119,8 @@ class Shell:
         return self.backend.serves(spec)
 
     # -- the pipeline ----------------------------------------------------------------------------
-    def run(self, text: str, source: str) -> Outcome:
-        attempt = Attempt(text, source, self.backend.principal)
+    def run(self, text: str, source: str, replaying: Replaying | None = None) -> Outcome:
+        attempt = Attempt(text, source, self.backend.principal, replaying=replaying)
         try:
             return self._run(attempt)
         except (AuditWriteFailed, AuditTampered, ClusterStateDamaged) as error:
@@ -128,8 +143,9 @@ class Shell:
             attempt.error = error
             return self._conclude(attempt)
         invocation = attempt.invocation
-        attempt.decision = decision = decide(self.policy, self.backend.principal, invocation.spec,
-                                             invocation.args, self.backend)
+        given = attempt.replaying.decision if attempt.replaying is not None else None
+        attempt.decision = decision = given or decide(self.policy, self.backend.principal,
+                                                      invocation.spec, invocation.args, self.backend)
         if not decision.allowed:
             attempt.error = REFUSALS[decision.reference](
                 decision.message, decision.hint, detail={"rule": decision.rule, "quorum": decision.quorum})
@@ -148,7 +164,8 @@ class Shell:
             if failed is not None:
                 return failed
         try:
-            attempt.secrets = resolve_secrets(invocation, self.env)
+            attempt.secrets = (attempt.replaying.secrets if attempt.replaying is not None
+                               else resolve_secrets(invocation, self.env))
             self._confirm(invocation)
         except HsmshellError as error:
             attempt.error = error
@@ -175,7 +192,12 @@ class Shell:
         attempt.dispatched = True
         with self._transaction() as transaction:
             try:
-                attempt.result = self.backend.execute(attempt.invocation, attempt.secrets)
+                if attempt.replaying is None:
+                    attempt.result = self.backend.execute(attempt.invocation, attempt.secrets)
+                else:
+                    with self.backend.replay_context(attempt.replaying.inputs,
+                                                     attempt.replaying.failure_answers):
+                        attempt.result = self.backend.execute(attempt.invocation, attempt.secrets)
             except HsmshellError as exc:
                 attempt.error = exc
                 transaction.undo()          # its writes go; its record is staged below
@@ -225,7 +247,8 @@ class Shell:
         from hsmshell.audit.entry import command_record
         mark = self.audit.mark()
         try:
-            self.audit.stage(command_record(attempt, self.env, self.session_id, self.secret_hasher))
+            attempt.record = command_record(attempt, self.env, self.session_id, self.secret_hasher)
+            self.audit.stage(attempt.record)
             if self.audit.needs_checkpoint():
                 self._stage_checkpoint()
         except BaseException:
@@ -247,7 +270,7 @@ class Shell:
             error = error or result.error
         status = error.status if error is not None else ExitStatus.SUCCESS
         history = attempt.invocation.history_text if attempt.invocation is not None else None
-        outcome = Outcome(ExitStatus(status), attempt.command, result, error, history)
+        outcome = Outcome(ExitStatus(status), attempt.command, result, error, history, attempt)
         group = self._group
         if group is None or not group.open:
             self._render(attempt)

@@ -1,37 +1,33 @@
-#!/usr/bin/env python3
-"""Audit-log budgets (docs/architecture.md, issue 5), for scripts/bench.py (`run(quick) -> rows`):
+"""Audit-log budgets (docs/architecture.md), for scripts/bench.py:
 
-* `audit verify` time as a ratio to a bare SHA-256 chain loop over the same file (<= 3x);
-* `audit replay` rate on a log of user management and AES key generation (>= 1,000 records/s);
-* peak memory (max RSS) of `audit verify` and `audit replay` on a 1,000,000-record log
-  (streamed; <= 150 MB). Quick mode uses 100,000 records.
+* the installed `hsmshell --json audit verify`, net of its own start-up, as a ratio to a bare
+  SHA-256 chain loop over the same file (<= 1.2x);
+* peak memory (VmHWM) of the installed `audit verify` and `audit replay` on the big log
+  (streamed; <= 150 MB): 1,000,000 records, 100,000 with --quick;
+* `audit replay` rate on a log of user management and AES key generation, in-process (a
+  profiling aid; >= 1,000 records/s).
 
 The big log is made directly (records encoded and chained as the shell writes them, signed
 checkpoints every 1,000) from two records a real shell wrote: `whoami`, and a `createUser`
-refused because nobody is logged in. Run alone: .venv/bin/python scripts/bench_audit.py [--quick]
+refused because nobody is logged in.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
+import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VERIFY_RATIO_BUDGET = 3.0
+from bench_venv import row
+
+VERIFY_RATIO_BUDGET = 1.2
 REPLAY_RATE_BUDGET = 1000.0
 MEMORY_BUDGET_MB = 150.0
 ADMIN_PASSWORD = "officer1pw"
-
-
-def row(name, value, unit, budget, ok, **extra) -> dict:
-    return {"name": name, "value": value, "unit": unit, "budget": budget, "ok": ok, **extra}
 
 
 def run_cli(argv: list[str]) -> int:
@@ -80,30 +76,39 @@ def make_big_log(home: Path, records: int) -> Path:
 
 
 # -- verify vs a bare chain loop -------------------------------------------------------------------
-def bare_chain(path: Path) -> float:
-    start = time.perf_counter()
-    prev = bytes(32)
-    with open(path, "rb") as handle:
-        for line in handle:
-            prev = hashlib.sha256(prev + line).digest()
-    return time.perf_counter() - start
+BARE_CHAIN = """
+import hashlib, sys, time
+start = time.perf_counter()
+prev = bytes(32)
+with open(sys.argv[1], "rb") as handle:
+    for line in handle:
+        prev = hashlib.sha256(prev + line).digest()
+print(time.perf_counter() - start)
+"""
 
 
-def timed_verify(path: Path) -> float:
-    from hsmshell.audit.verify import verify_log
-    start = time.perf_counter()
-    report = verify_log(path, path.parent, None)
-    elapsed = time.perf_counter() - start
-    assert report.ok, report.to_dict()
-    return elapsed
-
-
-def bench_verify(path: Path, records: int) -> list[dict]:
-    bare = min(bare_chain(path) for _ in range(3))
-    verify = min(timed_verify(path) for _ in range(3))
-    ratio = verify / bare
-    return [row(f"audit verify ({records:,} records)", round(verify, 3), "s", f"<= {VERIFY_RATIO_BUDGET:g}x baseline",
-                ratio <= VERIFY_RATIO_BUDGET, baseline=round(bare, 3), ratio=round(ratio, 2))]
+def bench_verify(ctx, big: Path, small: Path, records: int) -> list[dict]:
+    """The installed `hsmshell --json audit verify` on the big log, net of its own start-up (the
+    same command on a cluster with a two-record log), against a bare SHA-256 chain loop over
+    the same file, timed inside its process (so also net of start-up). Interleaved, medians."""
+    from bench_venv import must, run_timed
+    verify_big = ctx.hsmshell(big, "--json", "audit", "verify")
+    verify_small = ctx.hsmshell(small, "--json", "audit", "verify")
+    bare_argv = [str(ctx.venv.python), "-c", BARE_CHAIN, str(big / "clusters" / "default" / "audit.log")]
+    run_timed(bare_argv, ctx.env)             # the file in the page cache: not measured
+    bare, shell, start_up = [], [], []
+    for _ in range(ctx.size(5, 3, 1)):
+        bare.append(float(must(run_timed(bare_argv, ctx.env), "the bare chain loop").out))
+        start_up.append(must(run_timed(verify_small, ctx.env), "audit verify of a small log").wall)
+        shell.append(must(run_timed(verify_big, ctx.env), "audit verify of the big log").wall)
+    net = statistics.median(shell) - statistics.median(start_up)
+    baseline = statistics.median(bare)
+    ratio = net / baseline
+    size = (big / "clusters" / "default" / "audit.log").stat().st_size / 1e6
+    return [row(f"audit verify, {records:,} records ({size:.0f} MB), net of its start-up", round(net, 3), "s",
+                f"<= {VERIFY_RATIO_BUDGET:g}x", ratio <= VERIFY_RATIO_BUDGET, baseline=round(baseline, 3),
+                ratio=round(ratio, 2), note=f"baseline: bare SHA-256 chain loop; start-up "
+                f"{statistics.median(start_up) * 1000:.0f} ms subtracted")]
 
 
 # -- replay rate -----------------------------------------------------------------------------------
@@ -123,7 +128,7 @@ def workload_log(home: Path, users: int, keys: int) -> int:
     return sum(1 for _ in open(home / "clusters" / "default" / "audit.log", "rb"))
 
 
-def bench_replay_rate(work: Path, quick: bool) -> list[dict]:
+def bench_replay_rate(work: Path, quick: bool, smoke: bool = False) -> list[dict]:
     from hsmshell.audit.locate import locate_log
     from hsmshell.modes.replay import replay_log
     from hsmshell.commands import command_table
@@ -131,7 +136,8 @@ def bench_replay_rate(work: Path, quick: bool) -> list[dict]:
 
     home = work / "replay-home"
     has_aes = "genSymKey" in command_table()
-    records = workload_log(home, 300 if quick else 1000, (600 if quick else 2000) if has_aes else 0)
+    users, keys = (10, 20) if smoke else (300, 600) if quick else (1000, 2000)
+    records = workload_log(home, users, keys if has_aes else 0)
     env = Environment(home=home, environ={}, interactive=False)
     start = time.perf_counter()
     report = replay_log(locate_log(env, None), env)
@@ -139,7 +145,7 @@ def bench_replay_rate(work: Path, quick: bool) -> list[dict]:
     assert report.divergence is None and report.verify.ok, report.to_dict()
     rate = records / elapsed
     what = "user management + AES" if has_aes else "user management"
-    return [row(f"audit replay: {what} ({records:,} records, verify pass included)", round(rate),
+    return [row(f"audit replay (in-process): {what} ({records:,} records, verify pass included)", round(rate),
                 "records/s", f">= {REPLAY_RATE_BUDGET:g}", rate >= REPLAY_RATE_BUDGET,
                 ratio=round(rate / REPLAY_RATE_BUDGET, 2))]
 
@@ -161,19 +167,19 @@ sys.exit(status)
 """
 
 
-def peak_rss_mb(hsmshell_argv: list[str]) -> tuple[float, int]:
-    done = subprocess.run([sys.executable, "-c", PEAK_PROBE, *hsmshell_argv], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
+def peak_rss_mb(python: Path, hsmshell_argv: list[str], env: dict) -> tuple[float, int]:
+    done = subprocess.run([str(python), "-c", PEAK_PROBE, *hsmshell_argv], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, env=env)
     peak = next(line.split()[1] for line in done.stderr.splitlines() if line.startswith("peak-kib"))
     return int(peak) / 1024, done.returncode
 
 
-def bench_memory(home: Path, records: int) -> list[dict]:
+def bench_memory(ctx, home: Path, records: int) -> list[dict]:
     base = ["--home", str(home), "--json", "audit"]
     rows = []
     for command in ("verify", "replay"):
         start = time.perf_counter()
-        megabytes, status = peak_rss_mb([*base, command])
+        megabytes, status = peak_rss_mb(ctx.venv.python, [*base, command], ctx.env)
         elapsed = time.perf_counter() - start
         rows.append(row(f"audit {command}: peak memory ({records:,} records)", round(megabytes, 1), "MB",
                         f"<= {MEMORY_BUDGET_MB:g}", status == 0 and megabytes <= MEMORY_BUDGET_MB,
@@ -181,18 +187,11 @@ def bench_memory(home: Path, records: int) -> list[dict]:
     return rows
 
 
-def run(quick: bool) -> list[dict]:
-    sys.path.insert(0, str(ROOT))
-    records = 100_000 if quick else 1_000_000
-    with tempfile.TemporaryDirectory(prefix="hsmshell-bench-audit-") as scratch:
-        work = Path(scratch)
-        log = make_big_log(work / "big-home", records)
-        rows = bench_verify(log, records)
-        rows += bench_replay_rate(work, quick)
-        rows += bench_memory(work / "big-home", records)
+def run(ctx) -> list[dict]:
+    records = ctx.size(1_000_000, 100_000, 2_000)
+    log = make_big_log(ctx.work / "big-home", records)
+    run_cli(["--home", str(ctx.work / "small-home"), "--json", "-c", "whoami"])
+    rows = bench_verify(ctx, log.parent.parent.parent, ctx.work / "small-home", records)
+    rows += bench_replay_rate(ctx.work, ctx.quick or ctx.smoke, ctx.smoke)
+    rows += bench_memory(ctx, ctx.work / "big-home", records)
     return rows
-
-
-if __name__ == "__main__":
-    for found in run("--quick" in sys.argv):
-        print(json.dumps(found))

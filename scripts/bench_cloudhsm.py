@@ -6,8 +6,7 @@ cmu|kmu` in pseudo-terminals (each with its own state dir), per command, medians
 The overhead is the difference: the terminal round trip, hsmshell's parsing of the tool's
 text, and the tool's own pipeline (the emulated tool audits each command too). genSymKey
 through the tools also asks KMU for the new key's KCV (getAttribute), as the Result needs it.
-
-    .venv/bin/python scripts/bench_cloudhsm.py [--quick]     (or through scripts/bench.py)
+In-process on the shell side (the working tree's shell object in this process).
 """
 
 from __future__ import annotations
@@ -19,15 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_venv import row
+
 OVERHEAD_BUDGET_MS = 100.0          # per command, on top of the in-process emulator
 SETUP = ("loginHSM PRECO admin password", "changePswd PRECO admin officer1pw",
          "createUser CU bench benchpw12", "logoutHSM")
 LOGIN = "loginHSM CU bench benchpw12"
-
-
-def row(name, value, unit, budget, ok, **extra) -> dict:
-    return {"name": name, "value": value, "unit": unit, "budget": budget, "ok": ok, **extra}
 
 
 def open_shell(home: Path, backend: str = "emulator", environ: dict | None = None):
@@ -75,27 +71,17 @@ def measure(work: Path, count: int) -> dict[str, dict[str, float]]:
     return timings
 
 
-def run_benchmark(quick: bool) -> list[dict]:
-    sys.path.insert(0, str(ROOT))
+def run(ctx) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="hsmshell-bench-cloudhsm-") as scratch:
-        timings = measure(Path(scratch), 10 if quick else 40)
+        timings = measure(Path(scratch), ctx.size(40, 10, 2))
     rows = []
     for command in ("listUsers", "genSymKey"):
         emulated, driven = timings["emulator"][command], timings["cloudhsm"][command]
         overhead = driven - emulated
-        rows.append(row(f"cloudhsm backend (pexpect, emulated tools): {command} per command",
+        rows.append(row(f"cloudhsm backend (pexpect, emulated tools, in-process shell): {command} per command",
                         round(driven, 1), "ms", f"overhead <= {OVERHEAD_BUDGET_MS:g} ms",
                         overhead <= OVERHEAD_BUDGET_MS, baseline=round(emulated, 2),
                         ratio=round(driven / emulated, 1),
                         note=f"overhead {overhead:.1f} ms over the in-process emulator"))
     return rows
 
-
-def run(quick: bool) -> list[dict]:      # the plugin entry point scripts/bench.py calls
-    return run_benchmark(quick)
-
-
-if __name__ == "__main__":
-    for found in run_benchmark("--quick" in sys.argv):
-        print(f"{found['name']}: {found['value']} {found['unit']} (emulator {found['baseline']} ms; "
-              f"{found['note']}; budget {found['budget']}: {'ok' if found['ok'] else 'MISSED'})")

@@ -7,26 +7,21 @@ straight into the state: making 16,666 keys x 28 HSMs through the shell would ta
 then times commands through the real pipeline (policy, emulator, audit, JSON rendering):
 listUsers, createUser, findKey, `cluster diff`; and listUsers at a quarter of the users, to
 show listing grows linearly.
-
-    .venv/bin/python scripts/bench_cluster.py [--quick]     (or through scripts/bench.py)
+In-process: the working tree's shell object in this process (start-up left out).
 """
 
 from __future__ import annotations
 
 import io
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_venv import row
+
 HSMS, USERS, KEYS = 28, 1024, 16_666
 BUDGETS = {"listUsers": 2.0, "createUser": 0.25, "findKey": 2.0, "diff": 10.0, "growth": 6.0}
-
-
-def row(name, value, unit, budget, ok, **extra) -> dict:
-    return {"name": name, "value": value, "unit": unit, "budget": budget, "ok": ok, **extra}
 
 
 class _Sink(io.TextIOBase):
@@ -98,11 +93,10 @@ def _fill_keys(shell, total: int) -> None:
                              (offset, first))
 
 
-def run(quick: bool) -> list[dict]:
-    sys.path.insert(0, str(ROOT))
-    users = 256 if quick else USERS
-    keys = 2_000 if quick else KEYS
-    runs = 5 if quick else 9
+def run(ctx) -> list[dict]:
+    users = ctx.size(USERS, 256, 16)
+    keys = ctx.size(KEYS, 2_000, 20)
+    runs = ctx.size(9, 5, 1)
     rows = []
     with tempfile.TemporaryDirectory(prefix="hsmshell-bench-cluster-") as tmp:
         shell, small = _shell(Path(tmp), "scale"), _shell(Path(tmp), "quarter")
@@ -110,21 +104,21 @@ def run(quick: bool) -> list[dict]:
             _fill_users(small, users // 4)
             _fill_users(shell, users - 3)
             quarter, full = _fastest([small, shell], "listUsers", runs)
-            rows.append(row(f"scale: listUsers, {HSMS} HSMs x {users} users", round(full, 3), "s",
+            rows.append(row(f"scale (in-process): listUsers, {HSMS} HSMs x {users} users", round(full, 3), "s",
                             f"<= {BUDGETS['listUsers']}", full <= BUDGETS["listUsers"]))
             growth = full / quarter
-            rows.append(row(f"scale: listUsers growth, 4x the users ({users // 4} -> {users})", round(growth, 2),
+            rows.append(row(f"scale (in-process): listUsers growth, 4x the users ({users // 4} -> {users})", round(growth, 2),
                             "x", f"<= {BUDGETS['growth']} (linear: 4)", growth <= BUDGETS["growth"]))
             creates = [_timed(shell, f"createUser CU bench_new_{n} benchpass1", 1) for n in range(3)]
             create = statistics.median(creates)
-            rows.append(row(f"scale: createUser, {HSMS} HSMs, user {users} of {users}", round(create, 4), "s",
+            rows.append(row(f"scale (in-process): createUser, {HSMS} HSMs, user {users} of {users}", round(create, 4), "s",
                             f"<= {BUDGETS['createUser']}", create <= BUDGETS["createUser"]))
             if "findKey" in shell.table:
                 _must(shell, "logoutHSM")
                 _must(shell, "loginHSM CU bench_new_0 benchpass1")
                 _fill_keys(shell, keys)
                 find = _timed(shell, "findKey", runs)
-                rows.append(row(f"scale: findKey, {keys} keys x {HSMS} HSMs", round(find, 3), "s",
+                rows.append(row(f"scale (in-process): findKey, {keys} keys x {HSMS} HSMs", round(find, 3), "s",
                                 f"<= {BUDGETS['findKey']}", find <= BUDGETS["findKey"]))
         finally:
             shell.close()
@@ -142,11 +136,6 @@ def _diff_row(home: Path, users: int, keys: int) -> dict:
     start = time.perf_counter()
     in_sync = diff(env, "scale").data["in_sync"]
     elapsed = time.perf_counter() - start
-    return row(f"scale: cluster diff, {HSMS} HSMs x {users} users, {keys} keys", round(elapsed, 3), "s",
+    return row(f"scale (in-process): cluster diff, {HSMS} HSMs x {users} users, {keys} keys", round(elapsed, 3), "s",
                f"<= {BUDGETS['diff']}", elapsed <= BUDGETS["diff"] and in_sync)
 
-
-if __name__ == "__main__":
-    for measured in run("--quick" in sys.argv):
-        print(f"{measured['name']:<60} {measured['value']!s:>10} {measured['unit']:<3} "
-              f"budget {measured['budget']:<22} {'ok' if measured['ok'] else 'MISSED'}")

@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.opcodes import OPCODE_HEX, OTHER_ERROR, RESPONSES, USER_TYPES
+from hsmshell.model.users import OFFICERS, UserType
 
 GENESIS_EVENTS = ("CN_INIT_TOKEN", "CN_GEN_PSWD_ENC_KEY", "CN_CREATE_APPLIANCE_USER", "CN_INIT_DONE")
 USER_OPCODES = {"CN_LOGIN", "CN_LOGOUT", "CN_CREATE_USER", "CN_CREATE_CO", "CN_DELETE_USER",
@@ -59,7 +60,7 @@ def cloudhsm_entries(genesis: dict, open_records: Callable[[], Iterator[dict]],
 def _record_entries(stream: _Stream, record: dict) -> Iterator[str]:
     if record.get("kind") == "genesis":
         for opcode in GENESIS_EVENTS:
-            user = ("app_user", "AU") if opcode == "CN_CREATE_APPLIANCE_USER" else None
+            user = ("app_user", UserType.AU) if opcode == "CN_CREATE_APPLIANCE_USER" else None
             yield _entry(stream, record["time"], opcode, None, None, user, {})
         return
     entry = _record_entry(stream, record)
@@ -85,7 +86,7 @@ def _record_entry(stream: _Stream, record: dict) -> str | None:
         reference = mine.get("reference") if mine.get("status") == "failed" else None
     args = record.get("args") or {}
     opcode = record["opcode"]
-    if opcode == "CN_CREATE_USER" and args.get("user_type") in ("CO", "PCO"):
+    if opcode == "CN_CREATE_USER" and args.get("user_type") in OFFICERS:
         opcode = "CN_CREATE_CO"
     user = None
     if opcode in USER_OPCODES:

@@ -14,6 +14,7 @@ contract suite (tests/backends/test_backend_contract.py).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Collection, Protocol, runtime_checkable
 
 from hsmshell.backends.result import Result
@@ -41,6 +42,7 @@ class Backend(Protocol):
     def approvals(self, service_id: int, key_handle: int = 0) -> tuple[int, bool]: ...
     def key_quorum(self, key_handle: int) -> int: ...
     def set_failure_prompt(self, prompt) -> None: ...
+    def replay_context(self, inputs: dict, failure_answers): ...
     def why_not(self, command: str) -> str: ...
     def close(self) -> None: ...
 
@@ -95,6 +97,11 @@ class BackendBase:
     def set_failure_prompt(self, prompt) -> None:
         """Who answers Retry/Ignore/Abort when a server fails a write; ignored by a backend
         whose servers never fail one at a time."""
+
+    def replay_context(self, inputs: dict, failure_answers):
+        """For one command that audit replay runs again: what its handler read from files
+        then, and the Retry/Ignore/Abort answers given then (a context manager)."""
+        return contextlib.nullcontext()
 
     def why_not(self, command: str) -> str:
         """Why this backend does not serve `command`, and what would (one clause), or ''."""

@@ -51,17 +51,20 @@ class Result:
 
 def note_partial(result: Result, changes_hsms: bool, cluster: str, enough: int | None = None) -> None:
     """A write some servers took and others missed leaves the HSMs out of step: say so in one
-    line. Gone on past the failure (ignore): partial-success, exit 7. Stopped (abort): the
-    failure keeps its status and its hint says which servers have the change. `enough`: the
-    servers the user said suffice (KMU's -min_srv); reaching them is a success."""
+    line. Gone on past the failure (ignore, or a server that refused): partial-success,
+    exit 7. Stopped (abort: later servers not attempted): the failure keeps its status and its
+    hint says which servers have the change. `enough`: the servers the user said suffice
+    (KMU's -min_srv); reaching them is a success."""
     done = [s.server for s in result.servers if s.status == "success"]
-    missed = [s.server for s in result.servers if s.status != "success"]
+    missed = [s for s in result.servers if s.status != "success"]
     if not (changes_hsms and done and missed) or (enough and result.error is None and len(done) >= enough):
         return
-    what = (f"{result.command} took effect on {_servers(done)} only, not on {_servers(missed)}")
+    what = f"{result.command} took effect on {_servers(done)} only, not on {_servers([s.server for s in missed])}"
     fix = f"`hsmshell cluster diff {cluster}` shows how to bring the HSMs back in step"
-    if result.error is None:
-        result.error = PartialSuccess(what, hint=fix)
+    stopped = any(s.error is not None and s.error.reference == "not-attempted" for s in missed)
+    if result.error is None or not stopped:
+        why = next((s.error.message for s in missed if s.error is not None), None)
+        result.error = PartialSuccess(what + (f" ({why})" if why else ""), hint=fix)
     elif result.error.reference != PartialSuccess.reference:
         result.error.hint = f"{what}; {fix}"
 

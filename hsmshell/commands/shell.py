@@ -15,6 +15,8 @@ SPECS = [
                                                         help="the code in hex, with its 0x prefix: 0xdb"),),
                 local=True, tool="kmu",
                 details="Answered by the client as key_mgmt_util does, without an HSM."),
+    CommandSpec("clear", "shell.clear", "clear the screen", "clear", local=True, tool="shell",
+                details="As Ctrl-L. Into a pipe or with --json it prints nothing."),
     CommandSpec("quit", "shell.quit", "log out and leave the shell", "quit", local=True,
                 tool="both"),          # `exit` (commands/servers.py) also leaves server mode
 ]

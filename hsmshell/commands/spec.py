@@ -11,7 +11,6 @@ the next token to it; every other token fills the positional arguments in order.
 
 from __future__ import annotations
 
-import difflib
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
@@ -179,6 +178,7 @@ class CommandTable:
             raise UnknownCommand(
                 f"'{shown}' is ambiguous: it could be {', '.join(sorted(matches))}",
                 hint="type more of the command name", detail={"candidates": sorted(matches)})
+        import difflib      # only for a typo: kept off every start's import path
         close = difflib.get_close_matches(low, list(self._lower), n=3, cutoff=0.6)
         if close:
             hint = "did you mean " + " or ".join(sorted({self._lower[c].name for c in close})) + "?"

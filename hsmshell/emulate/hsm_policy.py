@@ -8,8 +8,9 @@ with this policy those rules alone decide, as on a real cluster.
 from __future__ import annotations
 
 from hsmshell.policy.roles import ANONYMOUS, Policy, Role
+from hsmshell.model.users import UserType
 
-USER_TYPES = ("PRECO", "PCO", "CO", "CU", "AU", ANONYMOUS)
+USER_TYPES = (*UserType, ANONYMOUS)
 SOURCE = "emulated tool: the HSM decides"
 
 

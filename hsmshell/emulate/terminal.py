@@ -88,9 +88,6 @@ def run_lines(shell, tool, reader: LineReader) -> ExitStatus:
         if not line.strip():
             continue
         number += 1
-        words = line.split()
-        if len(words) == 2 and words[1] == "-h":       # `<command> -h`: the tools' per-command help
-            line = f"help {words[0]}"
         if tool.name == "kmu":
             try:
                 line = _boolean_value(line, reader, renderer)

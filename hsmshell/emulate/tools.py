@@ -9,6 +9,7 @@ from hsmshell.commands import command_table
 from hsmshell.commands.spec import build_table
 from hsmshell.emulate.hsm_policy import hsm_side_policy
 from hsmshell.errors import HsmError
+from hsmshell.model.users import UserType
 
 
 NO_CAUTION = frozenset({"deleteUser"})
@@ -93,7 +94,7 @@ class CryptoUserLogins:
         return getattr(self._backend, name)
 
     def execute(self, invocation, secrets: dict):
-        if invocation.name == "loginHSM" and invocation.args.get("user_type") != "CU":
+        if invocation.name == "loginHSM" and invocation.args.get("user_type") != UserType.CU:
             raise HsmError("loginHSM failed: HSM Error: Invalid User Type.",
                            hint="key_mgmt_util logs in crypto users only: loginHSM -u CU -s <name> -hpswd",
                            reference="invalid-user-type")

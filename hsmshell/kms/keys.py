@@ -159,8 +159,11 @@ def _use(env, call, key_ref: str, crypt, command: str, expected: str | None = No
             if store.state != "CONNECTED":
                 raise _unusable(key, f"KeyState {key_state(key, store)}: key store {store.name} is {store.state}",
                                 f"hsmshell kms connect {store.name}")
+            if key.deletion_date is not None:
+                raise _unusable(key, "KeyState PendingDeletion", f"hsmshell kms cancel-key-deletion --key-id {key.key_id}")
             if not key.enabled:
-                raise KmsException("DisabledException", f"KMS key {key.key_id} is disabled")
+                raise KmsException("DisabledException", f"KMS key {key.key_id} is disabled",
+                                   f"hsmshell kms enable-key --key-id {key.key_id}")
             call.actor = connection.as_kmsuser(cluster, store)
             copy, material = _material(cluster, key)
             data = crypt(key, material)

@@ -34,6 +34,8 @@ def store_entry(store: KeyStoreRow, key_count: int | None = None) -> dict:
 
 
 def key_state(key: KmsKeyRow, store: KeyStoreRow | None) -> str:
+    if key.deletion_date is not None:          # kept while disconnected (reference §2.3)
+        return "PendingDeletion"
     if store is None or store.state != "CONNECTED":
         return "Unavailable"
     return "Enabled" if key.enabled else "Disabled"
@@ -47,4 +49,5 @@ def key_metadata(key: KmsKeyRow, store: KeyStoreRow | None, region: str) -> dict
             "KeyManager": "CUSTOMER", "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT", "KeySpec": "SYMMETRIC_DEFAULT",
             "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "MultiRegion": False,
             "KmsBackingKeyHandle": key.handle, "KmsBackingKeyId": f"0x{key.backing_key_id}",
-            "KmsAlias": key.alias}
+            "KmsAlias": key.alias,
+            **({"DeletionDate": iso(key.deletion_date)} if key.deletion_date is not None else {})}

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS kms_keys (
     enabled INTEGER NOT NULL DEFAULT 1,
     handle INTEGER NOT NULL,             -- the backing key's handle in the cluster
     backing_key_id TEXT NOT NULL,        -- its CKA_ID, hex (CloudTrail's backingKeyId)
-    alias TEXT UNIQUE                    -- alias/NAME, usable wherever a key id is
+    alias TEXT UNIQUE,                   -- alias/NAME, usable wherever a key id is
+    deletion_date REAL                   -- PendingDeletion until then (ScheduleKeyDeletion)
 );
 """
 MASTER_KEY = "kms-master.key"
@@ -77,6 +78,7 @@ class KmsKeyRow:
     handle: int
     backing_key_id: str
     alias: str | None = None
+    deletion_date: float | None = None
 
 
 class KmsDB:
@@ -89,6 +91,8 @@ class KmsDB:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.executescript(SCHEMA)
+        if "deletion_date" not in {r[1] for r in self.conn.execute("PRAGMA table_info(kms_keys)")}:
+            self.conn.execute("ALTER TABLE kms_keys ADD COLUMN deletion_date REAL")   # kms.db of 0.1
         self._lock = os.open(self.directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> "KmsDB":
@@ -150,9 +154,17 @@ class KmsDB:
         return _key(row) if row else None
 
     def add_key(self, key: KmsKeyRow) -> None:
-        self.conn.execute("INSERT INTO kms_keys VALUES(?,?,?,?,?,?,?,?,?)",
+        self.conn.execute("INSERT INTO kms_keys VALUES(?,?,?,?,?,?,?,?,?,?)",
                           (key.key_id, key.store_id, key.arn, key.description, key.created,
-                           int(key.enabled), key.handle, key.backing_key_id, key.alias))
+                           int(key.enabled), key.handle, key.backing_key_id, key.alias, key.deletion_date))
+
+    def update_key(self, key: KmsKeyRow, **values) -> None:
+        for column, value in values.items():
+            setattr(key, column, value)
+            self.conn.execute(f"UPDATE kms_keys SET {column} = ? WHERE key_id = ?", (value, key.key_id))
+
+    def delete_key(self, key: KmsKeyRow) -> None:
+        self.conn.execute("DELETE FROM kms_keys WHERE key_id = ?", (key.key_id,))
 
     # -- the password KMS keeps --------------------------------------------------------------
     def seal_password(self, store_id: str, password: str) -> bytes:

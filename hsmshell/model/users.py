@@ -5,11 +5,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class UserType(StrEnum):
+    """The HSM's user types, as CMU spells them (a StrEnum: equal to those strings)."""
+    PRECO = "PRECO"          # the cluster's first officer, before activation
+    PCO = "PCO"              # that officer once activated (changePswd PRECO ...): a CO
+    CO = "CO"                # crypto officer: manages users
+    CU = "CU"                # crypto user: owns and uses keys
+    AU = "AU"                # appliance user (app_user): clones and syncs
+
+
+OFFICERS = frozenset({UserType.CO, UserType.PCO})
+CRYPTO_USERS = frozenset({UserType.CU})
+LOGGED_IN = frozenset(UserType)
+CREATABLE = (UserType.CO, UserType.CU, UserType.PCO)     # createUser takes PCO as CO
 
 from hsmshell.errors import InvalidArgument
 
 # how a user type may be written (CMU is case-sensitive; preCO is CMU's own spelling)
-USER_TYPES = {"CO": "CO", "CU": "CU", "PCO": "PCO", "PRECO": "PRECO", "preCO": "PRECO", "AU": "AU"}
+USER_TYPES = {**{t.value: t for t in UserType}, "preCO": UserType.PRECO}
 USER_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,31}$")
 MIN_LENGTH, MAX_LENGTH = 7, 32          # password length (docs/architecture.md: Passwords)
 

@@ -3,9 +3,10 @@
 Two passes, both streamed. The first is `audit verify` (a tampered log is not replayed); on
 the way it notes the last record of each login session. The second re-runs every record in
 order, generically over the command table: the recorded (redacted) text is parsed again,
-the decision re-evaluated, and the records the backend ran are run again with each secret
-replaced by its stand-in (replay_cluster.py) and the recorded `replay` data at hand
-(`cluster.replay_input`). The first record whose principal, arguments, decision or outcome
+the decision re-evaluated, and the records the backend ran are run again through the
+pipeline the shell uses (one `Shell` per recorded session, on the replay cluster), each
+secret replaced by its stand-in (replay_cluster.py) and the recorded `replay` data at hand
+(`pipeline.Replaying`). The first record whose principal, arguments, decision or outcome
 (exit class, error reference, per-server status, `replay` data) differs is the divergence.
 Cluster records (`hsmshell cluster ...`: HSMs failing, replaced, added, removed) are applied
 in order too (replay_operations.py). Commands whose input is secret key material
@@ -25,58 +26,15 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from hsmshell.modes.replay_cluster import ReplayClock, build_cluster, stand_in
-from hsmshell.audit.verify import VerifyReport
 from hsmshell.errors import HsmshellError
+from hsmshell.modes.replay_cluster import ReplayClock, build_cluster, stand_in
+from hsmshell.modes.replay_report import Divergence, ReplayReport
 
 MAX_LISTED_CHANGES = 10_000
 NOT_REPRODUCIBLE = "not reproducible (secret input)"
-COMMIT_EVERY = 1000
 PARSE_CACHE = 4096
-
-
-@dataclass
-class Divergence:
-    seq: int
-    source: str | None
-    command: str | None
-    text: str | None
-    what: str                        # principal / arguments / decision / outcome / record
-    recorded: object
-    replayed: object
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class ReplayReport:
-    log: str
-    verify: VerifyReport
-    records: int = 0
-    commands: int = 0                # records the backend ran again
-    divergence: Divergence | None = None
-    roles_dir: str | None = None
-    decision_changes: list[dict] = field(default_factory=list)
-    changes_total: int = 0
-    skipped: Counter = field(default_factory=Counter)
-    operations: int = 0              # cluster records applied
-    not_reproducible: list[dict] = field(default_factory=list)
-    not_reproducible_total: int = 0
-
-    def to_dict(self) -> dict:
-        return {"log": self.log, "records": self.records, "commands": self.commands,
-                "cluster_operations": self.operations,
-                "divergences": 0 if self.divergence is None else 1,
-                "first_divergence": self.divergence.to_dict() if self.divergence else None,
-                "roles": self.roles_dir, "decision_changes": self.decision_changes,
-                "decision_changes_total": self.changes_total, "skipped": dict(self.skipped),
-                "not_reproducible": self.not_reproducible,
-                "not_reproducible_total": self.not_reproducible_total}
 
 
 class SessionSpans:
@@ -109,9 +67,11 @@ def replay_log(target, env) -> ReplayReport:
         return report
     table = command_table()
     policy = load_policy(env.roles_dir, table.actions())
+    # the shells follow the default roles; --roles DIR is the policy the decisions are compared to
+    shell_policy = load_policy(None, table.actions()) if env.roles_dir else policy
     with tempfile.TemporaryDirectory(prefix="hsmshell-replay-") as scratch, \
             sandboxed_output(Path(scratch) / "outputs"):
-        replayer = Replayer(Path(scratch) / "home", table, policy, spans, report)
+        replayer = Replayer(Path(scratch) / "home", table, policy, spans, report, shell_policy)
         replayer.env, replayer.log_folder = env, Path(target.path).parent
         try:
             replayer.run(read_records(target.path))
@@ -121,17 +81,16 @@ def replay_log(target, env) -> ReplayReport:
 
 
 class Replayer:
-    def __init__(self, home: Path, table, policy, spans: SessionSpans, report: ReplayReport):
+    def __init__(self, home: Path, table, policy, spans: SessionSpans, report: ReplayReport,
+                 shell_policy=None):
         self.home, self.table, self.policy = home, table, policy
+        self.shell_policy = shell_policy or policy
         self.spans, self.report = spans, report
         self.what_if = report.roles_dir is not None
         self.clock = ReplayClock()
-        self.db = None
-        self.sessions: dict[str, object] = {}          # session id -> EmulatorBackend
-        self._views: dict[int, _ShellView] = {}
+        self.db = self.audit = None
+        self.sessions: dict[str, object] = {}          # session id -> its Shell
         self._parsed: dict[str, object] = {}           # text -> Invocation (commands repeat)
-        self._in_transaction = False
-        self._since_commit = 0
         self.seq = 0
         self.token = None                  # a token's log: the fresh token (replay_token.py)
         self.env = self.log_folder = None
@@ -163,16 +122,17 @@ class Replayer:
         return step(self, record)
 
     def _genesis(self, record: dict) -> Divergence | None:
+        from hsmshell.audit.log import AuditLog
         if record.get("backend") == "pkcs11":
             from hsmshell.modes.replay_token import FreshToken
             self.token = FreshToken(self.env, self.home, self.log_folder)
         self.db = build_cluster(self.home, record, self.clock)
-        self._begin()
+        self.audit = AuditLog(self.db, self.clock)
         return None
 
     def _session_end(self, record: dict) -> Divergence | None:
-        backend = self.sessions.get(record.get("session"))
-        replayed = _principal(backend.principal) if backend is not None else None
+        shell = self.sessions.get(record.get("session"))
+        replayed = _principal(shell.backend.principal) if shell is not None else None
         if replayed != record.get("principal"):
             return self._diverge(record, "principal", record.get("principal"), replayed)
         return None                                      # the session ends after this record
@@ -185,50 +145,108 @@ class Replayer:
         if not known(record.get("operation")):
             self.report.skipped[f"cluster {record.get('operation')}"] += 1
             return None
-        recorded, replayed = replay_operation(self.db, self.clock, record)
+        from hsmshell.transactions import AuditedTransaction
+        with AuditedTransaction(self.db, self.audit):
+            recorded, replayed = replay_operation(self.db, self.clock, record)
         self.report.operations += 1
         return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
 
     def _kms(self, record: dict) -> Divergence | None:
         from hsmshell.modes.replay_kms import replay_kms
-        recorded, replayed = replay_kms(self.db, self.clock, record)
+        from hsmshell.transactions import AuditedTransaction
+        with AuditedTransaction(self.db, self.audit):
+            recorded, replayed = replay_kms(self.db, self.clock, record)
         self.report.operations += 1
         return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
 
     # -- one command record ----------------------------------------------------------------------
     def _command(self, record: dict) -> Divergence | None:
-        from hsmshell.policy.engine import decide
-
         from hsmshell.emulate.tools import tool_of_mode
         tool = tool_of_mode(record.get("mode"))     # an emulated CMU/KMU: the HSM side decides
-        backend = self._session(record.get("session"), tool)
-        principal = _principal(backend.principal)
+        shell = self._session(record.get("session"), tool)
+        principal = _principal(shell.backend.principal)
         if principal != record.get("principal"):
             return self._diverge(record, "principal", record.get("principal"), principal)
         if record.get("decision") is None:
             return None                                  # never parsed: changed nothing
+        allowed = record["decision"].get("allowed")
+        if allowed and not record.get("dispatched") and not self._is_local(record):
+            return self._check_only(record, shell, tool)  # stopped before the backend: no change
+        if record.get("dispatched") and self._secret_input(record):
+            self._not_reproducible(record)
+            if (record.get("outcome") or {}).get("error_code"):
+                return None                          # it failed, so it changed nothing
+        return self._rerun(record, shell, tool)
+
+    def _rerun(self, record: dict, shell, tool) -> Divergence | None:
+        """The recorded command through the shell's pipeline, with what replay knows in
+        place of what the shell would ask for."""
+        from hsmshell.pipeline import Replaying
+        classes = record.get("secret_length_classes") or {}
+        secrets = {name: stand_in(value, classes.get(name))
+                   for name, value in (record.get("secrets") or {}).items()}
+        if self.token is not None:
+            secrets = {name: self.token.secret(record["secrets"][name], value)
+                       for name, value in secrets.items()}
+        given = Replaying(secrets, record.get("replay") or {},
+                          recorded_failure_answers(record.get("outcome") or {}),
+                          _recorded_decision(record["decision"]) if self.what_if else None)
+        what_if = None
+        if self.what_if:            # under --roles DIR, before the command changes the session
+            try:
+                what_if = self._decision_for(self._parse(record.get("text") or ""), shell, tool)
+            except HsmshellError:
+                pass                # the pipeline's parse says so below
+        outcome = shell.run(record.get("text") or "", record.get("source") or "replay", given)
+        attempt = outcome.attempt
+        if attempt is None or attempt.invocation is None:
+            message = outcome.error.message if outcome.error else "?"
+            return self._diverge(record, "record", record.get("text"), f"does not parse: {message}")
+        divergence = self._compare_arguments(record, attempt.invocation) or \
+            self._compare_decision(record, what_if or attempt.decision)
+        if divergence is not None:
+            return divergence
+        if not record.get("dispatched") and not self._is_local(record):
+            return None                              # refused (as recorded): nothing ran
+        self.report.commands += attempt.dispatched
+        made = attempt.record or {}                  # the record the replay's own log got
+        replayed = _comparable_outcome(made.get("outcome") or {}, _comparable(made.get("replay")))
+        recorded = _comparable_outcome(record.get("outcome") or {}, record.get("replay"))
+        if self._is_local(record):                   # help, exit...: the class and reference
+            replayed, recorded = _class_of(replayed), _class_of(recorded)
+        return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
+
+    def _check_only(self, record: dict, shell, tool) -> Divergence | None:
+        """A command allowed but stopped before the backend (a secret it could not resolve,
+        the CAUTION question answered n): its arguments and decision are checked; running it
+        with stand-ins would run what never ran."""
         try:
             invocation = self._parse(record.get("text") or "")
         except HsmshellError as exc:
             return self._diverge(record, "record", record.get("text"), f"does not parse: {exc.message}")
+        return self._compare_arguments(record, invocation) or \
+            self._compare_decision(record, self._decision_for(invocation, shell, tool))
+
+    def _decision_for(self, invocation, shell, tool):
+        """The decision under --roles DIR (else the default roles) for the session as it is."""
+        from hsmshell.policy.engine import decide
+        policy = self.policy if tool is None else tool.policy()
+        return decide(policy, shell.backend.principal, invocation.spec, invocation.args, shell.backend)
+
+    def _compare_arguments(self, record: dict, invocation) -> Divergence | None:
         args = _comparable({k: v for k, v in invocation.args.items()
                             if k not in invocation.secrets and v is not None})
         if args != (record.get("args") or {}):
             return self._diverge(record, "arguments", record.get("args"), args)
-        policy = self.policy if tool is None else tool.policy()
-        decision = decide(policy, backend.principal, invocation.spec, invocation.args, backend)
-        divergence = self._compare_decision(record, decision)
-        if divergence is not None:
-            return divergence
-        if invocation.spec.local and record["decision"].get("allowed"):
-            return self._run_local(record, backend, invocation)
-        if not record.get("dispatched"):
-            return None                              # stopped before the backend: no change
-        if invocation.spec.secret_input:
-            self._not_reproducible(record)
-            if (record.get("outcome") or {}).get("error_code"):
-                return None                          # it failed, so it changed nothing
-        return self._execute(record, backend, invocation)
+        return None
+
+    def _is_local(self, record: dict) -> bool:
+        spec = self.table.specs.get(record.get("command") or "")
+        return bool(spec and spec.local)
+
+    def _secret_input(self, record: dict) -> bool:
+        spec = self.table.specs.get(record.get("command") or "")
+        return bool(spec and spec.secret_input)
 
     def _not_reproducible(self, record: dict) -> None:
         """A key imported from a file the log cannot hold: a stand-in key takes its place."""
@@ -240,23 +258,6 @@ class Replayer:
                 "text": record.get("text"), "reason": NOT_REPRODUCIBLE,
                 "replayed": "not replayed: it failed, so it changed nothing" if failed
                 else "replayed with a stand-in key of the recorded kind"})
-
-    def _run_local(self, record: dict, backend, invocation) -> Divergence | None:
-        """Shell-local commands (help, exit...) may change the session (server mode)."""
-        from hsmshell import builtins
-        from hsmshell.audit.entry import outcome_fields
-        view = self._views.get(id(backend))
-        if view is None or view.backend is not backend:
-            view = self._views[id(backend)] = _ShellView(self, backend)
-        result, error = None, None
-        try:
-            result = builtins.run_builtin(view, invocation)
-        except HsmshellError as exc:
-            error = exc
-        replayed, recorded = outcome_fields(result, error), record.get("outcome") or {}
-        if (replayed["error_code"], replayed["reference"]) != (recorded.get("error_code"), recorded.get("reference")):
-            return self._diverge(record, "outcome", recorded, replayed)
-        return None
 
     def _parse(self, text: str):
         from hsmshell.parse.binder import parse_line
@@ -281,77 +282,47 @@ class Replayer:
                     "under_roles": replayed})
         return None
 
-    def _execute(self, record: dict, backend, invocation) -> Divergence | None:
-        from hsmshell.audit.entry import outcome_fields
-        classes = record.get("secret_length_classes") or {}
-        secrets = {name: stand_in(value, classes.get(name))
-                   for name, value in (record.get("secrets") or {}).items()}
-        if self.token is not None:
-            secrets = {name: self.token.secret(record["secrets"][name], value)
-                       for name, value in secrets.items()}
-        cluster = getattr(backend, "cluster", None)     # the emulator's (a token has none)
-        if cluster is not None:
-            cluster.replay_input = record.get("replay") or {}
-            cluster.failure_prompt = recorded_failure_answers(record.get("outcome") or {})
-        result, error = None, None
-        try:
-            with self.db.savepoint():
-                result = backend.execute(invocation, secrets)
-        except HsmshellError as exc:
-            error = exc
-        finally:
-            if cluster is not None:
-                cluster.replay_input = None
-                cluster.failure_prompt = None
-        self.report.commands += 1
-        self._since_commit += 1
-        if self._since_commit >= COMMIT_EVERY:
-            self._commit()
-            self._begin()
-        replay = result.replay if result is not None else getattr(error, "replay", None)
-        replayed = _comparable_outcome(outcome_fields(result, error), _comparable(replay))
-        recorded = _comparable_outcome(record.get("outcome") or {}, record.get("replay"))
-        return None if replayed == recorded else self._diverge(record, "outcome", recorded, replayed)
-
-    # -- sessions ----------------------------------------------------------------------------------
+    # -- sessions: one shell each, on the replay cluster ----------------------------------------
     def _session(self, session: str | None, tool=None):
-        backend = self.sessions.get(session)
-        if backend is None and self.token is not None:
-            backend = self.sessions[session] = self.token.backend()
-        if backend is None:
+        shell = self.sessions.get(session)
+        if shell is None:
+            import io
             from hsmshell.backends.emulator import EmulatorBackend
-            self._commit()              # making a backend creates tables, which commits
-            backend = EmulatorBackend(self.db, self.clock)
-            backend = self.sessions[session] = tool.hsm_side(backend) if tool else backend
-            self._begin()
-        return backend
+            from hsmshell.environment import Environment
+            from hsmshell.modes.dryrun import SilentRenderer
+            from hsmshell.pipeline import Shell
+            env = Environment(home=self.home, stdin=io.StringIO(), stdout=io.StringIO(),
+                              stderr=io.StringIO(), environ={}, output="json", interactive=False,
+                              assume_yes=True, mode="replay", clock=self.clock,
+                              cluster=self.db.meta("cluster_name", "default"))
+            if self.token is not None:
+                backend = self.token.backend()
+            else:
+                backend = EmulatorBackend(self.db, self.clock)
+                backend = tool.hsm_side(backend) if tool else backend
+            policy = self.shell_policy if tool is None else tool.policy()
+            shell = self.sessions[session] = Shell(env, self.table, policy, self.db, self.audit,
+                                                   backend, SilentRenderer(env))
+        return shell
 
     def _end_session_if_last(self, record: dict) -> None:
         session = record.get("session")
         if session is None or self.spans.last.get(session) != self.seq:
             return
-        backend = self.sessions.pop(session, None)
-        if backend is not None:
-            backend.close()
-
-    # -- transactions: one per COMMIT_EVERY commands, for speed ---------------------------------
-    def _begin(self) -> None:
-        self.db.conn.execute("BEGIN IMMEDIATE")
-        self._in_transaction = True
-        self._since_commit = 0
-
-    def _commit(self) -> None:
-        if self._in_transaction:
-            self.db.conn.execute("COMMIT")
-            self._in_transaction = False
+        shell = self.sessions.pop(session, None)
+        if shell is not None:
+            from hsmshell.transactions import AuditedTransaction
+            with AuditedTransaction(self.db, self.audit):
+                shell.backend.close()                # its logout; the replay log needs no record
 
     def close(self) -> None:
         if self.token is not None:          # a divergence stops replay with sessions still open:
-            for backend in self.sessions.values():      # release the token's module
-                backend.close()
+            for shell in self.sessions.values():        # release the token's module
+                shell.backend.close()
             self.sessions.clear()
+        if self.audit is not None:
+            self.audit.close()
         if self.db is not None:
-            self._commit()
             self.db.close()
 
     def _diverge(self, record: dict, what: str, recorded, replayed) -> Divergence:
@@ -368,24 +339,6 @@ RECORD_KINDS = {"genesis": Replayer._genesis, "command": Replayer._command,
                 "cluster": Replayer._cluster, "kms": Replayer._kms}
 
 
-class _ShellView:
-    """What a shell-local command sees of the shell, on the replay cluster."""
-
-    def __init__(self, replayer: Replayer, backend):
-        import io
-        from hsmshell.environment import Environment
-        self.backend, self.table, self.policy = backend, replayer.table, replayer.policy
-        self.env = Environment(home=replayer.home, stdin=io.StringIO(), stdout=io.StringIO(),
-                               stderr=io.StringIO(), environ={}, output="json", interactive=False,
-                               mode="replay", clock=replayer.clock,
-                               cluster=replayer.db.meta("cluster_name", "default"))
-        self.quitting = False
-
-    def allows(self, spec) -> bool:
-        from hsmshell.policy.engine import decide
-        return decide(self.policy, self.backend.principal, spec, {}).allowed
-
-
 def recorded_failure_answers(outcome: dict):
     """The Retry/Ignore/Abort answers the original run gave, read from its per-server outcome:
     a failed server followed only by not-attempted ones was answered abort, any other ignore."""
@@ -396,6 +349,18 @@ def recorded_failure_answers(outcome: dict):
         aborted = later and all(s.get("reference") == "not-attempted" for s in later)
         return "abort" if aborted else "ignore"
     return answer
+
+
+def _recorded_decision(recorded: dict):
+    """The decision a record holds, for the pipeline to follow (what-if replays)."""
+    from hsmshell.policy.engine import Decision
+    return Decision(bool(recorded.get("allowed")), recorded.get("action") or "", recorded.get("rule") or "",
+                    recorded.get("reference"), "the recorded decision",
+                    quorum=recorded.get("quorum"))
+
+
+def _class_of(outcome: dict) -> dict:
+    return {"error_code": outcome.get("error_code"), "reference": outcome.get("reference")}
 
 
 def _principal(principal) -> dict | None:

@@ -43,6 +43,9 @@ def parse_line(text: str, table: CommandTable, source: str = "") -> Invocation:
         spec, values, shown, history, secrets = nounverb.parse_phrase(tokens, table)
         return Invocation(spec, values, shown, history, source, secrets)
     spec = table.lookup(tokens[0])
+    if tokens[1:] in (["-h"], ["--help"]) and "help" in table and spec.name != "help":
+        # `<command> -h`, as the tools have it: that command's help
+        return _bind(table.lookup("help"), [spec.name], source)
     try:
         return _bind(spec, tokens[1:], source)
     except HsmshellError as exc:

@@ -7,7 +7,6 @@ control characters; anything else is a one-line `parse-error` that says where.
 from __future__ import annotations
 
 import re
-import shlex
 
 from hsmshell.errors import ParseError
 
@@ -58,6 +57,7 @@ def tokenize(text: str) -> list[str]:
     text = strip_comment(text)
     if not _NEEDS_SHLEX.search(text):
         return text.split()         # no quotes or escapes: shlex would split on blanks too
+    import shlex            # only for quotes or escapes: kept off every start's import path
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""

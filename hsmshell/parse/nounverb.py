@@ -10,7 +10,6 @@ the command (as `-hpswd` is).
 
 from __future__ import annotations
 
-import difflib
 
 from hsmshell.commands.spec import Arg, CommandSpec, CommandTable
 from hsmshell.errors import InvalidArgument, UnknownCommand
@@ -137,7 +136,7 @@ def _not_an_option(spec: CommandSpec, name: str) -> InvalidArgument:
         return InvalidArgument(f"{spec.name}: unexpected argument{shown}",
                                hint=f"values follow their --option; usage: {spec.usage()}")
     options = [flag for arg in spec.args for flag in arg.flags if flag.startswith("--")]
-    close = difflib.get_close_matches(name, options, n=2, cutoff=0.6)
+    close = _close_matches(name, options)
     hint = ("did you mean " + " or ".join(close) + "?") if close else f"usage: {spec.usage()}"
     return InvalidArgument(f"{spec.name}: unknown option {name[:32]}", hint=hint)
 
@@ -150,7 +149,7 @@ def _unknown_phrase(words: list[str], table: CommandTable) -> UnknownCommand:
     children = table.phrase_children(tuple(words[:known]))
     if known < len(words) and not words[known].startswith("-"):
         typed = words[known][:32]
-        close = difflib.get_close_matches(typed, children, n=2, cutoff=0.6)
+        close = _close_matches(typed, children)
         hint = ("did you mean " + " or ".join(f"{group} {c}" for c in close) + "?") if close \
             else f"{group} has: {', '.join(children)}"
         return UnknownCommand(f"'{group}' has no subcommand '{typed}'", hint=hint)
@@ -185,3 +184,8 @@ def redact_phrase(tokens: list[str], table: CommandTable) -> tuple[str | None, s
 
 
 __all__ = ["Arg", "help_invocation", "parse_phrase", "redact_phrase", "speaks_noun_verb"]
+
+
+def _close_matches(word: str, options: list[str]) -> list[str]:
+    import difflib          # only for a typo: kept off every start's import path
+    return difflib.get_close_matches(word, options, n=2, cutoff=0.6)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hsmshell.model.words import plural
+
 from hsmshell.render.report import envelope
 from hsmshell.status import ExitStatus
 
@@ -26,8 +28,8 @@ def render_verify(env, report, command: str = "audit verify") -> None:
     if report.ok:
         head = f"head {report.head_seq}" if report.head_checked else \
             "tail not checked against a cluster state (not this cluster's own log)"
-        env.stdout.write(f"audit log {report.log}: OK, {report.records} records, "
-                         f"{report.checkpoints} signed checkpoints, {head}\n")
+        env.stdout.write(f"audit log {report.log}: OK, {plural(report.records, 'record')}, "
+                         f"{plural(report.checkpoints, 'signed checkpoint')}, {head}\n")
         if report.trusted_key:
             env.stdout.write(f"  audit key trusted: {report.trusted_key} (from {report.trusted_from})\n")
         if report.restored:

@@ -22,7 +22,7 @@ def record_row(record: dict) -> tuple[str, ...]:
     who = f"{principal['user']} ({principal['type']})" if principal.get("user") else "-"
     stamp = str(record.get("time", ""))[:19].replace("T", " ")
     if kind == "genesis":
-        what = f"cluster {record.get('cluster')} created ({len(record.get('hsms', []))} HSMs)"
+        what = f"cluster {record.get('cluster')} created ({plural(len(record.get('hsms', [])), 'HSM')})"
         return (str(record.get("seq")), stamp, "-", "-", what, "", "")
     if kind == "checkpoint":
         return (str(record.get("seq")), stamp, "-", "-",
@@ -53,15 +53,23 @@ def render_show(env, records: Iterable[dict], last: int | None) -> None:
         for record in records:
             env.stdout.write("\t".join(cell.replace("\t", " ") or "-" for cell in record_row(record)) + "\n")
         return
+    from hsmshell.render.pager import show_text, wants_pager
+    if wants_pager(env):                 # on a terminal, a long listing goes through $PAGER
+        from hsmshell.render.consoles import make_console
+        console = make_console(env, env.stdout, True)
+        with console.capture() as captured:
+            _rich_listing(env, iter(records), console)
+        show_text(env, captured.get(), console.height)
+        return
     _rich_listing(env, iter(records))
 
 
-def _rich_listing(env, records: Iterator[dict]) -> None:
+def _rich_listing(env, records: Iterator[dict], console=None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     from hsmshell.render.consoles import make_console
-    console = make_console(env, env.stdout, env.stdout_is_terminal)
+    console = console or make_console(env, env.stdout, env.stdout_is_terminal)
     shown = 0
     while True:
         part = list(islice(records, ROWS_PER_TABLE))

@@ -9,6 +9,7 @@ from hsmshell.render.cluster_views import ClassicClusterViews
 from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_classic import ClassicQuorumViews
 from hsmshell.render.sdk5_views import ClassicSdk5Views, cli_json, is_sdk5_command
+from hsmshell.render.session_views import hsm_rows, status_summary, whoami_lines
 from hsmshell.render.text import CAUTION_BANNER, PROGRESS
 
 # getHSMInfo's fields in AWS's page order; None stands for a blank line between groups
@@ -79,6 +80,16 @@ class ClassicRenderer(ClassicSdk5Views, KmsViews, ClassicQuorumViews, ClassicKey
             else:
                 lines.append(f"{result.command} failed on {server_label(status)}: {status.error.message}")
         return lines
+
+    def _view_clear(self, result) -> list[str]:
+        return []                              # text for a pipe or a log: nothing to clear
+
+    def _view_whoami(self, result) -> list[str]:
+        return whoami_lines(result.data)
+
+    def _view_status(self, result) -> list[str]:
+        return [*status_summary(result.data), "HSMs:",
+                *("  server " + "  ".join(row) for row in hsm_rows(result.data))]
 
     def _view_users(self, result) -> list[str]:
         lines = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hsmshell.model.words import plural
+
 
 def when(epoch: float | None) -> str:
     if epoch is None:
@@ -59,7 +61,7 @@ def diff_lines(d: dict) -> list[str]:
         if not s["reachable"]:
             lines.append(f"server {s['server']} ({s['hsm']}): unreachable, not compared")
         else:
-            lines.append(f"server {s['server']} ({s['hsm']}): {s['users']} users, {s['keys']} keys"
+            lines.append(f"server {s['server']} ({s['hsm']}): {plural(s['users'], 'user')}, {plural(s['keys'], 'key')}"
                          + (f", key hash {s['key_hash']}" if s["key_hash"] else ""))
     for kind, field in (("user", "user"), ("key", "key_handle")):
         for entry in d[f"{kind}s"]:

@@ -43,7 +43,13 @@ def help_lines(result) -> list[str]:
     """`help` (KMU's banner, as AWS's key_mgmt_util pages show it) and `help <command>`."""
     d = result.data
     if "commands" not in d:
-        return [d["syntax"], "", d["summary"], *([d["details"]] if d.get("details") else [])]
+        options = d.get("options") or []
+        width = max((len(o["option"]) for o in options), default=0) + 4
+        # as the tools' `<command> -h` pages: each parameter and what its values mean
+        return [d["syntax"], "", d["summary"], *([d["details"]] if d.get("details") else []),
+                *([""] if options else []),
+                *(f"    {o['option']:<{width}}{'' if o['required'] else '(optional) '}{o['help']}"
+                  for o in options)]
     width = max(len(c["command"]) for c in d["commands"]) + 4
     return ["", "Help Commands Available:", "", "Syntax: <command> -h", "",
             *(f"   {c['command']:<{width}}{c['summary']}" for c in d["commands"])]

@@ -80,6 +80,16 @@ class KmsViews:
     def _view_kms_connect(self, result):
         return self._kms_out(connect_lines(result.data))
 
+    def _view_kms_key_deletion(self, result):
+        data = result.data
+        lines = [f"{data['KeyId']}: {data['KeyState']} (DeletionDate {data['DeletionDate']})"]
+        lines += [f"  backing key {s['backingKeyId']} (handle {s['keyHandle']}): deletion {s['deletionStatus']}"
+                  for s in data.get("BackingKeysDeletionStatus", [])]
+        return self._kms_out(lines)
+
+    def _view_kms_key_state(self, result):
+        return self._kms_out([f"{result.data['KeyId']}: {result.data['KeyState']}"])
+
     def _view_cluster_network(self, result):
         data = result.data
         free = ", ".join(f"{k}: {v}" for k, v in data["free_addresses"].items())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.markup import escape
 from rich.table import Table
 
 from hsmshell.render import classic
+from hsmshell.render.coverage import print_coverage
 from hsmshell.render.quorum_classic import m_value_line, signature_line
 
 
@@ -37,20 +40,17 @@ class RichQuorumViews:
         for status in result.servers:
             if status.error is not None:
                 self._server_failure(result.command, status)
-                continue
-            table = Table(title=f"Tokens on {classic.server_label(status)} · {status.hsm}",
-                          title_justify="left")
-            for column, justify in (("Id", "right"), ("Service", "left"), ("Key", "right"),
-                                    ("User", "left"), ("Valid", "right"), ("Approvals", "center"),
-                                    ("Approvers", "left"), ("Yours", "center")):
-                table.add_column(column, justify=justify)
+
+        def rows(status):
             for t in status.data["tokens"]:
                 valid = "[red]expired[/]" if t["expired"] else f"{t['valid_seconds']} s"
-                table.add_row(str(t["token_id"]), f"{t['service']} {t['service_name']}",
-                              str(t["key_handle"] or ""), escape(t["user"]), valid,
-                              approvals_text(t), escape(", ".join(t["approvers"])),
-                              "yes" if t["this_session"] else "")
-            self.console.print(table)
+                yield (str(t["token_id"]), f"{t['service']} {t['service_name']}",
+                       str(t["key_handle"] or ""), escape(t["user"]), valid,
+                       approvals_text(t), escape(", ".join(t["approvers"])), "yes" if t["this_session"] else "")
+        result = dataclasses.replace(result, servers=[s for s in result.servers if s.error is None])
+        print_coverage(self.console, result, "Tokens", (
+            ("Id", "right"), ("Service", "left"), ("Key", "right"), ("User", "left"), ("Valid", "right"),
+            ("Approvals", "center"), ("Approvers", "left"), ("Yours", "center")), rows)
 
     def _view_approval(self, result) -> None:
         self._view_per_server(result)

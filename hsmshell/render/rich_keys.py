@@ -7,6 +7,7 @@ from rich.table import Table
 
 from hsmshell.model.key_attributes import class_name, display_value, type_name
 from hsmshell.render import classic
+from hsmshell.render.coverage import print_coverage
 
 CREATED = {"genSymKey": "Symmetric key created", "imSymKey": "Symmetric key imported",
            "importPrivateKey": "Private key imported", "importPubKey": "Public key imported",
@@ -94,23 +95,19 @@ class RichKeyViews:
 
     def _view_all_keys(self, result) -> None:
         user = result.data["user_id"]
-        for status in result.servers:
-            title = f"Keys on {classic.server_label(status)} · {status.hsm}"
-            if status.error is not None:
-                self.console.print(f"[red]{escape(title)}: {escape(status.error.message)}[/]")
-                continue
-            table = Table(title=title + (f" · user {user}" if user is not None else ""),
-                          title_justify="left")
-            for column in ("Handle", "Kind", "Label", "Owner", "Shared with" if user is None else "Mark"):
-                table.add_column(column)
+
+        def rows(status):
             for key in status.data["keys"]:
                 last = (", ".join(map(str, key["shared_with"])) if user is None
                         else "owned" if key["owned"] else "shared")
-                table.add_row(str(key["key_handle"]), kind_of(key), escape(key["label"]),
-                              str(key["owner"]), last)
-            self.console.print(table)
-            if status.data["key_hash"]:
-                self.console.print(f"  key hash: {status.data['key_hash']}")
+                yield (str(key["key_handle"]), kind_of(key), escape(key["label"]), str(key["owner"]), last)
+        print_coverage(self.console, result, "Keys" + (f" of user {user}" if user is not None else ""),
+                       [(c, "left") for c in ("Handle", "Kind", "Label", "Owner",
+                                              "Shared with" if user is None else "Mark")], rows)
+        hashes = {s.data["key_hash"] for s in result.servers if s.error is None and s.data.get("key_hash")}
+        for key_hash in sorted(hashes):
+            where = [s.server for s in result.servers if s.error is None and s.data.get("key_hash") == key_hash]
+            self.console.print(f"  key hash: {key_hash}" + ("" if len(hashes) == 1 else f" (servers {where})"))
 
     def _view_key_file(self, result) -> None:
         d = result.data

@@ -8,6 +8,9 @@ from rich.table import Table
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic import server_label
 from hsmshell.render.consoles import make_console
+from hsmshell.render.coverage import print_coverage
+from hsmshell.render.pager import show_text, wants_pager
+from hsmshell.render.session_views import HSM_COLUMNS, field_name, hsm_rows, status_summary, whoami_lines
 from hsmshell.render.cluster_views import RichClusterViews
 from hsmshell.render.kms_views import KmsViews
 from hsmshell.render.quorum_rich import RichQuorumViews
@@ -25,7 +28,12 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
     # -- the renderer interface ----------------------------------------------------------------
     def result(self, result, source: str) -> None:
         view = getattr(self, f"_view_{result.kind}", self._view_generic)
-        view(result)
+        if wants_pager(self.env) and result.kind != "clear":
+            with self.console.capture() as captured:
+                view(result)
+            show_text(self.env, captured.get(), self.console.height)
+        else:
+            view(result)
         if result.error is not None:
             self.error(result.error, result.command, source)
 
@@ -58,24 +66,16 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             self.console.print("[bold green]Cluster activated:[/] admin is now the primary crypto officer (PCO).")
 
     def _view_users(self, result) -> None:
-        for status in result.servers:
-            title = f"Users on {server_label(status)} · {status.hsm}"
-            if status.error is not None:
-                self.console.print(f"[red]{escape(title)}: {escape(status.error.message)}[/]")
-                continue
-            table = Table(title=title, title_justify="left")
-            for column, justify in (("User Id", "right"), ("User Type", "left"), ("User Name", "left"),
-                                    ("MofnPubKey", "center"), ("LoginFailureCnt", "right"),
-                                    ("2FA", "center")):
-                table.add_column(column, justify=justify)
+        def rows(status):
             for u in status.data["users"]:
                 failures = str(u["login_failure_count"])
                 if u["login_failure_count"] > 5:
                     failures = f"[red]{failures} locked[/]"
-                table.add_row(str(u["user_id"]), u["user_type"], escape(u["user_name"]),
-                              "YES" if u["mofn_pub_key"] else "NO", failures,
-                              "YES" if u["two_fa"] else "NO")
-            self.console.print(table)
+                yield (str(u["user_id"]), u["user_type"], escape(u["user_name"]),
+                       "YES" if u["mofn_pub_key"] else "NO", failures, "YES" if u["two_fa"] else "NO")
+        print_coverage(self.console, result, "Users", (
+            ("User Id", "right"), ("User Type", "left"), ("User Name", "left"),
+            ("MofnPubKey", "center"), ("LoginFailureCnt", "right"), ("2FA", "center")), rows)
 
     def _view_server_info(self, result) -> None:
         self._key_values(f"Server {result.data['server']}", result.data)
@@ -84,6 +84,26 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
         for status in result.servers:
             self._key_values(f"Server {status.server} HSM Info · {status.hsm}", status.data.get("info", {}))
 
+    def _view_whoami(self, result) -> None:
+        for line in whoami_lines(result.data):
+            self.console.print(escape(line))
+
+    def _view_status(self, result) -> None:
+        for line in status_summary(result.data):
+            self.console.print(escape(line))
+        rows = hsm_rows(result.data)
+        if rows:
+            table = Table(title="HSMs", title_justify="left")
+            for column in HSM_COLUMNS:
+                table.add_column(column)
+            for row in rows:
+                table.add_row(*map(escape, row))
+            self.console.print(table)
+
+    def _view_clear(self, result) -> None:
+        if self.env.stdout_is_terminal:
+            self.console.clear()
+
     def _view_help(self, result) -> None:
         data = result.data
         if "command" in data:
@@ -91,9 +111,12 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             self.console.print(f"  usage: {escape(data['syntax'])}")
             if data.get("details"):
                 self.console.print(f"  {escape(data['details'])}")
-            for option in data.get("options", ()):
-                need = "" if option["required"] else " [dim](optional)[/]"
-                self.console.print(f"  [bold]{escape(option['option'])}[/]{need}  {escape(option['help'])}")
+            if data.get("options"):
+                grid = Table.grid(padding=(0, 2))
+                for option in data["options"]:
+                    need = "" if option["required"] else " [dim](optional)[/]"
+                    grid.add_row(f"  [bold]{escape(option['option'])}[/]{need}", escape(option["help"]))
+                self.console.print(grid)
             if data.get("forms"):
                 self.console.print(f"  allowed for you: {escape(data['allowed_for_you'])}")
                 for form in data["forms"]:
@@ -117,24 +140,40 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
         self.console.print(escape(result.data["message"]))
 
     def _view_generic(self, result) -> None:
-        if set(result.data) == {"message"}:
-            self.console.print(escape(str(result.data["message"])))
-            return
-        if result.data:
-            self._key_values(result.command, result.data)
+        data = {k: v for k, v in result.data.items() if v is not None}
+        if "message" in data:
+            self.console.print(escape(str(data.pop("message"))))
+        if data:
+            self._key_values(None, data)
         if result.servers:
             self._view_per_server(result)
 
-    def _key_values(self, title: str, data: dict) -> None:
-        table = Table(title=escape(title), title_justify="left", show_header=False)
+    def _key_values(self, title: str | None, data: dict) -> None:
+        """Fields as `name  value` rows (names in words, not raw keys; nothing for None); a
+        list of records becomes a table of its own, never packed `k=v` strings."""
+        table = Table(title=escape(title) if title else None, title_justify="left", show_header=False)
         table.add_column(style="bold")
         table.add_column()
+        records = {}
         for key, value in data.items():
+            if value is None:
+                continue
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                records[key] = value
+                continue
             if isinstance(value, list):
-                value = "\n".join(", ".join(f"{k}={v}" for k, v in item.items())
-                                  if isinstance(item, dict) else str(item) for item in value)
-            table.add_row(escape(str(key)), escape(str(value)))
-        self.console.print(table)
+                value = ", ".join(map(str, value))
+            table.add_row(escape(field_name(key)), escape(str(value)))
+        if table.row_count:
+            self.console.print(table)
+        for key, rows in records.items():
+            columns = list(dict.fromkeys(k for row in rows for k in row))
+            listing = Table(title=escape(field_name(key)).capitalize(), title_justify="left")
+            for column in columns:
+                listing.add_column(escape(field_name(column)))
+            for row in rows:
+                listing.add_row(*(escape("" if row.get(c) is None else str(row.get(c))) for c in columns))
+            self.console.print(listing)
 
 
 def _isatty(stream) -> bool:

@@ -41,6 +41,12 @@ def add_arguments(parser, common) -> None:
     key.add_argument("--alias", help="alias/NAME, usable wherever a key id is")
     describe_key = command("describe-key", None)
     describe_key.add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
+    delete = command("schedule-key-deletion", None)
+    delete.add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
+    delete.add_argument("--pending-window-in-days", type=int, default=30, metavar="DAYS", help="7 to 30 (default 30)")
+    delete.add_argument("--now", action="store_true", help="delete at once (rehearsals only; KMS always waits)")
+    for name in ("cancel-key-deletion", "enable-key"):
+        command(name, None).add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
     encrypt = command("encrypt", None)
     encrypt.add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
     encrypt.add_argument("--plaintext", required=True, metavar="DATA",
@@ -65,6 +71,14 @@ def run(options, env):
                                          "aws kms ... (docs/kms.md)")
     command = options.kms_command
     store = getattr(options, "store", None)
+    if command in ("describe", "describe-key", "delete-key-store", "encrypt", "decrypt"):
+        _purge_due_deletions(env)
+    if command in ("schedule-key-deletion", "cancel-key-deletion", "enable-key"):
+        from hsmshell.kms import key_deletion
+        if command == "schedule-key-deletion":
+            return show(env, key_deletion.schedule(env, options.key_id, options.pending_window_in_days, options.now))
+        change = key_deletion.cancel if command == "cancel-key-deletion" else key_deletion.enable
+        return show(env, change(env, options.key_id))
     if command == "check":
         password = _secret(options.kmsuser_password, env) if options.kmsuser_password else None
         return show(env, keystores.check(env, store, password, options.trust_anchor))
@@ -89,6 +103,14 @@ def run(options, env):
         return show(env, keys.encrypt(env, options.key_id, keys.read_input(options.plaintext, env, "plaintext"),
                                       options.out))
     return show(env, keys.decrypt(env, _ciphertext(options, env), options.out, options.key_id))
+
+
+def _purge_due_deletions(env) -> None:
+    """Keys whose deletion date has come go before anything looks at them (as KMS deletes them)."""
+    from hsmshell.kms.key_deletion import purge_due
+    from hsmshell.kms.store import KmsDB
+    with KmsDB(env.home) as kms:
+        purge_due(env, kms)
 
 
 def _secret(token: str, env) -> str:

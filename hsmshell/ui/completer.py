@@ -6,11 +6,12 @@ from __future__ import annotations
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.key_binding import KeyBindings
+from hsmshell.model.users import UserType
 
 from hsmshell.ui import phrase_completion as phrases
 
 
-USER_TYPES = ("CO", "CU", "PRECO")
+USER_TYPES = (UserType.CO, UserType.CU, UserType.PRECO)     # the ones a user types
 
 
 class ShellCompleter(Completer):

@@ -240,3 +240,66 @@ def test_audit_replay_reruns_what_kms_did_to_the_hsms(kms, tmp_path):
     report = kms.ok("--cluster", "shop", "audit", "replay")
     assert report["divergences"] == 0 and report["first_divergence"] is None, report
     assert "kms" not in json.dumps(report.get("skipped") or {})
+
+
+def test_key_deletion_pending_cancel_enable_and_best_effort_material_deletion(kms):
+    import time
+
+    meta = _connected_with_key(kms)
+    key = meta["KeyId"]
+    data = kms.ok("kms", "schedule-key-deletion", "--key-id", key, "--pending-window-in-days", "7")
+    assert data["KeyState"] == "PendingDeletion" and data["PendingWindowInDays"] == 7
+    assert kms.fails("kms", "encrypt", "--key-id", key, "--plaintext", "x")["exception"] == "KMSInvalidStateException"
+    kms.ok("kms", "disconnect", "shop")                 # PendingDeletion outlasts a disconnect
+    assert kms.ok("kms", "describe-key", "--key-id", key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms.ok("kms", "connect", "shop")
+    assert kms.ok("kms", "cancel-key-deletion", "--key-id", key)["KeyState"] == "Disabled"
+    assert kms.fails("kms", "encrypt", "--key-id", key, "--plaintext", "x")["exception"] == "DisabledException"
+    assert kms.ok("kms", "enable-key", "--key-id", key)["KeyState"] == "Enabled"
+    kms.ok("kms", "encrypt", "--key-id", key, "--plaintext", "x")
+    assert kms.fails("kms", "schedule-key-deletion", "--key-id", key, "--pending-window-in-days", "3",
+                     status=2)["reference"] == "invalid-argument"
+    # the window passes: the next look at the keys deletes it, and its material (store connected)
+    kms.ok("kms", "schedule-key-deletion", "--key-id", key, "--pending-window-in-days", "7")
+    import io
+
+    from hsmshell.environment import Environment
+    from hsmshell.kms.key_deletion import purge_due
+    from hsmshell.kms.store import KmsDB
+    later = Environment(home=kms.home, stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(),
+                        output="json", environ={}, cluster="shop", clock=lambda: time.time() + 8 * 86400)
+    with KmsDB(kms.home) as db:
+        [done] = purge_due(later, db)
+    assert done["BackingKeysDeletionStatus"][0]["deletionStatus"] == "SUCCESS"
+    assert kms.ok("kms", "describe", "shop")["CustomKeyStores"][0]["KmsKeyCount"] == 0
+    assert kms.fails("kms", "describe-key", "--key-id", key)["exception"] == "NotFoundException"
+    servers = kms.shell("shop", "loginHSM CO admin @env:ADMIN_PW; findAllKeys 3 0")[-1]["data"]["servers"]
+    assert all(s["keys"] == [] for s in servers)
+    [logs] = kms.run("logs", "--cluster", "shop")[1]
+    assert {e["stream"] for e in logs["data"]["events"] if e["opcode"] == "CN_DESTROY_OBJECT"} == \
+        {s["hsm"] for s in servers}
+
+
+def test_deleting_a_key_while_disconnected_orphans_its_material(kms):
+    meta = _connected_with_key(kms)
+    kms.ok("kms", "disconnect", "shop")
+    data = kms.ok("kms", "schedule-key-deletion", "--key-id", meta["KeyId"], "--now")
+    [status] = data["BackingKeysDeletionStatus"]
+    assert status["deletionStatus"] == "FAILURE" and status["keyHandle"] == meta["KmsBackingKeyHandle"]
+    servers = kms.shell("shop", "loginHSM CO admin @env:ADMIN_PW; findAllKeys 3 0")[-1]["data"]["servers"]
+    assert all(len(s["keys"]) == 1 for s in servers)          # orphaned material stays
+    kms.ok("kms", "delete-key-store", "shop")                  # no KMS key left: the store may go
+    report = kms.ok("--cluster", "shop", "audit", "replay")
+    assert report["divergences"] == 0, report
+
+
+def test_deleting_a_key_while_connected_deletes_its_material_and_replays(kms):
+    meta = _connected_with_key(kms)
+    data = kms.ok("kms", "schedule-key-deletion", "--key-id", "alias/pay", "--now")
+    assert data["BackingKeysDeletionStatus"][0]["deletionStatus"] == "SUCCESS"
+    kms.ok("kms", "create-key", "shop")                        # the next handle, in replay too
+    report = kms.ok("--cluster", "shop", "audit", "replay")
+    assert report["divergences"] == 0, report
+    assert meta["KmsBackingKeyHandle"] not in [
+        k["key_handle"] for s in kms.shell("shop", "loginHSM CO admin @env:ADMIN_PW; findAllKeys 3 0")[-1]
+        ["data"]["servers"] for k in s["keys"]]

@@ -58,3 +58,23 @@ def test_classic_audit_show_separates_fields_with_a_tab_and_keeps_empty_ones(act
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert {len(row) for row in rows} == {7}
     assert ["loginHSM PRECO admin ********", "allowed", "ok"] in [row[4:] for row in rows]
+
+
+def test_listings_are_one_table_with_the_hsms_that_have_each_row(activated):
+    activated.ok("createUser CU bob bobpass12")
+    shown = rich(activated, "listUsers")
+    assert shown.count("User Id") == 1 and "Users · the same on servers 0, 1, 2" in shown
+    assert [line.split()[-1] for line in shown.splitlines() if "bob" in line] == ["all"]
+    conn = activated.shell.db.conn
+    hsms = [row[0] for row in conn.execute("SELECT hsm_id FROM hsms ORDER BY server")]
+    conn.execute("DELETE FROM users WHERE hsm_id = ? AND name = 'bob'", (hsms[2],))      # drift
+    activated.ok("logoutHSM")
+    activated.run("loginHSM CU bob wrongpass1")                 # a failure counted where bob is
+    shown = rich(activated, "listUsers")
+    assert "# Users · servers 0, 1, 2\n" in shown
+    bob = [line for line in shown.splitlines() if " bob " in line]
+    assert len(bob) == 1 and bob[0].endswith("servers 0, 1 only")
+    assert "The HSMs differ" in shown and "cluster diff" in shown
+    activated.ok("loginHSM CO admin officer1pw")
+    for command in ("findAllKeys", "listTokens"):
+        assert rich(activated, command).count("HSMs") == 1, command

@@ -222,7 +222,8 @@ def test_sign_token_with_a_passphrase_from_the_environment(harness, officers, tm
     assert "s3cret-phrase" not in log and "signToken" in log
 
 
-def test_classic_output_follows_cloudhsm(quorum, officers, tmp_path):
+def test_classic_output_follows_cloudhsm(clocked, officers, tmp_path):
+    quorum = clocked                   # "600 sec" read a second late on a loaded machine
     quorum.open(output="classic")
     quorum.shell.run("loginHSM CO admin officer1pw", "t")
     out = quorum.shell.env.stdout

@@ -20,7 +20,7 @@ from hsmshell.policy.roles import load_policy
 
 ROOT = Path(__file__).resolve().parents[2] / "hsmshell"
 TABLE = command_table()
-COMPLETION_SOURCES = {None, "user_type", "user_name", "path", "command"}
+COMPLETION_SOURCES = {None, "user_type", "user_name", "path", "command", "choices"}
 BOUND_BY_BINDER = {"flag", "secret"}     # a switch, and a SecretRef (parse/binder.py)
 
 
@@ -36,6 +36,7 @@ def test_every_command_has_every_piece(spec, policy):
     for arg in spec.args:
         assert arg.kind in CONVERTERS or arg.kind in BOUND_BY_BINDER, f"{arg.name}: no converter for kind {arg.kind!r} (parse/types.py)"
         assert arg.complete in COMPLETION_SOURCES, f"{arg.name}: unknown completion source {arg.complete!r}"
+        assert arg.complete != "choices" or arg.choices, f"{arg.name}: completes from choices it lacks"
     for action in spec.actions():
         assert policy.roles_allowing(action), f"no role file in roles/ allows {action}: nobody could run it"
         if not spec.local:
@@ -48,7 +49,7 @@ def test_every_command_has_every_piece(spec, policy):
 def test_every_completion_source_completes(harness):
     from hsmshell.ui.completer import ShellCompleter
     completer = ShellCompleter(harness.open())
-    for source in COMPLETION_SOURCES - {None, "path"}:
+    for source in COMPLETION_SOURCES - {None, "path", "choices"}:     # those: the arg's own
         assert completer._candidates(source), source
 
 

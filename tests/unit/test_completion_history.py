@@ -60,6 +60,10 @@ def test_arguments_complete_user_types_and_known_names(activated):
     ("Pa55word!", ""),                          # typed when nothing asked: not kept at all
     ("listUsers; Pa55word!", "listUsers"),
     ("lstUsers", "lstUsers"),                   # a typo is worth recalling
+    ("lsitUsers 'a b'", "lsitUsers 'a b'"),       # as typed: its commands take no secret
+    ("logniHSM CU alice -hpswd", "logniHSM CU alice -hpswd"),
+    ("logniHSM CU alice Pa55word!", "logniHSM CU alice -hpswd"),      # its secret removed
+    ("logniHSM CU Pa55word!", "logniHSM <2 argument(s) not logged>"),  # which word is it?
 ])
 def test_history_keeps_commands_but_no_secret(typed, kept, shell):
     assert redact_for_history(typed, shell.table) == kept

@@ -19,6 +19,7 @@ from hsmshell.backends.base import BackendBase, not_supported
 from hsmshell.backends.result import Result
 from hsmshell.errors import BackendUnavailable, ConfirmationRequired, PermissionDenied
 from hsmshell.model.capabilities import Capability
+from hsmshell.model.users import UserType
 
 REFUSED_BY_ALL = ("quorum-required",)    # the HSMs refused before doing anything: no servers
 
@@ -99,7 +100,7 @@ class CloudHsmBackend(BackendBase):
         return text, exchange
 
     def run_kmu(self, invocation, secrets: dict, **overrides) -> kmu_text.Reply:
-        if self.principal is not None and self.principal.user_type != "CU":
+        if self.principal is not None and self.principal.user_type != UserType.CU:
             # KMU holds crypto-user logins only: the HSM refuses key commands to anyone else
             raise PermissionDenied(f"{invocation.name} failed: HSM Error: The current logged in user "
                                    f"is not authorized to do this operation (you are {self.principal.label})",

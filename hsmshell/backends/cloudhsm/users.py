@@ -13,7 +13,7 @@ from hsmshell.backends.cloudhsm import cmu_text, kmu_text
 from hsmshell.backends.cloudhsm.command_line import tool_line
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
-from hsmshell.model.users import Principal
+from hsmshell.model.users import Principal, UserType
 
 HSM_INFO = re.compile(r"^\s*\*\*\* Server (\d+) HSM Info \*\*\*")
 INFO_FIELD = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:(.*)$")
@@ -31,7 +31,7 @@ def login(backend, invocation, secrets: dict) -> Result:
     if me is None:
         raise InvalidArgument(f"loginHSM: {name} logged in, but listUsers does not show it")
     principal = Principal(me["user_name"], me["user_type"], me["user_id"])
-    if principal.user_type == "CU":
+    if principal.user_type == UserType.CU:
         _login_kmu(backend, invocation, secrets)
     backend.principal = principal
     result.data = {"user": principal.name, "user_type": principal.user_type, "user_id": principal.user_id}
@@ -64,7 +64,7 @@ def create_user(backend, invocation, secrets: dict) -> Result:
     name, user_type = invocation.args["user_name"], invocation.args["user_type"]
     text, exchange = backend.run_cmu(invocation, secrets)
     result = backend.cmu_result(invocation, text, exchange,
-                                {"user": name, "user_type": "CO" if user_type == "PCO" else user_type})
+                                {"user": name, "user_type": UserType.CO if user_type == UserType.PCO else user_type})
     _add_user_ids(result, backend.user_ids(name))
     return result
 
@@ -83,13 +83,13 @@ def delete_user(backend, invocation, secrets: dict) -> Result:
 def change_password(backend, invocation, secrets: dict) -> Result:
     name = invocation.args["user_name"]
     me = backend.principal
-    activating = me is not None and me.user_type == "PRECO" and me.name.lower() == name.lower()
+    activating = me is not None and me.user_type == UserType.PRECO and me.name.lower() == name.lower()
     text, exchange = backend.run_cmu(invocation, secrets)
     result = backend.cmu_result(invocation, text, exchange,
                                 {"user": name, "user_type": invocation.args["user_type"]})
     _add_user_ids(result, backend.user_ids(name, fresh=False))
     if activating and result.ok:            # the PRECO became the cluster's first CO
-        backend.principal = Principal(me.name, "PCO", me.user_id)
+        backend.principal = Principal(me.name, UserType.PCO, me.user_id)
         backend.users_by_server = None
         result.data["activated"] = True
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
@@ -24,7 +25,7 @@ HANDLER_MODULES = ("hsmshell.backends.emulator.users", "hsmshell.backends.emulat
                    "hsmshell.backends.emulator.keys", "hsmshell.backends.emulator.keys_transfer",
                    "hsmshell.backends.emulator.keys_use", "hsmshell.backends.emulator.sdk5_users",
                    "hsmshell.backends.emulator.sdk5_keys", "hsmshell.backends.emulator.sdk5_crypto",
-                   "hsmshell.backends.emulator.sdk5_quorum")
+                   "hsmshell.backends.emulator.sdk5_quorum", "hsmshell.backends.emulator.sdk5_transfer")
 KEYSTORE = "hsmshell.backends.emulator.keystore"
 HANDLERS: dict = {}
 _imported: set[str] = set()
@@ -88,6 +89,17 @@ class EmulatorBackend(BackendBase):
 
     def set_failure_prompt(self, prompt) -> None:
         self.cluster.failure_prompt = prompt
+
+    @contextlib.contextmanager
+    def replay_context(self, inputs: dict, failure_answers):
+        """The handlers read the recorded inputs from the cluster (replay_inputs.py) for the
+        length of this one command."""
+        cluster = self.cluster
+        prompt, cluster.replay_input, cluster.failure_prompt = cluster.failure_prompt, inputs, failure_answers
+        try:
+            yield
+        finally:
+            cluster.replay_input, cluster.failure_prompt = None, prompt
 
     def execute(self, invocation, secrets: dict[str, str]) -> Result:
         spec = invocation.spec

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from hsmshell.errors import NotLoggedIn, PermissionDenied
 from hsmshell.model.quorum import QuorumService
+from hsmshell.model.users import CRYPTO_USERS, LOGGED_IN, OFFICERS, UserType
 
 ANYONE = None                     # no login needed
-OFFICERS = frozenset({"CO", "PCO"})
-LOGGED_IN = frozenset({"PRECO", "PCO", "CO", "CU", "AU"})
-CRYPTO_USERS = frozenset({"CU"})
 QUORUM_USERS = OFFICERS | CRYPTO_USERS
 
 # action id -> user types the firmware lets run it (ANYONE: also without a login)
@@ -45,7 +43,7 @@ FIRMWARE_RULES: dict[str, frozenset | None] = {
     **{f"key.{action}": CRYPTO_USERS for action in (
         "generate", "find", "info", "attributes.get", "attributes.set", "share", "delete",
         "export", "import", "wrap", "unwrap", "use")},
-    "key.find_all": OFFICERS | {"AU"},      # CMU findAllKeys: COs and the appliance user
+    "key.find_all": OFFICERS | {UserType.AU},      # CMU findAllKeys: COs and the appliance user
     "key.attributes.list": ANYONE,
 }
 

@@ -17,6 +17,7 @@ import functools
 import zlib
 
 from hsmshell.model.opcodes import OPCODE_HEX, OTHER_ERROR, RESPONSES, USER_TYPES
+from hsmshell.model.users import OFFICERS, UserType
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hsm_log (
@@ -133,7 +134,7 @@ def record_command(cluster, spec, args: dict, result, actor) -> None:
         user_type = args.get("user_type") or (actor.user_type if actor else None)
         if opcode == "CN_LOGIN" and result.ok:
             user_type = result.data.get("user_type", user_type)
-        if opcode == "CN_CREATE_USER" and user_type in ("CO", "PCO"):
+        if opcode == "CN_CREATE_USER" and user_type in OFFICERS:
             opcode = "CN_CREATE_CO"
         fields = {"user_name": name, "user_type": user_type}
     handles = _key_handles(args, result.data)
@@ -162,7 +163,7 @@ def _status_entry(cluster, status, opcode: str, **fields) -> tuple:
 def record_initialization(conn, hsm: dict, now: float, app_user: str) -> None:
     """The first events of a new cluster's first HSM."""
     session = session_handle(INIT_SESSION, hsm["server"])
-    append(conn, [entry(hsm["hsm_id"], opcode, now, session, user_name=user, user_type="AU" if user else None)
+    append(conn, [entry(hsm["hsm_id"], opcode, now, session, user_name=user, user_type=UserType.AU if user else None)
                   for opcode, user in (("CN_INIT_TOKEN", None), ("CN_GEN_PSWD_ENC_KEY", None),
                                        ("CN_CREATE_APPLIANCE_USER", app_user), ("CN_INIT_DONE", None))])
 

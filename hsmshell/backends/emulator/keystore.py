@@ -27,6 +27,7 @@ from hsmshell.model.key_attributes import AttributeValue, attribute_name
 from hsmshell.model.keys import Attr, KeyClass
 from hsmshell import fileio
 from hsmshell.state.home import KEK_FILE
+from hsmshell.model.users import UserType
 
 USE = "use"        # the access every key command needs at least; other needs are owner-only
 NO_SUCH_KEY = "HSM Error: Invalid object handle is passed to this operation"
@@ -152,7 +153,7 @@ class KeyStore:
                                     (hsm.hsm_id, user_id)).fetchone()
             if row is None:
                 raise NoSuchUser(f"no user with id {user_id} on server {hsm.server}({hsm.ip})")
-            if row[1] != "CU":
+            if row[1] != UserType.CU:
                 raise InvalidArgument(f"user {user_id} ({row[0]}) is a {row[1]}: keys are shared "
                                       "with crypto users (CU) only")
             names.append(row[0])

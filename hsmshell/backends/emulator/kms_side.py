@@ -56,6 +56,8 @@ def apply(cluster, effect: dict, password: str | None = None) -> dict:
     elif what == "logout":
         if cluster.conn.execute("DELETE FROM sessions WHERE session_id = ?", (cluster.session_id,)).rowcount:
             _log(cluster, active, "CN_LOGOUT")
+    elif what == "delete-key":
+        delete_key(cluster, int(effect["handle"]))
     elif what == "key":
         handle = generate_key(cluster, effect["label"], effect["key_id"])
         if effect.get("handle") not in (None, handle):
@@ -92,6 +94,27 @@ def generate_key(cluster, label: str, key_id: str) -> int:
                        hsm_logs.session_handle(cluster.session_id, s.server), key_handle=handle)
         for i, s in enumerate(made)])
     return handle
+
+
+def delete_key(cluster, handle: int) -> None:
+    """A KMS key's material deleted as kmsuser (its owner) from every HSM holding it."""
+    from hsmshell.backends.emulator.keystore import KeyStore
+
+    saved = cluster.principal
+    cluster.principal = kmsuser(cluster)
+    try:
+        store = KeyStore(cluster)
+        store.key(handle, "delete")
+        servers = store.on_copies(handle, lambda hsm, copy: store.delete_copy(copy))
+    finally:
+        cluster.principal = saved
+    failed = next((s.error for s in servers if s.error is not None), None)
+    hsm_logs.append(cluster.conn, [
+        hsm_logs.entry(s.hsm, "CN_DESTROY_OBJECT", cluster.clock(),
+                       hsm_logs.session_handle(cluster.session_id, s.server), error=s.error, key_handle=handle)
+        for s in servers if s.error is None])
+    if failed is not None:
+        raise failed
 
 
 def _log(cluster, hsms, opcode: str, error=None) -> None:

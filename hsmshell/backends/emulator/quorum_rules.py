@@ -9,12 +9,13 @@ shell reports as `quorum-required` (exit 4), the same refusal the policy step gi
 from __future__ import annotations
 
 from hsmshell.backends.emulator import quorum_store as store
-from hsmshell.backends.emulator.firmware import OFFICERS, QUORUM_KEY_ARGUMENTS, QUORUM_SERVICES
+from hsmshell.backends.emulator.firmware import QUORUM_KEY_ARGUMENTS, QUORUM_SERVICES
 from hsmshell.errors import HsmshellError, NoSuchKey, QuorumRequired
 from hsmshell.model.quorum import SERVICES, ApproverType, QuorumService, approvals_required
+from hsmshell.model.users import OFFICERS, UserType
 from hsmshell.quorum.ledger import LedgerEntry, QuorumLedger, QuorumState, evaluate_token
 
-APPROVER_USER_TYPES = {ApproverType.CO: tuple(OFFICERS), ApproverType.CU: ("CU",)}
+APPROVER_USER_TYPES = {ApproverType.CO: tuple(OFFICERS), ApproverType.CU: (UserType.CU,)}
 
 
 def required_m(cluster, service: QuorumService, key_handle: int = 0) -> int:

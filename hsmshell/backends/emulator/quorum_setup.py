@@ -5,13 +5,13 @@ from __future__ import annotations
 from hsmshell.backends.emulator import quorum_store as store
 from hsmshell.backends.emulator import replay_inputs
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
-from hsmshell.backends.emulator.firmware import OFFICERS
 from hsmshell.backends.emulator.users import _require_user, _type_matches
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument, LimitExceeded, PermissionDenied
 from hsmshell.model.quorum import (M_OFF, REGISTRATION_TOKEN_MAX_BYTES, SERVICES, QuorumService,
                                    check_m_value)
 from hsmshell.quorum.userfiles import read_user_file
+from hsmshell.model.users import OFFICERS
 
 MIN_TOKEN_SECONDS, MAX_TOKEN_SECONDS = 60, 86_400
 # Read past a signature's size, so the check can say how large the file really is.

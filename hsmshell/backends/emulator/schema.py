@@ -10,6 +10,7 @@ import secrets
 from hsmshell.backends.emulator import cluster_events, hsm_logs, topology
 from hsmshell.backends.emulator.passwords import DEFAULT_LOG2_N, hash_password
 from hsmshell.backends.emulator.topology import DEFAULT_AZS, aws_id  # noqa: F401  (re-exported)
+from hsmshell.model.users import UserType
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hsms (
@@ -161,8 +162,8 @@ def seed_users(conn, hsms: list[dict], now: float) -> list[dict]:
     preco_hash = hash_password(PRECO_PASSWORD)
     au_hash = hash_password(secrets.token_urlsafe(24))      # nobody logs in as app_user
     conn.executemany("INSERT INTO users(hsm_id, user_id, user_type, name, pw_hash) VALUES(?,?,?,?,?)",
-                     [row for hsm in hsms for row in ((hsm["hsm_id"], 1, "PRECO", PRECO_NAME, preco_hash),
-                                                      (hsm["hsm_id"], 2, "AU", AU_NAME, au_hash))])
+                     [row for hsm in hsms for row in ((hsm["hsm_id"], 1, UserType.PRECO.value, PRECO_NAME, preco_hash),
+                                                      (hsm["hsm_id"], 2, UserType.AU.value, AU_NAME, au_hash))])
     hsm_logs.record_initialization(conn, hsms[0], now, AU_NAME)
-    return [{"id": 1, "type": "PRECO", "name": PRECO_NAME, "password": PRECO_PASSWORD},
-            {"id": 2, "type": "AU", "name": AU_NAME, "password": None}]
+    return [{"id": 1, "type": UserType.PRECO.value, "name": PRECO_NAME, "password": PRECO_PASSWORD},
+            {"id": 2, "type": UserType.AU.value, "name": AU_NAME, "password": None}]

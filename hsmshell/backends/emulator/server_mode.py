@@ -13,6 +13,7 @@ from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
 from hsmshell.backends.emulator.lifecycle import copy_rows
 from hsmshell.backends.result import Result
 from hsmshell.errors import BackendUnavailable, InvalidArgument, KeyAccessDenied, NoSuchKey, NoSuchUser
+from hsmshell.model.users import UserType
 
 SYNC_LINES = ("ExtractMaskedObject: 0x0 !", "InsertMaskedObject: 0x0 !")
 
@@ -71,7 +72,7 @@ def sync_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
                         f"{handle} on server {source.server}({source.ip})")
     owner = row[0]
     me = cluster.principal
-    if me is not None and me.user_type == "CU" and _id_on(conn, source, me.name) != owner:
+    if me is not None and me.user_type == UserType.CU and _id_on(conn, source, me.name) != owner:
         raise KeyAccessDenied("HSM Error: Key Access is denied: a crypto user syncs only keys it owns")
     owner_name = _name_of(conn, source, owner)
     dest_owner = _id_on(conn, dest, owner_name)

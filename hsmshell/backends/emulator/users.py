@@ -11,16 +11,15 @@ from hsmshell.backends.emulator.passwords import DEFAULT_LOG2_N, hash_password, 
 from hsmshell.backends.result import Result
 from hsmshell.errors import (HsmError, InvalidArgument, LimitExceeded, LoginFailed, NoSuchUser,
                              PermissionDenied, UserLocked)
-from hsmshell.model.users import Principal, check_new_password
+from hsmshell.model.users import CREATABLE, OFFICERS, Principal, UserType, check_new_password
 
 MAX_LOGIN_FAILURES = 5          # more than this many failures locks the user on that HSM
 MAX_USERS = 1024                # per cluster (AWS quota)
-OFFICER_TYPES = ("CO", "PCO")
 USER_COLUMNS = "user_id, user_type, name, mofn_pubkey IS NOT NULL, login_failures, twofa"
 
 
 def _type_matches(given: str, stored: str) -> bool:
-    return given == stored or (given in OFFICER_TYPES and stored in OFFICER_TYPES)
+    return given == stored or (given in OFFICERS and stored in OFFICERS)
 
 
 def _user(cluster: EmulatedCluster, hsm: Hsm, name: str):
@@ -108,9 +107,9 @@ def logout(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 
 def create_user(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     user_type, name, password = args["user_type"], args["user_name"], secrets["password"]
-    if user_type not in ("CO", "CU", "PCO"):
+    if user_type not in CREATABLE:
         raise InvalidArgument(f"createUser makes CO or CU users, not {user_type}")
-    user_type = "CO" if user_type == "PCO" else user_type
+    user_type = UserType.CO if user_type == UserType.PCO else user_type
     check_password(password)
     count = user_name_count(cluster.conn)
     if count >= MAX_USERS:
@@ -142,7 +141,7 @@ def delete_user(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 
     def on_hsm(hsm: Hsm) -> dict:
         user_id, stored_type, stored_name, *_ = _require_user(cluster, hsm, name, user_type, found)
-        if stored_type == "AU":
+        if stored_type == UserType.AU:
             raise PermissionDenied("deleteUser failed: the appliance user cannot be deleted")
         owned = keys_owned(cluster, hsm, user_id)
         if owned:
@@ -163,12 +162,12 @@ def change_password(cluster: EmulatedCluster, args: dict, secrets: dict) -> Resu
         raise PermissionDenied(f"changePswd failed: {name} is logged in",
                                hint="the password of a logged-in user cannot be changed")
     pw_hash = hash_password(password, int(cluster.db.meta("kdf_log2_n", DEFAULT_LOG2_N)))
-    activating = own and me.user_type == "PRECO"
+    activating = own and me.user_type == UserType.PRECO
     found = _users_named(cluster, name)
 
     def on_hsm(hsm: Hsm) -> dict:
         user_id, stored_type, *_ = _require_user(cluster, hsm, name, user_type, found)
-        new_type = "PCO" if activating and stored_type == "PRECO" else stored_type
+        new_type = UserType.PCO if activating and stored_type == UserType.PRECO else stored_type
         cluster.conn.execute("UPDATE users SET pw_hash = ?, login_failures = 0, user_type = ? "
                              "WHERE hsm_id = ? AND user_id = ?", (pw_hash, new_type, hsm.hsm_id, user_id))
         return {"user_id": user_id}
@@ -176,7 +175,7 @@ def change_password(cluster: EmulatedCluster, args: dict, secrets: dict) -> Resu
     result = _per_server_result(cluster, "changePswd", on_hsm, {"user": name, "user_type": user_type})
     if activating and result.ok:
         cluster.db.set_meta("cluster_state", "ACTIVE")
-        cluster.start_session(Principal(me.name, "PCO", me.user_id))
+        cluster.start_session(Principal(me.name, UserType.PCO, me.user_id))
         result.data["activated"] = True
     return result
 

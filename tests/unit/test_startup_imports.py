@@ -1,0 +1,38 @@
+"""The one-shot path (`hsmshell --json -c ...`) imports only what it uses: its start-up is a
+performance budget (docs/performance.md), and every module imported there is paid by every
+scripted call. Modules only some modes or some inputs need stay out of it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+# the interactive and human-output stack, the OS keyring, the real-tool driver; "did you
+# mean" (difflib) and quoted-argument lexing (shlex) only when a line needs them
+NOT_ON_THE_ONE_SHOT_PATH = ("rich", "prompt_toolkit", "keyring", "pexpect", "difflib", "shlex")
+
+
+def _modules_after(tmp_path, *argv: str) -> set[str]:
+    probe = ("import json, sys\nfrom hsmshell.cli import main\n"
+             f"status = main({['--home', str(tmp_path / 'home'), *argv]!r})\n"
+             "print(json.dumps([status, sorted(sys.modules)]), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    status, modules = json.loads(done.stderr.strip().splitlines()[-1])
+    assert status == 0, done.stdout
+    return set(modules)
+
+
+def test_a_json_one_shot_leaves_the_heavy_and_the_occasional_modules_unimported(tmp_path):
+    modules = _modules_after(tmp_path, "--json", "-c", "listUsers")
+    assert [m for m in NOT_ON_THE_ONE_SHOT_PATH if m in modules] == []
+
+
+def test_a_typo_and_a_quoted_argument_still_get_their_modules(tmp_path):
+    modules = _modules_after(tmp_path, "--json", "-c", "listUsers; help 'listUsers'")
+    assert "shlex" in modules
+    typo = subprocess.run([sys.executable, "-m", "hsmshell", "--home", str(tmp_path / "home"), "--json",
+                           "-c", "listUserz"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    error = json.loads(typo.stdout)["error"]
+    assert typo.returncode == 2 and error["reference"] == "unknown-command" and "listUsers" in error["hint"]
