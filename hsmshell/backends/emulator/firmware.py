@@ -20,6 +20,9 @@ FIRMWARE_RULES: dict[str, frozenset | None] = {
     "user.list": ANYONE,
     # CloudHSM CLI's cluster activate: anyone may try; only an unactivated cluster accepts it
     "cluster.activate": ANYONE,
+    # CloudHSM CLI's cluster mtls: admins manage the trust anchors, admins and CUs read the level
+    "cluster.mtls.manage": OFFICERS,
+    "cluster.mtls.get": OFFICERS | CRYPTO_USERS,
     "hsm.info": ANYONE,
     "user.create": OFFICERS,
     "user.delete": OFFICERS,

@@ -37,8 +37,8 @@ SERVICE_WORDS = {QuorumService.USER_MGMT: "user", QuorumService.MISC_CO: "quorum
 def generate(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     word = args["service"]
     if word == "cluster":
-        raise InvalidArgument("the cluster service (mTLS) exists on hsm2m.medium only; the "
-                              "emulated HSMs are hsm1-style", hint="docs/sdk5.md: what is left out")
+        raise InvalidArgument("the cluster quorum service (mTLS approvals) is not emulated",
+                              hint="docs/sdk5.md: what is left out")
     if word == "registration":
         data = [os.urandom(REGISTRATION_BYTES) for _ in cluster.reachable_hsms()]
         write_user_file(args["token"], files.render(files.registration_document(data)), "token file")
@@ -110,7 +110,8 @@ def token_delete(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 def set_quorum_value(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     word, value = args["service"], args["value"]
     if word == "cluster":
-        raise InvalidArgument("the cluster service (mTLS) exists on hsm2m.medium only")
+        raise InvalidArgument("the cluster quorum service (mTLS approvals) is not emulated",
+                              hint="docs/sdk5.md: what is left out")
     service = files.SERVICES[word][0]
     if word == "user" and value > store.m_value(cluster, QuorumService.MISC_CO):
         raise InvalidArgument(f"the user quorum value cannot be above the quorum service's "

@@ -4,9 +4,9 @@ Each shares its action id with the SDK 3 command doing the same thing (user crea
 createUser are both `user.create`), so roles/ written once hold for both vocabularies.
 """
 
-from hsmshell.commands.sdk5 import crypto, keys, quorum, session, transfer, users
+from hsmshell.commands.sdk5 import crypto, keys, mtls, quorum, session, transfer, users
 from hsmshell.commands.sdk5.args import TOOL
 
-SPECS = [*session.SPECS, *users.SPECS, *keys.SPECS, *transfer.SPECS, *crypto.SPECS, *quorum.SPECS]
+SPECS = [*session.SPECS, *users.SPECS, *keys.SPECS, *transfer.SPECS, *crypto.SPECS, *quorum.SPECS, *mtls.SPECS]
 
 __all__ = ["SPECS", "TOOL"]
