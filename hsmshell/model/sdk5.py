@@ -9,7 +9,7 @@ PKCS#11 names. One world, two vocabularies: these tables translate, nothing more
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.keys import Attr, KeyClass, KeyType
@@ -76,8 +76,8 @@ def parse_key_reference(text: str) -> int:
     return value
 
 
-@dataclass(frozen=True)
-class FilterTerm:
+class FilterTerm(NamedTuple):
+    """A tuple, so the audit record and replay see the same plain JSON array."""
     name: str          # "key-reference" or an attribute name (key-type, label, class, ...)
     value: str
 

@@ -243,3 +243,17 @@ def test_admin_lists_every_key_without_detail(cli):
     assert "key-info" not in listed["matched_keys"][0]
     outcome, _ = cli.run("key generate-symmetric aes --label no --key-length-bytes 16")
     assert outcome.status == ExitStatus.DENIED
+
+
+def test_audit_replay_reproduces_an_sdk5_session(cli):
+    import subprocess
+    import sys
+    cli.ok("key generate-asymmetric-pair ec --public-label p --private-label q --curve secp256r1 "
+           "--private-attributes sign=true")
+    cli.ok("crypto sign ecdsa --key-filter attr.label=q --hash-function sha256 --data YWJj")
+    cli.ok("key set-attribute --filter attr.label=p --name label --value p2")
+    cli.ok("key delete --filter attr.label=p2")
+    cli.close()
+    done = subprocess.run([sys.executable, "-m", "hsmshell", "--home", str(cli.home), "audit", "replay"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "0 divergences" in done.stdout, done.stdout + done.stderr

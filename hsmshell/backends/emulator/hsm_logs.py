@@ -130,7 +130,7 @@ def record_command(cluster, spec, args: dict, result, actor) -> None:
         return
     fields = {}
     if opcode in USER_EVENTS:
-        name = args.get("user_name") or (actor.name if actor else None)
+        name = (args.get("user_name") or args.get("username")) or (actor.name if actor else None)
         user_type = args.get("user_type") or (actor.user_type if actor else None)
         if opcode == "CN_LOGIN" and result.ok:
             user_type = result.data.get("user_type", user_type)
