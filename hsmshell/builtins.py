@@ -20,8 +20,12 @@ def _help(shell, args: dict) -> Result:
     if topic:
         words = tuple(topic.split())
         spec = shell.table.phrases.get(words)
+        family = [s for s in specs if s.action.split(".")[0] == topic.lower()]
         if spec is None and shell.table.phrase_children(words):      # a group: `help key`
-            specs = [s for s in specs if tuple(s.name.split()[:len(words)]) == words]
+            specs = [s for s in specs if tuple(s.name.split()[:len(words)]) == words
+                     or s in family]
+        elif spec is None and family and topic not in shell.table:     # a topic: `help quorum`
+            specs = family
         else:
             return _help_for(shell, spec or shell.table.lookup(topic), principal)
     rows = [{"command": spec.name, "summary": spec.summary, "tool": spec.tool,

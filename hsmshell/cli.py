@@ -46,6 +46,10 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
     return parser
 
 
+GLOBALS_NOTE = ("global options (--home, --cluster, --json, --yes, --no-pager, ...) go before or "
+                "after the subcommand: hsmshell --help lists them")
+
+
 def build_parser(subcommands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hsmshell", parents=[_common_options(False)], add_help=subcommands,
@@ -58,8 +62,13 @@ def build_parser(subcommands: bool = True) -> argparse.ArgumentParser:
     from hsmshell.subcommands import SUBCOMMANDS
     sub = parser.add_subparsers(dest="mode", metavar="{" + ",".join(m.NAME for m in SUBCOMMANDS) + "}")
     common = _common_options(True)
+    for action in common._actions:          # accepted after a subcommand, listed once: hsmshell --help
+        action.help = argparse.SUPPRESS
     for module in SUBCOMMANDS:
-        module.add_arguments(sub.add_parser(module.NAME, parents=[common], help=module.HELP), common)
+        module.add_arguments(sub.add_parser(
+            module.NAME, parents=[common], help=module.HELP, description=module.HELP,
+            epilog=(getattr(module, "EXAMPLES", "") + "\n\n" + GLOBALS_NOTE).lstrip(),
+            formatter_class=argparse.RawDescriptionHelpFormatter), common)
     return parser
 
 
@@ -74,7 +83,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     except argparse.ArgumentError:
         rest = argv                          # the full parser says what is wrong
     if rest:
-        return build_parser().parse_args(argv)
+        parser = build_parser()
+        options = parser.parse_args(argv)
+        options.root_parser = parser          # `completion` describes it
+        return options
     options.mode = None
     return options
 

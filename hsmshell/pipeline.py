@@ -93,6 +93,24 @@ class Attempt:
         return values + [word for word in self.text.split() if word not in kept]
 
 
+VERBS = {"createUser": "create {user_name} ({user_type})", "deleteUser": "delete {user_name} ({user_type})",
+         "changePswd": "change the password of {user_name} ({user_type})"}
+
+
+def caution_text(invocation, backend) -> str:
+    """What the CAUTION question is about, in words: `delete dave (CU) on 3 HSMs`."""
+    template = VERBS.get(invocation.name)
+    try:
+        what = template.format(**invocation.args) if template else f"run `{invocation.text}`"
+    except (KeyError, IndexError):
+        what = f"run `{invocation.text}`"
+    try:
+        count = int(backend.summary().get("hsms_reachable") or 0)
+    except Exception:          # a backend that cannot say: name the command only
+        return what
+    return f"{what} on {count} HSM{'s' if count != 1 else ''}" if count else what
+
+
 def _stated_min_servers(invocation) -> int | None:
     """-min_srv when the user gave it (its default, 1, is no statement about the others)."""
     return invocation.args.get("min_srv") if "-min_srv" in invocation.text.split() else None
@@ -184,9 +202,9 @@ class Shell:
             return
         if not self.env.can_confirm:
             raise ConfirmationRequired(f"{invocation.name} changes the HSMs and needs confirmation")
-        self.renderer.caution(invocation.name)
+        self.renderer.caution(invocation.name, caution_text(invocation, self.backend))
         if not self.env.confirm("Do you want to continue(y/n)?"):
-            raise Cancelled(f"{invocation.name} cancelled: the CAUTION question was answered n")
+            raise Cancelled("not run: the CAUTION question was answered n")
 
     def _dispatch(self, attempt: Attempt) -> Outcome:
         attempt.dispatched = True

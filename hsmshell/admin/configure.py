@@ -14,6 +14,7 @@ from hsmshell.state.home import StateHome
 
 def configure(env, ip: str, cluster: str | None = None) -> Result:
     name = cluster or _cluster_with(env, ip)
+    previous = client_config.configured_cluster(env.home) or "default"
 
     def action(emulated) -> Result:
         from hsmshell.backends.emulator.certificates import CLIENT_CA
@@ -29,7 +30,8 @@ def configure(env, ip: str, cluster: str | None = None) -> Result:
                                      emulated.db.directory / CLIENT_CA)
         path = client_config.write(env.home, config)
         data = {"cluster": name, "config": str(path), "customer_ca": str(emulated.db.directory / CLIENT_CA),
-                "servers": [{"server": s["server"], "hsm": s["hsm"], "ip": s["hostname"]} for s in config["servers"]]}
+                "servers": [{"server": s["server"], "hsm": s["hsm"], "ip": s["hostname"]} for s in config["servers"]],
+                "previous_default": previous}      # configure changes the default cluster: say so
         if emulated.state == "UNINITIALIZED":
             data["note"] = f"cluster '{name}' is not initialized yet: the shell will refuse to connect until it is"
         return Result("configure", "client_config", data=data)

@@ -14,6 +14,7 @@ from hsmshell.ui.history import RedactingHistory
 from hsmshell.ui.toolbar import prompt_text, toolbar_text
 
 WELCOME = "hsmshell — {cluster} cluster. Type help for commands, Tab to complete, Ctrl-D to quit."
+# (rich wraps it between words at the terminal's width)
 
 
 def run_repl(env) -> ExitStatus:

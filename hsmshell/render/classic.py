@@ -60,7 +60,7 @@ class ClassicRenderer(ClassicSdk5Views, KmsViews, ClassicQuorumViews, ClassicKey
         already = command and error.message.startswith(command)     # "createUser failed: ..."
         self.err(f"{command} failed: {error.message}" if command and not already else error.message)
 
-    def caution(self, command: str) -> None:
+    def caution(self, command: str, what: str | None = None) -> None:
         self.out(CAUTION_BANNER)
 
     def note(self, text: str) -> None:
@@ -126,6 +126,9 @@ class ClassicRenderer(ClassicSdk5Views, KmsViews, ClassicQuorumViews, ClassicKey
 
     def _view_error_string(self, result) -> list[str]:
         return ["", result.data["message"]]          # as key_mgmt_util prints it
+
+    def _view_cert_file(self, result) -> list[str]:
+        return ["getCert Success"]                 # cloudhsm_mgmt_util-getCert
 
     def _view_generic(self, result) -> list[str]:
         from hsmshell.render.plain import plain_lines

@@ -92,10 +92,15 @@ def alarm_line(alarm: dict) -> str:
 
 
 def client_config_lines(d: dict) -> list[str]:
-    lines = [f"wrote {d['config']} for cluster {d['cluster']} ({len(d['servers'])} servers)"]
+    lines = [f"wrote {d['config']} for cluster {d['cluster']} ({plural(len(d['servers']), 'server')})"]
     lines += [f"  server {s['server']}: {s['ip']} ({s['hsm']})" for s in d["servers"]]
     if d.get("note"):
         lines.append(d["note"])
+    previous = d.get("previous_default")
+    if previous != d["cluster"]:
+        lines.append(f"{d['cluster']} is now the default cluster of hsmshell commands"
+                     + (f" (it was {previous})" if previous else "")
+                     + "; --cluster NAME or HSMSHELL_CLUSTER picks another")
     return lines
 
 

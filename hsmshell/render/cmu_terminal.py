@@ -141,10 +141,10 @@ class CmuTerminalRenderer(ClassicRenderer):
         lines = failure_lines(command, status, QUORUM_TEXT)
         self.out("\n".join([*(lines if again else lines[1:]), ""]))
 
-    def caution(self, command: str) -> None:
+    def caution(self, command: str, what: str | None = None) -> None:
         if command in BLANK_BEFORE_CAUTION:
             self.out("")
-        super().caution(command)
+        super().caution(command, what)
 
     def _server_lines(self, command: str, status) -> list[str]:
         if status.error is None:

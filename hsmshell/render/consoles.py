@@ -9,10 +9,36 @@ spaces and no borders; a cell's line breaks become `; `, so every record stays o
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 from rich.table import Table
 
 PIPE_WIDTH = 1_000_000           # "unlimited": nothing printed into a pipe wraps
+# the units of a usage line a terminal must not split: `[-id <key-id>]`, `-t <16|21|31>`
+_UNITS = re.compile(r"\[[^\]]*\]|-\S+ <[^>]*>|\S+")
+
+
+def fit(text: str, width: int, indent: str = "") -> str:
+    """`text` wrapped at `width` between its units (a word, a bracketed group, a `-flag
+    <value>` pair), later lines indented: a usage hint never breaks inside an option. Lines
+    that fit are kept as they are."""
+    return "\n".join(_fit_line(line, width, indent) for line in text.split("\n"))
+
+
+def _fit_line(text: str, width: int, indent: str) -> str:
+    if len(text) <= width:
+        return text
+    lead = text[:len(text) - len(text.lstrip())]
+    lines, line = [], ""
+    for unit in _UNITS.findall(text):
+        candidate = f"{line} {unit}" if line else lead + unit
+        if line and len(candidate) > width:
+            lines.append(line)
+            candidate = indent + unit
+        line = candidate
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def make_console(env, stream, is_terminal: bool) -> Console:

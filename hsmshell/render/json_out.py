@@ -32,7 +32,7 @@ class JsonRenderer(BaseRenderer):
         if error.reference == "internal-error":
             self.err(self.error_line(error, command, source))   # where the crash report is
 
-    def caution(self, command: str) -> None:
+    def caution(self, command: str, what: str | None = None) -> None:
         from hsmshell.render.text import CAUTION_BANNER
         self.err(CAUTION_BANNER)                 # stdout is for JSON only
 

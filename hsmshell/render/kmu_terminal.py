@@ -81,7 +81,7 @@ class KmuTerminalRenderer(KmuKeyViews, ClassicRenderer):
     def ask(self, question: str) -> None:
         self.write(question)
 
-    def caution(self, command: str) -> None:
+    def caution(self, command: str, what: str | None = None) -> None:
         pass                                   # KMU has no CAUTION banner
 
     def result(self, result, source: str) -> None:
@@ -125,6 +125,9 @@ class KmuTerminalRenderer(KmuKeyViews, ClassicRenderer):
 
     def _view_message(self, result) -> list[str]:
         return []                              # exit: KMU just ends
+
+    def _view_cert_file(self, result) -> list[str]:
+        return ["", "Cfm3GetCert() returned 0 :HSM Return: SUCCESS"]     # key_mgmt_util-getCert
 
     def _view_error_string(self, result) -> list[str]:
         return ["", T + result.data["message"]]

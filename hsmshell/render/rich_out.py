@@ -7,7 +7,7 @@ from rich.table import Table
 
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic import server_label
-from hsmshell.render.consoles import make_console
+from hsmshell.render.consoles import fit, make_console
 from hsmshell.render.coverage import print_coverage
 from hsmshell.render.pager import show_text, wants_pager
 from hsmshell.render.session_views import HSM_COLUMNS, field_name, hsm_rows, status_summary, whoami_lines
@@ -23,7 +23,8 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
     def __init__(self, env):
         super().__init__(env)
         self.console = make_console(env, env.stdout, env.stdout_is_terminal)
-        self.errors = make_console(env, env.stderr, _isatty(env.stderr))
+        self._errors_tty = _isatty(env.stderr)
+        self.errors = make_console(env, env.stderr, self._errors_tty)
 
     # -- the renderer interface ----------------------------------------------------------------
     def result(self, result, source: str) -> None:
@@ -38,15 +39,30 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             self.error(result.error, result.command, source)
 
     def error(self, error, command, source: str) -> None:
+        if error.reference == "cancelled":    # answered n: a choice, not an error
+            self.errors.print(f"[yellow]{escape(command or '')}: {escape(error.message)}[/]")
+            return
+        # on a terminal lines wrap between words, a usage's `[-id <key-id>]` kept whole
+        # (into a pipe nothing wraps: consoles.py)
         self.errors.print(f"[bold red]{escape(self.error_line(error, command, source))}[/]", soft_wrap=True)
         if error.hint:
-            self.errors.print(f"  [dim]hint: {escape(error.hint)}[/]", soft_wrap=True)
+            self.errors.print(f"[dim]{escape(self._fit(f'  hint: {error.hint}', '        '))}[/]", soft_wrap=True)
 
-    def caution(self, command: str) -> None:
+    def caution(self, command: str, what: str | None = None) -> None:
         self.console.print(f"[yellow]{escape(CAUTION_BANNER)}[/]")
+        if what:                              # CMU's banner never says what it is about
+            self.console.print(f"This will {escape(what)}.")
 
     def note(self, text: str) -> None:
-        self.errors.print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
+        self.errors.print(f"[yellow]{escape(self._fit(text))}[/]", soft_wrap=True)
+
+    def _fit(self, text: str, indent: str = "") -> str:
+        """On a terminal, wrapped at its width between words (never inside a word, a path or
+        an option such as `[-id <key-id>]`); into a pipe, one line."""
+        if not self._errors_tty:
+            return text
+        import shutil
+        return fit(text, shutil.get_terminal_size((80, 24)).columns - 1, indent)
 
     def print_renderable(self, renderable) -> None:
         self.console.print(renderable)
@@ -138,6 +154,11 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
 
     def _view_error_string(self, result) -> None:
         self.console.print(escape(result.data["message"]))
+
+    def _view_cert_file(self, result) -> None:
+        d = result.data
+        self.console.print(escape(f"wrote the {d['certificate']} certificate of server {d['server']} "
+                                  f"({d['hsm']}) to {d['file']}"))
 
     def _view_generic(self, result) -> None:
         data = {k: v for k, v in result.data.items() if v is not None}

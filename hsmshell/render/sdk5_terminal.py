@@ -38,7 +38,7 @@ class CliTerminalRenderer(BaseRenderer):
     def ask(self, question: str) -> None:
         self.write(question)
 
-    def caution(self, command: str) -> None:
+    def caution(self, command: str, what: str | None = None) -> None:
         pass                                  # CloudHSM CLI asks no y/n question
 
     def note(self, text: str) -> None:

@@ -5,6 +5,6 @@ options parent parser, so options work after the subcommand too) and `run(option
 returning an ExitStatus. Add a subcommand by adding its module to SUBCOMMANDS.
 """
 
-from hsmshell.subcommands import audit, cluster, configure, credentials, emulate, kms, logs, run
+from hsmshell.subcommands import audit, cluster, completion, configure, credentials, emulate, kms, logs, run
 
-SUBCOMMANDS = (run, audit, credentials, cluster, configure, logs, emulate, kms)
+SUBCOMMANDS = (run, audit, credentials, cluster, configure, logs, emulate, kms, completion)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 NAME = "audit"
 HELP = "verify, show, export and replay the audit log"
+EXAMPLES = """examples:
+  hsmshell audit verify                          # chain, checkpoints and head (exit 6 if bad)
+  hsmshell audit show --user alice --denied --since 2h --limit 20
+  hsmshell audit export --format cloudhsm --hsm 0
+  hsmshell audit replay                          # re-run on a fresh cluster: 0 divergences
+  hsmshell --roles stricter/ audit replay        # decisions that would change (exit 8)"""
 LOG_HELP = "log file (default: the cluster's audit.log)"
 
 
@@ -16,7 +22,8 @@ def add_arguments(parser, common) -> None:
     show = sub.add_parser("show", parents=[common], help="list records (rich table, or JSON lines with --json)")
     show.add_argument("log", nargs="?", help=LOG_HELP)
     _filters(show)
-    show.add_argument("--last", type=int, metavar="N", help="only the last N matching records")
+    show.add_argument("--last", "--limit", dest="last", type=int, metavar="N",
+                      help="only the last N matching records (--limit, as in logs)")
     show.add_argument("--checkpoints", action="store_true", help="list the signed checkpoints too")
 
     export = sub.add_parser("export", parents=[common], help="write records as JSON lines or CloudHSM audit text")

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 NAME = "cluster"
 HELP = "create, initialize, inspect and fail over emulated clusters (docs/cluster.md)"
+EXAMPLES = """examples:
+  hsmshell cluster create prod --hsms 3 --azs us-east-1a,us-east-1b,us-east-1c
+  hsmshell cluster initialize prod --ca-cert customerCA.crt --ca-key customerCA.key --ca-key-passphrase -hpswd
+  hsmshell cluster describe prod
+  hsmshell cluster fail-hsm prod 1; hsmshell cluster replace prod 1
+  hsmshell cluster diff prod                     # the syncs that fix drift (exit 8 if any)
+  hsmshell --yes cluster remove-hsm prod 2"""
 COMMANDS = ("create", "list", "describe", "csr", "initialize", "fail-hsm", "replace", "add-hsm",
             "remove-hsm", "diff", "network", "delete")
 
@@ -66,6 +73,9 @@ def run(options, env):
         return show(env, ops.describe(env, name))
     if command == "diff":
         return show(env, ops.diff(env, name))
+    if command in ("delete", "remove-hsm"):
+        _confirm(env, f"delete cluster {name}: its HSMs, users, keys and audit log" if command == "delete"
+                 else f"delete HSM {options.hsm} of {name} (later servers move down one number)")
     if command in ("network", "delete"):
         from hsmshell.admin import network_ops
         return show(env, network_ops.network(env, name, options) if command == "network"
@@ -86,3 +96,17 @@ def run(options, env):
 
 def _items(text: str | None) -> list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()] if text else None
+
+
+def _confirm(env, what: str) -> None:
+    """Deleting is confirmed as a write command's CAUTION question is: --yes, or y on a
+    terminal; anything else runs nothing."""
+    from hsmshell.errors import ConfirmationRequired, UsageError
+    if env.assume_yes:
+        return
+    if not env.can_confirm:
+        raise ConfirmationRequired(f"this would {what}, and needs confirmation")
+    from hsmshell.render import make_renderer
+    make_renderer(env).note(f"This will {what}.")
+    if not env.confirm("Do you want to continue(y/n)?"):
+        raise UsageError("not run: the question was answered n", reference="cancelled")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 NAME = "configure"
 HELP = "write the client config (client.json) from any one HSM's IP, as configure --cmu does"
+EXAMPLES = """examples:
+  hsmshell configure -a 10.0.1.194               # that HSM's cluster becomes the default
+  hsmshell configure -a 10.0.1.194 --cluster prod"""
 
 
 def add_arguments(parser, common) -> None:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 NAME = "logs"
 HELP = "read the HSMs' audit log streams (the cluster's CloudWatch log group)"
+EXAMPLES = """examples:
+  hsmshell logs --hsm 2 --limit 20
+  hsmshell logs --filter '"User Name : bob"'
+  hsmshell logs --alarms
+  hsmshell logs --follow --max-events 10"""
 
 
 def add_arguments(parser, common) -> None:
@@ -13,7 +18,8 @@ def add_arguments(parser, common) -> None:
     parser.add_argument("--alarms", action="store_true",
                         help="the recommended alarm filters (login failures, CN_CREATE_USER, CN_CREATE_CO, "
                              "CN_DELETE_USER, unknown users) and their state")
-    parser.add_argument("--limit", type=int, metavar="N", help="only the last N matching events")
+    parser.add_argument("--limit", "--last", dest="limit", type=int, metavar="N",
+                        help="only the last N matching events (--last, as in audit show)")
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
     parser.add_argument("--max-events", type=int, metavar="N", help="with --follow: stop after N events")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="with --follow: stop after SECONDS")

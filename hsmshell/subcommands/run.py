@@ -4,6 +4,11 @@ from __future__ import annotations
 
 NAME = "run"
 HELP = "run a batch file (one command a line, # comments)"
+EXAMPLES = """examples:
+  hsmshell run provision.hsm --dry-run           # the plan; changes nothing
+  hsmshell --yes run provision.hsm               # stops at the first failure (file:line)
+  hsmshell --yes run provision.hsm --continue-on-error
+  printf 'listUsers\\n' | hsmshell run -         # commands from stdin"""
 
 
 def add_arguments(parser, common) -> None:

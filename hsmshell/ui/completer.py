@@ -36,6 +36,13 @@ class ShellCompleter(Completer):
             spec = self.shell.table.lookup(words[0])
         except Exception:
             return
+        if current.startswith("-"):           # an option: the flags not given yet, with their help
+            given = {a.name for a in spec.args for word in done if word in a.flags}
+            for flag_arg in spec.args:
+                for flag in flag_arg.flags:
+                    if flag.startswith(current) and flag_arg.name not in given and flag != "-hpswd":
+                        yield Completion(flag, start_position=-len(current), display_meta=flag_arg.help)
+            return
         arg = self._next_arg(spec, done)
         if arg is None or arg.complete is None:
             return

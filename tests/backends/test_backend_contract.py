@@ -183,6 +183,23 @@ def test_key_material_commands_give_the_same_json_through_the_real_tools_path(on
     assert outcomes["cloudhsm"][0] == ExitStatus.SUCCESS
 
 
+def test_get_cert_gives_the_same_json_through_the_real_tools_path(on_both, tmp_path):
+    lines = ["loginHSM PRECO admin password", "changePswd PRECO admin officer1pw",
+             "createUser CU alice alicepw12", "logoutHSM", "loginHSM CU alice alicepw12",
+             f"getCert -f {tmp_path}/root.crt -s 1", f"getCert -f {tmp_path}/hsm.crt -s 16",
+             "logoutHSM", "loginHSM CO admin officer1pw", "server 1", f"getCert {tmp_path}/hw.crt 2", "exit",
+             f"getCert {tmp_path}/customer.crt 4"]          # the default cluster has no customer root
+    batch = write_batch(tmp_path, "\n".join(lines) + "\n", "certs.hsm")
+    outcomes = on_both("--json", "--yes", "run", str(batch), "--continue-on-error")
+    for backend in outcomes:                 # each run makes its own manufacturer: lengths vary
+        for result in outcomes[backend][1]:
+            if result["command"] == "getCert" and result["data"]:
+                result["data"]["length"] = "<PEM>"
+    results = assert_same(outcomes)
+    assert [(r["command"], r["error"]["reference"]) for r in results if r["error_code"]] == \
+        [("getCert", "no-such-certificate")]
+
+
 # -- the pkcs11 backend: the same key scenario on the emulator and on a SoftHSM2 token ------------
 # Every command the pkcs11 backend claims runs on both; the contract is the JSON contract: the
 # same commands, exit classes, error references, and the fields both report for the same keys

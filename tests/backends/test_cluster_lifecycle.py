@@ -264,3 +264,26 @@ def test_an_option_given_hpswd_as_typed_in_the_readme_takes_it_as_its_value():
     options = parse_arguments(["cluster", "initialize", "prod", "--ca-cert", "c.crt", "--ca-key", "c.key",
                                "--ca-key-passphrase", "-hpswd"])
     assert options.ca_key_passphrase == "-hpswd" and options.ca_key == "c.key"
+
+
+def test_remove_hsm_and_delete_are_confirmed_like_write_commands(harness, capsys):
+    make_cluster(harness)
+    harness.close()
+    home = harness.home
+    status, [obj] = cli(home, capsys, "cluster", "remove-hsm", "prod", "1")
+    assert status == 2 and obj["error"]["reference"] == "confirmation-required"
+    assert "delete HSM 1 of prod" in obj["error"]["message"]
+    status, [obj] = cli(home, capsys, "cluster", "delete", "prod")
+    assert status == 2 and (home / "clusters" / "prod").is_dir()
+    status, _ = cli(home, capsys, "--yes", "cluster", "remove-hsm", "prod", "1")
+    assert status == 0
+    status, _ = cli(home, capsys, "--yes", "cluster", "delete", "prod")
+    assert status == 0 and not (home / "clusters" / "prod").exists()
+
+
+def test_configure_says_it_changed_the_default_cluster(harness, capsys):
+    from hsmshell.cli import main
+    made = make_cluster(harness)
+    harness.close()
+    main(["--home", str(harness.home), "configure", "-a", made["hsms"][0]["ip"]])
+    assert "prod is now the default cluster of hsmshell commands (it was default)" in capsys.readouterr().out

@@ -21,7 +21,7 @@ def _fix_named_by_check(kms, requirement: str, code: str) -> str:
 def test_cluster_not_found(kms):
     kms.cluster()
     kms.store()
-    kms.ok("cluster", "delete", "shop")
+    kms.ok("--yes", "cluster", "delete", "shop")
     kms.connect_fails_with("CLUSTER_NOT_FOUND")
     assert kms.check()["cluster-exists"]["ConnectionErrorCode"] == "CLUSTER_NOT_FOUND"
 

@@ -45,3 +45,66 @@ def test_hsmshell_help_and_a_bare_command_word_run_as_dash_c(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["command"] == "listUsers"
     assert main(["--home", home, "--json", "lisUsers"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["hint"] == "did you mean listUsers or syncUser?"
+
+
+def test_audit_show_and_logs_take_the_same_count_option(tmp_path, capsys):
+    home = str(tmp_path / "home")
+    main(["--home", home, "-c", "listUsers; whoami; status"])
+    capsys.readouterr()
+    for argv in (["audit", "show", "--limit", "2"], ["audit", "show", "--last", "2"]):
+        assert main(["--home", home, "--json", *argv]) == 0
+        assert len(capsys.readouterr().out.splitlines()) == 2
+    for argv in (["logs", "--last", "1"], ["logs", "--limit", "1"]):
+        assert main(["--home", home, "--json", *argv]) == 0
+        assert len(json.loads(capsys.readouterr().out)["data"]["events"]) == 1
+
+
+@pytest.mark.parametrize("subcommand", ["run", "audit", "cluster", "logs", "configure", "credentials"])
+def test_subcommand_help_has_examples_and_leaves_the_globals_to_hsmshell_help(subcommand, capsys):
+    with pytest.raises(SystemExit):
+        main([subcommand, "--help"])
+    shown = capsys.readouterr().out
+    assert "examples:\n  hsmshell " in shown
+    assert "--on-server-failure" not in shown and "--backend" not in shown
+    assert "hsmshell --help lists them" in shown
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "--on-server-failure" in capsys.readouterr().out
+
+
+def test_bash_completion_script_completes_subcommands_options_and_commands(tmp_path, capsys):
+    import shutil
+    import subprocess
+    assert main(["completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    assert main(["completion", "zsh"]) == 0 and "bashcompinit" in capsys.readouterr().out
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+
+    def complete(*words: str) -> list[str]:
+        probe = (f'{script}\nCOMP_WORDS=(hsmshell {" ".join(words)}); COMP_CWORD={len(words)}; '
+                 '_hsmshell; printf "%s\\n" "${COMPREPLY[@]}"')
+        return subprocess.run(["bash", "-c", probe], capture_output=True, text=True).stdout.split()
+
+    assert "cluster" in complete("cl") and "listUsers" in complete("list")
+    assert complete("cluster", "rem") == ["remove-hsm"]
+    assert complete("audit", "show", "--li") == ["--limit"]
+    assert "--stdin" in complete("credentials", "set", "--")
+
+
+def test_option_flags_complete_in_the_shell_with_their_meaning(harness):
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+    from hsmshell.ui.completer import ShellCompleter
+    completer = ShellCompleter(harness.open())
+    found = {c.text: c.display_meta_text for c in completer.get_completions(Document("genSymKey -"), CompleteEvent())}
+    assert {"-t", "-s", "-l", "-nex"} <= set(found) and found["-t"] == "16 generic secret, 21 3DES, 31 AES"
+    after = [c.text for c in completer.get_completions(Document("genSymKey -t 31 -"), CompleteEvent())]
+    assert "-t" not in after and "-s" in after
+
+
+def test_help_topics_list_the_commands_of_a_family(harness):
+    names = [r["command"] for r in harness.ok("help quorum")["data"]["commands"]]
+    assert {"getToken", "approveToken", "setMValue", "registerQuorumPubKey"} <= set(names)
+    assert "listUsers" not in names
+    assert "genSymKey" in [r["command"] for r in harness.ok("help key")["data"]["commands"]]

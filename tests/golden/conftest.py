@@ -43,7 +43,6 @@ def crypto_users(monkeypatch, cluster_of):
     return make
 
 
-
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     """The tools read and write files relative to where they run, as the pages' sessions do."""
@@ -52,7 +51,6 @@ def workdir(tmp_path, monkeypatch):
     (directory / "attributes").mkdir()
     monkeypatch.chdir(directory)
     return directory
-
 
 
 def _cmu_users(monkeypatch, home, *specs):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from aws_pages import Values, assert_session, fixed, kmu_handles, run_tool, typed_lines, unechoed, url
+from aws_pages import assert_session, fixed, run_tool, typed_lines, unechoed
 
 ACTIVATE = ["loginHSM PRECO admin password", "changePswd PRECO admin co12345", "y"]
 CO_LOGIN = ["loginHSM CO admin co12345"]
@@ -19,11 +19,11 @@ def session(monkeypatch, home, page_text, setup=(), secrets=(), values=None, **k
 
 
 # -- loginHSM / logoutHSM ---------------------------------------------------------------------
-LOGIN = url("cloudhsm_mgmt_util-loginLogout")
 
 
 def test_login_logout(monkeypatch, cluster_of):
-    """{LOGIN}: loginHSM with a password, with -hpswd, and logoutHSM."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-loginLogout.html:
+    loginHSM with a password, with -hpswd, and logoutHSM."""
     home = cluster_of(2)
     page = """
 aws-cloudhsm>loginHSM CO admin co12345
@@ -63,12 +63,12 @@ disconnecting from servers, please wait...
 
 
 # -- createUser -------------------------------------------------------------------------------
-CREATE = url("cloudhsm_mgmt_util-createUser")
 THIRD_SERVER = ("Users on server 1(10.0.0.3)", "Users on server 2(10.0.0.3)")
 
 
 def test_create_user(monkeypatch, cluster_of, quorum_keys):
-    """{CREATE}: login, createUser CO with a bad answer first, listUsers, createUser CU."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-createUser.html:
+    login, createUser CO with a bad answer first, listUsers, createUser CU."""
     home = cluster_of(3)
     register = quorum_keys("admin")["admin"]
     page = fixed("""
@@ -131,14 +131,13 @@ Number of users found:3
 
 
 # -- changePswd, info -------------------------------------------------------------------------
-CHANGE = url("cloudhsm_mgmt_util-changePswd")
-INFO = url("cloudhsm_mgmt_util-info")
 FOUR_USERS = ACTIVATE + ["createUser CU bob bobpassword", "y", "createUser CU alice alicepassword", "y",
                          "createUser CO john johnpassword", "y", "logoutHSM"]
 
 
 def test_change_own_password(monkeypatch, cluster_of):
-    """{CHANGE}: bob, logged in (info server), changes his own password."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-changePswd.html:
+    bob, logged in (info server), changes his own password."""
     home = cluster_of(2)
     page = """
         aws-cloudhsm> info server 0
@@ -170,7 +169,8 @@ Changing password for bob(CU) on 2 nodes
 
 
 def test_change_another_users_password(monkeypatch, cluster_of):
-    """{CHANGE}: alice, a CO, changes john's password."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-changePswd.html:
+    alice, a CO, changes john's password."""
     home = cluster_of(2)
     setup = ACTIVATE + ["createUser CU bob bobpassword", "y", "createUser CO alice alicepassword", "y",
                         "createUser CO john johnpassword", "y", "logoutHSM", "loginHSM CO alice alicepassword"]
@@ -223,7 +223,7 @@ Changing password for john(CO) on 2 nodes
 
 
 def test_info_server(monkeypatch, cluster_of):
-    """{INFO}"""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-info.html"""
     home = cluster_of(1)
     page = fixed("""
 aws-cloudhsm> info server 0
@@ -256,7 +256,8 @@ def cu(name: str) -> str:
 
 
 def test_delete_user(monkeypatch, cluster_of, quorum_keys):
-    """{url("cloudhsm_mgmt_util-deleteUser")}: listUsers, deleteUser (no CAUTION), listUsers."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-deleteUser.html:
+    listUsers, deleteUser (no CAUTION), listUsers."""
     home = cluster_of(3)
     name = "cloudhsm_mgmt_util-deleteUser"
     third = ("server 1(10.0.0.3)", "server 2(10.0.0.3)")
@@ -271,7 +272,8 @@ def test_delete_user(monkeypatch, cluster_of, quorum_keys):
 
 
 def test_list_users(monkeypatch, cluster_of, quorum_keys):
-    """{url("cloudhsm_mgmt_util-listUsers")}: officer2 exists on server 0 only."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-listUsers.html:
+    officer2 exists on server 0 only."""
     home = cluster_of(2)
     keys = quorum_keys("admin", "officer1")
     setup = users("CU crypto_user1", "CU crypto_user2", "CO officer1") + CO_LOGIN + [
@@ -285,27 +287,11 @@ def test_list_users(monkeypatch, cluster_of, quorum_keys):
     assert_session(session(monkeypatch, home, text, setup), text)
 
 
-def test_find_all_keys(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-findAllKeys")}: a CU's keys, then the key hash."""
-    home = cluster_of(3)
-    setup = users("CU user3", "CU user4", "CU user5", "CU user6")
-    run_tool(monkeypatch, home, "cmu", setup)
-    own3 = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k8 -u 4,6",
-                                            "genSymKey -t 31 -s 32 -l k9 -u 4,6"])
-    own4 = kmu_handles(monkeypatch, home, [cu("user4"), "genSymKey -t 31 -s 32 -l k19",
-                                            "genSymKey -t 31 -s 32 -l k31"])
-    values = Values(_8=own3[0], _9=own3[1], _19=own4[0], _31=own4[1])
-    text = fixed(page("cloudhsm_mgmt_util-findAllKeys", 2), ("17,262162(s),", ""), ("0::6", "0::4"),
-                 ("found 6", "found 4"), ("server 1(10.0.0.3)", "server 2(10.0.0.3)"))
-    screen = session(monkeypatch, home, text, setup + CO_LOGIN, values=values)
-    assert_session(screen, text, values.screen, values.page)
-
-
-QUORUM = url("quorum-authentication-crypto-officers")
 
 
 def test_quorum_refusals(monkeypatch, cluster_of, quorum_keys):
-    """{QUORUM}: createUser and deleteUser refused for quorum, one question per server."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-authentication-crypto-officers.html:
+    createUser and deleteUser refused for quorum, one question per server."""
     home = cluster_of(2)
     keys = quorum_keys("admin", "officer1")
     setup = users("CO officer1", "CU user1") + CO_LOGIN + [
@@ -346,7 +332,8 @@ Retry/rollBack/Ignore?(R/B/I):I
 
 
 def test_getting_started(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-getting-started")}: start-up, login, listUsers, createUser,
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-getting-started.html:
+    start-up, login, listUsers, createUser,
     logoutHSM, quit (the page's numbered list doubles some blank lines: one kept)."""
     from aws_pages import masked
     home = cluster_of(3)
@@ -369,87 +356,8 @@ def test_getting_started(monkeypatch, cluster_of):
         assert_session(session(monkeypatch, home, text, CO_LOGIN if block == 14 else ()), text)
 
 
-def test_get_attribute_and_list_attributes(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-getAttribute")}: listAttributes, then one attribute per HSM."""
-    home = cluster_of(3)
-    run_tool(monkeypatch, home, "cmu", users("CU user3"))
-    key = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l extractable"])[0]
-    name = "cloudhsm_mgmt_util-getAttribute"
-    text = fixed(page(name, 2), ("= 528      \n", "= 528\n"))
-    assert_session(session(monkeypatch, home, text), text)
-    values = Values(_262170=key)
-    text = page(name, 3)
-    assert_session(session(monkeypatch, home, text, ["loginHSM CU user3 user3-pass1"], values=values),
-                   text, values.screen, values.page)
-
-
-def test_set_attribute(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-setAttribute")}: decrypt of key 14, from 1 to 0."""
-    home = cluster_of(2)
-    run_tool(monkeypatch, home, "cmu", users("CU user3"))
-    key = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l aes256"])[0]
-    values = Values(_14=key)
-    name = "cloudhsm_mgmt_util-setAttribute"
-    login = ["loginHSM CU user3 user3-pass1"]
-    for block in (3, 4, 5, 6):
-        text = page(name, block)
-        if block == 6:      # the blank line after the command, as the page's first getAttribute
-            text = fixed(text, ("getAttribute 14 261\n", "getAttribute 14 261\n\n"))
-        assert_session(session(monkeypatch, home, text, login, values=values), text, values.screen, values.page)
-
-
-def test_share_key(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-shareKey")}: share 262177 with user 4, unshare 6 from user 4."""
-    home = cluster_of(2)
-    run_tool(monkeypatch, home, "cmu", users("CU user3", "CU user4"))
-    pair = kmu_handles(monkeypatch, home, [cu("user3"), "genRSAKeyPair -m 2048 -e 65537 -l rsa",
-                                           "genSymKey -t 31 -s 32 -l shared -u 4"])
-    values = Values(_262177=pair[1], _6=pair[2])
-    name = "cloudhsm_mgmt_util-shareKey"
-    login = ["loginHSM CU user3 user3-pass1"]
-    for block in (2, 3, 4, 5):
-        text = page(name, block)
-        assert_session(session(monkeypatch, home, text, login, values=values), text, values.screen, values.page)
-
-
-def test_get_key_info(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-getKeyInfo")}: owner, shares (one id a line), quorum."""
-    home = cluster_of(2)
-    run_tool(monkeypatch, home, "cmu", users("CU user3", "CU user4", "CU user5", "CU user6"))
-    made = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k -u 4,6",
-                                           "genRSAKeyPair -m 2048 -e 65537 -l rsa -u 4",
-                                           "genSymKey -t 31 -s 32 -l aes256m2 -u 4 -m_value 2"])
-    values = Values(_262162=made[0], _262179=made[1], _262177=made[2], _10=made[3])
-    name = "cloudhsm_mgmt_util-getKeyInfo"
-    login = ["loginHSM CU user3 user3-pass1"]
-    no_blank = [("getKeyInfo 262162\n", "getKeyInfo 262162\n\n"),
-                ("getKeyInfo -k 262177\n", "getKeyInfo -k 262177\n\n"),
-                ("getKeyInfo -k 262179\n", "getKeyInfo -k 262179\n\n")]
-    for block, correction in ((2, no_blank[0]), (3, no_blank[1]), (4, no_blank[2]), (7, None)):
-        text = page(name, block)
-        if correction:      # half the pages show a blank line after the command; shareKey's do
-            text = fixed(text, correction)
-        assert_session(session(monkeypatch, home, text, login, values=values), text, values.screen, values.page)
-
-
-def test_register_quorum_pub_key(monkeypatch, cluster_of, tmp_path):
-    """{url("cloudhsm_mgmt_util-registerQuorumPubKey")} (one HSM)."""
-    from quorum_support import make_approvers
-    home = cluster_of(1)
-    officer = make_approvers(tmp_path, "quorum_officer")["quorum_officer"]
-    setup = users("CO quorum_officer") + ["loginHSM CO quorum_officer quorum_officer-pass1"]
-    values = Values().add("<quorum_officer>", "quorum_officer").add("</path/to/quorum_officer.token>", officer.reg) \
-        .add("</path/to/quorum_officer.token.sig>", officer.reg_sig).add("</path/to/quorum_officer.pub>", officer.pub)
-    name = "cloudhsm_mgmt_util-registerQuorumPubKey"
-    text = page(name, 2)
-    screen = session(monkeypatch, home, text, setup, values=values)
-    assert_session(screen, text, values.screen, values.page)
-    text = page(name, 3)
-    assert_session(session(monkeypatch, home, text), text)
-
-
 def test_server_mode(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-server")}."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-server.html."""
     home = cluster_of(2)
     text = page("cloudhsm_mgmt_util-server", 3)
     assert_session(session(monkeypatch, home, text), text)
@@ -458,45 +366,11 @@ def test_server_mode(monkeypatch, cluster_of):
 
 
 def test_get_hsm_info(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-getHSMInfo")}: the page shows server 0's block, then `...`."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-getHSMInfo.html:
+    the page shows server 0's block, then `...`."""
     home = cluster_of(3)
     text = page("cloudhsm_mgmt_util-getHSMInfo", 2)
     screen = session(monkeypatch, home, text)
     shown = text.rstrip().removesuffix("...").rstrip()
     screen = screen[:screen.index("*** Server 1 HSM Info ***")].rstrip()
     assert_session(screen, shown)
-
-
-def test_sync_user_and_sync_key(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-syncUser")} and {url("cloudhsm_mgmt_util-syncKey")}."""
-    home = cluster_of(2)
-    setup = users("CU user3") + CO_LOGIN + ["server 0", "createUser CU user4 user4-pass1", "y", "exit"]
-    run_tool(monkeypatch, home, "cmu", setup)
-    # the page shows `aws-cloudhsm> server 0` alone (its output left out), then the sync
-    text = page("cloudhsm_mgmt_util-syncUser", 3)
-    values = Values(_6=4)
-    screen = session(monkeypatch, home, text, CO_LOGIN + ["server 0"], values=values)
-    assert_session(screen, text, values.screen, values.page)
-    key = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k"])[0]
-    values = Values(_261251=key)
-    text = fixed(page("cloudhsm_mgmt_util-syncKey", 3), ("aws-cloudhsm> syncKey", "server0>syncKey"))
-    screen = session(monkeypatch, home, text, ["loginHSM CU user3 user3-pass1", "server 0"], values=values)
-    assert_session(screen, text, values.screen, values.page)
-
-
-def test_find_all_keys_with_the_key_hash(monkeypatch, cluster_of):
-    """{url("cloudhsm_mgmt_util-findAllKeys")}: user 6's keys and the key hash, equal on both HSMs."""
-    home = cluster_of(2)
-    run_tool(monkeypatch, home, "cmu", users("CU user3", "CU user4", "CU user5", "CU user6"))
-    own3 = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k8 -u 6",
-                                            "genSymKey -t 31 -s 32 -l k9 -u 6"])
-    own6 = kmu_handles(monkeypatch, home, [cu("user6"), "genSymKey -t 31 -s 32 -l k11"])
-    own3 += kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l k17 -u 6"])
-    values = Values(_8=own3[0], _9=own3[1], _11=own6[0], _17=own3[2])
-    # four keys are listed: `found 3` and `0::3` are the page's slip, and so is server 0's bare `11`
-    text = fixed(page("cloudhsm_mgmt_util-findAllKeys", 3), ("found 3", "found 4"), ("0::3", "0::4"),
-                 ("8(s),9(s),11,17(s)", "8(s),9(s),11(o),17(s)"))
-    screen = session(monkeypatch, home, text, CO_LOGIN, values=values)
-    assert_session(screen, text, values.screen, values.page)
-    hashes = {line for line in screen.splitlines() if len(line) == 64}
-    assert len(hashes) == 1                       # the same key hash on both HSMs

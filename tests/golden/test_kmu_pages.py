@@ -52,7 +52,8 @@ NODE_0_A8 = (f"        Node id 1 and err state 0x000000a8 : {A8}",
 
 # -- loginHSM / logoutHSM, listUsers ------------------------------------------------------------
 def test_login_logout(monkeypatch, cluster_of):
-    """key_mgmt_util-loginHSM: with -p, with -hpswd, logoutHSM."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-loginHSM.html:
+    with -p, with -hpswd, logoutHSM."""
     home = cluster_of(3)
     cmu_users(monkeypatch, home, "CU example_user")
     run_tool(monkeypatch, home, "cmu", ["loginHSM CO admin co12345", "changePswd CU example_user aws1234", "y"])
@@ -64,7 +65,8 @@ def test_login_logout(monkeypatch, cluster_of):
 
 
 def test_list_users(monkeypatch, cluster_of, tmp_path):
-    """key_mgmt_util-listUsers: the page's table (five rows, `Number Of Users found 4` as shown)."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-listUsers.html:
+    the page's table (five rows, `Number Of Users found 4` as shown)."""
     from quorum_support import make_approvers, register_command
     home = cluster_of(1)
     cmu_users(monkeypatch, home, "CU alice", "CU bob", "CU trent")
@@ -78,7 +80,8 @@ def test_list_users(monkeypatch, cluster_of, tmp_path):
 
 # -- genSymKey, getKeyInfo, findKey, deleteKey ------------------------------------------------------
 def test_gen_sym_key(monkeypatch, crypto_users):
-    """key_mgmt_util-genSymKey: an AES key (1 HSM), a shared 3DES key and its key info."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-genSymKey.html:
+    an AES key (1 HSM), a shared 3DES key and its key info."""
     home = crypto_users(1)
     name = "key_mgmt_util-genSymKey"
     check(monkeypatch, home, page(name, 2), [login("user3")])
@@ -88,13 +91,17 @@ def test_gen_sym_key(monkeypatch, crypto_users):
 
 
 def test_gen_sym_key_quorum_and_attested(monkeypatch, crypto_users):
-    """key_mgmt_util-genSymKey: a 2048-byte generic secret, m_value 2, attested (2 HSMs)."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-genSymKey.html:
+    a 2048-byte generic secret, m_value 2, attested (2 HSMs)."""
     home = crypto_users(2, 4)
     check(monkeypatch, home, page("key_mgmt_util-genSymKey", 5), [login("user3")], Values(_9=524289))
 
 
 def test_find_key_and_delete_key(monkeypatch, crypto_users):
-    """key_mgmt_util-findKey and key_mgmt_util-deleteKey."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-findKey.html
+    and
+    https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-deleteKey.html
+    ."""
     home = crypto_users(3)
     made = kmu_handles(monkeypatch, home, [login("user3")] + [f"genSymKey -t 31 -s 32 -l k{i}" for i in range(10)])
     values = Values(**{f"_{page_handle}": made[i] for i, page_handle in
@@ -115,14 +122,15 @@ def test_find_key_and_delete_key(monkeypatch, crypto_users):
 
 
 def test_find_single_key(monkeypatch, crypto_users):
-    """key_mgmt_util-findSingleKey."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-findSingleKey.html."""
     home = crypto_users(3, 1)
     key = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l k"])[0]
     check(monkeypatch, home, page("key_mgmt_util-findSingleKey", 2), [login("user3")], Values(_252136=key))
 
 
 def test_get_key_info(monkeypatch, crypto_users):
-    """key_mgmt_util-getKeyInfo: shared symmetric key, key pair, quorum-controlled key."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-getKeyInfo.html:
+    shared symmetric key, key pair, quorum-controlled key."""
     home = crypto_users(2)
     made = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l k9 -u 4",
                                            "genRSAKeyPair -m 2048 -e 65537 -l pair -u 4,5"])
@@ -141,7 +149,8 @@ SESSION_NODE = ("Node id 1 and err state", "Node id 0 and err state")   # which 
 
 
 def test_ex_sym_key(monkeypatch, crypto_users, workdir):
-    """key_mgmt_util-exSymKey: with a token wrapping key, a session one, and -wk."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-exSymKey.html:
+    with a token wrapping key, a session one, and -wk."""
     home = crypto_users(2, 1)
     made = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l wrap6",
                                            "genSymKey -t 21 -s 24 -l 3des7", "genSymKey -t 31 -s 32 -l aes8",
@@ -160,7 +169,8 @@ def test_ex_sym_key(monkeypatch, crypto_users, workdir):
 
 
 def test_im_sym_key(monkeypatch, crypto_users, workdir):
-    """key_mgmt_util-imSymKey: import, its OBJ_ATTR_LOCAL, KCVs that match, -sess -attest."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-imSymKey.html:
+    import, its OBJ_ATTR_LOCAL, KCVs that match, -sess -attest."""
     home = crypto_users(3, 1)
     made = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l wrap20",
                                            "genSymKey -t 31 -s 32 -l aes14"])
@@ -179,8 +189,11 @@ def test_im_sym_key(monkeypatch, crypto_users, workdir):
 
 
 def test_wrap_and_unwrap(monkeypatch, crypto_users, workdir):
-    """key_mgmt_util-wrapKey, key_mgmt_util-unwrapKey (with and without the header),
-    key_mgmt_util-aesWrapUnwrap (wrap a file, unwrap it)."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-wrapKey.html,
+    https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-unwrapKey.html
+    (with and without the header),
+    https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-aesWrapUnwrap.html
+    (wrap a file, unwrap it)."""
     home = crypto_users(2, 1)
     made = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l wrapping",
                                            "genSymKey -t 21 -s 24 -l 3des"])
@@ -201,7 +214,8 @@ def test_wrap_and_unwrap(monkeypatch, crypto_users, workdir):
 
 
 def test_private_and_public_key_files(monkeypatch, crypto_users, workdir):
-    """key_mgmt_util-exportPrivateKey, -importPrivateKey, -exportPubKey, -importPubKey."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-exportPrivateKey.html,
+    -importPrivateKey, -exportPubKey, -importPubKey."""
     home = crypto_users(3, 1)
     made = kmu_handles(monkeypatch, home, [login("user3"), "genRSAKeyPair -m 2048 -e 65537 -l rsa",
                                            "genSymKey -t 31 -s 32 -l wrapping"])
@@ -216,7 +230,9 @@ def test_private_and_public_key_files(monkeypatch, crypto_users, workdir):
 
 
 def test_sign_and_verify(monkeypatch, crypto_users, workdir):
-    """key_mgmt_util-sign, key_mgmt_util-verify (a good signature, then a wrong file)."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-sign.html,
+    https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-verify.html
+    (a good signature, then a wrong file)."""
     home = crypto_users(3, 1)
     public, private = kmu_handles(monkeypatch, home, [login("user3"), "genRSAKeyPair -m 2048 -e 65537 -l rsa"])
     (workdir / "messageFile").write_bytes(b"a message\n")
@@ -230,7 +246,8 @@ def test_sign_and_verify(monkeypatch, crypto_users, workdir):
 
 
 def test_set_attribute_makes_a_session_key_persistent(monkeypatch, crypto_users):
-    """key_mgmt_util-setAttribute: genSymKey -sess, findKey -sess 1, setAttribute -a 1 (asks
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-setAttribute.html:
+    genSymKey -sess, findKey -sess 1, setAttribute -a 1 (asks
     the value), findKey -sess 1 / -sess 0 (two HSMs; the page's session key on node 1)."""
     home = crypto_users(2, 1)
     made = kmu_handles(monkeypatch, home, [login("user3")] + [f"genSymKey -t 31 -s 32 -l k{i}" for i in range(4)])
@@ -243,7 +260,8 @@ def test_set_attribute_makes_a_session_key_persistent(monkeypatch, crypto_users)
 
 
 def test_gen_dsa_key_pair(monkeypatch, crypto_users):
-    """key_mgmt_util-genDSAKeyPair: a pair, a session pair and findKey -sess 1, a shared pair."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-genDSAKeyPair.html:
+    a pair, a session pair and findKey -sess 1, a shared pair."""
     home = crypto_users(1)
     name = "key_mgmt_util-genDSAKeyPair"
     check(monkeypatch, home, page(name, 2), [login("user3")])
@@ -253,7 +271,8 @@ def test_gen_dsa_key_pair(monkeypatch, crypto_users):
 
 
 def test_gen_dsa_key_pair_with_quorum(monkeypatch, crypto_users):
-    """key_mgmt_util-genDSAKeyPair: m_value 2, shared, attested (2 HSMs), and its key info."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-genDSAKeyPair.html:
+    m_value 2, shared, attested (2 HSMs), and its key info."""
     home = crypto_users(2)
     name = "key_mgmt_util-genDSAKeyPair"
     text = page(name, 6) + "\n\n" + page(name, 7)
@@ -261,7 +280,8 @@ def test_gen_dsa_key_pair_with_quorum(monkeypatch, crypto_users):
 
 
 def test_error2string(monkeypatch, crypto_users):
-    """key_mgmt_util-Error2String: two codes, and the deleteKey refusal between them."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-Error2String.html:
+    two codes, and the deleteKey refusal between them."""
     home = crypto_users(1, 2)
     key = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l k -u 4"])[0]
     name = "key_mgmt_util-Error2String"
@@ -273,5 +293,6 @@ def test_error2string(monkeypatch, crypto_users):
 
 
 def test_help(monkeypatch, cluster_of):
-    """key_mgmt_util-help: the grouped table."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-help.html:
+    the grouped table."""
     check(monkeypatch, cluster_of(1), page("key_mgmt_util-help", 2))

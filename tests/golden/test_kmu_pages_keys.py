@@ -14,7 +14,8 @@ STATUS_FORM = ("Cluster Status:\n        Node id 0 status: 0x00000000 : HSM Retu
 
 
 def test_find_key_lists_every_key(monkeypatch, crypto_users):
-    """key_mgmt_util-findKey: 13 keys of the user on two HSMs."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-findKey.html:
+    13 keys of the user on two HSMs."""
     home = crypto_users(2, 1)
     made = kmu_handles(monkeypatch, home, [login("user3")] + [f"genSymKey -t 31 -s 16 -l k{i}" for i in range(13)])
     shown = (6, 7, 524296, 9, 262154, 262155, 262156, 262157, 262158, 262159, 262160, 262161, 262162)
@@ -23,13 +24,15 @@ def test_find_key_lists_every_key(monkeypatch, crypto_users):
 
 
 def test_gen_ecc_key_pair(monkeypatch, crypto_users):
-    """key_mgmt_util-genECCKeyPair: a P-384 pair (curve 14) on three HSMs."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-genECCKeyPair.html:
+    a P-384 pair (curve 14) on three HSMs."""
     home = crypto_users(3, 1)
     check(monkeypatch, home, page("key_mgmt_util-genECCKeyPair", 2), [login("user3")])
 
 
 def test_gen_rsa_key_pair(monkeypatch, crypto_users):
-    """key_mgmt_util-genRSAKeyPair: a pair; one shared with user 4 under quorum (two HSMs)."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-genRSAKeyPair.html:
+    a pair; one shared with user 4 under quorum (two HSMs)."""
     home = crypto_users(2)
     text = fixed(page("key_mgmt_util-genRSAKeyPair", 2), ("\nCfm3GenerateKeyPair returned", "\n\tCfm3GenerateKeyPair returned"),
                  STATUS_FORM)
@@ -38,7 +41,8 @@ def test_gen_rsa_key_pair(monkeypatch, crypto_users):
 
 
 def test_gen_sym_key_on_cmu_set_attribute_page(monkeypatch, crypto_users):
-    """cloudhsm_mgmt_util-setAttribute: KMU's genSymKey, shown after a `$` prompt (one HSM)."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-setAttribute.html:
+    KMU's genSymKey, shown after a `$` prompt (one HSM)."""
     home = crypto_users(1)
     text = fixed(page("cloudhsm_mgmt_util-setAttribute", 2), ("$  genSymKey", "Command: genSymKey"),
                  ("\nCfm3GenerateSymmetricKey", "\n\tCfm3GenerateSymmetricKey"))   # indented, as most
@@ -46,18 +50,23 @@ def test_gen_sym_key_on_cmu_set_attribute_page(monkeypatch, crypto_users):
 
 
 def test_gen_sym_key_on_the_cmu_pages(monkeypatch, crypto_users):
-    """cloudhsm_mgmt_util-getKeyInfo: KMU's genSymKey with -m_value 2 (two HSMs)."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-getKeyInfo.html:
+    KMU's genSymKey with -m_value 2 (two HSMs)."""
     home = crypto_users(2)
     check(monkeypatch, home, page("cloudhsm_mgmt_util-getKeyInfo", 6), [login("user3")])
 
 
 def test_kmu_list_attributes(monkeypatch, cluster_of):
-    """key_mgmt_util-getAttribute: listAttributes."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-getAttribute.html:
+    listAttributes."""
     check(monkeypatch, cluster_of(1), page("key_mgmt_util-getAttribute", 2))
 
 
 def test_one_attribute_to_a_file(monkeypatch, crypto_users, workdir):
-    """key_mgmt_util-getAttribute (key type to a file) and key_mgmt_util-imSymKey (KCVs that
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-getAttribute.html
+    (key type to a file) and
+    https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-imSymKey.html
+    (KCVs that
     match after an export and an import)."""
     home = crypto_users(3, 1)
     made = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 21 -s 24 -l des",
@@ -71,7 +80,8 @@ def test_one_attribute_to_a_file(monkeypatch, crypto_users, workdir):
 
 
 def test_matching_kcvs(monkeypatch, crypto_users, workdir):
-    """key_mgmt_util-imSymKey: the KCV of a key and of its exported-and-imported copy."""
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-imSymKey.html:
+    the KCV of a key and of its exported-and-imported copy."""
     home = crypto_users(1, 1)
     wrapping, aes = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 31 -s 32 -l wrapping",
                                                     "genSymKey -t 31 -s 32 -l aes14"])
@@ -93,7 +103,9 @@ def test_matching_kcvs(monkeypatch, crypto_users, workdir):
 
 
 def test_all_attributes_to_a_file(monkeypatch, crypto_users, workdir):
-    """key_mgmt_util-genSymKey (a shared 3DES key's -a 512 file) and key_mgmt_util-getAttribute
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-genSymKey.html
+    (a shared 3DES key's -a 512 file) and
+    https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-getAttribute.html
     (an AES key's): the summary line, then the file, as the pages `cat` it."""
     home = crypto_users(1)
     des = kmu_handles(monkeypatch, home, [login("user3"), "genSymKey -t 21 -s 24 -l 3DES_shared -id IT-02 -u 4,5"])[0]

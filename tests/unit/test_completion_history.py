@@ -110,3 +110,39 @@ def test_help_completion_and_policy_agree_on_your_own_password(harness, who, log
     shown = env.stdout.getvalue()
     assert "allowed for you: only for your own password" in shown
     assert "for another user's password: action user.password.other, roles CO" in shown
+
+
+def test_the_toolbar_fits_80_columns_without_cutting_a_word(shell):
+    from hsmshell.ui.toolbar import _compact, _plain, toolbar_text
+    wide = _plain(toolbar_text(shell, width=200).value)
+    narrow = _plain(toolbar_text(shell, width=80).value)
+    assert "Ctrl-D quits" in wide and len(narrow) < 80
+    assert "cluster default" in narrow and "HSMs 3/3" in narrow and "not logged in" in narrow
+    assert _compact("token 3 USER_MGMT key 5 1/2 9:41 left") == "token 3 1/2 9:41"
+
+
+def test_banner_and_usage_hints_wrap_between_words_at_80_columns(harness, monkeypatch):
+    import io
+    from hsmshell.errors import InvalidArgument
+    from hsmshell.modes.repl import WELCOME
+    from hsmshell.render.rich_out import RichRenderer
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("COLUMNS", "80")
+    env = harness.env(output="rich", color=False)
+    env.stderr = Terminal()
+    renderer = RichRenderer(env)
+    banner = WELCOME.format(cluster="default")
+    renderer.note(banner)
+    usage = harness.open().table.lookup("genSymKey").usage()
+    renderer.error(InvalidArgument("genSymKey: unknown option", hint=f"usage: {usage}"), "genSymKey", "t")
+    lines = env.stderr.getvalue().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert " ".join(lines[:2]).split() == banner.split()                 # no word cut in two
+    hint = " ".join(line.strip() for line in lines[3:])
+    for group in ("[-id <key-id>]", "[-min_srv <n>]", "-t <16|21|31>", "[-m_value <0..8>]"):
+        assert any(group in line for line in lines), group                # never split
+    assert hint.startswith("hint: usage: genSymKey -t <16|21|31>")

@@ -12,6 +12,7 @@ destination are not asked (None).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from hsmshell.backends.cloudhsm import cmu_text
 from hsmshell.backends.result import Result
@@ -101,4 +102,26 @@ def sync_key(backend, invocation, secrets: dict) -> Result:
                    owner=None, shared_with=None)
 
 
-HANDLERS = {"findAllKeys": find_all_keys, "syncUser": sync_user, "syncKey": sync_key}
+def get_cert(backend, invocation, secrets: dict) -> Result:
+    """CMU in server mode (that HSM's certificate), else KMU when a crypto user is logged in
+    there, else CMU (its first server)."""
+    from hsmshell.model.certificates import CERTIFICATE_TYPES
+    args = invocation.args
+    if backend.server_mode is None and backend.kmu_logged_in:
+        reply = backend.run_kmu(invocation, secrets)
+        if not reply.ok:
+            raise reply.error("getCert")
+        server = min(backend.servers)
+    else:
+        text, _ = backend.run_cmu(invocation, secrets)
+        if "getCert Success" not in text:
+            raise cmu_text.refusal("getCert", text)
+        server = backend.server_mode if backend.server_mode is not None else min(backend.servers)
+    path = str(Path(args["file"]).expanduser())
+    return Result("getCert", "cert_file", data={
+        "server": server, "hsm": backend.servers[server].hsm, "cert_type": args["cert_type"],
+        "certificate": CERTIFICATE_TYPES.get(args["cert_type"]), "file": path,
+        "length": len(Path(path).read_text(encoding="ascii"))})
+
+
+HANDLERS = {"findAllKeys": find_all_keys, "syncUser": sync_user, "syncKey": sync_key, "getCert": get_cert}

@@ -10,7 +10,7 @@ from hsmshell.backends.cloudhsm.cmu_text import Server, lines
 from hsmshell.backends.cloudhsm.text_errors import error_from_code
 from hsmshell.backends.result import ServerStatus
 
-RETURNED = re.compile(r"^\s*(Cfm\w+):? returned:? (?:0x)?([0-9a-fA-F]+)(?: ?: ?(.*))?$")
+RETURNED = re.compile(r"^\s*(Cfm\w+)(?:\(\))?:? returned:? (?:0x)?([0-9a-fA-F]+)(?: ?: ?(.*))?$")
 NODE = re.compile(r"^\s*Node id (\d+) (?:and err state|status:) 0x([0-9a-fA-F]+) : ?(.*)$")
 KEY_HANDLE = re.compile(r"Key Handle: (\d+)")
 PAIR = re.compile(r"public key handle: (\d+)\s+private key handle: (\d+)")

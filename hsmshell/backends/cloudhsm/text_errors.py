@@ -44,6 +44,7 @@ TEXTS = [
      InvalidArgument),
     (r"not destroyable|cannot be used to", ("key-function-not-permitted", HsmError)),
     (r"not extractable", ("key-not-extractable", HsmError)),
+    (r"holds no .* certificate", ("no-such-certificate", HsmError)),
 ]
 _COMPILED = [(re.compile(pattern), kind) for pattern, kind in TEXTS]
 
