@@ -3,12 +3,14 @@ On first use, the emulated cluster `default` is created, as docs/architecture.md
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 
 from hsmshell.audit.keys import SecretHasher, create_audit_keys, key_id
 from hsmshell.audit.log import AuditLog
 from hsmshell.commands import command_table
-from hsmshell.errors import ClusterStateDamaged, ConfigError
+from hsmshell.errors import AuditKeyDamaged, ClusterStateDamaged, ConfigError
 from hsmshell import fileio
 from hsmshell.state.db import ClusterDB
 from hsmshell.state.home import KEK_FILE, StateHome, require_complete, write_private
@@ -57,7 +59,7 @@ def _create_state_folder(directory: Path, clock, genesis, create_tables) -> None
 
     fileio.make_folder(directory.parent)
     fileio.make_folder(directory)
-    require_complete(directory)
+    complete_once_made(directory)
     db = ClusterDB(directory, create=True)      # under the cluster lock from here on
     try:
         with db.exclusive():
@@ -77,6 +79,24 @@ def _create_state_folder(directory: Path, clock, genesis, create_tables) -> None
             audit.close()
     finally:
         db.close()
+
+
+def complete_once_made(directory: Path) -> None:
+    """require_complete, except that a folder another shell is making right now (two shells
+    started at once on a new state dir) is checked again once that shell has finished: it
+    holds the cluster lock from its first file to its last."""
+    try:
+        require_complete(directory)
+    except (ClusterStateDamaged, AuditKeyDamaged) as damage:
+        try:
+            fd = os.open(directory / "lock", os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            raise damage from None              # no lock file: nobody is making it
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)      # waits while a maker holds it
+        finally:
+            os.close(fd)
+        require_complete(directory)
 
 
 def audited_users(users: list[dict], hasher) -> list[dict]:
@@ -102,7 +122,7 @@ def open_shell(env, *, table=None, policy=None, renderer=None):
     policy = policy if policy is not None else load_policy(env.roles_dir, table.actions())
     home = StateHome(env.home).ensure()
     directory = home.cluster_dir(env.cluster)
-    require_complete(directory)
+    complete_once_made(directory)
     if not (directory / "state.db").is_file():
         if env.backend == "pkcs11":
             create_token_folder(directory, env.cluster, env.pkcs11.get("token") or env.cluster, env.clock)

@@ -1,5 +1,5 @@
 """`hsmshell emulate cloudhsm-cli`: a terminal program that behaves as CloudHSM CLI
-(`cloudhsm-cli`, Client SDK 5) does, on an emulated cluster (reference/cloudhsm-cli.md §1.1).
+(`cloudhsm-cli`, Client SDK 5) does, on an emulated cluster (AWS's CloudHSM CLI pages).
 
     hsmshell emulate cloudhsm-cli interactive        the `aws-cloudhsm > ` prompt
     hsmshell emulate cloudhsm-cli user list          one command; with CLOUDHSM_ROLE and

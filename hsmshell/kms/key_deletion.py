@@ -1,4 +1,4 @@
-"""`hsmshell kms schedule-key-deletion|cancel-key-deletion|enable-key` (reference §3, "Deleting a
+"""`hsmshell kms schedule-key-deletion|cancel-key-deletion|enable-key` (AWS's pages, "Deleting a
 KMS key"): a key waits PendingDeletion for 7-30 days (whatever the store's state), then KMS
 deletes its metadata and makes a best-effort deletion of its material in the cluster, as
 kmsuser: it succeeds only if the store is CONNECTED (else the material stays, orphaned,

@@ -34,7 +34,7 @@ def store_entry(store: KeyStoreRow, key_count: int | None = None) -> dict:
 
 
 def key_state(key: KmsKeyRow, store: KeyStoreRow | None) -> str:
-    if key.deletion_date is not None:          # kept while disconnected (reference §2.3)
+    if key.deletion_date is not None:          # kept while disconnected
         return "PendingDeletion"
     if store is None or store.state != "CONNECTED":
         return "Unavailable"

@@ -1,4 +1,4 @@
-"""CloudHSM CLI (Client SDK 5) words for the domain (reference/cloudhsm-cli.md §3, §3.6):
+"""CloudHSM CLI (Client SDK 5) words for the domain (AWS's CloudHSM CLI pages):
 role names, key references, attribute names in AWS's order, key filters.
 
 SDK 5 names what SDK 3 numbers: roles are `admin`/`crypto-user` instead of CO/CU, keys are

@@ -1,4 +1,4 @@
-"""CloudHSM CLI's quorum token files (reference/cloudhsm-cli.md §4.3-4.4): JSON, version "2.0".
+"""CloudHSM CLI's quorum token files (AWS's CloudHSM CLI pages): JSON, version "2.0".
 
 Operation tokens (`quorum token-sign generate --service user|quorum|key-usage|key-management`):
 

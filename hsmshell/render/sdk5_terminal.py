@@ -1,5 +1,5 @@
 """What `hsmshell emulate cloudhsm-cli` prints: CloudHSM CLI's pretty-printed
-`{"error_code": ..., "data": ...}` for every command (reference/cloudhsm-cli.md §3.1), its
+`{"error_code": ..., "data": ...}` for every command (AWS's CloudHSM CLI pages), its
 `aws-cloudhsm > ` prompt, its password prompts, and clap-style help. One stream (stdout)."""
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class CliTerminalRenderer(BaseRenderer):
 
 
 def help_lines(data: dict) -> list[str]:
-    """clap's layout: about, usage, options (reference §1.1: the help text is clap-style)."""
+    """clap's layout: about, usage, options (AWS's pages: the help text is clap-style)."""
     if "commands" in data:
         width = max((len(c["command"]) for c in data["commands"]), default=0) + 2
         return ["Usage: cloudhsm-cli <COMMAND>", "", "Commands:",

@@ -11,7 +11,7 @@ SDK5_KINDS = ("sdk5", "sdk5_users", "sdk5_hsms", "sdk5_key", "sdk5_key_pair", "s
 
 
 def cli_json(error_code: int, data) -> str:
-    """The text cloudhsm-cli prints for one command (reference §3.1: indented, keys in order)."""
+    """The text cloudhsm-cli prints for one command (AWS's pages: indented, keys in order)."""
     return json.dumps({"error_code": error_code, "data": data}, indent=2, ensure_ascii=False)
 
 

@@ -73,7 +73,7 @@ def test_kmu_login_keys_and_documented_errors(capsys, monkeypatch, cluster_of):
                          "getKeyInfo -k 999\n"
                          "exit\n")
     assert status == 0
-    # reference/cloudhsm-kmu.md §1.1: Error2String's 0xdb
+    # AWS's key_mgmt_util pages: Error2String's 0xdb
     assert "Command: loginHSM -u CO -s admin -p officer1pw\n\n" \
            "Cfm3LoginHSM returned: 0xdb : HSM Error: Invalid User Type.\n" in out
     # an unknown handle: the lookup reports it, on every node (key_mgmt_util-deleteKey)

@@ -5,7 +5,7 @@ its JSON `{"error_code", "data"}` is read back into the same Result the emulator
 Passwords reach the tool only through its terminal: the command line never has --password;
 the tool asks `Enter password:` (and `Confirm password:`) and the terminal answers. A tool
 that hangs, dies or prints something that is not its JSON is `hsm-unavailable` (exit 5) with
-the tool's words. Reference: reference/cloudhsm-cli.md §1.1, §3.
+the tool's words. Reference: AWS's CloudHSM CLI pages
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ KINDS = {"user list": "sdk5_users", "cluster hsm-info": "sdk5_hsms", "key list":
          "key generate-symmetric aes": "sdk5_key", "key generate-symmetric generic-secret": "sdk5_key",
          "key generate-asymmetric-pair rsa": "sdk5_key_pair",
          "key generate-asymmetric-pair ec": "sdk5_key_pair", "key import pem": "sdk5_key"}
-# The tool's error words -> hsmshell's errors (AWS's words, reference §3.2; then the words
+# The tool's error words -> hsmshell's errors (AWS's words; then the words
 # hsmshell's own emulator uses, so both backends give one reference for one refusal)
 ERRORS = (("Quorum approval is required", QuorumRequired, "quorum-required"),
           ("Quorum Failed", QuorumRequired, "quorum-required"),

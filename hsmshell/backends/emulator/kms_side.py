@@ -1,7 +1,7 @@
 """What the HSMs see of AWS KMS when a custom key store uses the cluster: KMS logging in as
 kmsuser and staying logged in, rotating kmsuser's password, failing a login, logging out,
-generating a KMS key's AES-256 material as kmsuser (reference kms-cloudhsm-key-store.md §1.3,
-§3). hsmshell/kms/ decides when; this module makes the change and logs it on each HSM.
+generating a KMS key's AES-256 material as kmsuser (AWS's KMS developer guide and API
+reference). hsmshell/kms/ decides when; this module makes the change and logs it on each HSM.
 
 Each change is an "effect" (a small dict) that `apply` performs; the `kms` audit record keeps
 the effects of an operation, so `audit replay` applies the same ones to its cluster (a

@@ -1,4 +1,4 @@
-"""CloudHSM CLI's crypto sign / verify on the emulated HSMs (reference/cloudhsm-cli.md §2.6).
+"""CloudHSM CLI's crypto sign / verify on the emulated HSMs (AWS's CloudHSM CLI pages).
 
 Data and signatures are base64 on the command line (or raw bytes in the files of --data-path
 and --signature-path). RSA signatures are the ones openssl makes and checks; ECDSA signatures

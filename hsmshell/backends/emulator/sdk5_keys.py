@@ -1,4 +1,4 @@
-"""CloudHSM CLI's key commands on the emulated HSMs (reference/cloudhsm-cli.md §2.5).
+"""CloudHSM CLI's key commands on the emulated HSMs (AWS's CloudHSM CLI pages).
 
 Keys are made, shared, changed and deleted by the same key store and SDK 3 handlers as KMU's
 commands (key_creation.py, keys.py), so a key made with `genSymKey` is listed by `key list`

@@ -1,4 +1,4 @@
-"""Keys as CloudHSM CLI shows and selects them (reference/cloudhsm-cli.md §3.3-3.5): key
+"""Keys as CloudHSM CLI shows and selects them (AWS's CloudHSM CLI pages): key
 objects with `key-reference`, `key-info` and `attributes` in AWS's names and order, and the
 `--filter` words that pick keys.
 

@@ -1,4 +1,4 @@
-"""cluster mtls on the emulated cluster (reference/cloudhsm-cli.md §2.2): at most 2 trust
+"""cluster mtls on the emulated cluster (AWS's CloudHSM CLI pages): at most 2 trust
 anchors (PEM, at most 6980 bytes; EC P-256/384/521 or RSA 2048/3072/4096 keys) and the
 enforcement level, kept as settings of the cluster (meta `mtls_trust_anchors`, `mtls_level`).
 The emulator has no client connections to drop; enforcement is a recorded setting."""

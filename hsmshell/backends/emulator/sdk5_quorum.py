@@ -1,4 +1,4 @@
-"""Quorum the CloudHSM CLI way on the emulated HSMs (reference/cloudhsm-cli.md §4): register
+"""Quorum the CloudHSM CLI way on the emulated HSMs (AWS's CloudHSM CLI pages): register
 an approver key with a signed registration token, generate operation tokens as JSON files,
 and accept an operation's `--approval FILE` holding the approvers' openssl signatures.
 
@@ -27,7 +27,7 @@ from hsmshell.quorum.signatures import check_registration, verify_approvals
 from hsmshell.quorum.tokenfile import new_token, parse_token, render_token
 from hsmshell.quorum.userfiles import read_user_file, write_user_file
 
-REGISTRATION_BYTES = 32          # random approval data per HSM (at most 245, reference §4.3)
+REGISTRATION_BYTES = 32          # random approval data per HSM (at most 245)
 # which CloudHSM CLI service a key operation's token must be for (§4.1)
 KEY_USE_ACTIONS = frozenset({"key.use"})
 SERVICE_WORDS = {QuorumService.USER_MGMT: "user", QuorumService.MISC_CO: "quorum"}
@@ -116,7 +116,7 @@ def set_quorum_value(cluster: EmulatedCluster, args: dict, secrets: dict) -> Res
     if word == "user" and value > store.m_value(cluster, QuorumService.MISC_CO):
         raise InvalidArgument(f"the user quorum value cannot be above the quorum service's "
                               f"({store.m_value(cluster, QuorumService.MISC_CO)})",
-                              hint="raise the quorum service's value first (reference §4.2)")
+                              hint="raise the quorum service's value first")
     result = quorum_setup.set_m_value(cluster, {"service": int(service), "m": value}, secrets)
     return sdk5(result, "quorum token-sign set-quorum-value", "Set Quorum Value successful")
 

@@ -24,7 +24,7 @@ from hsmshell.model.sdk5 import key_reference
 MECHANISMS = {"aes-gcm": 10, "aes-no-pad": 5, "aes-pkcs5-pad": 4, "cloudhsm-aes-gcm": 11,
               "rsa-aes": 7, "rsa-oaep": 8, "rsa-pkcs": 12}
 RSA_MECHANISMS = ("rsa-aes", "rsa-oaep", "rsa-pkcs")
-HYPHENATED = ("rsa-aes", "rsa-oaep")        # their pages show hyphenated keys (reference §8.7)
+HYPHENATED = ("rsa-aes", "rsa-oaep")        # their pages show hyphenated keys
 HASH_IDS = {"sha1": WrapHash.SHA1, "sha224": WrapHash.SHA224, "sha256": WrapHash.SHA256,
             "sha384": WrapHash.SHA384, "sha512": WrapHash.SHA512}
 CLASSES = {"aes": (KeyClass.SECRET, KeyType.AES), "des3": (KeyClass.SECRET, KeyType.DES3),

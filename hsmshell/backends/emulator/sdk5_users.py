@@ -14,7 +14,7 @@ from hsmshell.model.sdk5 import LOGIN_ROLES, role_name
 from hsmshell.policy.engine import Principal
 
 ENABLED = [{"strategy": "token-sign", "status": "enabled"}]
-INITIAL_ADMIN = ("admin", "password")     # a new cluster's unactivated admin (DESIGN.md)
+INITIAL_ADMIN = ("admin", "password")     # a new cluster's unactivated admin
 
 
 def sdk5(result: Result, command: str, wire, kind: str = "sdk5") -> Result:

@@ -1,4 +1,4 @@
-"""Arguments CloudHSM CLI's commands share (reference/cloudhsm-cli.md §2): long `--options`,
+"""Arguments CloudHSM CLI's commands share (AWS's CloudHSM CLI pages): long `--options`,
 some of which take several words (`--filter attr.label=k attr.class=private-key`)."""
 
 from __future__ import annotations

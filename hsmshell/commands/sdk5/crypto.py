@@ -1,4 +1,4 @@
-"""crypto sign / verify (reference/cloudhsm-cli.md §2.6): KMU sign/verify's action, key.use."""
+"""crypto sign / verify (AWS's CloudHSM CLI pages): KMU sign/verify's action, key.use."""
 
 from hsmshell.commands.sdk5.args import (APPROVAL, CLUSTER_ID, DATA, DATA_PATH, DATA_TYPE, HASH,
                                          KEY_FILTER, TOOL, option)

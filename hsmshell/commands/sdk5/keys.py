@@ -1,4 +1,4 @@
-"""The key group (reference/cloudhsm-cli.md §2.5): the same actions as KMU's genSymKey,
+"""The key group (AWS's CloudHSM CLI pages): the same actions as KMU's genSymKey,
 findKey, deleteKey, shareKey, setAttribute and exportPubKey."""
 
 from hsmshell.commands.sdk5.args import (APPROVAL, ATTRIBUTES, CLUSTER_ID, FILTER, LABEL,

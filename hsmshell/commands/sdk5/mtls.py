@@ -1,4 +1,4 @@
-"""cluster mtls (reference/cloudhsm-cli.md §2.2): the cluster's mTLS trust anchors and
+"""cluster mtls (AWS's CloudHSM CLI pages): the cluster's mTLS trust anchors and
 enforcement level (hsm2m.medium in AWS; the emulated cluster keeps them as a cluster setting)."""
 
 from hsmshell.commands.sdk5.args import APPROVAL, CLUSTER_ID, TOOL, option

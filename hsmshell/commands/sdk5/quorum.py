@@ -1,4 +1,4 @@
-"""Quorum the CloudHSM CLI way (reference/cloudhsm-cli.md §2.4, §4): token files signed with
+"""Quorum the CloudHSM CLI way (AWS's CloudHSM CLI pages): token files signed with
 openssl, approver keys registered with a signed token; the actions of CMU's getToken,
 listTokens, delToken, setMValue, getMValue and registerQuorumPubKey."""
 

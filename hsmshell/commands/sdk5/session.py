@@ -1,4 +1,4 @@
-"""login, logout, cluster activate and hsm-info (reference/cloudhsm-cli.md §2.1-2.2)."""
+"""login, logout, cluster activate and hsm-info (AWS's CloudHSM CLI pages)."""
 
 from hsmshell.commands.sdk5.args import CLUSTER_ID, ROLE, TOOL, USERNAME, password
 from hsmshell.commands.spec import CommandSpec

@@ -1,5 +1,5 @@
-"""key import pem, key wrap <mechanism>, key unwrap <mechanism> (reference/cloudhsm-cli.md
-§2.5): the actions of KMU's importPubKey, wrapKey and unWrapKey."""
+"""key import pem, key wrap <mechanism>, key unwrap <mechanism> (AWS's CloudHSM CLI pages):
+the actions of KMU's importPubKey, wrapKey and unWrapKey."""
 
 from hsmshell.commands.sdk5.args import (APPROVAL, ATTRIBUTES, CLUSTER_ID, DATA, DATA_PATH, FILTER,
                                          HASH, LABEL, MANAGE_QUORUM, SESSION, SHARE_USERS, TOOL,

@@ -1,4 +1,4 @@
-"""The user group (reference/cloudhsm-cli.md §2.3): the same actions as CMU's createUser,
+"""The user group (AWS's CloudHSM CLI pages): the same actions as CMU's createUser,
 deleteUser, changePswd and listUsers, so one policy covers both vocabularies."""
 
 from hsmshell.commands.sdk5.args import APPROVAL, CLUSTER_ID, ROLE, TOOL, USERNAME, password

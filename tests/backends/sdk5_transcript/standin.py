@@ -1,5 +1,5 @@
 """A recorded-transcript stand-in for the real `cloudhsm-cli interactive`: for each command
-line the reference (reference/cloudhsm-cli.md) shows, it asks the password prompts the
+line the reference (AWS's CloudHSM CLI pages) shows, it asks the password prompts the
 reference shows and prints the reference's verbatim output (comma typos fixed). Lines it
 does not know are answered as clap does. It records its argv and the passwords it was typed
 into STANDIN_LOG, so a test can check that a password came through the terminal, never argv.

@@ -1,6 +1,6 @@
 """CloudHSM's "fake PEM" (`key generate-file --encoding reference-pem`): a private-key PEM
 that openssl can read, holding the real public values and, in place of the private ones, the
-key's reference. No private key material leaves the HSM (reference/cloudhsm-cli.md §2.5).
+key's reference. No private key material leaves the HSM (AWS's CloudHSM CLI pages).
 
 RSA: an RSAPrivateKey with the real n and e, d = the key reference, the CRT values 0.
 EC: an ECPrivateKey whose private scalar is the key reference, with the real curve and point.
