@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""pkcs11 backend benchmarks (DESIGN.md performance budgets), a plugin of scripts/bench.py, on a
+"""pkcs11 backend benchmarks and their budgets, a plugin of scripts/bench.py, on a
 SoftHSM2 token made for the run:
 
 - RSA-2048 sign (SHA256_RSA_PKCS, KMU -m 1) through `hsmshell --json --yes run FILE` as a ratio
