@@ -102,9 +102,41 @@ def _exit(shell, args: dict) -> Result:
     return Result("exit", "message", data={"message": f"left server mode (server {server})"})
 
 
+def _approval_file(shell, args: dict) -> Result:
+    """The CMU approval file (docs/quorum.md), paths relative to it, checked by reading it back
+    as approveToken does; a file that does not pass is removed."""
+    import os
+    from hsmshell.errors import InvalidArgument
+    from hsmshell.fileio import write_file
+    from hsmshell.quorum.approval import load_approval_file
+    target = os.path.abspath(str(args["approval_file"]))
+    folder = os.path.dirname(target)
+    entries = []
+    for item in str(args["approvals"]).split(","):
+        parts = item.strip().split(":", 2)
+        if len(parts) != 3 or parts[1].upper() not in ("CO", "CU") or not parts[0] or not parts[2]:
+            raise InvalidArgument(f"approvalFile: '{item.strip()[:60]}' is not name:CO|CU:signature-file")
+        entries.append((parts[0], 2 if parts[1].upper() == "CO" else 1, os.path.relpath(parts[2], folder)))
+    lines = [f"Multi Token File Path = {os.path.relpath(str(args['token_file']), folder)};",
+             "Token File Path = ;", f"Number of Approvals = {len(entries)};"]
+    for name, kind, signature in entries:
+        lines += [f"Approver Type = {kind}; # 2 for CO, 1 for CU", f"Approver Name = {name};",
+                  f"Approval File = {signature};"]
+    write_file(target, ("\n".join(lines) + "\n").encode(), what="approval file", shown_as=args["approval_file"])
+    try:
+        load_approval_file(target)
+    except Exception:
+        os.unlink(target)
+        raise
+    return Result("approvalFile", "message", data={
+        "message": f"wrote {args['approval_file']} with {len(entries)} approval{'s' if len(entries) != 1 else ''}; "
+                   f"next: approveToken {args['approval_file']}",
+        "approval_file": str(args["approval_file"]), "approvals": len(entries)})
+
+
 def _clear(shell, args: dict) -> Result:
     return Result("clear", "clear")          # the renderer clears a terminal, nothing else
 
 
-HANDLERS = {"clear": _clear, "help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit,
+HANDLERS = {"approvalFile": _approval_file, "clear": _clear, "help": _help, "whoami": _whoami, "status": _status, "quit": _quit, "exit": _exit,
             "Error2String": _error_string}

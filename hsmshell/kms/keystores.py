@@ -300,7 +300,7 @@ def disconnect(env, store_name: str) -> Result:
             return Result("kms disconnect", "kms_connect",
                           data={"CustomKeyStoreId": store.id, "CustomKeyStoreName": store.name,
                                 "ConnectionState": store.state, "States": states,
-                                "KmsKeysUnavailable": len(kms.keys(store.id))},
+                                "KmsKeysUnavailable": sum(k.deletion_date is None for k in kms.keys(store.id))},
                           replay={"state": store.state, "effects": effects})
         name = cluster_of(env, store)
         if name is None:

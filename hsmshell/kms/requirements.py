@@ -46,9 +46,9 @@ CONNECT_ORDER = ("cluster-exists", "active-hsm", "subnets-exist", "free-addresse
                  "kmsuser-exists", "kmsuser-consistent", "kmsuser-not-locked", "kmsuser-not-logged-in",
                  "kmsuser-password")
 # What a connect refuses at once, before CONNECTING (the state stays DISCONNECTED).
-CONNECT_FAST = ("cluster-active", "subnets-two-azs", "security-group")
+CONNECT_FAST = ("cluster-active", "mtls-off", "subnets-two-azs", "security-group")
 # What create-key-store refuses (in this order).
-CREATE_ORDER = ("cluster-exists", "cluster-not-in-use", "cluster-active", "subnets-two-azs",
+CREATE_ORDER = ("cluster-exists", "cluster-not-in-use", "cluster-active", "mtls-off", "subnets-two-azs",
                 "security-group", "two-hsms-two-azs", "trust-anchor")
 
 
@@ -78,6 +78,11 @@ def evaluate(cluster, name: str, *, password: str | None = None, password_from: 
                          [f"hsmshell kms delete-key-store {in_use_by}" if in_use_by else ""],
                          needed_for=(CREATE,), exception="CloudHsmClusterInUseException"))
     found.append(_active(meta.get("cluster_state", "INITIALIZED"), name, on))
+    level = cluster.db.meta("mtls_level", "none")          # `cluster mtls set-enforcement` (SDK 5)
+    found.append(Finding("mtls-off", "mutual TLS is not enforced (KMS does not support mTLS)", level != "cluster",
+                         f"mTLS enforcement level: {level}",
+                         [f"hsmshell {on} -c 'login --username admin --role admin; "
+                          "cluster mtls set-enforcement --level none'"], exception=INVALID_CONFIGURATION))
     found += _network(net, name, hsms, kms_session is not None)
     found += _hsm_counts(active, hsms, net, name)
     found += _kmsuser(cluster, active, name, on, password, password_from, kms_session)

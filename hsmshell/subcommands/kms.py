@@ -1,5 +1,6 @@
 """`hsmshell kms check|create-key-store|update-key-store|connect|disconnect|describe|delete-key-store|
-create-key|describe-key|encrypt|decrypt`: the cluster as an AWS KMS custom key store (docs/kms.md)."""
+create-key|describe-key|schedule-key-deletion|cancel-key-deletion|enable-key|encrypt|decrypt`: the
+cluster as an AWS KMS custom key store (docs/kms.md)."""
 
 from __future__ import annotations
 

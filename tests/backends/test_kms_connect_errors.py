@@ -215,3 +215,19 @@ def test_check_names_every_missing_requirement_at_once_and_its_fixes_lead_to_a_c
     assert met == ["CloudHsmClusterInvalidConfigurationException", "SUBNET_NOT_FOUND",
                    "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET", "NETWORK_ERRORS", "USER_NOT_FOUND"]
     assert kms.describe()["ConnectionState"] == "CONNECTED"
+
+
+def test_enforced_mtls_is_refused_at_once(kms):
+    kms.cluster()
+    kms.store()
+    anchor = kms.anchor()
+    kms.shell("shop", f"login --username admin --role admin --password {ADMIN_PW}; "
+                      f"cluster mtls register-trust-anchor --path {anchor}; cluster mtls set-enforcement --level cluster")
+    error = kms.fails("kms", "connect", "shop")
+    assert error["exception"] == "CloudHsmClusterInvalidConfigurationException" and "mTLS" in error["message"]
+    assert kms.describe()["ConnectionState"] == "DISCONNECTED"
+    row = kms.check()["mtls-off"]
+    assert row["Met"] is False and "set-enforcement --level none" in row["Fix"][0]
+    kms.shell("shop", f"login --username admin --role admin --password {ADMIN_PW}; "
+                      "cluster mtls set-enforcement --level none")
+    assert kms.ok("kms", "connect", "shop")["ConnectionState"] == "CONNECTED"

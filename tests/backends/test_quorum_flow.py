@@ -250,6 +250,10 @@ def test_the_toolbar_shows_pending_tokens(clocked, officers, tmp_path):
     approve(clocked, tmp_path, tmp_path / "t", [officers["officer3"]])
     clocked.options["clock"].advance(75)
     assert "· token 1 USER_MGMT 1/2 8:45 left ·" in to_plain_text(toolbar_text(clocked.shell))
+    at_120 = to_plain_text(toolbar_text(clocked.shell, width=120))    # the token keeps its end
+    assert len(at_120) < 120 and at_120.endswith("token 1 USER_MGMT 1/2 8:45 left")
+    at_80 = to_plain_text(toolbar_text(clocked.shell, width=80))
+    assert len(at_80) < 80 and "token 1" in at_80 and "8:45" in at_80
     approve(clocked, tmp_path, tmp_path / "t", [officers["officer2"]], label="b")
     assert "token 1 USER_MGMT 2/2" in to_plain_text(toolbar_text(clocked.shell))
 
@@ -291,3 +295,19 @@ def test_a_full_hsm_purges_expired_tokens_to_make_room(clocked, tmp_path, monkey
     clocked.options["clock"].advance(350)               # the first token (of three) expires
     assert clocked.ok(f"getToken 3 admin {tmp_path / 'fits'}")["data"]["token_id"] == 4
     assert [t["token_id"] for t in clocked.ok("listTokens")["data"]["servers"][0]["tokens"]] == [2, 3, 4]
+
+
+def test_approval_file_assembles_the_signatures_that_approve_token_takes(quorum, officers, tmp_path):
+    token = tmp_path / "admin.token"
+    quorum.ok(f"getToken 3 admin {token}")
+    signatures = [officers[name].sign(token, tmp_path / f"{name}.sig") for name in ("officer2", "officer3")]
+    approval = tmp_path / "approval.txt"
+    made = quorum.ok(f"approvalFile {token} {approval} officer2:CO:{signatures[0]},officer3:CO:{signatures[1]}")
+    assert made["data"]["approvals"] == 2
+    assert "Multi Token File Path = admin.token;" in approval.read_text()
+    assert quorum.ok(f"approveToken {approval}")["data"]["approved"] is True
+    assert quorum.ok("createUser CU alice alicepass1")["data"]["user"] == "alice"
+    outcome, printed = quorum.run(f"approvalFile {token} {tmp_path / 'bad.txt'} officer2:XX:{signatures[0]}")
+    assert outcome.status == 2 and "name:CO|CU:signature-file" in printed[-1]["error"]["message"]
+    outcome, _ = quorum.run(f"approvalFile {token} {tmp_path / 'bad.txt'} officer2:CO:{tmp_path / 'none.sig'}")
+    assert outcome.status != 0 and not (tmp_path / "bad.txt").exists()
