@@ -49,6 +49,10 @@ class Environment:
     def stdout_is_terminal(self) -> bool:
         return _isatty(self.stdout)
 
+    @property
+    def stderr_is_terminal(self) -> bool:
+        return _isatty(self.stderr)
+
     def ask_secret(self, prompt: str) -> str:
         if self.ask_secret_fn is not None:
             return self.ask_secret_fn(prompt)

@@ -23,7 +23,7 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
     def __init__(self, env):
         super().__init__(env)
         self.console = make_console(env, env.stdout, env.stdout_is_terminal)
-        self._errors_tty = _isatty(env.stderr)
+        self._errors_tty = env.stderr_is_terminal
         self.errors = make_console(env, env.stderr, self._errors_tty)
 
     # -- the renderer interface ----------------------------------------------------------------
@@ -195,10 +195,3 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             for row in rows:
                 listing.add_row(*(escape("" if row.get(c) is None else str(row.get(c))) for c in columns))
             self.console.print(listing)
-
-
-def _isatty(stream) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
