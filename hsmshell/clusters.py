@@ -20,11 +20,40 @@ DEFAULT_HSMS = 3
 
 def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, **topology) -> None:
     """Create the cluster's folder, keys, database and genesis audit record; nothing if another
-    shell made it meanwhile. A folder holding part of a cluster is refused, never completed:
-    new keys would orphan every older key and record (docs/hardening.md).
-    `topology`: seed_cluster's options (azs, subnets, initialized, replace_after)."""
-    from hsmshell.backends.emulator.crypto import new_kek
+    shell made it meanwhile. `topology`: seed_cluster's options (azs, subnets, initialized,
+    replace_after)."""
     from hsmshell.backends.emulator.schema import create_tables, seed_cluster
+
+    def genesis(db, hasher) -> dict:
+        seeded = seed_cluster(db, name, hsm_count, clock(), **topology)
+        return {"kind": "genesis", "cluster": name, "cluster_id": seeded["cluster_id"],
+                "backend": "emulator", "hsms": seeded["hsms"],
+                "users": audited_users(seeded["users"], hasher),
+                "state": seeded["state"], "network": seeded["network"],
+                "replace_after": db.meta("replace_after")}
+
+    _create_state_folder(directory, clock, genesis, create_tables)
+
+
+def create_token_folder(directory: Path, name: str, token: str, clock) -> None:
+    """The state folder of a PKCS#11 token (`--backend pkcs11`): its own audit log and keys,
+    whose genesis says so (audit replay then replays on a fresh token), and no emulated HSMs."""
+    import uuid
+
+    def genesis(db, hasher) -> dict:
+        cluster_id = f"token-{uuid.uuid4().hex[:12]}"
+        db.set_meta_many({"cluster_id": cluster_id, "cluster_name": name})
+        return {"kind": "genesis", "cluster": name, "cluster_id": cluster_id, "backend": "pkcs11",
+                "token": token, "hsms": [], "users": [], "state": None, "network": None,
+                "replace_after": None}
+
+    _create_state_folder(directory, clock, genesis, lambda conn: None)
+
+
+def _create_state_folder(directory: Path, clock, genesis, create_tables) -> None:
+    """Folder, keys, database and genesis record. A folder holding part of a cluster is refused,
+    never completed: new keys would orphan every older key and record (docs/hardening.md)."""
+    from hsmshell.backends.emulator.crypto import new_kek
 
     fileio.make_folder(directory.parent)
     fileio.make_folder(directory)
@@ -43,13 +72,7 @@ def create_emulated_cluster(directory: Path, name: str, hsm_count: int, clock, *
             audit = AuditLog(db, clock, create=True)
             hasher = SecretHasher(directory)
             with AuditedTransaction(db, audit, sync=True):
-                seeded = seed_cluster(db, name, hsm_count, clock(), **topology)
-                audit.stage({"kind": "genesis", "cluster": name, "cluster_id": seeded["cluster_id"],
-                             "backend": "emulator", "hsms": seeded["hsms"],
-                             "users": audited_users(seeded["users"], hasher),
-                             "state": seeded["state"], "network": seeded["network"],
-                             "replace_after": db.meta("replace_after"),
-                             "audit_key": public.hex(), "audit_key_id": key_id(public)})
+                audit.stage({**genesis(db, hasher), "audit_key": public.hex(), "audit_key_id": key_id(public)})
             audit.close()
     finally:
         db.close()
@@ -79,11 +102,14 @@ def open_shell(env, *, table=None, policy=None, renderer=None):
     home = StateHome(env.home).ensure()
     directory = home.cluster_dir(env.cluster)
     if not (directory / "state.db").is_file():
-        if env.cluster != DEFAULT_CLUSTER:
+        if env.backend == "pkcs11":
+            create_token_folder(directory, env.cluster, env.pkcs11.get("token") or env.cluster, env.clock)
+        elif env.cluster != DEFAULT_CLUSTER:
             require_complete(directory)     # part of a cluster: say what is missing
             raise ConfigError(f"no cluster named '{env.cluster}' in {home.clusters}",
                               hint="hsmshell uses the emulated cluster 'default' unless told otherwise")
-        create_emulated_cluster(directory, env.cluster, DEFAULT_HSMS, env.clock)
+        else:
+            create_emulated_cluster(directory, env.cluster, DEFAULT_HSMS, env.clock)
     db = open_cluster_db(directory)
     try:
         if env.backend == "emulator":       # the cloudhsm backend's tools check their own trust
@@ -111,6 +137,11 @@ def open_cluster_db(directory: Path) -> ClusterDB:
         db.close()
         raise
     return db
+
+
+def open_backend(env, db=None):
+    """The backend `env` names, on its own (audit replay of a token's log opens the fresh token)."""
+    return _backend(env, db)
 
 
 def _backend(env, db):

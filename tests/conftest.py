@@ -65,6 +65,12 @@ def home(tmp_path) -> Path:
 
 
 @pytest.fixture
+def harness_class():
+    """Harness itself, for tests that open several (their own homes and options)."""
+    return Harness
+
+
+@pytest.fixture
 def harness(home):
     h = Harness(home)
     yield h

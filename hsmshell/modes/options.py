@@ -23,10 +23,14 @@ def make_environment(options):
     if config.get("on_server_failure"):
         environ.setdefault("HSMSHELL_ON_SERVER_FAILURE", config["on_server_failure"])
     home = resolve_home(options.home, environ)
+    if options.backend == "pkcs11":      # a token keeps its own state folder and audit log
+        from hsmshell.backends.pkcs11.settings import state_folder_name
+        default = state_folder_name(options.pkcs11_token or environ.get("HSMSHELL_PKCS11_TOKEN"))
+    else:
+        default = configured_cluster(home) or "default"
     return Environment(
         home=home, environ=environ,
-        cluster=(options.cluster or environ.get("HSMSHELL_CLUSTER") or config.get("cluster")
-                 or configured_cluster(home) or "default"),
+        cluster=options.cluster or environ.get("HSMSHELL_CLUSTER") or config.get("cluster") or default,
         on_server_failure=configured_choice(options.on_server_failure, environ),
         roles_dir=Path(options.roles) if options.roles else None, backend=options.backend,
         output=options.output or config.get("output") or "rich",

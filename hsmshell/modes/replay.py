@@ -72,6 +72,7 @@ def replay_log(target, env) -> ReplayReport:
     with tempfile.TemporaryDirectory(prefix="hsmshell-replay-") as scratch, \
             sandboxed_output(Path(scratch) / "outputs"):
         replayer = Replayer(Path(scratch) / "home", table, policy, spans, report, shell_policy)
+        replayer.env, replayer.log_folder = env, Path(target.path).parent
         try:
             replayer.run(read_records(target.path))
         finally:
@@ -91,6 +92,8 @@ class Replayer:
         self.sessions: dict[str, object] = {}          # session id -> its Shell
         self._parsed: dict[str, object] = {}           # text -> Invocation (commands repeat)
         self.seq = 0
+        self.token = None                  # a token's log: the fresh token (replay_token.py)
+        self.env = self.log_folder = None
 
     def run(self, records) -> None:
         for record in records:
@@ -109,7 +112,8 @@ class Replayer:
         if self.db is None and kind != "genesis":
             return self._diverge(record, "record", "a genesis record first", kind)
         step = RECORD_KINDS.get(kind)
-        if kind in ("command", "session_end") and record.get("backend", "emulator") != "emulator":
+        replaying = "emulator" if self.token is None else "pkcs11"
+        if kind in ("command", "session_end") and record.get("backend", "emulator") != replaying:
             self.report.skipped[f"--backend {record['backend']} session"] += 1
             return None
         if step is None:
@@ -119,6 +123,9 @@ class Replayer:
 
     def _genesis(self, record: dict) -> Divergence | None:
         from hsmshell.audit.log import AuditLog
+        if record.get("backend") == "pkcs11":
+            from hsmshell.modes.replay_token import FreshToken
+            self.token = FreshToken(self.env, self.home, self.log_folder)
         self.db = build_cluster(self.home, record, self.clock)
         self.audit = AuditLog(self.db, self.clock)
         return None
@@ -178,6 +185,9 @@ class Replayer:
         classes = record.get("secret_length_classes") or {}
         secrets = {name: stand_in(value, classes.get(name))
                    for name, value in (record.get("secrets") or {}).items()}
+        if self.token is not None:
+            secrets = {name: self.token.secret(record["secrets"][name], value)
+                       for name, value in secrets.items()}
         given = Replaying(secrets, record.get("replay") or {},
                           recorded_failure_answers(record.get("outcome") or {}),
                           _recorded_decision(record["decision"]) if self.what_if else None)
@@ -285,8 +295,11 @@ class Replayer:
                               stderr=io.StringIO(), environ={}, output="json", interactive=False,
                               assume_yes=True, mode="replay", clock=self.clock,
                               cluster=self.db.meta("cluster_name", "default"))
-            backend = EmulatorBackend(self.db, self.clock)
-            backend = tool.hsm_side(backend) if tool else backend
+            if self.token is not None:
+                backend = self.token.backend()
+            else:
+                backend = EmulatorBackend(self.db, self.clock)
+                backend = tool.hsm_side(backend) if tool else backend
             policy = self.shell_policy if tool is None else tool.policy()
             shell = self.sessions[session] = Shell(env, self.table, policy, self.db, self.audit,
                                                    backend, SilentRenderer(env))
@@ -303,6 +316,10 @@ class Replayer:
                 shell.backend.close()                # its logout; the replay log needs no record
 
     def close(self) -> None:
+        if self.token is not None:          # a divergence stops replay with sessions still open:
+            for shell in self.sessions.values():        # release the token's module
+                shell.backend.close()
+            self.sessions.clear()
         if self.audit is not None:
             self.audit.close()
         if self.db is not None:

@@ -73,7 +73,7 @@ def build_cluster(home: Path, genesis: dict, clock) -> ClusterDB:
     name = genesis["cluster"]
     directory = StateHome(home).ensure().cluster_dir(name)
     hsms = genesis["hsms"]
-    create_emulated_cluster(directory, name, len(hsms), clock)
+    create_emulated_cluster(directory, name, len(hsms) or 1, clock)   # a token's log has none
     db = ClusterDB(directory)
     settings = {"cluster_id": genesis["cluster_id"], "cluster_name": name, "kdf_log2_n": str(REPLAY_LOG2_N)}
     if genesis.get("state"):

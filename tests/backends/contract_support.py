@@ -66,3 +66,60 @@ def open_roles(folder: Path) -> Path:
         (folder / f"{role.lower()}.toml").write_text(
             f'role = "{role}"\naliases = [{aliases}]\nallow = ["*"]\n')
     return folder
+
+
+# -- key scenarios run step by step (each backend fills in its own handles) ------------------------
+KEY_CONTRACT_FIELDS = {"key_class", "key_type", "label", "extractable", "session", "mechanism",
+                       "mechanism_id", "verified", "total", "attribute", "value", "name", "user",
+                       "user_type", "m_value", "shared_with"}
+
+
+def run_steps(harness_class, home: Path, steps, folder: Path, setup=(), **options) -> list[dict]:
+    """Run (line template, name) steps in one in-process shell (a tests/conftest.py Harness);
+    a template names earlier results as {name.field} ({name} alone: its key_handle), and
+    {dir} is `folder`. Returns the JSON object of each step."""
+    harness = harness_class(home, **options)
+    try:
+        for line in setup:
+            harness.ok(line)
+        found: dict[str, dict] = {}
+        printed = []
+        for template, name in steps:
+            values = {"dir": str(folder), **{k: _Fields(v) for k, v in found.items()}}
+            _, objects = harness.run(template.format(**values))
+            printed.append(objects[-1])
+            if name is not None:
+                assert objects[-1]["error"] is None, (template, objects[-1])
+                found[name] = objects[-1]["data"]
+        return printed
+    finally:
+        harness.close()
+
+
+class _Fields:
+    def __init__(self, data: dict):
+        self.data = data
+
+    def __getattr__(self, field: str):
+        return self.data[field]
+
+    def __format__(self, spec: str) -> str:
+        return str(self.data["key_handle"])
+
+
+def key_contract(objects: list[dict]) -> list[dict]:
+    """What both backends must agree on: command, exit class, error reference, and the
+    contract fields of the data (findKey: its keys' kinds and labels; getAttribute: values)."""
+    out = []
+    for o in objects:
+        data = o["data"] or {}
+        kept = {k: v for k, v in data.items() if k in KEY_CONTRACT_FIELDS}
+        if "keys" in data:
+            kept["keys"] = sorted((k["key_class"], k["key_type"], k["label"]) for k in data["keys"])
+        if "attributes" in data and o["command"] == "getAttribute":
+            kept["attributes"] = [(a["id"], a["value"]) for a in data["attributes"]]
+        if "key_handles" in data:
+            kept["count"] = len(data["key_handles"])
+        out.append({"command": o["command"], "error_code": o["error_code"],
+                    "reference": (o["error"] or {}).get("reference"), "data": kept})
+    return out

@@ -198,3 +198,79 @@ def test_get_cert_gives_the_same_json_through_the_real_tools_path(on_both, tmp_p
     results = assert_same(outcomes)
     assert [(r["command"], r["error"]["reference"]) for r in results if r["error_code"]] == \
         [("getCert", "no-such-certificate")]
+
+
+# -- the pkcs11 backend: the same key scenario on the emulator and on a SoftHSM2 token ------------
+# Every command the pkcs11 backend claims runs on both; the contract is the JSON contract: the
+# same commands, exit classes, error references, and the fields both report for the same keys
+# (contract_support.KEY_CONTRACT_FIELDS). Handles are each backend's own, so a line names an
+# earlier result ({aes}, {rsa.private_key_handle}) and each backend fills in its own handle.
+KEY_SCENARIO = [
+    ("loginHSM CU payments userpin1", None),
+    ("genSymKey -t 31 -s 32 -l wrapping-key", "aes"),
+    ("genSymKey -t 16 -s 32 -l hmac-key -sess", "generic"),
+    ("genSymKey -t 31 -s 16 -l kept -nex", "kept"),
+    ("genRSAKeyPair -m 2048 -e 65537 -l signer", "rsa"),
+    ("genECCKeyPair -i 2 -l ec-signer", "ec"),
+    ("genECCKeyPair -i 14 -l ec384", "ec384"),
+    ("genSymKey -t 31 -s 20 -l bad-size", None),                               # invalid-argument
+    ("findKey -l signer", None),
+    ("findKey -c 4", None),
+    ("findSingleKey -k {aes.key_handle}", None),
+    ("getKeyInfo -k {rsa.private_key_handle}", None),
+    ("getAttribute {aes.key_handle} 3", None),
+    ("getAttribute {kept.key_handle} 354", None),
+    ("listAttributes", None),
+    ("setAttribute {aes.key_handle} 3 renamed-key", None),
+    ("getAttribute {aes.key_handle} 3", None),
+    ("sign -f {dir}/data -k {rsa.private_key_handle} -m 1 -out {dir}/rsa.sig", None),
+    ("verify -f {dir}/data -s {dir}/rsa.sig -k {rsa.public_key_handle} -m 1", None),
+    ("sign -f {dir}/data -k {rsa.private_key_handle} -m 7 -out {dir}/pss.sig", None),
+    ("verify -f {dir}/data -s {dir}/pss.sig -k {rsa.public_key_handle} -m 7", None),
+    ("sign -f {dir}/data -k {ec.private_key_handle} -m 17 -out {dir}/ec.sig", None),
+    ("verify -f {dir}/data -s {dir}/ec.sig -k {ec.public_key_handle} -m 17", None),
+    ("verify -f {dir}/data -s {dir}/rsa.sig -k {ec.public_key_handle} -m 17", None),   # bad signature
+    ("sign -f {dir}/data -k {ec.private_key_handle} -m 1 -out {dir}/x.sig", None),     # RSA mech, EC key
+    ("sign -f {dir}/data -k {rsa.public_key_handle} -m 1 -out {dir}/x.sig", None),     # a public key
+    ("exportPubKey -k {rsa.public_key_handle} -out {dir}/rsa.pem", None),
+    ("importPubKey -l imported-pub -f {dir}/rsa.pem", "pub"),
+    ("verify -f {dir}/data -s {dir}/rsa.sig -k {pub.key_handle} -m 1", None),
+    ("exportPrivateKey -k {rsa.private_key_handle} -w {aes.key_handle} -out {dir}/rsa-priv.pem", None),
+    ("importPrivateKey -l imported-priv -f {dir}/rsa-priv.pem -w {aes.key_handle}", "priv"),
+    ("sign -f {dir}/data -k {priv.key_handle} -m 1 -out {dir}/rsa2.sig", None),
+    ("verify -f {dir}/data -s {dir}/rsa2.sig -k {rsa.public_key_handle} -m 1", None),
+    ("wrapKey -k {generic.key_handle} -w {aes.key_handle} -m 6 -out {dir}/generic.wrapped", None),
+    ("unWrapKey -f {dir}/generic.wrapped -w {aes.key_handle} -m 6", "unwrapped"),
+    ("wrapKey -k {kept.key_handle} -w {aes.key_handle} -m 6 -out {dir}/kept.wrapped", None),
+    ("deleteKey -k {ec384.private_key_handle}", None),
+    ("getKeyInfo -k {ec384.private_key_handle}", None),                          # no-such-key
+    ("deleteKey -k 999999", None),
+    ("changePswd CU payments userpin2", None),
+    ("logoutHSM", None),
+    ("findKey", None),                                                           # not logged in
+    ("loginHSM CU payments userpin1", None),                                     # the old password
+    ("loginHSM CU payments userpin2", None),
+]
+
+
+def test_the_key_commands_give_the_same_json_on_the_emulator_and_on_a_pkcs11_token(tmp_path, harness_class):
+    from contract_support import run_steps, key_contract
+    from pkcs11_support import make_softhsm
+
+    token = make_softhsm(tmp_path / "softhsm", "payments")[0]
+    (tmp_path / "data").write_bytes(b"the contract\n" * 64)
+    emulated = run_steps(harness_class, tmp_path / "home-emulator", KEY_SCENARIO, tmp_path,
+                         setup=["loginHSM PRECO admin password", "changePswd PRECO admin officer1pw",
+                                "createUser CU payments userpin1", "logoutHSM"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOFTHSM2_CONF", str(token.conf))
+        on_token = run_steps(harness_class, tmp_path / "home-pkcs11", KEY_SCENARIO, tmp_path, backend="pkcs11",
+                             cluster="token-payments", pkcs11={"module": token.module, "token": token.label})
+    assert [o["command"] for o in on_token] == [o["command"] for o in emulated]
+    for line, mine, theirs in zip(KEY_SCENARIO, key_contract(emulated), key_contract(on_token)):
+        assert theirs == mine, line[0]
+    refused = {line[0].split()[0] + ":" + o["error"]["reference"]
+               for line, o in zip(KEY_SCENARIO, on_token) if o["error"]}
+    assert refused == {"genSymKey:invalid-argument", "verify:signature-invalid", "sign:invalid-argument",
+                       "wrapKey:key-not-extractable", "getKeyInfo:no-such-key",
+                       "deleteKey:no-such-key", "findKey:not-logged-in", "loginHSM:login-failed"}, refused

@@ -12,7 +12,7 @@ import pytest
 
 from batch_audit_support import cli, json_lines, write_batch
 from contract_support import open_roles
-from pkcs11_support import SO_PIN, USER_PIN, login_line, pkcs11_tool, softhsm  # noqa: F401 (fixture)
+from pkcs11_support import SO_PIN, USER_PIN, login_line, make_softhsm, pkcs11_tool, softhsm  # noqa: F401 (fixture)
 from hsmshell.status import ExitStatus
 
 
@@ -207,8 +207,9 @@ def test_policy_denies_before_the_token_and_audit_verifies(capsys, tmp_path, sof
     status, out, _ = run(capsys, home, softhsm, f"loginHSM CO officer {SO_PIN}", "genSymKey -t 31 -s 32 -l no")
     assert (status, out[-1]["error"]["reference"]) == (ExitStatus.DENIED, "permission-denied")
     assert out[-1]["error"]["message"].startswith("genSymKey needs role CU")
-    status, text, err = cli(capsys, home, "--json", "audit", "verify")
+    status, text, err = cli(capsys, home, *softhsm.argv(), "--json", "audit", "verify")
     assert status == 0, (text, err)
+    assert json_lines(text)[0]["data"]["log"].endswith("clusters/token-payments/audit.log")
     log = next(home.rglob("audit.log")).read_text()
     assert '"permission-denied"' in log and SO_PIN not in log
 
@@ -220,6 +221,10 @@ def test_two_shells_on_one_token_do_not_lose_a_key(tmp_path, softhsm):
         lines = ["loginHSM CU payments @env:PIN"] + [f"genSymKey -t 31 -s 32 -l {name}{i}" for i in range(15)]
         batches.append(write_batch(tmp_path, "\n".join(lines) + "\n", f"{name}.hsm"))
     env = {**__import__("os").environ, "PIN": USER_PIN, "HSMSHELL_HOME": str(home)}
+    # the token's state folder exists first (its creation by two shells at once is the
+    # state folder's business, not the token's)
+    subprocess.run([sys.executable, "-m", "hsmshell", *softhsm.argv(), "--json", "-c", "help"], env=env,
+                   check=True, capture_output=True, timeout=120)
     procs = [subprocess.Popen([sys.executable, "-m", "hsmshell", *softhsm.argv(), "--json", "--yes",
                                "run", str(b)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for b in batches]
@@ -248,3 +253,37 @@ def test_nothing_secret_in_the_audit_log_or_the_state_dir(capsys, tmp_path, soft
     for secret in (USER_PIN.encode(), b"pem-pass-phrase-9", private_bytes[:32], private_bytes[-32:]):
         assert secret not in state
     assert list((home / "pkcs11").glob("*.db")), "the handle map is kept per token serial"
+
+
+def test_a_tokens_log_replays_on_a_fresh_token_and_a_changed_outcome_is_a_divergence(
+        capsys, tmp_path, softhsm, monkeypatch):
+    home = tmp_path / "home"
+    data = tmp_path / "data"
+    data.write_bytes(b"replayed")
+    lines = [login_line("wrong-pin"), login_line(), "genSymKey -t 31 -s 32 -l aes",
+             "genRSAKeyPair -m 2048 -l rsa", f"sign -f {data} -k 3 -m 1 -out {tmp_path}/sig",
+             "deleteKey -k 1", "getKeyInfo -k 1", "changePswd CU payments second-pin", "logoutHSM",
+             "loginHSM CU payments second-pin", "findKey", "createUser CU bob bobpw1234"]
+    batch = write_batch(tmp_path, "\n".join(lines) + "\n", "token.hsm")
+    status, out, err = cli(capsys, home, *softhsm.argv(), "--json", "--yes", "run", str(batch),
+                           "--continue-on-error")
+    assert [o["error"]["reference"] for o in json_lines(out) if o["error"]] == [
+        "login-failed", "no-such-key", "permission-denied"], err
+    fresh = make_softhsm(tmp_path / "fresh", "fresh")[0]
+    monkeypatch.setenv("SOFTHSM2_CONF", str(fresh.conf))
+    monkeypatch.setenv("HSMSHELL_REPLAY_USER_PIN", USER_PIN)
+    monkeypatch.setenv("HSMSHELL_REPLAY_SO_PIN", SO_PIN)
+    replay = ["--backend", "pkcs11", "--pkcs11-module", fresh.module, "--token", "fresh",
+              "--cluster", "token-payments", "--json", "audit", "replay"]
+    status, text, err = cli(capsys, home, *replay)
+    report = json_lines(text)[0]["data"]
+    assert status == 0, (text, err)
+    assert report["divergences"] == 0 and report["commands"] >= 9 and not report["skipped"], report
+    # the same log on a token where the PINs differ: the first login now fails
+    monkeypatch.setenv("HSMSHELL_REPLAY_USER_PIN", "another-pin")
+    other = make_softhsm(tmp_path / "other", "fresh")[0]
+    monkeypatch.setenv("SOFTHSM2_CONF", str(other.conf))
+    status, text, err = cli(capsys, home, *replay)
+    assert status == ExitStatus.AUDIT, err
+    divergence = json_lines(text)[0]["data"]["first_divergence"]
+    assert divergence["command"] == "loginHSM" and divergence["what"] == "outcome", divergence

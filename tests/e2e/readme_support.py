@@ -10,6 +10,9 @@ Every fenced block in README.md must have a marker on the line before it, so a n
     <!-- readme-test: file NAME -->      the block is the content of the file NAME (made in the
                                          working directory before the next block runs)
     <!-- readme-test: skip REASON -->    not run (a synopsis, output); the reason is required
+    <!-- readme-test: session needs TOOL ... -->  a session that needs these programs (SoftHSM2's
+                                         softhsm2-util ...): skipped, with a warning that says so,
+                                         where one is missing (scripts/test installs them as root)
 
 A trailing `# exit N` comment says the command exits with N (else 0 is expected); at the
 shell's prompt, a trailing `# refused...` or `# exit N` says it prints an error (else it must
@@ -40,6 +43,7 @@ class Step:
     expect_status: int = 0    # shell steps
     expect_error: bool = False   # repl steps
     content: str = ""         # file steps
+    needs: tuple = ()         # programs the block needs (`session needs TOOL ...`)
 
     @property
     def where(self) -> str:
@@ -87,6 +91,8 @@ def steps(markdown: str) -> list[Step]:
         if kind == "file":
             out.append(Step(start, "file", arg, content="".join(t + "\n" for _, t in body)))
             continue
+        needs = tuple(arg.split()[1:]) if arg.startswith("needs ") else ()
+        first = len(out)
         pending: tuple[int, str] | None = None
         for number, raw in body:
             if pending is not None:                     # a `\` continuation
@@ -114,6 +120,8 @@ def steps(markdown: str) -> list[Step]:
             out.append(_shell(number, text))
         if pending is not None:
             raise ReadmeError(f"README.md:{pending[0]}: the last line ends with a continuation")
+        for step in out[first:]:
+            step.needs = needs
     return out
 
 

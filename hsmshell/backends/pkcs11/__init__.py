@@ -16,7 +16,7 @@ from __future__ import annotations
 from hsmshell.backends.base import BackendBase, not_supported
 from hsmshell.backends.pkcs11.settings import Pkcs11Settings
 from hsmshell.backends.pkcs11.token import TokenLink
-from hsmshell.backends.result import Result, ServerStatus
+from hsmshell.backends.result import Result
 from hsmshell.model.capabilities import Capability
 
 HANDLER_MODULES = ("hsmshell.backends.pkcs11.session", "hsmshell.backends.pkcs11.keys",
@@ -51,6 +51,7 @@ class Pkcs11Backend(BackendBase):
         self.principal = None
         self.pin: str | None = None
         self.objects: dict[int, object] = {}       # handle -> object of this login's session
+        self.key_types: dict[int, int] = {}         # handle -> CKA_KEY_TYPE, read once
         self._handles = None
         self._handlers: dict | None = None
 
@@ -72,9 +73,6 @@ class Pkcs11Backend(BackendBase):
             self._handlers = handlers()
         return self._handlers[name](self, invocation.args, secrets)
 
-    def token_status(self) -> ServerStatus:
-        return ServerStatus(0, f"token-{self.link.serial}", self.link.label)
-
     def end_login(self) -> None:
         self.principal, self.pin = None, None
         self.objects.clear()
@@ -82,7 +80,7 @@ class Pkcs11Backend(BackendBase):
 
     def summary(self) -> dict:
         token = self.link.settings.token
-        return {"cluster": token or self.env.cluster, "cluster_id": None, "state": None,
+        return {"cluster": token or self.env.cluster, "cluster_id": None, "state": "token",
                 "backend": self.name, "hsms_total": 1, "hsms_reachable": 1 if self.link.token else 0,
                 "hsms": [{"server": 0, "hsm": f"token-{self.link.serial}" if self.link.token else None,
                           "ip": None, "az": None, "state": "ACTIVE"}]}

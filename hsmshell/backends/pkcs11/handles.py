@@ -31,6 +31,9 @@ class HandleMap:
         fileio.ensure_private_file(self.path)          # 0600 whatever the umask
         self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        # a crash of the process loses nothing in WAL mode at NORMAL; only a power cut can
+        # take the last mappings (the keys stay on the token and get new handles when listed)
+        self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("CREATE TABLE IF NOT EXISTS handles (handle INTEGER PRIMARY KEY, "
                           "class INTEGER NOT NULL, ckid TEXT NOT NULL, "
                           "UNIQUE(class, ckid))")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from hsmshell.backends.pkcs11.errors import token_call
-from hsmshell.errors import NoSuchKey, NotLoggedIn
+from hsmshell.errors import InvalidArgument, NoSuchKey, NotLoggedIn
 from hsmshell.model.keys import Attr
 
 KEY_CLASSES = (2, 3, 4)                     # CKO_PUBLIC_KEY, CKO_PRIVATE_KEY, CKO_SECRET_KEY
@@ -30,27 +30,40 @@ def session_of(backend):
 
 
 def find(backend, handle: int, classes=KEY_CLASSES, purpose: str | None = None):
-    """The token object behind a stable handle (NoSuchKey if it is gone or of another class)."""
+    """The token object behind a stable handle (NoSuchKey if it is gone, InvalidArgument if it
+    is of another class). Objects found are kept for the login: a batch of signatures asks
+    the token nothing but C_Sign."""
     from pkcs11 import Attribute
 
     session = session_of(backend)
-    cached = backend.objects.get(handle)
-    if cached is None:
-        known = backend.handles.lookup(handle)
-        if known is not None:
-            object_class, ckid = known
-            with token_call("C_FindObjects"):
-                found = list(session.get_objects({Attribute.CLASS: object_class, Attribute.ID: ckid}))
-            if found:
-                cached = backend.objects[handle] = found[0]
-    if cached is None:
+    known = backend.handles.lookup(handle)
+    if known is None:
         raise NoSuchKey(f"{NO_SUCH_KEY}: no key {handle} on token {backend.link.label}")
-    if int(cached[Attribute.CLASS]) not in classes:
+    object_class, ckid = known
+    if object_class not in classes:
         need = {2: "public", 3: "private", 4: "secret"}
         wanted = " or ".join(need[c] for c in classes)
-        raise NoSuchKey(f"key {handle} is not a {wanted} key" + (f" ({purpose})" if purpose else ""),
-                        hint="findKey -c 2|3|4 lists keys of one class")
+        raise InvalidArgument(f"key {handle} is not a {wanted} key" + (f" ({purpose})" if purpose else ""),
+                              hint="findKey -c 2|3|4 lists keys of one class")
+    cached = backend.objects.get(handle)
+    if cached is None:
+        with token_call("C_FindObjects"):
+            found = list(session.get_objects({Attribute.CLASS: object_class, Attribute.ID: ckid}))
+        if not found:
+            raise NoSuchKey(f"{NO_SUCH_KEY}: key {handle} is no longer on token {backend.link.label}")
+        cached = backend.objects[handle] = found[0]
     return cached
+
+
+def key_type(backend, handle: int, obj) -> int:
+    """CKA_KEY_TYPE of a found object (asked of the token once per login)."""
+    from pkcs11 import Attribute
+
+    known = backend.key_types.get(handle)
+    if known is None:
+        with token_call("C_GetAttributeValue"):
+            known = backend.key_types[handle] = int(obj[Attribute.KEY_TYPE])
+    return known
 
 
 def remember(backend, obj) -> int:

@@ -35,15 +35,14 @@ def login(backend, args: dict, secrets: dict) -> Result:
     backend.principal = Principal(args["user_name"], user_type, USER_IDS[user_type])
     data = {"user": args["user_name"], "user_type": user_type, "user_id": USER_IDS[user_type],
             "token": link.label, "serial": link.serial, "profile": link.profile}
-    return Result("loginHSM", "per_server", data=data, servers=[backend.token_status()],
-                  replay={"user_id": USER_IDS[user_type]})
+    return Result("loginHSM", "per_server", data=data, replay={"user_id": USER_IDS[user_type]})
 
 
 def logout(backend, args: dict, secrets: dict) -> Result:
     if backend.principal is None:
         raise NotLoggedIn("logoutHSM failed: nobody is logged in", hint=None)
     backend.end_login()
-    return Result("logoutHSM", "per_server", servers=[backend.token_status()])
+    return Result("logoutHSM", "per_server", data={"token": backend.link.label})
 
 
 def change_password(backend, args: dict, secrets: dict) -> Result:
@@ -64,8 +63,7 @@ def change_password(backend, args: dict, secrets: dict) -> Result:
     else:
         raise PermissionDenied(f"a crypto user changes only its own password; you are {me.label}",
                                hint="the security officer (loginHSM CO) sets the user's PIN")
-    return Result("changePswd", "per_server", data={"user": args["user_name"], "user_type": user_type},
-                  servers=[backend.token_status()])
+    return Result("changePswd", "per_server", data={"user": args["user_name"], "user_type": user_type})
 
 
 HANDLERS = {"loginHSM": login, "logoutHSM": logout, "changePswd": change_password}

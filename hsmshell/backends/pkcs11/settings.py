@@ -43,6 +43,14 @@ class Pkcs11Settings:
                    profile=profile)
 
 
+def state_folder_name(token: str | None) -> str:
+    """The state folder (the `cluster`) of a token's audit log: token-<label or serial>."""
+    if not token:
+        raise ConfigError("the pkcs11 backend needs a token",
+                          hint="--token LABEL or SERIAL (or $HSMSHELL_PKCS11_TOKEN)")
+    return "token-" + (re.sub(r"[^A-Za-z0-9_.-]", "_", token)[:58] or "_")
+
+
 def profile_for(manufacturer: str, chosen: str | None) -> str:
     if chosen:
         return chosen

@@ -64,6 +64,7 @@ class TokenLink:
     profile: str = "generic"
     session: object = None                 # the logged-in read/write session, or None
     mechanisms: set = field(default_factory=set)
+    plans: dict = field(default_factory=dict)       # KMU sign mechanism id -> mechanisms.Plan
 
     def connect(self) -> "TokenLink":
         """Load the module and find the token (once)."""
@@ -129,3 +130,12 @@ class TokenLink:
         """The mechanisms the token offers (asked once per login): mechanisms.py picks from them."""
         with token_call("C_GetMechanismList"):
             self.mechanisms = set(self.token.slot.get_mechanisms())
+        self.plans.clear()
+
+    def sign_plan(self, mechanism_id: int):
+        """How this token serves KMU sign/verify mechanism `mechanism_id` (chosen once per login)."""
+        chosen = self.plans.get(mechanism_id)
+        if chosen is None:
+            from hsmshell.backends.pkcs11.mechanisms import plan
+            chosen = self.plans[mechanism_id] = plan(mechanism_id, self.mechanisms)
+        return chosen

@@ -46,7 +46,8 @@ def _imported(command: str, backend, obj, args: dict) -> Result:
             "key_type": int(obj[Attribute.KEY_TYPE]), "label": obj[Attribute.LABEL],
             "id": objects.id_text(obj[Attribute.ID]), "session": not obj[Attribute.TOKEN],
             "owner": 0, "shared_with": [], "m_value": 0, "kcv": None,
-            "extractable": bool(objects.read(obj, Attr.EXTRACTABLE))}
+            # a public key always leaves the token (exportPubKey), whatever CKA_EXTRACTABLE says
+            "extractable": int(obj[Attribute.CLASS]) == PUBLIC or bool(objects.read(obj, Attr.EXTRACTABLE))}
     return Result(command, "key_created", data=data, replay={"key_handle": handle})
 
 
@@ -230,7 +231,9 @@ def wrap_key(backend, args: dict, secrets: dict) -> Result:
                                      "label": key[Attribute.LABEL]}, wrapped)
     path = files.write_output(args["out"], wrapped, key_material=True)
     return Result("wrapKey", "key_file", data={"key_handle": args["key_handle"], "file": path,
-                                               "length": len(wrapped), "mechanism": chosen.name},
+                                               "length": len(wrapped),
+                                               "wrapping_key_handle": args["wrapping_key_handle"],
+                                               "mechanism": chosen.name, "mechanism_id": int(chosen)},
                   replay={"key_handle": args["key_handle"]})
 
 

@@ -13,11 +13,10 @@ PUBLIC, PRIVATE = 2, 3
 
 def _prepared(backend, args: dict, key_class: int, purpose: str):
     from hsmshell.backends.key_files import read_input
-    from pkcs11 import Attribute
 
-    chosen = mechanisms.plan(args["mechanism"], backend.link.mechanisms)
+    chosen = backend.link.sign_plan(args["mechanism"])
     key = objects.find(backend, args["key_handle"], (key_class,), purpose)
-    is_ec = int(key[Attribute.KEY_TYPE]) == 3
+    is_ec = objects.key_type(backend, args["key_handle"], key) == 3
     if is_ec != (chosen.kmu.padding == "ecdsa"):
         raise InvalidArgument(f"mechanism {chosen.kmu.name} cannot be used with "
                               f"{'an EC' if is_ec else 'an RSA'} key",
@@ -46,6 +45,7 @@ def sign(backend, args: dict, secrets: dict) -> Result:
 
 def verify(backend, args: dict, secrets: dict) -> Result:
     from hsmshell.backends.key_files import read_input
+
     from pkcs11 import Attribute
 
     chosen, key, data = _prepared(backend, args, PUBLIC, "verify needs a public key handle")
