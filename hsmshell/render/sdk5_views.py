@@ -40,7 +40,7 @@ class RichSdk5Views:
         elif set(data) == {"message"}:
             self.console.print(f"[green]{_escape(data['message'])}[/]")
         else:
-            self._key_values(result.command, data)
+            self._key_values(None, data)     # untitled: a command name is no heading
 
     _view_sdk5_message = _view_sdk5
 
@@ -73,7 +73,7 @@ class RichSdk5Views:
 
     def _view_sdk5_signature(self, result) -> None:
         if result.error is None:
-            self._key_values(result.command, result.json_data())
+            self._key_values(None, result.json_data())
 
     def _view_sdk5_keys(self, result) -> None:
         if result.error is not None:

@@ -78,3 +78,12 @@ def test_listings_are_one_table_with_the_hsms_that_have_each_row(activated):
     activated.ok("loginHSM CO admin officer1pw")
     for command in ("findAllKeys", "listTokens"):
         assert rich(activated, command).count("HSMs") == 1, command
+
+
+def test_sdk5_results_are_not_titled_with_their_command(activated):
+    """Issue 17 item 10 holds for the CloudHSM CLI words too: `# login` is no heading."""
+    shown = rich(activated, "user list")
+    assert "# Users" in shown
+    activated.ok("logout")
+    shown = rich(activated, "login --username admin --role admin --password officer1pw")
+    assert "# login" not in shown and "username" in shown, shown
