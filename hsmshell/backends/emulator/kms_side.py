@@ -10,6 +10,8 @@ rotated password is random both times: nobody but KMS ever knew it).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from hsmshell.backends.emulator import hsm_logs
 from hsmshell.backends.emulator.cluster import SERVICE_PID
 from hsmshell.backends.emulator.passwords import DEFAULT_LOG2_N, hash_password
@@ -78,15 +80,11 @@ def generate_key(cluster, label: str, key_id: str) -> int:
     from hsmshell.backends.emulator.keystore import KeyStore
     from hsmshell.model.keys import KeyType
 
-    saved = cluster.principal
-    cluster.principal = kmsuser(cluster)
-    try:
+    with _as_kmsuser(cluster):
         store = KeyStore(cluster)
         plan = plan_creation(store, Placement(label=label, key_id=key_id, min_servers=2))
         material = crypto.generate_symmetric(int(KeyType.AES), 32)
         created = plan.create([secret_key(KeyType.AES, material, extractable=False, local=True)])
-    finally:
-        cluster.principal = saved
     handle = created.handles[0]
     made = sorted((s for s in created.servers if s.error is None), key=lambda s: s.hsm != cluster.last_pick)
     hsm_logs.append(cluster.conn, [
@@ -100,14 +98,10 @@ def delete_key(cluster, handle: int) -> None:
     """A KMS key's material deleted as kmsuser (its owner) from every HSM holding it."""
     from hsmshell.backends.emulator.keystore import KeyStore
 
-    saved = cluster.principal
-    cluster.principal = kmsuser(cluster)
-    try:
+    with _as_kmsuser(cluster):
         store = KeyStore(cluster)
         store.key(handle, "delete")
         servers = store.on_copies(handle, lambda hsm, copy: store.delete_copy(copy))
-    finally:
-        cluster.principal = saved
     failed = next((s.error for s in servers if s.error is not None), None)
     hsm_logs.append(cluster.conn, [
         hsm_logs.entry(s.hsm, "CN_DESTROY_OBJECT", cluster.clock(),
@@ -115,6 +109,17 @@ def delete_key(cluster, handle: int) -> None:
         for s in servers if s.error is None])
     if failed is not None:
         raise failed
+
+
+@contextmanager
+def _as_kmsuser(cluster):
+    """The cluster acts as kmsuser (KMS's principal) inside, as whoever it was after."""
+    saved = cluster.principal
+    cluster.principal = kmsuser(cluster)
+    try:
+        yield
+    finally:
+        cluster.principal = saved
 
 
 def _log(cluster, hsms, opcode: str, error=None) -> None:
