@@ -13,8 +13,10 @@ def add_arguments(parser, common) -> None:
     from hsmshell.commands.kms import OPERATIONS
     sub = parser.add_subparsers(dest="kms_command", required=True, metavar="{" + ",".join(OPERATIONS) + "}")
 
-    def command(name: str, store: str | None = "required"):
+    def command(name: str, store: str | None = "required", key_id: bool = False):
         p = sub.add_parser(name, parents=[common], help=OPERATIONS[name].summary)
+        if key_id:
+            p.add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
         if store == "required":
             p.add_argument("store", metavar="KEY_STORE", help="the key store's name or id (cks-...)")
         elif store == "optional":
@@ -40,16 +42,13 @@ def add_arguments(parser, common) -> None:
     key = command("create-key")
     key.add_argument("--description", default="", help="the key's description")
     key.add_argument("--alias", help="alias/NAME, usable wherever a key id is")
-    describe_key = command("describe-key", None)
-    describe_key.add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
-    delete = command("schedule-key-deletion", None)
-    delete.add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
+    command("describe-key", None, key_id=True)
+    delete = command("schedule-key-deletion", None, key_id=True)
     delete.add_argument("--pending-window-in-days", type=int, default=30, metavar="DAYS", help="7 to 30 (default 30)")
     delete.add_argument("--now", action="store_true", help="delete at once (rehearsals only; KMS always waits)")
-    for name in ("cancel-key-deletion", "enable-key"):
-        command(name, None).add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
-    encrypt = command("encrypt", None)
-    encrypt.add_argument("--key-id", required=True, help="key id, ARN or alias/NAME")
+    command("cancel-key-deletion", None, key_id=True)
+    command("enable-key", None, key_id=True)
+    encrypt = command("encrypt", None, key_id=True)
     encrypt.add_argument("--plaintext", required=True, metavar="DATA",
                          help="@file:PATH (or fileb://PATH), @env:VAR, or text (visible to other processes)")
     encrypt.add_argument("--out", metavar="FILE", help="write the ciphertext there (else: CiphertextBlob, base64)")
