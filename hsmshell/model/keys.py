@@ -153,6 +153,14 @@ def _sign_mechanisms() -> dict[int, SignMechanism]:
 
 SIGN_MECHANISMS: dict[int, SignMechanism] = _sign_mechanisms()
 SIGN_MECHANISMS_BY_NAME: dict[str, SignMechanism] = {m.name: m for m in SIGN_MECHANISMS.values()}
+# The DER DigestInfo before the hash bytes (RFC 8017 §9.2, note 1): an RSA PKCS#1 v1.5
+# signature of a bare digest signs prefix + digest (the emulator's sdk5 sign, pkcs11's CKM_RSA_PKCS)
+DIGEST_INFO: dict[str, bytes] = {name: bytes.fromhex(prefix) for name, prefix in (
+    ("sha1", "3021300906052b0e03021a05000414"),
+    ("sha224", "302d300d06096086480165030402040500041c"),
+    ("sha256", "3031300d060960864801650304020105000420"),
+    ("sha384", "3041300d060960864801650304020205000430"),
+    ("sha512", "3051300d060960864801650304020305000440"))}
 
 
 def sign_mechanism(mechanism_id: int) -> SignMechanism:

@@ -22,18 +22,11 @@ from hsmshell.backends.emulator.sdk5_keys import selected
 from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument
-from hsmshell.model.keys import Attr, KeyClass, KeyType
+from hsmshell.model.keys import DIGEST_INFO, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import key_reference
 
 HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
           "sha384": hashes.SHA384, "sha512": hashes.SHA512}
-# The DER DigestInfo before the hash bytes (RFC 8017 §9.2, note 1)
-DIGEST_INFO = {name: bytes.fromhex(prefix) for name, prefix in (
-    ("sha1", "3021300906052b0e03021a05000414"),
-    ("sha224", "302d300d06096086480165030402040500041c"),
-    ("sha256", "3031300d060960864801650304020105000420"),
-    ("sha384", "3041300d060960864801650304020205000430"),
-    ("sha512", "3051300d060960864801650304020305000440"))}
 KEY_TYPES = {"rsa-pkcs": KeyType.RSA, "rsa-pkcs-pss": KeyType.RSA, "ecdsa": KeyType.EC}
 VERIFY_FAILED = "Signature verification failed"
 

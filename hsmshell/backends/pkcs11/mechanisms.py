@@ -14,16 +14,8 @@ import hashlib
 from dataclasses import dataclass
 
 from hsmshell.errors import HsmError, InvalidArgument
-from hsmshell.model.keys import SIGN_MECHANISMS, SignMechanism
+from hsmshell.model.keys import DIGEST_INFO, SIGN_MECHANISMS, SignMechanism
 
-# DER DigestInfo prefixes (RFC 8017, 9.2 note 1): CKM_RSA_PKCS signs prefix + digest.
-DIGEST_INFO = {
-    "sha1": "3021300906052b0e03021a05000414",
-    "sha224": "302d300d06096086480165030402040500041c",
-    "sha256": "3031300d060960864801650304020105000420",
-    "sha384": "3041300d060960864801650304020205000430",
-    "sha512": "3051300d060960864801650304020305000440",
-}
 HASH_MECHANISM = {"sha1": "SHA_1", "sha224": "SHA224", "sha256": "SHA256", "sha384": "SHA384",
                   "sha512": "SHA512"}
 MGF_NAME = {"sha1": "SHA1", "sha224": "SHA224", "sha256": "SHA256", "sha384": "SHA384",
@@ -47,7 +39,7 @@ class Plan:
             return data
         digest = hashlib.new(self.kmu.hash_name, data).digest()
         if self.kmu.padding == "pkcs1v15":
-            return bytes.fromhex(DIGEST_INFO[self.kmu.hash_name]) + digest
+            return DIGEST_INFO[self.kmu.hash_name] + digest
         return digest
 
 
