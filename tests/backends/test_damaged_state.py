@@ -14,18 +14,15 @@ import sys
 
 import pytest
 
-from batch_audit_support import ADMIN_PASSWORD, activate, cli, cluster_dir, fingerprint, json_lines
+from batch_audit_support import (ADMIN_PASSWORD, activate, activated_with, cli, cluster_dir, fingerprint, json_lines,
+                                 verify_json)
 
 
 @pytest.fixture
 def used(home, capsys):
     """An activated cluster that has run write commands (a key, a user)."""
-    activate(capsys, home)
-    status, out, err = cli(capsys, home, "--json", "--yes", "-c",
-                           f"loginHSM CO admin {ADMIN_PASSWORD}; createUser CU carl carlpass1; "
-                           "logoutHSM; loginHSM CU carl carlpass1; genSymKey -t 31 -s 32 -l k")
-    assert status == 0, (out, err)
-    return home
+    return activated_with(capsys, home, "createUser CU carl carlpass1; "
+                          "logoutHSM; loginHSM CU carl carlpass1; genSymKey -t 31 -s 32 -l k")
 
 
 def one_line_refusal(capsys, home, *argv, reference: str, status: int) -> str:
@@ -36,11 +33,6 @@ def one_line_refusal(capsys, home, *argv, reference: str, status: int) -> str:
     assert f"error[{reference}]: " in message and message.startswith(("hsmshell: error[", "error[")), err
     assert all(line.startswith(("hsmshell: error[", "error[", "  hint: ")) for line in err.splitlines()), err
     return message
-
-
-def verify_json(capsys, home, *extra) -> tuple[int, dict]:
-    code, out, _ = cli(capsys, home, "--json", "audit", "verify", *extra)
-    return code, json_lines(out)[-1]
 
 
 @pytest.mark.parametrize("name, reference, status", [
