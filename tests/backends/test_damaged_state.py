@@ -141,6 +141,22 @@ def test_a_same_size_edit_of_the_last_record_is_caught_by_the_next_command(used,
     assert log.read_bytes() == edited
 
 
+def test_the_last_record_is_checked_once_per_shell_not_once_per_command(activated, monkeypatch):
+    """docs/hardening.md: each shell checks the last record when it first opens the log; every
+    later transaction reads the head only (no re-read of the log's tail per command)."""
+    from hsmshell.audit.log import AuditLog
+
+    checked = []
+    check = AuditLog._check_last_record
+    monkeypatch.setattr(AuditLog, "_check_last_record",
+                        lambda self, fd, head: (checked.append(head.seq), check(self, fd, head))[1])
+    activated.open()                                         # a new shell on the cluster
+    activated.ok(f"loginHSM CO admin {ADMIN_PASSWORD}")
+    for n in range(3):
+        activated.ok(f"createUser CU u{n} userpass{n}")      # a transaction each
+    assert len(checked) == 1, checked
+
+
 def test_batch_set_without_a_name_export_of_non_ascii_and_a_missing_keyring_module(used, capsys, tmp_path):
     batch = tmp_path / "b.hsm"
     batch.write_text("set\n")
