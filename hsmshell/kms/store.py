@@ -138,9 +138,7 @@ class KmsDB:
                           (state, error_code, store.id))
 
     def update_store(self, store: KeyStoreRow, **values) -> None:
-        for column, value in values.items():
-            setattr(store, column, value)
-            self.conn.execute(f"UPDATE custom_key_stores SET {column} = ? WHERE id = ?", (value, store.id))
+        self._update("custom_key_stores", "id", store.id, store, values)
 
     def delete_store(self, store: KeyStoreRow) -> None:
         self.conn.execute("DELETE FROM custom_key_stores WHERE id = ?", (store.id,))
@@ -161,9 +159,13 @@ class KmsDB:
                            int(key.enabled), key.handle, key.backing_key_id, key.alias, key.deletion_date))
 
     def update_key(self, key: KmsKeyRow, **values) -> None:
+        self._update("kms_keys", "key_id", key.key_id, key, values)
+
+    def _update(self, table: str, id_column: str, row_id: str, row, values: dict) -> None:
+        """Set the columns on the row object and in its table (column names come from callers, not users)."""
         for column, value in values.items():
-            setattr(key, column, value)
-            self.conn.execute(f"UPDATE kms_keys SET {column} = ? WHERE key_id = ?", (value, key.key_id))
+            setattr(row, column, value)
+            self.conn.execute(f"UPDATE {table} SET {column} = ? WHERE {id_column} = ?", (value, row_id))
 
     def delete_key(self, key: KmsKeyRow) -> None:
         self.conn.execute("DELETE FROM kms_keys WHERE key_id = ?", (key.key_id,))

@@ -303,3 +303,34 @@ def test_deleting_a_key_while_connected_deletes_its_material_and_replays(kms):
     assert meta["KmsBackingKeyHandle"] not in [
         k["key_handle"] for s in kms.shell("shop", "loginHSM CO admin @env:ADMIN_PW; findAllKeys 3 0")[-1]
         ["data"]["servers"] for k in s["keys"]]
+
+
+def test_kmsuser_password_is_sealed_in_kms_db_under_a_private_master_key(kms):
+    """kms.md: kmsuser's password is kept sealed (AES-256-GCM) under a 0600 master key, bound to
+    its store: never in kms.db as text, and a sealed password moved to another store does not open."""
+    import os
+    import stat
+    import sqlite3
+
+    from hsmshell.kms.store import MASTER_KEY, KmsDB
+    kms.cluster()
+    store_id = kms.store()
+    folder = kms.home / "kms"
+    assert stat.S_IMODE(os.stat(folder / MASTER_KEY).st_mode) == 0o600
+    assert len((folder / MASTER_KEY).read_bytes()) == 32
+    with sqlite3.connect(folder / "kms.db") as conn:
+        dump = "\n".join(conn.iterdump()).encode()
+    assert KMSUSER_PW.encode() not in dump
+    db = KmsDB(kms.home)
+    try:
+        store = db.store(store_id)
+        assert db.open_password(store) == KMSUSER_PW
+        store.id = "cks-another"
+        try:
+            db.open_password(store)
+        except Exception as e:     # the AAD names the store: InvalidTag
+            assert type(e).__name__ == "InvalidTag"
+        else:
+            raise AssertionError("a sealed password opened for another store")
+    finally:
+        db.close()
