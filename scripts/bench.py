@@ -14,7 +14,8 @@ interleaved, medians of several runs. Rows (each with its ratio, baseline and bu
                of user names, 3 HSMs x 1,024 users;
 * bench_audit: `audit verify` net of its start-up vs a bare SHA-256 chain loop; peak memory;
                replay rate (in-process);
-* bench_keys, bench_cluster, bench_cloudhsm: in-process rows (profiling aids), scale rows.
+* bench_keys, bench_cluster, bench_cloudhsm: in-process rows (profiling aids), scale rows;
+* bench_pkcs11: RSA-2048 sign and AES-256 keygen on a SoftHSM2 token vs bare python-pkcs11.
 
 A module provides `run(ctx: Context) -> list[dict]` (see bench_venv.py). The machine may be
 shared: every figure is a median and every ratio is to a baseline measured in the same run.
@@ -40,7 +41,8 @@ sys.path.insert(1, str(HERE.parent))      # in-process rows and the big-log make
 
 from bench_venv import Context, child_environment, ensure_bench_venv, reuse_interpreter, row  # noqa: E402
 
-MODULES = ("bench_user", "bench_repl", "bench_audit", "bench_keys", "bench_cluster", "bench_cloudhsm")
+MODULES = ("bench_user", "bench_repl", "bench_audit", "bench_keys", "bench_cluster", "bench_cloudhsm",
+           "bench_pkcs11")
 
 
 def module_rows(name: str, ctx: Context) -> list[dict]:

@@ -1,148 +1,106 @@
-#!/usr/bin/env python3
-"""pkcs11 backend benchmarks and their budgets, a plugin of scripts/bench.py, on a
-SoftHSM2 token made for the run:
+"""pkcs11 backend rows of scripts/bench.py, on a SoftHSM2 token made for the run, measured as a
+user meets them: the installed `hsmshell` console script as a process against a bare
+python-pkcs11 program run by the same venv's python, also a whole process, in turns, medians.
 
-- RSA-2048 sign (SHA256_RSA_PKCS, KMU -m 1) through `hsmshell --json --yes run FILE` as a ratio
-  to a bare python-pkcs11 sign loop on the same key of the same token: at least 0.7;
-- AES-256 token-key generation (genSymKey -t 31 -s 32) through the shell as a ratio to bare
-  python-pkcs11 generate_key(store=True) on the same token: at least 0.7.
+- RSA-2048 sign (SHA256_RSA_PKCS, KMU -m 1) of 1 KB through `hsmshell --json --yes run FILE`
+  vs a bare python-pkcs11 loop signing the same data with the same key: at least 0.7;
+- AES-256 token-key generation (genSymKey -t 31 -s 32) through the shell vs bare
+  python-pkcs11 generate_key(store=True): at least 0.7.
 
-Both sides run in this process (SoftHSM2 is a library: its work is this process's CPU time too),
-in turns, several times; the ratio is the median of the turns, on CPU time (the wall-clock
-ratio, which on a shared machine also measures the neighbours, is in the notes). The shell's
-side includes everything `run FILE` does per command: parse, policy, audit record, the
-signature file; the bare loop signs the same data and keeps the signature in memory.
-
-    .venv/bin/python scripts/bench_pkcs11.py [--quick]     (or through scripts/bench.py)
+Both sides pay their start-up (interpreter, module load, C_Initialize, login), as a user's
+batch does; the ratio by CPU time is in the notes.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
 import shutil
 import statistics
 import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_venv import Context, must, row, run_timed
+
 BUDGET = 0.7
 PIN = "benchpin1"
 MODULES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
-SIGN_NAME = "pkcs11: RSA-2048 sign via `run FILE` / bare python-pkcs11"
-GEN_NAME = "pkcs11: AES-256 token keygen via `run FILE` / bare python-pkcs11"
+SIGN_NAME = "pkcs11: RSA-2048 sign x{n} via --json run FILE / bare python-pkcs11"
+GEN_NAME = "pkcs11: AES-256 token keygen x{n} via --json run FILE / bare python-pkcs11"
+LOGIN = "loginHSM CU bench @env:BENCH_PKCS11_PIN"
+
+BARE = """
+import os, sys
+import pkcs11
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+what, module, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+library = pkcs11.lib(module)
+with library.get_token(token_label="bench").open(rw=True, user_pin=os.environ["BENCH_PKCS11_PIN"]) as session:
+    if what == "sign":
+        data = open(sys.argv[4], "rb").read()
+        key = session.get_key(ObjectClass.PRIVATE_KEY, label="bench-rsa")
+        for _ in range(count):
+            key.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS)
+    else:
+        for _ in range(count):
+            session.generate_key(KeyType.AES, 256, label="bare", id=os.urandom(8), store=True,
+                                 template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: True})
+"""
 
 
-def row(name, value, unit, budget, ok, **extra) -> dict:
-    return {"name": name, "value": value, "unit": unit, "budget": budget, "ok": ok, **extra}
-
-
-def shell_batch(home: Path, path: Path, lines: list[str], token: dict) -> tuple[float, float]:
-    from hsmshell.cli import main
-    path.write_text("\n".join(lines) + "\n")
-    argv = ["--home", str(home), "--backend", "pkcs11", "--pkcs11-module", token["module"],
-            "--token", "bench", "--json", "--yes", "run", str(path)]
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        cpu, wall = time.process_time(), time.perf_counter()
-        status = main(argv)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    if status != 0:
-        raise RuntimeError(f"the batch {path.name} failed with exit {status}")
-    return cpu, wall
-
-
-def bare(token: dict, work) -> tuple[float, float]:
-    """(CPU, wall) seconds of a bare python-pkcs11 session: load, log in, `work(session)`."""
-    import pkcs11
-    cpu, wall = time.process_time(), time.perf_counter()
-    library = pkcs11.lib(token["module"])
-    with library.get_token(token_label="bench").open(rw=True, user_pin=PIN) as session:
-        work(session)
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    library.finalize()               # as the shell does at its end: the next side starts afresh
-    return cpu, wall
-
-
-def make_token(work: Path) -> dict:
+def make_token(ctx: Context) -> str:
     module = next((m for m in MODULES if Path(m).is_file()), None)
     if module is None or shutil.which("softhsm2-util") is None:
         raise LookupError("SoftHSM2 is not installed (apt-get install softhsm2)")
-    (work / "tokens").mkdir()
-    conf = work / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {work / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
+    tokens = ctx.work / "tokens"
+    tokens.mkdir()
+    conf = ctx.work / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    ctx.env = {**ctx.env, "SOFTHSM2_CONF": str(conf), "BENCH_PKCS11_PIN": PIN}
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--pin", PIN,
-                    "--so-pin", PIN], check=True, capture_output=True)
-    os.environ["BENCH_PKCS11_PIN"] = PIN
-    return {"module": module}
+                    "--so-pin", PIN], check=True, capture_output=True, env=ctx.env)
+    return module
 
 
-def ratio_row(name: str, turns: list[tuple], count: int, unit: str) -> dict:
-    cpu = statistics.median(b[0] / s[0] for s, b in turns)
-    wall = statistics.median(b[1] / s[1] for s, b in turns)
-    shell_rate = statistics.median(count / s[0] for s, _ in turns)
-    bare_rate = statistics.median(count / b[0] for _, b in turns)
-    return row(name, round(shell_rate), unit, f">= {BUDGET:g}x bare", cpu >= BUDGET,
-               baseline=round(bare_rate), ratio=round(cpu, 2),
-               note=f"median of {len(turns)} turns, CPU time; by the wall clock {wall:.2f}x")
+def ratio_row(name: str, count: int, unit: str, shell: list, bare: list) -> dict:
+    shell_rate = count / statistics.median(t.wall for t in shell)
+    bare_rate = count / statistics.median(t.wall for t in bare)
+    cpu_ratio = statistics.median(t.cpu for t in bare) / statistics.median(t.cpu for t in shell)
+    ratio = shell_rate / bare_rate
+    return row(name.format(n=count), round(shell_rate), unit, f">= {BUDGET:g}x", ratio >= BUDGET,
+               baseline=round(bare_rate), ratio=round(ratio, 2),
+               note=f"baseline: bare python-pkcs11, whole process too; by CPU time {cpu_ratio:.2f}x")
 
 
-def run(quick: bool) -> list[dict]:
-    sys.path.insert(0, str(ROOT))
-    saved = os.environ.get("SOFTHSM2_CONF")
+def run(ctx: Context) -> list[dict]:
     try:
-        with tempfile.TemporaryDirectory(prefix="hsmshell-bench-pkcs11-") as scratch:
-            work = Path(scratch)
-            try:
-                token = make_token(work)
-            except LookupError as missing:
-                return [row(n, None, "", f">= {BUDGET:g}x bare", False, error=str(missing))
-                        for n in (SIGN_NAME, GEN_NAME)]
-            return _measure(work, token, quick)
-    finally:
-        if saved is None:
-            os.environ.pop("SOFTHSM2_CONF", None)
-        else:
-            os.environ["SOFTHSM2_CONF"] = saved
+        module = make_token(ctx)
+    except LookupError as missing:
+        return [row(name.format(n=0), None, "", f">= {BUDGET:g}x", False, error=str(missing))
+                for name in (SIGN_NAME, GEN_NAME)]
+    home = ctx.work / "home"
 
+    def shell(*argv: str) -> list[str]:
+        return ctx.hsmshell(home, "--backend", "pkcs11", "--pkcs11-module", module, "--token", "bench",
+                            "--json", "--yes", *argv)
 
-def _measure(work: Path, token: dict, quick: bool) -> list[dict]:
-    from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
-
-    home = work / "home"
-    login = "loginHSM CU bench @env:BENCH_PKCS11_PIN"
-    shell_batch(home, work / "setup.hsm", [login, "genRSAKeyPair -m 2048 -e 65537 -l bench-rsa"], token)
-    data = work / "data.bin"
+    made = must(run_timed(shell("-c", f"{LOGIN}; genRSAKeyPair -m 2048 -e 65537 -l bench-rsa"), ctx.env),
+                "making the RSA key")
+    private = json.loads(made.out.splitlines()[-1])["data"]["private_key_handle"]
+    data = ctx.work / "data"
     data.write_bytes(os.urandom(1024))
-    signs, keys, rounds = (200, 50, 3) if quick else (1000, 200, 5)
-    sign_lines = [login] + [f"sign -f {data} -k 2 -m 1 -out {work / 'sig.bin'}"] * signs
-    payload = data.read_bytes()
-
-    def sign_loop(session):
-        key = session.get_key(ObjectClass.PRIVATE_KEY, label="bench-rsa")
-        for _ in range(signs):
-            key.sign(payload, mechanism=Mechanism.SHA256_RSA_PKCS)
-
-    counter = iter(range(10**9))
-
-    def gen_loop(session):
-        for _ in range(keys):
-            n = next(counter)
-            session.generate_key(KeyType.AES, 256, label=f"bare{n}", id=os.urandom(8), store=True,
-                                 template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: True})
-
-    sign_turns, gen_turns = [], []
-    for turn in range(rounds):
-        sign_turns.append((shell_batch(home, work / "sign.hsm", sign_lines, token), bare(token, sign_loop)))
-        gen_lines = [login] + [f"genSymKey -t 31 -s 32 -l shell{turn}-{i}" for i in range(keys)]
-        gen_turns.append((shell_batch(home, work / "gen.hsm", gen_lines, token), bare(token, gen_loop)))
-    return [ratio_row(SIGN_NAME, sign_turns, signs, "signatures/s"),
-            ratio_row(GEN_NAME, gen_turns, keys, "keys/s")]
-
-
-if __name__ == "__main__":
-    for r in run("--quick" in sys.argv):
-        print(r)
+    signs, keys, turns = ctx.size(1000, 400, 5), ctx.size(200, 100, 3), ctx.size(5, 3, 1)
+    sign_batch, gen_batch = ctx.work / "sign.hsm", ctx.work / "gen.hsm"
+    sign_batch.write_text("\n".join([LOGIN] + [f"sign -f {data} -k {private} -m 1 -out {ctx.work / 'sig'}"]
+                                    * signs) + "\n")
+    gen_batch.write_text("\n".join([LOGIN] + [f"genSymKey -t 31 -s 32 -l shell{i}" for i in range(keys)]) + "\n")
+    bare = [str(ctx.venv.python), "-c", BARE]
+    timed = {side: [] for side in ("shell-sign", "bare-sign", "shell-gen", "bare-gen")}
+    for _ in range(turns):
+        timed["bare-sign"].append(must(run_timed(bare + ["sign", module, str(signs), str(data)], ctx.env),
+                                       "the bare sign loop"))
+        timed["shell-sign"].append(must(run_timed(shell("run", str(sign_batch)), ctx.env), "the sign batch"))
+        timed["bare-gen"].append(must(run_timed(bare + ["gen", module, str(keys)], ctx.env), "the bare keygen loop"))
+        timed["shell-gen"].append(must(run_timed(shell("run", str(gen_batch)), ctx.env), "the keygen batch"))
+    return [ratio_row(SIGN_NAME, signs, "signs/s", timed["shell-sign"], timed["bare-sign"]),
+            ratio_row(GEN_NAME, keys, "keys/s", timed["shell-gen"], timed["bare-gen"])]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from hsmshell.model.key_attributes import display_value
 from hsmshell.render.classic import ClassicRenderer, server_label
+from hsmshell.render.base import OneStreamTerminal
 from hsmshell.render.classic_keys import key_info_lines
 from hsmshell.render.text import PROGRESS
 
@@ -64,7 +65,7 @@ def hsm_message(command: str, error) -> str:
     return message[len(prefix):] if message.startswith(prefix) else message
 
 
-class CmuTerminalRenderer(ClassicRenderer):
+class CmuTerminalRenderer(OneStreamTerminal, ClassicRenderer):
     def __init__(self, env):
         super().__init__(env)
         self.servers: list = []            # the connected HSMs (statuses), for one-HSM views
@@ -72,18 +73,8 @@ class CmuTerminalRenderer(ClassicRenderer):
         self.line = ""                     # the line being run (terminal.run_lines sets it)
 
     # -- one stream, prompts and questions ----------------------------------------------------
-    def err(self, text: str = "") -> None:
-        self.out(text)                     # the real tool writes everything to one stream
-
-    def write(self, text: str) -> None:
-        self.env.stdout.write(text)
-        self.env.stdout.flush()
-
     def prompt(self, server_mode: int | None) -> None:
         self.write(PROMPT if server_mode is None else f"server{server_mode}>")
-
-    def ask(self, question: str) -> None:
-        self.write(question)
 
     def startup(self, hsms: list[dict], wanted: list[str] | None = None) -> None:
         """The connection lines, one block per HSM (those of the config file when one was
@@ -144,7 +135,7 @@ class CmuTerminalRenderer(ClassicRenderer):
     def caution(self, command: str, what: str | None = None) -> None:
         if command in BLANK_BEFORE_CAUTION:
             self.out("")
-        super().caution(command, what)
+        ClassicRenderer.caution(self, command, what)     # the banner (OneStreamTerminal's is silent)
 
     def _server_lines(self, command: str, status) -> list[str]:
         if status.error is None:

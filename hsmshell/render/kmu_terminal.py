@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hsmshell.render.classic import ClassicRenderer       # before classic_keys: it imports classic
 from hsmshell.render import classic_keys
+from hsmshell.render.base import OneStreamTerminal
 from hsmshell.render.cmu_terminal import help_lines
 from hsmshell.model.opcodes import KMU_SESSION_CODES as SESSION_CODES
 from hsmshell.render.kmu_views import T, KmuKeyViews, failed, nodes
@@ -62,27 +63,13 @@ def users_lines(users: list[dict]) -> list[str]:
     return lines
 
 
-class KmuTerminalRenderer(KmuKeyViews, ClassicRenderer):
+class KmuTerminalRenderer(OneStreamTerminal, KmuKeyViews, ClassicRenderer):
+    PROMPT = PROMPT                            # KMU has no CAUTION banner (no caution)
+
     def __init__(self, env):
         super().__init__(env)
         self.servers: list = []                # the connected HSMs (statuses)
         self.line = ""
-
-    def err(self, text: str = "") -> None:
-        self.out(text)
-
-    def write(self, text: str) -> None:
-        self.env.stdout.write(text)
-        self.env.stdout.flush()
-
-    def prompt(self, server_mode: int | None = None) -> None:
-        self.write(PROMPT)
-
-    def ask(self, question: str) -> None:
-        self.write(question)
-
-    def caution(self, command: str, what: str | None = None) -> None:
-        pass                                   # KMU has no CAUTION banner
 
     def result(self, result, source: str) -> None:
         if result.error is not None:

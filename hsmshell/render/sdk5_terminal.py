@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from hsmshell.render.base import BaseRenderer
+from hsmshell.render.base import BaseRenderer, OneStreamTerminal
 from hsmshell.render.sdk5_views import cli_json
 
 PROMPT = "aws-cloudhsm > "
@@ -24,22 +24,8 @@ def error_text(error) -> str:
     return error.message
 
 
-class CliTerminalRenderer(BaseRenderer):
-    def err(self, text: str = "") -> None:
-        self.out(text)
-
-    def write(self, text: str) -> None:
-        self.env.stdout.write(text)
-        self.env.stdout.flush()
-
-    def prompt(self, server_mode: int | None = None) -> None:
-        self.write(PROMPT)
-
-    def ask(self, question: str) -> None:
-        self.write(question)
-
-    def caution(self, command: str, what: str | None = None) -> None:
-        pass                                  # CloudHSM CLI asks no y/n question
+class CliTerminalRenderer(OneStreamTerminal, BaseRenderer):
+    PROMPT = PROMPT                           # CloudHSM CLI asks no y/n question (no caution)
 
     def note(self, text: str) -> None:
         self.out(text)
