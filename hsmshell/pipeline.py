@@ -22,7 +22,6 @@ from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
 from hsmshell.backends.base import not_supported
 from hsmshell.backends.result import Result, note_partial
-from hsmshell.crash_report import internal_error
 from hsmshell.errors import (AuditTampered, AuditWriteFailed, ClusterStateDamaged, ConfirmationRequired,
                              HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
 from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
@@ -256,6 +255,7 @@ class Shell:
             return self._show(Attempt(attempt.text, attempt.source, command=attempt.command, error=failed))
 
     def _internal_error(self, attempt: Attempt, exc: Exception) -> HsmshellError:
+        from hsmshell.crash_report import internal_error     # traceback: only when a bug shows
         # its writes were rolled back: for replay it changed nothing, like a refused command
         attempt.dispatched = False
         context = {"cluster": self.env.cluster, "mode": self.env.mode, "source": attempt.source,

@@ -9,8 +9,10 @@ import subprocess
 import sys
 
 # the interactive and human-output stack, the OS keyring, the real-tool driver; "did you
-# mean" (difflib) and quoted-argument lexing (shlex) only when a line needs them
-NOT_ON_THE_ONE_SHOT_PATH = ("rich", "prompt_toolkit", "keyring", "pexpect", "difflib", "shlex")
+# mean" (difflib) and quoted-argument lexing (shlex) only when a line needs them; the crash
+# report (and its traceback) only when a bug shows
+NOT_ON_THE_ONE_SHOT_PATH = ("rich", "prompt_toolkit", "keyring", "pexpect", "difflib", "shlex",
+                            "hsmshell.crash_report", "traceback")
 
 
 def _modules_after(tmp_path, *argv: str) -> set[str]:
