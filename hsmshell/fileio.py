@@ -178,10 +178,10 @@ def make_folder(folder: str | os.PathLike, mode: int = FOLDER) -> Path:
     except FileExistsError:
         if not folder.is_dir() or folder.is_symlink():
             raise refusal("cannot use the folder", folder, "it exists and is not a folder",
-                          error=_state_error()) from None
+                          error=BackendUnavailable) from None
     except OSError as exc:
         raise refusal("cannot create the folder", folder, exc.strerror or str(exc),
-                      error=_state_error()) from None
+                      error=BackendUnavailable) from None
     return folder
 
 
@@ -199,10 +199,6 @@ def ensure_private_file(path: str | os.PathLike, error: type[HsmshellError] = Fi
         os.fchmod(fd, PRIVATE)
     finally:
         os.close(fd)
-
-
-def _state_error():
-    return BackendUnavailable
 
 
 # -- reading -------------------------------------------------------------------------------------

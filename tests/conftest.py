@@ -65,6 +65,18 @@ def home(tmp_path) -> Path:
 
 
 @pytest.fixture
+def cluster_of(home):
+    """make(N): an emulated cluster of N HSMs in the test's own home (returns the home)."""
+    def make(hsms: int) -> Path:
+        import time
+
+        from hsmshell.clusters import create_emulated_cluster
+        create_emulated_cluster(home / "clusters" / "default", "default", hsms, time.time)
+        return home
+    return make
+
+
+@pytest.fixture
 def harness_class():
     """Harness itself, for tests that open several (their own homes and options)."""
     return Harness

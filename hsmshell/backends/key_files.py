@@ -8,6 +8,8 @@ line, so unWrapKey can restore the key without -kc/-kt/-l; docs/keys.md document
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 
 from hsmshell import output_sandbox
@@ -20,6 +22,21 @@ WRAPPED_KEY_MAGIC = b"HSMSHELL-WRAPPED-KEY/1\n"
 
 def read_input(path: str, what: str, limit: int = MAX_INPUT_FILE) -> bytes:
     return read_user_file(path, limit, f"{what} file")
+
+
+def inline_or_file(args: dict, name: str, what: str, limit: int = MAX_INPUT_FILE) -> bytes:
+    """The bytes given once, as base64 in --<name> or in the file --<name>-path names
+    (the CloudHSM CLI's pair of options for data, signatures and wrapped keys)."""
+    inline, path = args.get(name), args.get(f"{name}_path")
+    option = "--" + name.replace("_", "-")
+    if bool(inline) == bool(path):
+        raise InvalidArgument(f"give the {what} once: {option} <BASE64> or {option}-path <FILE>")
+    if path:
+        return read_input(path, what, limit)
+    try:
+        return base64.b64decode(inline, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidArgument(f"{option} must be base64") from None
 
 
 def write_output(path: str, data: bytes, *, private: bool = False, key_material: bool | None = None) -> str:

@@ -33,6 +33,26 @@ def activate(capsys, home: Path) -> None:
     assert status == 0, (out, err)
 
 
+def activated_with(capsys, home: Path, commands: str) -> Path:
+    """An activated cluster where the crypto officer `admin` has run `commands` (`;`-separated),
+    every one succeeding."""
+    activate(capsys, home)
+    officer_ran(capsys, home, commands)
+    return home
+
+
+def officer_ran(capsys, home: Path, commands: str) -> None:
+    """`commands` run, logged in as the crypto officer `admin`, every one succeeding."""
+    status, out, err = cli(capsys, home, "--json", "--yes", "-c", f"loginHSM CO admin {ADMIN_PASSWORD}; {commands}")
+    assert status == 0, (out, err)
+
+
+def verify_json(capsys, home: Path, *argv: str) -> tuple[int, dict]:
+    """`audit verify ARGV...` with --json: (exit status, its result object)."""
+    status, out, _ = cli(capsys, home, "--json", "audit", "verify", *argv)
+    return status, json_lines(out)[-1]
+
+
 def write_batch(folder: Path, text: str, name: str = "batch.hsm") -> Path:
     path = folder / name
     path.write_text(text)

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from batch_audit_support import ADMIN_PASSWORD, activate, cli, cluster_dir, json_lines
+from batch_audit_support import activate, cli, cluster_dir, officer_ran, verify_json
 
 
 @pytest.fixture
@@ -23,9 +23,7 @@ def sent(home, capsys, tmp_path):
     """A cluster that ran some commands, and a copy of its log as an auditor receives it."""
     activate(capsys, home)
     for n in range(3):
-        status, out, err = cli(capsys, home, "--json", "--yes", "-c",
-                               f"loginHSM CO admin {ADMIN_PASSWORD}; createUser CU u{n} userpass{n}")
-        assert status == 0, (out, err)
+        officer_ran(capsys, home, f"createUser CU u{n} userpass{n}")
     received = tmp_path / "received"
     received.mkdir()
     shutil.copy2(cluster_dir(home) / "audit.log", received / "audit.log")
@@ -62,9 +60,7 @@ def forge(received: Path, keep_genesis_key: bool = True) -> Path:
     return forged
 
 
-def verify(capsys, home, *argv) -> tuple[int, dict]:
-    status, out, _ = cli(capsys, home, "--json", "audit", "verify", *argv)
-    return status, json_lines(out)[-1]
+verify = verify_json
 
 
 def test_a_re_signed_copy_fails_whatever_key_lies_beside_it(home, capsys, sent):

@@ -7,23 +7,17 @@ import shutil
 
 import pytest
 
-from batch_audit_support import ADMIN_PASSWORD, activate, cli, cluster_dir, json_lines, log_lines
+from batch_audit_support import activated_with, cli, cluster_dir, log_lines, verify_json
 from hsmshell.status import ExitStatus
 
 
 @pytest.fixture
 def logged(capsys, home):
-    activate(capsys, home)
-    status, _, err = cli(capsys, home, "--json", "--yes", "-c",
-                         f"loginHSM CO admin {ADMIN_PASSWORD}; createUser CU alice alicepass1; "
-                         "createUser CO officer2 officer2pw; listUsers; deleteUser CU alice")
-    assert status == 0, err
-    return home
+    return activated_with(capsys, home, "createUser CU alice alicepass1; "
+                          "createUser CO officer2 officer2pw; listUsers; deleteUser CU alice")
 
 
-def verify(capsys, home, *extra):
-    status, out, _ = cli(capsys, home, "--json", "audit", "verify", *extra)
-    return status, json_lines(out)[0]
+verify = verify_json
 
 
 def rewrite(home, lines):

@@ -14,18 +14,15 @@ import sys
 
 import pytest
 
-from batch_audit_support import ADMIN_PASSWORD, activate, cli, cluster_dir, fingerprint, json_lines
+from batch_audit_support import (ADMIN_PASSWORD, activate, activated_with, cli, cluster_dir, fingerprint, json_lines,
+                                 verify_json)
 
 
 @pytest.fixture
 def used(home, capsys):
     """An activated cluster that has run write commands (a key, a user)."""
-    activate(capsys, home)
-    status, out, err = cli(capsys, home, "--json", "--yes", "-c",
-                           f"loginHSM CO admin {ADMIN_PASSWORD}; createUser CU carl carlpass1; "
-                           "logoutHSM; loginHSM CU carl carlpass1; genSymKey -t 31 -s 32 -l k")
-    assert status == 0, (out, err)
-    return home
+    return activated_with(capsys, home, "createUser CU carl carlpass1; "
+                          "logoutHSM; loginHSM CU carl carlpass1; genSymKey -t 31 -s 32 -l k")
 
 
 def one_line_refusal(capsys, home, *argv, reference: str, status: int) -> str:
@@ -36,11 +33,6 @@ def one_line_refusal(capsys, home, *argv, reference: str, status: int) -> str:
     assert f"error[{reference}]: " in message and message.startswith(("hsmshell: error[", "error[")), err
     assert all(line.startswith(("hsmshell: error[", "error[", "  hint: ")) for line in err.splitlines()), err
     return message
-
-
-def verify_json(capsys, home, *extra) -> tuple[int, dict]:
-    code, out, _ = cli(capsys, home, "--json", "audit", "verify", *extra)
-    return code, json_lines(out)[-1]
 
 
 @pytest.mark.parametrize("name, reference, status", [
@@ -147,6 +139,22 @@ def test_a_same_size_edit_of_the_last_record_is_caught_by_the_next_command(used,
     message = one_line_refusal(capsys, used, "-c", "listUsers", reference="audit-tampered", status=6)
     assert "last record" in message
     assert log.read_bytes() == edited
+
+
+def test_the_last_record_is_checked_once_per_shell_not_once_per_command(activated, monkeypatch):
+    """docs/hardening.md: each shell checks the last record when it first opens the log; every
+    later transaction reads the head only (no re-read of the log's tail per command)."""
+    from hsmshell.audit.log import AuditLog
+
+    checked = []
+    check = AuditLog._check_last_record
+    monkeypatch.setattr(AuditLog, "_check_last_record",
+                        lambda self, fd, head: (checked.append(head.seq), check(self, fd, head))[1])
+    activated.open()                                         # a new shell on the cluster
+    activated.ok(f"loginHSM CO admin {ADMIN_PASSWORD}")
+    for n in range(3):
+        activated.ok(f"createUser CU u{n} userpass{n}")      # a transaction each
+    assert len(checked) == 1, checked
 
 
 def test_batch_set_without_a_name_export_of_non_ascii_and_a_missing_keyring_module(used, capsys, tmp_path):

@@ -11,11 +11,6 @@ from __future__ import annotations
 import io
 import re
 import sys
-import time
-
-import pytest
-
-from hsmshell.clusters import create_emulated_cluster
 
 IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 HANDLE = re.compile(r"(Key Handle: |key handle: )(\d+)")
@@ -47,14 +42,6 @@ def normalized(text: str) -> str:
 
 def block(text: str) -> str:
     return normalized(text.strip("\n") + "\n")
-
-
-@pytest.fixture
-def cluster_of(home):
-    def make(hsms: int):
-        create_emulated_cluster(home / "clusters" / "default", "default", hsms, time.time)
-        return home
-    return make
 
 
 def activated_lines(password: str = "officer1pw") -> str:

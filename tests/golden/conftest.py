@@ -1,22 +1,12 @@
-"""Fixtures of the golden page tests: an emulated cluster of N HSMs in the test's own home."""
+"""Fixtures of the golden page tests (cluster_of, an emulated cluster of N HSMs, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from hsmshell.clusters import create_emulated_cluster
-
-
-@pytest.fixture
-def cluster_of(home):
-    def make(hsms: int):
-        create_emulated_cluster(home / "clusters" / "default", "default", hsms, time.time)
-        return home
-    return make
 
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "backends"))   # quorum_support

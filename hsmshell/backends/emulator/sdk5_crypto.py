@@ -9,14 +9,13 @@ are raw r||s, as AWS documents. With --data-type digest the data is the hash alr
 from __future__ import annotations
 
 import base64
-import binascii
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
 from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key, public_der_of_private
-from hsmshell.backends.key_files import read_input
+from hsmshell.backends.key_files import inline_or_file
 from hsmshell.backends.emulator.key_rules import require_flag, require_kind
 from hsmshell.backends.emulator.sdk5_keys import selected
 from hsmshell.backends.emulator.sdk5_users import sdk5
@@ -84,30 +83,11 @@ def verify(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
 
 
 def _data(args: dict) -> tuple[bytes, bool]:
-    given = [name for name in ("data", "data_path") if args.get(name)]
-    if len(given) != 1:
-        raise InvalidArgument("give the data once: --data <BASE64> or --data-path <FILE>")
-    if args.get("data"):
-        data = _base64(args["data"], "--data")
-    else:
-        data = read_input(args["data_path"], "data")
-    return data, args.get("data_type") == "digest"
+    return inline_or_file(args, "data", "data"), args.get("data_type") == "digest"
 
 
 def _signature(args: dict) -> bytes:
-    given = [name for name in ("signature", "signature_path") if args.get(name)]
-    if len(given) != 1:
-        raise InvalidArgument("give the signature once: --signature <BASE64> or --signature-path <FILE>")
-    if args.get("signature"):
-        return _base64(args["signature"], "--signature")
-    return read_input(args["signature_path"], "signature", limit=65536)
-
-
-def _base64(text: str, what: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidArgument(f"{what} must be base64") from None
+    return inline_or_file(args, "signature", "signature", limit=65536)
 
 
 def _algorithm(args: dict, mechanism: str, prehashed: bool, data: bytes):

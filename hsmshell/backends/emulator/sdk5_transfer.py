@@ -4,7 +4,6 @@ cryptography of KMU's importPubKey, wrapKey and unWrapKey (crypto/wrapping.py)."
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 
 from hsmshell.backends.emulator import crypto, key_templates, quorum_rules, replay_inputs
@@ -15,7 +14,7 @@ from hsmshell.backends.emulator.keystore import KeyStore
 from hsmshell.backends.emulator.sdk5_keys import _apply, _placement
 from hsmshell.backends.emulator.sdk5_keys_view import KeyView
 from hsmshell.backends.emulator.sdk5_users import sdk5
-from hsmshell.backends.key_files import parse_hex, read_input, write_output
+from hsmshell.backends.key_files import inline_or_file, parse_hex, read_input, write_output
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.keys import SYMMETRIC_KEY_SIZES, Attr, KeyClass, KeyType, WrapHash
@@ -87,7 +86,7 @@ def unwrap(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     unwrapping = require_flag(_chosen(cluster, view, args, "filter", "approval", "use", command),
                               Attr.UNWRAP, "unwrap keys")
     key_class, key_type = CLASSES[args["key_type_class"]]
-    data = _data(args)
+    data = inline_or_file(args, "data", "wrapped key")
     params, _ = _params(args, mechanism, wrapping=False)
     settings = dict(args["attributes"])
     plan = plan_creation(store, _placement(store, args, args["label"], settings, args["manage_key_quorum_value"],
@@ -140,18 +139,6 @@ def _params(args: dict, mechanism: str, wrapping: bool) -> tuple[crypto.WrapPara
                                   hint=f"--mgf mgf1-{args['hash_function']}")
         given["hash_id"] = int(HASH_IDS[args["hash_function"]])
     return crypto.WrapParams(**given), (iv if wrapping else None)
-
-
-def _data(args: dict) -> bytes:
-    given = [name for name in ("data", "data_path") if args.get(name)]
-    if len(given) != 1:
-        raise InvalidArgument("give the wrapped key once: --data <BASE64> or --data-path <FILE>")
-    if args.get("data_path"):
-        return read_input(args["data_path"], "wrapped key")
-    try:
-        return base64.b64decode(args["data"], validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidArgument("--data must be base64") from None
 
 
 def _handler(function, mechanism: str):
