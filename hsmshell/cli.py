@@ -77,9 +77,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser (that took a tenth of a one-shot's start-up); anything else, `-h` included, gets
     the full parser."""
     argv = _hpswd_values(sys.argv[1:] if argv is None else list(argv))
-    argv = _bare_command(argv)
+    root = build_parser(subcommands=False)
+    argv = _bare_command(argv, root)
     try:
-        options, rest = build_parser(subcommands=False).parse_known_args(argv)
+        options, rest = root.parse_known_args(argv)
     except argparse.ArgumentError:
         rest = argv                          # the full parser says what is wrong
     if rest:
@@ -91,10 +92,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
-def _bare_command(argv: list[str]) -> list[str]:
+def _bare_command(argv: list[str], root: argparse.ArgumentParser) -> list[str]:
     """`hsmshell listUsers`, `hsmshell help [COMMAND]`: a first word that is no subcommand
     runs the rest of the line as `-c` does (the global options before it still apply)."""
-    options = build_parser(subcommands=False)._option_string_actions
+    options = root._option_string_actions          # the parser -c uses, built once per start
     index = 0
     while index < len(argv):
         token = argv[index]

@@ -47,6 +47,18 @@ def test_hsmshell_help_and_a_bare_command_word_run_as_dash_c(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["error"]["hint"] == "did you mean listUsers or syncUser?"
 
 
+def test_a_one_shot_builds_the_global_option_parser_once(monkeypatch):
+    """Recognising a bare command word reads the same parser -c then uses (start-up path)."""
+    from hsmshell import cli
+    built = []
+    real = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda *a, **k: built.append(k) or real(*a, **k))
+    for argv in (["--json", "-c", "listUsers"], ["--json", "listUsers"]):
+        built.clear()
+        options = cli.parse_arguments(argv)
+        assert options.commands == "listUsers" and built == [{"subcommands": False}]
+
+
 def test_audit_show_and_logs_take_the_same_count_option(tmp_path, capsys):
     home = str(tmp_path / "home")
     main(["--home", home, "-c", "listUsers; whoami; status"])
