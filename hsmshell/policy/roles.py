@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hsmshell import fileio
 from hsmshell.errors import ConfigError
+from hsmshell.record import field, record
 
 ANONYMOUS = "anonymous"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Role:
     name: str
     description: str
@@ -44,7 +44,7 @@ class Role:
         return False, f"{self.source}: no allow entry matches {action}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QuorumService:
     name: str
     id: int
@@ -54,7 +54,7 @@ class QuorumService:
     key_arguments: tuple[str, ...] = ()
 
 
-@dataclass
+@record
 class Policy:
     roles: dict[str, Role]                          # by role name and alias, upper-case
     quorum: dict[str, QuorumService] = field(default_factory=dict)   # by action id

@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.quorum import SERVICES, TOKEN_LIFETIME_SECONDS, QuorumService
+from hsmshell.record import record
 
 MAGIC = "hsmshell-quorum-token/1"
 MAX_TOKEN_FILE_BYTES = 64 * 1024
@@ -58,7 +58,7 @@ _FIELDS = (("id", "token_id"), ("service", "service"), ("node", "node"),
 _INT_FIELDS = {"token_id", "service", "key_handle", "issued_at", "expires_at"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Token:
     token_id: int
     service: QuorumService
