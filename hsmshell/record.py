@@ -54,10 +54,10 @@ def replace(instance, /, **changes):
     return type(instance)(**values)
 
 
-def record(cls=None, /, *, frozen: bool = False):
-    """The class decorator (bare or with `frozen=True`)."""
+def record(cls=None, /, *, frozen: bool = False, slots: bool = False):
+    """The class decorator (bare, or with `frozen=True`, `slots=True`)."""
     def wrap(cls):
-        return _process(cls, frozen)
+        return _process(cls, frozen, slots)
     return wrap if cls is None else wrap(cls)
 
 
@@ -69,30 +69,27 @@ def _frozen_delattr(self, name):
     raise FrozenInstanceError(f"cannot delete field '{name}'")
 
 
-def _process(cls, frozen: bool):
-    body = cls.__dict__
+def _process(cls, frozen: bool, slots: bool):
     if any(hasattr(base, "__record_fields__") for base in cls.__mro__[1:]):
         raise TypeError(f"{cls.__name__}: records do not inherit from records")
-    found: list[Field] = []
-    for name, annotation in body.get("__annotations__", {}).items():
-        if isinstance(annotation, str) and annotation.replace("typing.", "").startswith("ClassVar"):
-            continue
-        value = body.get(name, _MISSING)
-        spec = value if isinstance(value, Field) else Field(default=value)
-        spec.name = name
-        if isinstance(value, Field):            # as dataclasses: the class keeps a plain default
-            if spec.default is _MISSING:
-                delattr(cls, name)
-            else:
-                setattr(cls, name, spec.default)
-        found.append(spec)
+    found = _fields_of(cls)
     _check_order(cls, found)
+    if slots:
+        cls = _with_slots(cls, found)
+    else:
+        for spec in found:          # as dataclasses: the class keeps a plain default only
+            if isinstance(cls.__dict__.get(spec.name), Field):
+                if spec.default is _MISSING:
+                    delattr(cls, spec.name)
+                else:
+                    setattr(cls, spec.name, spec.default)
+    body = cls.__dict__
     namespace = {"_MISSING": _MISSING, "_setattr": object.__setattr__}
     for spec in found:
         namespace[f"_d_{spec.name}"] = spec.default
         namespace[f"_f_{spec.name}"] = spec.default_factory
     source = "\n".join([_init_source(found, frozen, "__post_init__" in body),
-                        _repr_source(cls, found), _eq_source(found)])
+                        _repr_source(found), _eq_source(found)])
     exec(source, namespace)     # one small compile per class; the methods run as fast as written ones
     methods = {"__init__": namespace["__init__"], "__repr__": namespace["__repr__"], "__eq__": namespace["__eq__"]}
     # as dataclasses: a method the class writes itself is kept; __eq__ makes __hash__ None
@@ -107,6 +104,31 @@ def _process(cls, frozen: bool):
     cls.__record_fields__ = tuple(found)
     cls.__match_args__ = tuple(f.name for f in found)
     return cls
+
+
+def _fields_of(cls) -> list[Field]:
+    """The class's own annotations, in order (a ClassVar is no field), with their defaults."""
+    found = []
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+        if isinstance(annotation, str) and annotation.replace("typing.", "").startswith("ClassVar"):
+            continue
+        value = cls.__dict__.get(name, _MISSING)
+        spec = value if isinstance(value, Field) else Field(default=value)
+        spec.name = name
+        found.append(spec)
+    return found
+
+
+def _with_slots(cls, found: list[Field]):
+    """The class made again with its fields as `__slots__` (a class cannot gain slots once
+    made); the defaults leave the class body, where they would clash with the slots."""
+    body = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__")}
+    for spec in found:
+        body.pop(spec.name, None)
+    body["__slots__"] = tuple(spec.name for spec in found)
+    made = type(cls)(cls.__name__, cls.__bases__, body)
+    made.__qualname__ = cls.__qualname__
+    return made
 
 
 def _check_order(cls, found: list[Field]) -> None:
@@ -134,7 +156,7 @@ def _init_source(found: list[Field], frozen: bool, post_init: bool) -> str:
     return f"def __init__({', '.join(params)}):\n    " + "\n    ".join(lines or ["pass"])
 
 
-def _repr_source(cls, found: list[Field]) -> str:
+def _repr_source(found: list[Field]) -> str:
     shown = ", ".join(f"{f.name}={{self.{f.name}!r}}" for f in found if f.repr)
     return f"def __repr__(self):\n    return f\"{{type(self).__qualname__}}({shown})\""
 
