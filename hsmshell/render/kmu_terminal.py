@@ -13,18 +13,13 @@ from hsmshell.render.classic import ClassicRenderer       # before classic_keys:
 from hsmshell.render import classic_keys
 from hsmshell.render.base import OneStreamTerminal
 from hsmshell.render.cmu_terminal import help_lines
-from hsmshell.model.opcodes import KMU_SESSION_CODES as SESSION_CODES
+from hsmshell.model.opcodes import KMU_SESSION_CODES as SESSION_CODES, kmu_call
 from hsmshell.render.kmu_views import T, KmuKeyViews, failed, nodes
 
 PROMPT = "Command: "
 INDENT = " " * 8
 SESSION_COMMANDS = frozenset({"loginHSM", "logoutHSM", "listUsers", "getToken", "approveToken",
                               "listTokens", "delToken", "getHSMInfo"})
-OPERATIONS = {**classic_keys.OPERATIONS, "loginHSM": "Cfm3LoginHSM", "logoutHSM": "Cfm3LogoutHSM",
-              "listUsers": "Cfm3ListUsers", "getToken": "Cfm3GetToken",
-              "approveToken": "Cfm3ApproveToken", "listTokens": "Cfm3ListTokens",
-              "delToken": "Cfm3DeleteToken", "getHSMInfo": "Cfm3GetHSMInfo",
-              "listAttributes": "Cfm3ListAttributes"}
 
 
 def kmu_code(error) -> tuple[int, str]:
@@ -43,7 +38,7 @@ def _bare(message: str) -> str:
 
 
 def returned(command: str, error=None) -> str:
-    operation = OPERATIONS.get(command, f"Cfm3{command[:1].upper()}{command[1:]}")
+    operation = kmu_call(command)
     if error is None:
         return f"{operation} returned: 0x00 : {classic_keys.SUCCESS_TEXT}"
     code, text = kmu_code(error)
