@@ -130,7 +130,7 @@ KCV_LENGTH = 3  # bytes
 class SignMechanism:
     mechanism_id: int   # sign/verify -m
     name: str
-    key_type: KeyType   # RSA or EC
+    key_type: KeyType   # RSA or EC (15-19, the DSS family, serve DSA keys too)
     padding: str        # "pkcs1v15" | "pss" | "ecdsa"
     hash_name: str      # hashlib / cryptography spelling: "sha256"
 
@@ -167,7 +167,7 @@ def sign_mechanism(mechanism_id: int) -> SignMechanism:
     mechanism = SIGN_MECHANISMS.get(mechanism_id)
     if mechanism is None:
         raise InvalidArgument(f"unknown signature mechanism {mechanism_id}",
-                              hint="-m is 0-9 (RSA) or 15-19 (ECDSA); see 'sign -h'")
+                              hint="-m is 0-9 (RSA) or 15-19 (ECDSA, DSA); see 'sign -h'")
     return mechanism
 
 

@@ -4,6 +4,8 @@ page's URL is https://docs.aws.amazon.com/cloudhsm/latest/userguide/<page>.html.
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from aws_pages import Values, assert_session, fixed, kmu_handles, run_tool, typed_lines, unechoed
@@ -243,6 +245,32 @@ def test_sign_and_verify(monkeypatch, crypto_users, workdir):
     (workdir / "hardwarecert.crt").write_bytes(b"another message\n")
     (workdir / "usercertsigned").write_bytes((workdir / "signedFile").read_bytes())
     check(monkeypatch, home, page("key_mgmt_util-verify", 3), [login("user3")], Values(_262276=public))
+
+
+# A DSA key signs with a DSS id (AWS's sign page lists none for DSA; docs/real-tools.md)
+DSA_ID = (" -m 1", " -m 17")
+
+
+def test_sign_and_verify_with_a_dsa_key(monkeypatch, crypto_users, workdir):
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-sign.html,
+    https://docs.aws.amazon.com/cloudhsm/latest/userguide/key_mgmt_util-verify.html with a
+    genDSAKeyPair pair (https://docs.aws.amazon.com/cloudhsm/latest/userguide/
+    key_mgmt_util-genDSAKeyPair.html) in place of the RSA pair, the mechanism ECDSA_SHA256's
+    DSS id (17); the signature is one openssl checks."""
+    home = crypto_users(3, 1)
+    public, private = kmu_handles(monkeypatch, home, [login("user3"), "genDSAKeyPair -m 2048 -l DSA"])
+    (workdir / "messageFile").write_bytes(b"a message\n")
+    check(monkeypatch, home, fixed(page("key_mgmt_util-sign", 2), DSA_ID), [login("user3")], Values(_266309=private))
+    (workdir / "hardwareCert.crt").write_bytes(b"a message\n")
+    (workdir / "hardwareCertSigned").write_bytes((workdir / "signedFile").read_bytes())
+    check(monkeypatch, home, fixed(page("key_mgmt_util-verify", 2), DSA_ID), [login("user3")], Values(_262276=public))
+    (workdir / "hardwarecert.crt").write_bytes(b"another message\n")
+    (workdir / "usercertsigned").write_bytes((workdir / "signedFile").read_bytes())
+    check(monkeypatch, home, fixed(page("key_mgmt_util-verify", 3), DSA_ID), [login("user3")], Values(_262276=public))
+    run_tool(monkeypatch, home, "kmu", [login("user3"), f"exportPubKey -k {public} -out dsa.pem"])
+    verified = subprocess.run(["openssl", "dgst", "-sha256", "-verify", "dsa.pem", "-signature", "signedFile",
+                               "messageFile"], capture_output=True, text=True, check=False)
+    assert verified.stdout.strip() == "Verified OK", verified.stderr
 
 
 def test_set_attribute_makes_a_session_key_persistent(monkeypatch, crypto_users):
