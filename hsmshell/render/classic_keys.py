@@ -21,6 +21,7 @@ CREATED = {
     "importPrivateKey": "Private Key Unwrapped.  Key Handle: {key_handle}",
     "unWrapKey": "Key Unwrapped. Key Handle: {key_handle}",
     "importPubKey": "Public Key Handle: {key_handle}",
+    "insertMaskedObject": "New Key Handle: {key_handle}",
 }
 # What the commands that write a file print; {returned} is the command's Cfm line.
 WRITTEN = {
@@ -32,6 +33,7 @@ WRITTEN = {
                 'Wrapped Key written to file "{file}" length {length}'],
     "aesWrapUnwrap": ["{returned}", "", "result written to file {file}"],
     "sign": ["{returned}", "", "signature is written to file {file}"],
+    "extractMaskedObject": ['Object was masked and written to file "{file}"', "", "{returned}"],
 }
 
 

@@ -74,6 +74,8 @@ class KmuKeyViews:
                     "", ok("", "Cfm3CreateUnwrapTemplate"), "", ok("", "Cfm3UnWrapKey"), "",
                     f"Private Key Unwrapped.  Key Handle: {handle}",
                     *nodes(self._holders(result), indent="")]
+        if command == "insertMaskedObject":      # key_mgmt_util-insertMaskedObject: flush, then a tab
+            return ["", ok(command), f"{T}New Key Handle: {handle}", *nodes(self._holders(result))]
         if command == "unWrapKey" and self._flag("-noheader"):
             return ["", T + ok("", "Cfm3CreateUnwrapTemplate2"), T + ok("", "Cfm2UnWrapWithTemplate3"), "",
                     f"{T}Key Unwrapped. Key Handle: {handle}", *nodes(self._holders(result))]
@@ -137,6 +139,8 @@ class KmuKeyViews:
         if command == "exportPrivateKey":
             return ["", ok(command), "", T + ok("", "Cfm3UnWrapHostKey"), "",
                     f"PEM formatted private key is written to {file}"]
+        if command == "extractMaskedObject":
+            return ["", f'Object was masked and written to file "{file}"', "", T + ok(command)]
         if command == "exportPubKey":
             return ["", f"PEM formatted public key is written to {file}", "", ok(command)]
         if command == "wrapKey":

@@ -102,8 +102,7 @@ INVENTORY = {
     ("key_mgmt_util-exSymKey", 9): ("test", f"{KMU}.test_ex_sym_key"),
     ("key_mgmt_util-exportPrivateKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
     ("key_mgmt_util-exportPubKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
-    ("key_mgmt_util-extractMaskedObject", 2): ("left out", "extractMaskedObject is not emulated (masked "
-                                               "objects move keys between cloned clusters)"),
+    ("key_mgmt_util-extractMaskedObject", 2): ("test", f"{KMU}.test_masked_objects"),
     ("key_mgmt_util-findKey", 2): ("test", f"{KEYS}.test_find_key_lists_every_key"),
     ("key_mgmt_util-findKey", 3): ("command only", "no output shown"),
     ("key_mgmt_util-findKey", 4): ("command only", "no output shown"),
@@ -156,7 +155,7 @@ INVENTORY = {
     ("key_mgmt_util-imSymKey", 12): ("test", f"{KMU}.test_im_sym_key"),
     ("key_mgmt_util-importPrivateKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
     ("key_mgmt_util-importPubKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
-    ("key_mgmt_util-insertMaskedObject", 2): ("left out", "insertMaskedObject is not emulated"),
+    ("key_mgmt_util-insertMaskedObject", 2): ("test", f"{KMU}.test_masked_objects"),
     ("key_mgmt_util-listAttributes", 2): ("left out", "the shorter list without the `Description` header: "
                                           "the minority of the three listAttributes outputs"),
     ("key_mgmt_util-listUsers", 2): ("test", f"{KMU}.test_list_users"),
