@@ -116,14 +116,11 @@ INVENTORY = {
     ("key_mgmt_util-genDSAKeyPair", 6): ("test", f"{KMU}.test_gen_dsa_key_pair_with_quorum"),
     ("key_mgmt_util-genDSAKeyPair", 7): ("test", f"{KMU}.test_gen_dsa_key_pair_with_quorum"),
     ("key_mgmt_util-genECCKeyPair", 2): ("test", f"{KEYS}.test_gen_ecc_key_pair"),
-    ("key_mgmt_util-genECCKeyPair", 3): ("left out", "getAttribute -a 512 of an EC private key: `attr cnt 19` "
-                                         "counts an OBJ_ATTR_VALUE_LEN the emulator does not keep for private keys"),
+    ("key_mgmt_util-genECCKeyPair", 3): ("test", f"{KEYS}.test_private_key_attributes_to_a_file"),
     ("key_mgmt_util-genECCKeyPair", 5): ("left out", "a FIPS refusal (0xb3) whose node block says the node "
                                          "is unavailable (0x30000085): the page's two errors contradict"),
     ("key_mgmt_util-genRSAKeyPair", 2): ("test", f"{KEYS}.test_gen_rsa_key_pair"),
-    ("key_mgmt_util-genRSAKeyPair", 3): ("left out", "`Attribute size: 801, count: 26` / `Written to:` (one "
-                                         "page; three show `got all attributes of size`) and the RSA "
-                                         "attribute file's set and widths"),
+    ("key_mgmt_util-genRSAKeyPair", 3): ("test", f"{KEYS}.test_rsa_public_key_attributes_to_a_file"),
     ("key_mgmt_util-genRSAKeyPair", 4): ("test", f"{KEYS}.test_gen_rsa_key_pair"),
     ("key_mgmt_util-genSymKey", 2): ("test", f"{KMU}.test_gen_sym_key"),
     ("key_mgmt_util-genSymKey", 3): ("command only", "no output shown"),
@@ -175,8 +172,7 @@ INVENTORY = {
     ("key_mgmt_util-verify", 3): ("test", f"{KMU}.test_sign_and_verify"),
     ("key_mgmt_util-wrapKey", 2): ("test", f"{KMU}.test_wrap_and_unwrap"),
     # files shown with `$ cat` / `$ grep` after a session
-    ("key_mgmt_util-genECCKeyPair", 4): ("left out", "the file of genECCKeyPair 3: its OBJ_ATTR_VALUE_LEN "
-                                         "(and its label `ecc2` for the key made as `ecc14`)"),
+    ("key_mgmt_util-genECCKeyPair", 4): ("test", f"{KEYS}.test_private_key_attributes_to_a_file"),
     ("key_mgmt_util-getAttribute", 4): ("test", f"{KEYS}.test_one_attribute_to_a_file"),
     ("key_mgmt_util-getAttribute", 6): ("test", f"{KEYS}.test_all_attributes_to_a_file"),
     ("key_mgmt_util-imSymKey", 6): ("test", f"{KMU}.test_im_sym_key"),
