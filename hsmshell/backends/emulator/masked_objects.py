@@ -47,7 +47,7 @@ def extract_masked_object(cluster: EmulatedCluster, args: dict, secrets: dict) -
         "attributes": {str(a): v for a, v in key.other_attributes.items()},
         "material": base64.b64encode(store.material(key)).decode("ascii")}
     masked = MAGIC + crypto.seal(_masking_key(store, create=True), json.dumps(payload).encode(), MAGIC)
-    path = write_output(args["out"], masked, private=True)
+    path = write_output(args["out"], masked, private=True, context=cluster.context)
     hsm = next(h for h in store.hsms if h.hsm_id == key.hsm_id)
     hsm_logs.record(cluster, hsm, "CN_EXTRACT_MASKED_OBJECT_USER", key_handle=key.handle)
     return Result("extractMaskedObject", "key_file", data={
