@@ -87,7 +87,7 @@ SPECS = [
         "insertMaskedObject", "key.masked", "insert a masked object of this cluster as a new key",
         "insertMaskedObject -f <object-file> [-min_srv <n>] [-timeout <s>]",
         (a.path("file", "-f", "masked object file (extractMaskedObject)"), a.MIN_SRV, a.TIMEOUT),
-        opcode="CN_INSERT_MASKED_OBJECT_USER", tool="kmu",
+        opcode="CN_INSERT_MASKED_OBJECT_USER", tool="kmu", secret_input=True,
         details="The key gets a new handle and keeps its attributes, owner, sharing and quorum value; "
                 "an object of another cluster is refused (masked-object-invalid)."),
     CommandSpec(
