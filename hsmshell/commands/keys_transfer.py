@@ -94,13 +94,13 @@ SPECS = [
         "sign", "key.use", "sign a file with a private key",
         "sign -f <file> -k <private-key-handle> -m <mechanism> -out <signature-file>",
         (a.path("file", "-f", "data to sign"), a.handle(help="private key handle"),
-         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA", required=True),
+         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA (and DSA)", required=True),
          a.OUT), tool="kmu"),
     CommandSpec(
         "verify", "key.use", "verify a file's signature with a public key",
         "verify -f <file> -s <signature-file> -k <public-key-handle> -m <mechanism>",
         (a.path("file", "-f", "signed data"), a.path("signature_file", "-s", "signature"),
          a.handle(help="public key handle"),
-         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA", required=True)),
+         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA (and DSA)", required=True)),
         tool="kmu"),
 ]
