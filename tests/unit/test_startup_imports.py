@@ -15,8 +15,11 @@ NOT_ON_THE_ONE_SHOT_PATH = ("rich", "prompt_toolkit", "keyring", "pexpect", "dif
                             "hsmshell.crash_report", "traceback")
 # Once the cluster exists (every one-shot but the first): no dataclasses (-> inspect, ast, dis,
 # tokenize; hsmshell's records are hsmshell/record.py's), no orjson (it imports dataclasses,
-# uuid and platform; jsontext.py loads it once a process writes many documents), no uuid
-NOR_ON_AN_EXISTING_CLUSTER = ("dataclasses", "inspect", "orjson", "uuid", "platform")
+# uuid and platform; jsontext.py loads it once a process writes many documents), no uuid; no
+# argparse for plain options (cli._quick_options), no tomllib (the compiled policy is cached:
+# policy/cache.py), no secrets/random (os.urandom does)
+NOR_ON_AN_EXISTING_CLUSTER = ("dataclasses", "inspect", "orjson", "uuid", "platform", "argparse", "gettext",
+                              "tomllib", "secrets", "random")
 
 
 def _modules_after(tmp_path, *argv: str) -> set[str]:
