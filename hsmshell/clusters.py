@@ -98,7 +98,8 @@ def open_shell(env, *, table=None, policy=None, renderer=None):
     from hsmshell.render import make_renderer
 
     table = table if table is not None else command_table()
-    policy = policy if policy is not None else load_policy(env.roles_dir, table.actions(), cache_home=env.home)
+    policy = policy if policy is not None else load_policy(env.roles_dir, table.actions, cache_home=env.home,
+                                                            actions_key=table.actions_key())
     home = StateHome(env.home).ensure()
     directory = home.cluster_dir(env.cluster)
     if not (directory / "state.db").is_file():

@@ -112,7 +112,7 @@ class CommandSpec:
 class CommandTable:
     """The commands of one shell instance (built per shell, never a module global)."""
 
-    specs: dict[str, CommandSpec] = field(default_factory=dict)
+    _specs: dict[str, CommandSpec] = field(default_factory=dict)
     # Action ids of operations that are not shell commands (`hsmshell kms ...`: commands/kms.py):
     # role files may name them, and the policy checks them, like any command's
     other_actions: frozenset[str] = frozenset()
@@ -120,25 +120,60 @@ class CommandTable:
     def add(self, spec: CommandSpec) -> None:
         if spec.tool == PHRASE_TOOL:             # CloudHSM CLI: named by a phrase of words
             words = tuple(spec.name.split())
-            if words in self.phrases or spec.name in self.specs:
+            if words in self._phrases or spec.name in self._specs:
                 raise ValueError(f"duplicate command name {spec.name}")
-            self.phrases[words] = spec
-            self.specs[spec.name] = spec
+            self._phrases[words] = spec
+            self._specs[spec.name] = spec
             return
         for name in (spec.name, *spec.aliases):
             if name.lower() in self._lower:
                 raise ValueError(f"duplicate command name {name}")
             self._lower[name.lower()] = spec
-        self.specs[spec.name] = spec
+        self._specs[spec.name] = spec
 
     def __post_init__(self) -> None:
         self._lower: dict[str, CommandSpec] = {}
-        self.phrases: dict[tuple[str, ...], CommandSpec] = {}
+        self._phrases: dict[tuple[str, ...], CommandSpec] = {}
+        self._deferred = None
+
+    # -- specs added when first needed (the noun-verb phrases: commands/__init__.py) ------------
+    def defer(self, specs: Callable[[], Iterable[CommandSpec]], roots: frozenset[str], key: Callable[[], str]) -> None:
+        """Add `specs()` only when something needs them: a one-shot of an SDK 3 command never
+        builds them (docs/performance.md). `roots`: their first words (a line is parsed as a
+        phrase only if it starts with one); `key()`: a digest of what they are built from,
+        for actions_key()."""
+        self._deferred = (specs, roots, key)
+
+    def _complete(self) -> None:
+        if self._deferred is not None:
+            specs, self._deferred = self._deferred[0], None
+            for spec in specs():
+                self.add(spec)
+
+    @property
+    def specs(self) -> dict[str, CommandSpec]:
+        self._complete()
+        return self._specs
+
+    @property
+    def phrases(self) -> dict[tuple[str, ...], CommandSpec]:
+        self._complete()
+        return self._phrases
+
+    def actions_key(self) -> str:
+        """A digest that changes whenever actions() could: of the action ids added so far and,
+        while specs are deferred, of what they are built from (the policy cache's key)."""
+        import hashlib
+        added = {a for spec in self._specs.values() for a in spec.actions()} | set(self.other_actions)
+        pending = self._deferred[2]() if self._deferred is not None else "complete"
+        return hashlib.sha256("\0".join([*sorted(added), pending]).encode()).hexdigest()
 
     # -- CloudHSM CLI's noun-verb phrases (parse/nounverb.py reads them) -----------------------
     @property
     def phrase_roots(self) -> set[str]:
-        return {words[0] for words in self.phrases}
+        if self._deferred is not None:
+            return set(self._deferred[1])
+        return {words[0] for words in self._phrases}
 
     def phrase_children(self, prefix: tuple[str, ...]) -> list[str]:
         """The words that may follow `prefix` in a phrase (`key` -> delete, generate-file, ...)."""

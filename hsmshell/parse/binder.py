@@ -39,7 +39,7 @@ def parse_line(text: str, table: CommandTable, source: str = "") -> Invocation:
     tokens = tokenize(text)
     if not tokens:
         raise ParseError("empty command")
-    if table.phrases and nounverb.speaks_noun_verb(tokens, table):
+    if nounverb.speaks_noun_verb(tokens, table):
         spec, values, shown, history, secrets = nounverb.parse_phrase(tokens, table)
         return Invocation(spec, values, shown, history, source, secrets)
     spec = table.lookup(tokens[0])
@@ -63,7 +63,7 @@ def redact_unparsed(text: str, table: CommandTable) -> tuple[str | None, str]:
         return None, "<unparsable line>"
     if not tokens:
         return None, ""
-    if table.phrases and nounverb.speaks_noun_verb(tokens, table):
+    if nounverb.speaks_noun_verb(tokens, table):
         return nounverb.redact_phrase(tokens, table)
     try:
         spec = table.lookup(tokens[0])

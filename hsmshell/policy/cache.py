@@ -5,7 +5,8 @@ instructions, a sixth of a one-shot's budget: docs/performance.md).
 Trusted only when it is exactly what the role files compile to now, and unchanged since this
 shell wrote it:
 - its key is the SHA-256 of the roles folder's path, every role file's name and content, and
-  the action ids of the command table: any edit of a role file (or a new hsmshell) misses;
+  the action ids of the command table (or, for specs not built yet, the files they are
+  written in: CommandTable.actions_key): any edit of a role file (or a new hsmshell) misses;
 - it carries an HMAC-SHA-256 under a key of the state dir (`policy-cache.key`, 0600): a cache
   file changed by anything else fails the check.
 A cache that misses or fails is never used: the role files are compiled as without a cache
@@ -32,12 +33,17 @@ FORMAT = 1                      # bump when the cached form changes
 MAX_CACHE = 1024 * 1024
 
 
-def fingerprint(directory: Path, role_files: dict[str, bytes], known_actions: set[str]) -> str:
-    digest = hashlib.sha256(f"hsmshell policy cache {FORMAT}\0{directory}\0".encode())
+def fingerprint(directory: Path, role_files: dict[str, bytes], actions_key: str) -> str:
+    """`actions_key`: a digest of the action ids (actions_digest, or the command table's
+    actions_key, which stands for them without building every spec)."""
+    digest = hashlib.sha256(f"hsmshell policy cache {FORMAT}\0{directory}\0{actions_key}\0".encode())
     for name in sorted(role_files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(role_files[name]).digest())
-    digest.update("\0".join(sorted(known_actions)).encode())
     return digest.hexdigest()
+
+
+def actions_digest(actions: set[str]) -> str:
+    return hashlib.sha256("\0".join(sorted(actions)).encode()).hexdigest()
 
 
 def load(home: Path, key: str) -> Policy | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path
+from typing import Callable
 
 from hsmshell import fileio
 from hsmshell.errors import ConfigError
@@ -80,21 +81,25 @@ def default_roles_dir() -> Path:
     return package / "roles"        # the wheel installs roles/ as the data package hsmshell.roles
 
 
-def load_policy(directory: Path | None, known_actions: set[str], cache_home: Path | None = None) -> Policy:
-    """The policy of the role files in `directory` (else the shipped ones). `cache_home`: a
-    state dir where the compiled policy is kept between starts (policy/cache.py)."""
+def load_policy(directory: Path | None, known_actions: set[str] | Callable[[], set[str]],
+                cache_home: Path | None = None, actions_key: str | None = None) -> Policy:
+    """The policy of the role files in `directory` (else the shipped ones), checked against
+    the action ids `known_actions` (or a function giving them, asked only when the role files
+    are compiled). `cache_home`: a state dir where the compiled policy is kept between starts
+    (policy/cache.py); `actions_key`: a digest standing for the action ids in its key."""
+    actions = known_actions if callable(known_actions) else (lambda: known_actions)
     directory = Path(directory) if directory else default_roles_dir()
     if not directory.is_dir():
         raise ConfigError(f"roles directory {directory} does not exist")
     files = {name: _read_bytes(directory / name)
              for name in sorted(os.listdir(directory)) if name.endswith(".toml")}
     if cache_home is None:
-        return _compile(directory, files, known_actions)
+        return _compile(directory, files, actions())
     from hsmshell.policy import cache
-    key = cache.fingerprint(directory, files, known_actions)
+    key = cache.fingerprint(directory, files, actions_key or cache.actions_digest(actions()))
     policy = cache.load(cache_home, key)
     if policy is None:
-        policy = _compile(directory, files, known_actions)
+        policy = _compile(directory, files, actions())
         cache.store(cache_home, key, policy)
     return policy
 

@@ -92,3 +92,20 @@ def test_every_kind_of_result_has_a_view(renderer):
     missing = {kind: sorted(where) for kind, where in kinds.items()
                if kind not in GENERIC and not hasattr(cls, f"_view_{kind}")}
     assert not missing, f"no {renderer} view (render/) for: {missing}"
+
+
+def test_the_deferred_noun_verb_specs_are_known_by_their_roots_and_sources():
+    """command_table() builds CloudHSM CLI's phrases only when needed: the first words it
+    knows them by must be theirs, and their action ids must be written in the files
+    sdk5_source_key() digests (the policy cache's key stands on it)."""
+    from hsmshell import commands
+    from hsmshell.commands import sdk5
+    table = command_table()
+    assert table.phrase_roots == set(commands.SDK5_ROOTS)
+    key = table.actions_key()
+    assert {words[0] for words in table.phrases} == set(commands.SDK5_ROOTS)
+    assert table.actions_key() != key and command_table().actions_key() == key
+    sources = "".join(path.read_text() for path in Path(sdk5.__file__).parent.glob("*.py"))
+    for spec in sdk5.SPECS:
+        for action in spec.actions():
+            assert f'"{action}"' in sources, (spec.name, action)

@@ -17,9 +17,10 @@ NOT_ON_THE_ONE_SHOT_PATH = ("rich", "prompt_toolkit", "keyring", "pexpect", "dif
 # tokenize; hsmshell's records are hsmshell/record.py's), no orjson (it imports dataclasses,
 # uuid and platform; jsontext.py loads it once a process writes many documents), no uuid; no
 # argparse for plain options (cli._quick_options), no tomllib (the compiled policy is cached:
-# policy/cache.py), no secrets/random (os.urandom does)
+# policy/cache.py), no secrets/random (os.urandom does); no SDK 5 noun-verb table for an
+# SDK 3 line (commands/__init__.py: SDK5_ROOTS)
 NOR_ON_AN_EXISTING_CLUSTER = ("dataclasses", "inspect", "orjson", "uuid", "platform", "argparse", "gettext",
-                              "tomllib", "secrets", "random")
+                              "tomllib", "secrets", "random", "hsmshell.commands.sdk5", "hsmshell.model.sdk5")
 
 
 def _modules_after(tmp_path, *argv: str) -> set[str]:
@@ -51,3 +52,8 @@ def test_a_typo_and_a_quoted_argument_still_get_their_modules(tmp_path):
                            "-c", "listUserz"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     error = json.loads(typo.stdout)["error"]
     assert typo.returncode == 2 and error["reference"] == "unknown-command" and "listUsers" in error["hint"]
+
+
+def test_a_noun_verb_one_shot_still_builds_its_table(tmp_path):
+    modules = _modules_after(tmp_path, "--json", "-c", "user list")
+    assert "hsmshell.commands.sdk5" in modules
