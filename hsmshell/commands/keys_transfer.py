@@ -2,7 +2,7 @@
 
 from hsmshell.commands import key_args as a
 from hsmshell.commands.spec import Arg, CommandSpec
-from hsmshell.model.hsm_rules import CRYPTO_USERS
+from hsmshell.model.hsm_rules import CRYPTO_USERS, OFFICERS_USERS_AND_AU
 
 IV = Arg("iv", "str", flags=("-i",), required=False, help="IV, hexadecimal")
 GCM_OPTIONS = (a.path("aad_file", "-aad", required=False, help="additional authenticated data (GCM)"),
@@ -86,6 +86,22 @@ SPECS = [
          a.path("out", "-out", "output (default wrapped_key / unwrapped_key)", required=False)),
         opcode="CN_NIST_AES_WRAP", tool="kmu",
         hsm=CRYPTO_USERS, views=("key_file",), backends=("emulator", "cloudhsm")),
+    CommandSpec(
+        "extractMaskedObject", "key.masked", "write a key as a masked object (insertable only into this cluster)",
+        "extractMaskedObject -o <object-handle> -out <object-file>",
+        (a.handle(flag="-o", help="handle of the key to mask"), a.OUT),
+        opcode="CN_EXTRACT_MASKED_OBJECT_USER", tool="kmu",
+        details="The file is encrypted under the cluster's masking key; non-extractable keys can be "
+                "masked. The owning crypto user or a crypto officer may extract.",
+        hsm=OFFICERS_USERS_AND_AU, views=("key_file",), backends=("emulator", "cloudhsm")),
+    CommandSpec(
+        "insertMaskedObject", "key.masked", "insert a masked object of this cluster as a new key",
+        "insertMaskedObject -f <object-file> [-min_srv <n>] [-timeout <s>]",
+        (a.path("file", "-f", "masked object file (extractMaskedObject)"), a.MIN_SRV, a.TIMEOUT),
+        opcode="CN_INSERT_MASKED_OBJECT_USER", tool="kmu",
+        details="The key gets a new handle and keeps its attributes, owner, sharing and quorum value; "
+                "an object of another cluster is refused (masked-object-invalid).",
+        hsm=OFFICERS_USERS_AND_AU, views=("key_created",), backends=("emulator", "cloudhsm")),
     CommandSpec(
         "sign", "key.use", "sign a file with a private key",
         "sign -f <file> -k <private-key-handle> -m <mechanism> -out <signature-file>",

@@ -26,7 +26,9 @@ HsmRule = frozenset | _Anyone
 
 QUORUM_USERS = OFFICERS | CRYPTO_USERS    # approvers: COs (services 3, 4) and CUs (key quorum)
 OFFICERS_AND_AU = OFFICERS | {UserType.AU}    # CMU findAllKeys: COs and the appliance user
-__all__ = ["ANYONE", "CRYPTO_USERS", "LOGGED_IN", "OFFICERS", "OFFICERS_AND_AU", "QUORUM_USERS",
+# extract, insert masked objects: COs, CUs and the AU (the SDK 3 permission table)
+OFFICERS_USERS_AND_AU = OFFICERS | CRYPTO_USERS | {UserType.AU}
+__all__ = ["ANYONE", "CRYPTO_USERS", "LOGGED_IN", "OFFICERS", "OFFICERS_AND_AU", "OFFICERS_USERS_AND_AU", "QUORUM_USERS",
            "PerAction", "per_action", "HsmRule"]
 
 
