@@ -98,7 +98,7 @@ SPECS = [
         "insertMaskedObject", "key.masked", "insert a masked object of this cluster as a new key",
         "insertMaskedObject -f <object-file> [-min_srv <n>] [-timeout <s>]",
         (a.path("file", "-f", "masked object file (extractMaskedObject)"), a.MIN_SRV, a.TIMEOUT),
-        opcode="CN_INSERT_MASKED_OBJECT_USER", tool="kmu",
+        opcode="CN_INSERT_MASKED_OBJECT_USER", tool="kmu", secret_input=True,
         details="The key gets a new handle and keeps its attributes, owner, sharing and quorum value; "
                 "an object of another cluster is refused (masked-object-invalid).",
         hsm=OFFICERS_USERS_AND_AU, views=("key_created",), backends=("emulator", "cloudhsm")),
@@ -106,7 +106,7 @@ SPECS = [
         "sign", "key.use", "sign a file with a private key",
         "sign -f <file> -k <private-key-handle> -m <mechanism> -out <signature-file>",
         (a.path("file", "-f", "data to sign"), a.handle(help="private key handle"),
-         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA", required=True),
+         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA (and DSA)", required=True),
          a.OUT), tool="kmu",
         hsm=CRYPTO_USERS, views=("key_file",), backends=("emulator", "cloudhsm", "pkcs11")),
     CommandSpec(
@@ -114,7 +114,7 @@ SPECS = [
         "verify -f <file> -s <signature-file> -k <public-key-handle> -m <mechanism>",
         (a.path("file", "-f", "signed data"), a.path("signature_file", "-s", "signature"),
          a.handle(help="public key handle"),
-         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA", required=True)),
+         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA (and DSA)", required=True)),
         tool="kmu",
         hsm=CRYPTO_USERS, views=("signature_verified",), backends=("emulator", "cloudhsm", "pkcs11")),
     # "fake PEM" key handle files, for OpenSSL's CloudHSM engine (AWS's key_mgmt_util pages)
