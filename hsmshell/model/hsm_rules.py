@@ -9,9 +9,8 @@ actions (changePswd of yourself or of another user) declares one rule per action
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hsmshell.model.users import CRYPTO_USERS, LOGGED_IN, OFFICERS, UserType
+from hsmshell.record import record
 
 
 class _Anyone:
@@ -32,7 +31,7 @@ __all__ = ["ANYONE", "CRYPTO_USERS", "LOGGED_IN", "OFFICERS", "OFFICERS_AND_AU",
            "PerAction", "per_action", "HsmRule"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PerAction:
     """One rule per action id, for a command whose action depends on its arguments."""
     rules: tuple[tuple[str, HsmRule], ...]
