@@ -80,6 +80,26 @@ def pkcs8_pem(private_key, passphrase: bytes | None = None) -> bytes:
                                      encryption)
 
 
+def ecdsa_der(raw: bytes) -> bytes:
+    """An r || s ECDSA signature (two equal halves) as the DER openssl makes and checks."""
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    half = len(raw) // 2
+    return encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
+
+
+def ecdsa_raw(der: bytes, field_bytes: int) -> bytes | None:
+    """A DER ECDSA signature as r || s of `field_bytes` each; None if it is not DER or does
+    not fit that curve (so it cannot match any signature on it)."""
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    try:
+        r, s = decode_dss_signature(der)
+    except ValueError:
+        return None
+    if max(r, s).bit_length() > field_bytes * 8:
+        return None
+    return r.to_bytes(field_bytes, "big") + s.to_bytes(field_bytes, "big")
+
+
 def _unreadable_private(what: str, passphrase: bytes | None):
     if passphrase:
         return InvalidArgument(f"cannot read the {what}: wrong passphrase, or not a PEM private key", None)

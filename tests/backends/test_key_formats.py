@@ -47,6 +47,19 @@ def test_passphrases_encrypted_plain_and_wrong():
         key_formats.require_pem(b"\x30\x82")
 
 
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP256K1()])
+def test_ecdsa_raw_and_der_convert_both_ways(curve):
+    key = ec.generate_private_key(curve)
+    size = (curve.key_size + 7) // 8
+    der = key.sign(b"message", ec.ECDSA(hashes.SHA256()))
+    raw = key_formats.ecdsa_raw(der, size)
+    assert len(raw) == 2 * size
+    assert key_formats.ecdsa_der(raw) == der
+    key.public_key().verify(key_formats.ecdsa_der(raw), b"message", ec.ECDSA(hashes.SHA256()))
+    assert key_formats.ecdsa_raw(b"not DER", size) is None
+    assert key_formats.ecdsa_raw(der, size // 2) is None          # does not fit a smaller curve
+
+
 def test_public_key_pem_round_trip():
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
     pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -21,6 +21,7 @@ from hsmshell.backends.emulator.sdk5_keys import selected
 from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument
+from hsmshell.model.key_formats import ecdsa_der, ecdsa_raw
 from hsmshell.model.keys import DIGEST_INFO, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import key_reference
 
@@ -39,9 +40,8 @@ def sign(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     data, prehashed = _data(args)
     algorithm = _algorithm(args, mechanism, prehashed, data)
     if mechanism == "ecdsa":
-        r, s = utils.decode_dss_signature(private.sign(_payload(args, mechanism, data), ec.ECDSA(algorithm)))
-        size = (private.curve.key_size + 7) // 8
-        signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+        der = private.sign(_payload(args, mechanism, data), ec.ECDSA(algorithm))
+        signature = ecdsa_raw(der, (private.curve.key_size + 7) // 8)
     else:
         signature = private.sign(_payload(args, mechanism, data), _padding(args, mechanism, signing=True), algorithm)
     result = Result(command, "sdk5_signature", data={"key_handle": key.handle},
@@ -67,12 +67,9 @@ def verify(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     signature = _signature(args)
     try:
         if mechanism == "ecdsa":
-            size = (public.curve.key_size + 7) // 8
-            if len(signature) != 2 * size:
+            if len(signature) != 2 * ((public.curve.key_size + 7) // 8):
                 raise InvalidSignature()
-            der = utils.encode_dss_signature(int.from_bytes(signature[:size], "big"),
-                                             int.from_bytes(signature[size:], "big"))
-            public.verify(der, _payload(args, mechanism, data), ec.ECDSA(algorithm))
+            public.verify(ecdsa_der(signature), _payload(args, mechanism, data), ec.ECDSA(algorithm))
         else:
             public.verify(signature, _payload(args, mechanism, data), _padding(args, mechanism, signing=False), algorithm)
     except InvalidSignature:
