@@ -349,8 +349,12 @@ class Shell:
             if ran:
                 error.message += f" (ran: {ran[0]}" + (f" to {ran[-1]})" if len(ran) > 1 else ")")
             return self._show(Attempt("", source, command=command, error=error))
-        for shown in unshown:
-            self._render(shown)
+        self.renderer.hold()            # the group's results in one write (render/base.py)
+        try:
+            for shown in unshown:
+                self._render(shown)
+        finally:
+            self.renderer.release()
         return None
 
     # -- end of session ------------------------------------------------------------------------
