@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 
-from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key, public_der_of_private
-from hsmshell.backends.emulator.crypto.mechanisms import HASHES, Scheme, sign_with, verify_with
+from hsmshell.backends.emulator.crypto.material import load_public_key, public_der_of_private
+from hsmshell.backends.emulator.crypto.mechanisms import HASHES, Scheme, sign_scheme, verify_scheme
 from hsmshell.backends.key_files import inline_or_file
 from hsmshell.backends.emulator.key_rules import require_flag, require_kind
 from hsmshell.backends.emulator.sdk5_keys import selected
@@ -31,9 +31,9 @@ def sign(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     view, key, used = selected(cluster, args, command, "key.use", filter_name="key_filter")
     require_kind(key, {KeyClass.PRIVATE}, f"{command} needs a private key", {KEY_TYPES[mechanism]})
     require_flag(key, Attr.SIGN, "sign")
-    private = load_private_key(view.store.material(key))
+    private = view.store.private_key(key)
     data, scheme = _data_and_scheme(args, mechanism)
-    signature = sign_with(private, scheme, _payload(args, mechanism, data))
+    signature = sign_scheme(private, scheme, _payload(args, mechanism, data))
     if mechanism == "ecdsa":               # AWS documents raw r || s; cryptography makes DER
         signature = ecdsa_raw(signature, (private.curve.key_size + 7) // 8)
     result = Result(command, "sdk5_signature", data={"key_handle": key.handle},
@@ -59,7 +59,7 @@ def verify(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     if mechanism == "ecdsa":
         size = (public.curve.key_size + 7) // 8
         signature = ecdsa_der(signature) if len(signature) == 2 * size else b""
-    if not verify_with(public, scheme, _payload(args, mechanism, data), signature):
+    if not verify_scheme(public, scheme, _payload(args, mechanism, data), signature):
         raise HsmError(VERIFY_FAILED, reference="signature-invalid")
     result = Result(command, "sdk5_message", data={"key_handle": key.handle, "verified": True},
                     replay={"key_handle": key.handle, **({"quorum_tokens": used} if used else {})})

@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa, utils
 
-from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key
+from hsmshell.backends.emulator.crypto.material import PrivateKey, load_private_key, load_public_key
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.keys import KeyType, SignMechanism, sign_mechanism
 
@@ -49,10 +49,14 @@ def scheme_of(mechanism: SignMechanism) -> Scheme:
 
 
 def sign(private_der: bytes, mechanism_id: int, data: bytes) -> bytes:
+    return sign_with(load_private_key(private_der), mechanism_id, data)
+
+
+def sign_with(key: PrivateKey, mechanism_id: int, data: bytes) -> bytes:
+    """sign() with a loaded key (KeyStore.private_key keeps them for a batch group)."""
     mechanism = sign_mechanism(mechanism_id)
-    key = load_private_key(private_der)
     _check_key_kind(key, mechanism)
-    return sign_with(key, scheme_of(mechanism), data)
+    return sign_scheme(key, scheme_of(mechanism), data)
 
 
 def verify(public_der: bytes, mechanism_id: int, data: bytes, signature: bytes) -> bool:
@@ -60,10 +64,10 @@ def verify(public_der: bytes, mechanism_id: int, data: bytes, signature: bytes) 
     mechanism = sign_mechanism(mechanism_id)
     key = load_public_key(public_der)
     _check_key_kind(key, mechanism)
-    return verify_with(key, scheme_of(mechanism), data, signature)
+    return verify_scheme(key, scheme_of(mechanism), data, signature)
 
 
-def sign_with(key, scheme: Scheme, data: bytes) -> bytes:
+def sign_scheme(key, scheme: Scheme, data: bytes) -> bytes:
     """The signature of `data` by the private key object `key` (ECDSA, DSA: DER, as openssl)."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
         return key.sign(data, ec.ECDSA(_algorithm(scheme)))
@@ -72,7 +76,7 @@ def sign_with(key, scheme: Scheme, data: bytes) -> bytes:
     return key.sign(data, _rsa_padding(scheme, signing=True), _algorithm(scheme))
 
 
-def verify_with(key, scheme: Scheme, data: bytes, signature: bytes) -> bool:
+def verify_scheme(key, scheme: Scheme, data: bytes, signature: bytes) -> bool:
     """True if `signature` (ECDSA, DSA: DER) is the public key object `key`'s signature of `data`."""
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
