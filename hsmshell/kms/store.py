@@ -16,9 +16,9 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
+from hsmshell.record import record
 from hsmshell.state.home import StateHome, write_private
 from hsmshell.state.sqlite_files import open_private_db
 
@@ -53,7 +53,7 @@ ACCOUNT = "111122223333"                 # the emulated AWS account (AWS's docum
 MAX_STORES = 10                          # custom key stores per account and Region (AWS quota)
 
 
-@dataclass
+@record
 class KeyStoreRow:
     id: str
     name: str
@@ -67,7 +67,7 @@ class KeyStoreRow:
     created: float
 
 
-@dataclass
+@record
 class KmsKeyRow:
     key_id: str
     store_id: str

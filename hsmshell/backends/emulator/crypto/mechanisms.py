@@ -16,8 +16,6 @@ salt length, because `openssl dgst -sigopt rsa_padding_mode:pss` signs with the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa, utils
@@ -25,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa, uti
 from hsmshell.backends.emulator.crypto.material import PrivateKey, load_private_key, load_public_key
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.keys import KeyType, SignMechanism, sign_mechanism
+from hsmshell.record import record
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
@@ -32,7 +31,7 @@ HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scheme:
     """How a signature is made: KMU's sign -m (scheme_of) or CloudHSM CLI's crypto sign
     options. `prehashed`: the data is the digest already; PSS's `salt_length` None is KMU's

@@ -6,8 +6,6 @@ kind the HSM does not hold) is InvalidArgument. Messages never quote the input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cryptography.hazmat.primitives import serialization
 
 from hsmshell.backends.emulator.crypto.material import (
@@ -15,9 +13,10 @@ from hsmshell.backends.emulator.crypto.material import (
 )
 from hsmshell.model.key_formats import (load_private_der, load_private_pem, load_public_pem, pkcs8_pem,
                                         require_pem)
+from hsmshell.record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImportedPrivateKey:
     private_der: bytes      # PKCS#8, unencrypted
     public: PublicKeyInfo   # the matching public half, with its attributes
