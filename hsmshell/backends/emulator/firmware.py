@@ -47,6 +47,8 @@ FIRMWARE_RULES: dict[str, frozenset | None] = {
         "generate", "find", "info", "attributes.get", "attributes.set", "share", "delete",
         "export", "import", "wrap", "unwrap", "use")},
     "key.find_all": OFFICERS | {UserType.AU},      # CMU findAllKeys: COs and the appliance user
+    # extract, insert masked objects: COs, CUs and the AU (the SDK 3 permission table)
+    "key.masked": OFFICERS | CRYPTO_USERS | {UserType.AU},
     "key.attributes.list": ANYONE,
 }
 
