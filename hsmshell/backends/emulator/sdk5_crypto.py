@@ -14,7 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
-from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key, public_der_of_private
+from hsmshell.backends.emulator.crypto.material import load_public_key, public_der_of_private
 from hsmshell.backends.key_files import inline_or_file
 from hsmshell.backends.emulator.key_rules import require_flag, require_kind
 from hsmshell.backends.emulator.sdk5_keys import selected
@@ -35,7 +35,7 @@ def sign(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     view, key, used = selected(cluster, args, command, "key.use", filter_name="key_filter")
     require_kind(key, {KeyClass.PRIVATE}, f"{command} needs a private key", {KEY_TYPES[mechanism]})
     require_flag(key, Attr.SIGN, "sign")
-    private = load_private_key(view.store.material(key))
+    private = view.store.private_key(key)
     data, prehashed = _data(args)
     algorithm = _algorithm(args, mechanism, prehashed, data)
     if mechanism == "ecdsa":

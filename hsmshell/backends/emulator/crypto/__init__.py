@@ -14,9 +14,10 @@ from hsmshell.backends.emulator.crypto.at_rest import (
 )
 from hsmshell.backends.emulator.crypto.kcv import public_kcv, symmetric_kcv
 from hsmshell.backends.emulator.crypto.material import (
-    KeyPair, PublicKeyInfo, generate_dsa, generate_ec, generate_rsa, generate_symmetric, public_der_of_private,
+    KeyPair, PublicKeyInfo, generate_dsa, generate_ec, generate_rsa, generate_symmetric, load_private_key,
+    public_der_of_private,
 )
-from hsmshell.backends.emulator.crypto.mechanisms import sign, verify
+from hsmshell.backends.emulator.crypto.mechanisms import sign, sign_with, verify
 from hsmshell.model.keys import sign_mechanism
 from hsmshell.backends.emulator.crypto.pem import (
     ImportedPrivateKey, export_private_pem, export_public_pem, import_private_pem,
@@ -30,6 +31,6 @@ __all__ = [
     "ImportedPrivateKey", "KeyPair", "PublicKeyInfo", "WrapParams", "aes_wrap_unwrap",
     "export_private_pem", "export_public_pem", "generate_dsa", "generate_ec", "generate_rsa",
     "generate_symmetric", "import_private_pem", "import_public_pem", "key_record_aad",
-    "new_kek", "open_sealed", "public_der_of_private", "public_kcv", "seal", "sign",
+    "load_private_key", "new_kek", "open_sealed", "public_der_of_private", "public_kcv", "seal", "sign", "sign_with",
     "sign_mechanism", "symmetric_kcv", "unwrap_key", "verify", "wrap_key", "wrap_mechanism",
 ]
