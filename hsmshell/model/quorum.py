@@ -21,10 +21,10 @@ A key's quorum value is KMU's -m_value: 0 (off, the default) or 1..8 approvals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 from hsmshell.errors import InvalidArgument
+from hsmshell.record import record
 
 
 class QuorumService(IntEnum):
@@ -39,7 +39,7 @@ class ApproverType(IntEnum):
     CO = 2
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServiceInfo:
     service: QuorumService
     description: str

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
@@ -19,18 +18,19 @@ from hsmshell.model.keys import (
     EC_CURVES, EC_CURVES_BY_NAME, RSA_MIN_PUBLIC_EXPONENT, RSA_MODULUS_BITS,
     SYMMETRIC_KEY_SIZES, KeyType, is_valid_rsa_public_exponent,
 )
+from hsmshell.record import record
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dsa.DSAPrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | dsa.DSAPublicKey
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KeyPair:
     private_der: bytes  # PKCS#8, unencrypted
     public_der: bytes   # SubjectPublicKeyInfo
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PublicKeyInfo:
     """What the HSM records about a public key (OBJ_ATTR_MODULUS, _MODULUS_BITS, ...)."""
     key_type: KeyType                   # KeyType.RSA or KeyType.EC
