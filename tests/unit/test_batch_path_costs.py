@@ -38,9 +38,9 @@ def test_the_phrase_roots_are_built_once_and_again_after_an_add():
     table = command_table()
     roots = table.phrase_roots
     assert roots is table.phrase_roots and "key" in roots and "user" in roots
+    from hsmshell.record import replace
     phrase = next(iter(table.phrases.values()))
-    import dataclasses
-    table.add(dataclasses.replace(phrase, name="zzroot verb"))
+    table.add(replace(phrase, name="zzroot verb"))
     assert "zzroot" in table.phrase_roots
 
 
