@@ -3,6 +3,7 @@
 from hsmshell.commands.sdk5.args import (APPROVAL, CLUSTER_ID, DATA, DATA_PATH, DATA_TYPE, HASH,
                                          KEY_FILTER, TOOL, option)
 from hsmshell.commands.spec import CommandSpec
+from hsmshell.model.hsm_rules import CRYPTO_USERS
 
 MECHANISMS = ("rsa-pkcs", "rsa-pkcs-pss", "ecdsa")
 PSS = (option("mgf", "choice", choices=tuple(f"mgf1-{h}" for h in ("sha1", "sha224", "sha256", "sha384", "sha512")),
@@ -25,7 +26,9 @@ def _specs(verb: str):
             f"<HASH_FUNCTION>{pss_syntax} <--data-path <DATA_PATH>|--data <DATA>>{sig_syntax}",
             (KEY_FILTER, HASH, *extra, DATA, DATA_PATH, DATA_TYPE, *sig, APPROVAL, CLUSTER_ID),
             tool=TOOL,
-            details="Signatures are base64: RSA as openssl makes them, ECDSA as raw r||s.")
+            details="Signatures are base64: RSA as openssl makes them, ECDSA as raw r||s.",
+            hsm=CRYPTO_USERS, views=("sdk5_signature",) if verb == "sign" else ("sdk5_message",),
+            backends=("emulator", "cloudhsm"))
 
 
 SPECS = [*_specs("sign"), *_specs("verify")]
