@@ -112,7 +112,7 @@ class CommandSpec:
                 return arg
         return None
 
-    @property
+    @functools.cached_property          # every command's result asks (pipeline.py)
     def changes_hsms(self) -> bool:
         """Whether a success changes what the HSMs hold (so one a server missed leaves them
         out of step): every command whose action is one of WRITE_ACTIONS or under it."""
@@ -144,6 +144,7 @@ class CommandTable:
                 raise ValueError(f"duplicate command name {spec.name}")
             self._phrases[words] = spec
             self._specs[spec.name] = spec
+            self._roots = None
             return
         for name in (spec.name, *spec.aliases):
             if name.lower() in self._lower:
@@ -155,6 +156,7 @@ class CommandTable:
         self._lower: dict[str, CommandSpec] = {}
         self._phrases: dict[tuple[str, ...], CommandSpec] = {}
         self._deferred = None
+        self._roots: frozenset[str] | None = None
 
     # -- specs added when first needed (the noun-verb phrases: commands/__init__.py) ------------
     def defer(self, specs: Callable[[], Iterable[CommandSpec]], roots: frozenset[str], key: Callable[[], str]) -> None:
@@ -190,10 +192,13 @@ class CommandTable:
 
     # -- CloudHSM CLI's noun-verb phrases (parse/nounverb.py reads them) -----------------------
     @property
-    def phrase_roots(self) -> set[str]:
+    def phrase_roots(self) -> frozenset[str]:
         if self._deferred is not None:
-            return set(self._deferred[1])
-        return {words[0] for words in self._phrases}
+            return self._deferred[1]
+        # every line's parse asks (parse/nounverb.py): built once, again after an add()
+        if self._roots is None:
+            self._roots = frozenset(words[0] for words in self._phrases)
+        return self._roots
 
     def phrase_children(self, prefix: tuple[str, ...]) -> list[str]:
         """The words that may follow `prefix` in a phrase (`key` -> delete, generate-file, ...)."""
