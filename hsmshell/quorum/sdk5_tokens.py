@@ -34,7 +34,7 @@ MARK = b"cloudhsm-cli-token/2.0 "
 SERVICES = {"user": (QuorumService.USER_MGMT, "user-management"),
             "quorum": (QuorumService.MISC_CO, "quorum"),
             "key-usage": (QuorumService.KEY_USAGE, "key-usage"),
-            "key-management": (QuorumService.KEY_USAGE, "key-management")}
+            "key-management": (QuorumService.KEY_MANAGEMENT, "key-management")}
 ROLES = {"admin": ApproverType.CO, "crypto-user": ApproverType.CU}
 MAX_FILE_BYTES = 64 * 1024
 

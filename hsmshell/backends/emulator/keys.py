@@ -155,7 +155,10 @@ def get_key_info(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     return Result("getKeyInfo", "key_info", data={
         "key_handle": key.handle, "key_class": key.key_class, "session": key.is_session,
         "owner": key.owner, "shared_with": [] if key.is_public else list(key.shares),
-        "m_value": key.m_value})
+        # KMU's one -m_value line: the stricter of the key's two values (docs/sdk5.md); JSON
+        # has both, as CloudHSM CLI's key-quorum-values show them
+        "m_value": max(key.m_value, key.manage_m_value),
+        "use_m_value": key.m_value, "manage_m_value": key.manage_m_value})
 
 
 def get_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from hsmshell.backends.emulator import crypto, key_templates, keys, quorum_rules
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.crypto.reference_pem import reference_pem
-from hsmshell.backends.emulator.key_creation import Placement, plan_creation
+from hsmshell.backends.emulator.key_creation import MAX_M_VALUE, Placement, plan_creation
 from hsmshell.backends.key_files import write_output
 from hsmshell.backends.emulator.keystore import KeyStore, StoredKey
 from hsmshell.backends.emulator.sdk5_keys_view import KeyView
@@ -99,11 +99,7 @@ def _generate_pair(cluster, args: dict, command: str, make) -> Result:
 
 def _placement(store: KeyStore, args: dict, label: str, settings: dict, manage: int, use: int) -> Placement:
     """Where the new key goes: label, session or token, the users it is shared with (names
-    here, ids on the HSM the command works on) and its quorum value."""
-    if manage != use and manage and use:
-        raise InvalidArgument(INVALID_QUORUM, hint="hsmshell keeps one quorum value per key "
-                              "(KMU's -m_value): give the manage and use values the same number")
-    m_value = max(manage, use)
+    here, ids on the HSM the command works on) and its manage and use quorum values."""
     home = store.home_hsm()
     ids = []
     for name in args["share_crypto_users"]:
@@ -111,16 +107,17 @@ def _placement(store: KeyStore, args: dict, label: str, settings: dict, manage: 
         if found is None:
             raise NoSuchUser(f"user {name} does not exist", hint="user list shows the users")
         ids.append(found[0])
-    if m_value > len(set(ids)) + 1 or m_value > 8:
+    if min(manage, use) < 0 or max(manage, use) > min(len(set(ids)) + 1, MAX_M_VALUE):
         raise HsmError(INVALID_QUORUM, reference="invalid-quorum-value",
-                       hint="a key's quorum value is at most its owner plus the users it is shared with")
+                       hint="a key's quorum values are 0 to 8, and at most its owner plus the "
+                            "users it is shared with")
     session = bool(args.get("session"))
     if "token" in settings:
         session = not parse_bool(settings.pop("token"), "token")
     key_id = settings.pop("id", "")
     label = settings.pop("label", label)
     return Placement.from_args({"label": label, "sess": session, "share_with": tuple(ids),
-                                "m_value": m_value, "key_id": key_id})
+                                "m_value": use, "manage_m_value": manage, "key_id": key_id})
 
 
 def _apply(key: key_templates.NewKey, settings: dict) -> None:
@@ -155,12 +152,15 @@ def key_list(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 
 
 # -- one selected key --------------------------------------------------------------------------
-def selected(cluster: EmulatedCluster, args: dict, command: str, action: str, need: str = "use",
+def selected(cluster: EmulatedCluster, args: dict, command: str, action: str | None, need: str = "use",
              filter_name: str = "filter") -> tuple[KeyView, StoredKey, list[int]]:
     """The key `--filter` selects, checked for `need`, and the quorum tokens it used: a key
-    with a quorum value needs an approved token bound to it, as for KMU's commands."""
+    with a quorum value for the action's service (firmware.QUORUM_SERVICES) needs an
+    approved token bound to it, as for KMU's commands. `action` None: AWS guards nothing."""
     view = KeyView(KeyStore(cluster))
     key = view.select_one(args[filter_name], need)
+    if action is None:
+        return view, key, []
     if args.get("approval"):
         from hsmshell.backends.emulator.sdk5_quorum import submit_approval
         submit_approval(cluster, action, args, key.handle)
@@ -226,7 +226,9 @@ def key_set_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Re
 
 
 def key_generate_file(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
-    view, key, used = selected(cluster, args, "key generate-file", "key.export")
+    # AWS's generate-file takes no approval: a public key has no quorum, and a reference PEM
+    # carries no key material (KMU's exSymKey, which exports material, keeps its guard)
+    view, key, used = selected(cluster, args, "key generate-file", None)
     material = view.store.material(key)
     if args["encoding"] == "pem":
         if key.key_class != KeyClass.PUBLIC:

@@ -45,10 +45,10 @@ class KeyView:
         coverage = "full" if copies >= self._active else "partial"
         shared = [] if key.is_public else [
             {"username": self.name_of(key.hsm_id, uid), "key-coverage": coverage} for uid in key.shares]
-        quorum = 0 if key.is_public else key.m_value
+        manage, use = (0, 0) if key.is_public else (key.manage_m_value, key.m_value)
         return {"key-owners": [{"username": self.name_of(key.hsm_id, key.owner), "key-coverage": coverage}],
                 "shared-users": shared,
-                "key-quorum-values": {"manage-key-quorum-value": quorum, "use-key-quorum-value": quorum},
+                "key-quorum-values": {"manage-key-quorum-value": manage, "use-key-quorum-value": use},
                 "cluster-coverage": coverage}
 
     def attributes(self, key: StoredKey, with_length: bool = False) -> dict:

@@ -28,9 +28,9 @@ from hsmshell.quorum.tokenfile import new_token, parse_token, render_token
 from hsmshell.quorum.userfiles import read_user_file, write_user_file
 
 REGISTRATION_BYTES = 32          # random approval data per HSM (at most 245)
-# which CloudHSM CLI service a key operation's token must be for (§4.1)
-KEY_USE_ACTIONS = frozenset({"key.use"})
-SERVICE_WORDS = {QuorumService.USER_MGMT: "user", QuorumService.MISC_CO: "quorum"}
+# the CloudHSM CLI service word of each SDK 3 service an operation's token must be for (§4.1)
+SERVICE_WORDS = {QuorumService.USER_MGMT: "user", QuorumService.MISC_CO: "quorum",
+                 QuorumService.KEY_USAGE: "key-usage", QuorumService.KEY_MANAGEMENT: "key-management"}
 
 
 # -- generate, list, delete --------------------------------------------------------------------
@@ -80,7 +80,7 @@ def token_list(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     entries = []
     for t in held:
         split = files.split_body(t.body)
-        word = split[0] if split else SERVICE_WORDS.get(t.service, "key-usage")
+        word = split[0] if split else SERVICE_WORDS[t.service]
         if t.key_handle:
             entries.append({"username": t.user, "service": word,
                             "key-reference": key_reference(t.key_handle), "minimum-token-count": 1})
@@ -204,8 +204,7 @@ def _check_token(cluster, stored, word: str, service: QuorumService, action: str
                               hint="a token serves only the session that generated it")
     if stored.expired(store.now(cluster)):
         raise TokenExpired("the approval's token has expired", hint="generate a new one")
-    wanted = (("key-usage" if action in KEY_USE_ACTIONS else "key-management")
-              if SDK3_SERVICES[service].bound_to_key else SERVICE_WORDS[service])
+    wanted = SERVICE_WORDS[service]
     if word != wanted or stored.key_handle != key_handle:
         what = f"{wanted} token" + (f" for key {key_reference(key_handle)}" if key_handle else "")
         raise InvalidApproval(f"this operation needs a {what}; the file holds a {word} token",
