@@ -64,3 +64,16 @@ def approved(h, folder, service: str, approvers: list[tuple[str, str]], extra: s
                                        "signature": pkeyutl_sign(folder, name, document["token"])})
     path.write_text(json.dumps(document, indent=1))
     return str(path)
+
+
+@pytest.fixture
+def crypto_users(harness, keys):
+    """alice and bob, crypto users with registered approver keys; alice is logged in."""
+    h = harness
+    h.ok(f"cluster activate --password {PW['admin']}")
+    login(h, "admin", "admin")
+    for name in ("alice", "bob"):
+        h.ok(f"user create --username {name} --role crypto-user --password {PW[name]}")
+    register(h, keys, "bob", "crypto-user")
+    register(h, keys, "alice", "crypto-user")
+    return h, keys

@@ -10,25 +10,12 @@ import sqlite3
 import pytest
 
 from hsmshell.status import ExitStatus
-from sdk5_quorum_support import PW, approved, keys, login, needs_openssl, register  # noqa: F401 (fixture)
+from sdk5_quorum_support import approved, crypto_users, keys, needs_openssl  # noqa: F401 (fixtures)
 
 pytestmark = needs_openssl
 BOTH = [("alice", "crypto-user"), ("bob", "crypto-user")]
 SIGN = "crypto sign rsa-pkcs --key-filter attr.label=k --hash-function sha256 --data YWJj"
 RENAME = "key set-attribute --filter attr.label=k --name label --value k2"
-
-
-@pytest.fixture
-def crypto_users(harness, keys):
-    """alice and bob, crypto users with registered approver keys; alice is logged in."""
-    h = harness
-    h.ok(f"cluster activate --password {PW['admin']}")
-    login(h, "admin", "admin")
-    for name in ("alice", "bob"):
-        h.ok(f"user create --username {name} --role crypto-user --password {PW[name]}")
-    register(h, keys, "bob", "crypto-user")
-    register(h, keys, "alice", "crypto-user")
-    return h, keys
 
 
 def rsa_pair(h, manage: int, use: int) -> dict:

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from hsmshell.status import ExitStatus
-from sdk5_quorum_support import PW, approved, keys, login, needs_openssl, register  # noqa: F401 (fixture)
+from sdk5_quorum_support import PW, approved, crypto_users, keys, login, needs_openssl, register  # noqa: F401 (fixtures)
 
 pytestmark = needs_openssl
 
@@ -81,14 +81,8 @@ def test_a_token_of_one_vocabulary_is_refused_by_the_other(quorum):
     assert printed[0]["error"]["reference"] == "invalid-approval"
 
 
-def test_a_key_with_a_use_quorum_value_signs_only_with_its_users_approval(harness, keys):
-    h = harness
-    h.ok(f"cluster activate --password {PW['admin']}")
-    login(h, "admin", "admin")
-    for name in ("alice", "bob"):
-        h.ok(f"user create --username {name} --role crypto-user --password {PW[name]}")
-    register(h, keys, "bob", "crypto-user")
-    register(h, keys, "alice", "crypto-user")
+def test_a_key_with_a_use_quorum_value_signs_only_with_its_users_approval(crypto_users):
+    h, keys = crypto_users
     made = h.ok("key generate-asymmetric-pair rsa --public-label p --private-label k --modulus-size-bits 2048 "
                 "--public-exponent 65537 --private-attributes sign=true --share-crypto-users bob "
                 "--manage-private-key-quorum-value 2 --use-private-key-quorum-value 2")["data"]
