@@ -71,8 +71,7 @@ class Created:
         """The Result of a creating command; `handles` names each new handle (key_handle, ...)."""
         p = self.placement
         body = {**handles, **data, "label": p.label, "id": p.key_id, "session": p.session,
-                "owner": self.owner, "shared_with": self.shared_with, "m_value": p.largest_quorum,
-                "use_m_value": p.m_value, "manage_m_value": p.manage}
+                "owner": self.owner, "shared_with": self.shared_with, "m_value": p.largest_quorum}
         return Result(command, kind, data=body, servers=self.servers, replay=dict(handles))
 
 
