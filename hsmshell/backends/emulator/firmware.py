@@ -47,6 +47,7 @@ FIRMWARE_RULES: dict[str, frozenset | None] = {
         "generate", "find", "info", "attributes.get", "attributes.set", "share", "delete",
         "export", "import", "wrap", "unwrap", "use")},
     "key.find_all": OFFICERS | {UserType.AU},      # CMU findAllKeys: COs and the appliance user
+    "key.trust": OFFICERS,          # only admins mark a key trusted (on any key; AWS's trusted keys)
     "key.attributes.list": ANYONE,
 }
 

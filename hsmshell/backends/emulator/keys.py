@@ -12,7 +12,7 @@ from hsmshell.backends.emulator import crypto, key_templates
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.key_creation import Placement, plan_creation
 from hsmshell.backends.key_files import parse_hex, read_input, write_output
-from hsmshell.backends.emulator.keystore import NO_SUCH_KEY, KeyStore, StoredKey
+from hsmshell.backends.emulator.keystore import NO_SUCH_KEY, TRUST, KeyStore, StoredKey
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument, NoSuchKey
 from hsmshell.model.key_attributes import (
@@ -217,7 +217,8 @@ def _key_hash(keys: list[StoredKey]) -> str:
 def set_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     attr, value = _settable(args)
     store = KeyStore(cluster)
-    key = store.key(args["key_handle"], "change")
+    # trusted is an admin's to set, on any key (the firmware lets only COs run key.trust)
+    key = store.key(args["key_handle"], TRUST if attr == Attr.TRUSTED else "change")
     if attr == Attr.TOKEN and not key.is_session:
         raise InvalidArgument(f"key {key.handle} is already a token (persistent) key")
     servers = store.on_copies(key.handle, lambda hsm, copy: store.set_attribute(copy, attr, value))

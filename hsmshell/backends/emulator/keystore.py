@@ -30,6 +30,7 @@ from hsmshell.state.home import KEK_FILE
 from hsmshell.model.users import UserType
 
 USE = "use"        # the access every key command needs at least; other needs are owner-only
+TRUST = "trust"    # an admin marking any key trusted (firmware lets only COs ask for it)
 NO_SUCH_KEY = "HSM Error: Invalid object handle is passed to this operation"
 ACCESS_DENIED = "HSM Error: Key Access is denied."
 KEY_COLUMNS = ("k.handle, k.hsm_id, owner, key_class, key_type, label, key_id, attributes, material, "
@@ -180,6 +181,8 @@ class KeyStore:
         key = StoredKey.from_row(row) if row else None
         if key is None or (key.is_session and key.session_id != self.cluster.session_id):
             raise NoSuchKey(f"{NO_SUCH_KEY}: there is no key with handle {handle}")
+        if need == TRUST:
+            return key
         access = key.access_of(self.my_id(key.hsm_id))
         if access is None:
             raise KeyAccessDenied(f"{ACCESS_DENIED} Key {handle} belongs to user {key.owner} "

@@ -13,11 +13,11 @@ from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.crypto.reference_pem import reference_pem
 from hsmshell.backends.emulator.key_creation import MAX_M_VALUE, Placement, plan_creation
 from hsmshell.backends.key_files import write_output
-from hsmshell.backends.emulator.keystore import KeyStore, StoredKey
+from hsmshell.backends.emulator.keystore import TRUST, KeyStore, StoredKey
 from hsmshell.backends.emulator.sdk5_keys_view import KeyView
 from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.result import Result
-from hsmshell.errors import HsmError, InvalidArgument, NoSuchUser, PermissionDenied
+from hsmshell.errors import HsmError, InvalidArgument, NoSuchUser
 from hsmshell.model.key_attributes import check_text
 from hsmshell.model.keys import Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import CURVES, SETTABLE, parse_bool
@@ -207,10 +207,7 @@ def key_set_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Re
     attr = SETTABLE.get(name)
     if attr is None:
         raise InvalidArgument(f"attribute {name[:32]} cannot be changed",
-                              hint="settable: " + ", ".join(a for a in SETTABLE if a != "trusted"))
-    if attr == Attr.TRUSTED:
-        raise PermissionDenied("only an admin may set trusted; the emulated HSM keeps it for "
-                               "CMU's setAttribute", hint="docs/sdk5.md: what is left out")
+                              hint="settable: " + ", ".join(SETTABLE))
     if attr == Attr.LABEL:
         value = text
     elif attr == Attr.TOKEN:
@@ -219,7 +216,9 @@ def key_set_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Re
         value = "1"
     else:
         value = "1" if parse_bool(text, name) else "0"
-    _, key, used = selected(cluster, args, "key set-attribute", "key.attributes.set", "change")
+    trust = attr == Attr.TRUSTED                # an admin's, on any key (firmware: key.trust)
+    _, key, used = selected(cluster, args, "key set-attribute", "key.trust" if trust else "key.attributes.set",
+                            TRUST if trust else "change")
     result = keys.set_attribute(cluster, {"key_handle": key.handle, "attribute": int(attr),
                                           "value": value}, secrets)
     return _done(result, "key set-attribute", "Attribute set successfully", used)
