@@ -20,6 +20,10 @@ field but no documented service for key quorum), so 5 and 6 are hsmshell's choic
 free ids, named after the SDK 5 `key-usage` and `key-management` services (AWS's CloudHSM
 CLI service table). Deleting a key needs neither: neither AWS tool guards it.
 
+    7   CLUSTER_MGMT  CloudHSM CLI's `cluster` service (hsm2m.medium only): cluster mtls
+                   register-trust-anchor, deregister-trust-anchor, set-enforcement; approvers
+                   are COs (admins). SDK 3 has no such service; 7 is hsmshell's id for it.
+
 M values: a service's M is 1 (quorum off; getMValue shows an unset service as [1]) or 2..8.
 A key has two quorum values, use and manage (CloudHSM CLI's use-key-quorum-value and
 manage-key-quorum-value): 0 (off, the default) or 1..8 approvals. KMU's -m_value sets both.
@@ -38,6 +42,7 @@ class QuorumService(IntEnum):
     MISC_CO = 4
     KEY_USAGE = 5
     KEY_MANAGEMENT = 6
+    CLUSTER_MGMT = 7
 
 
 class ApproverType(IntEnum):
@@ -76,6 +81,10 @@ SERVICES: dict[QuorumService, ServiceInfo] = {
         QuorumService.KEY_MANAGEMENT, "Manage a quorum-controlled key",
         ("wrapKey", "unWrapKey", "exSymKey", "imSymKey", "shareKey", "setAttribute"),
         ApproverType.CU, bound_to_key=True),
+    QuorumService.CLUSTER_MGMT: ServiceInfo(
+        QuorumService.CLUSTER_MGMT, "Cluster management (mTLS trust anchors and enforcement)",
+        ("cluster mtls register-trust-anchor", "cluster mtls deregister-trust-anchor",
+         "cluster mtls set-enforcement"), ApproverType.CO),
 }
 
 M_OFF = 1                       # a service M of 1 needs no token

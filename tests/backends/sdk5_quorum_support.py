@@ -77,3 +77,15 @@ def crypto_users(harness, keys):
     register(h, keys, "bob", "crypto-user")
     register(h, keys, "alice", "crypto-user")
     return h, keys
+
+
+def two_admins(h, keys) -> list[tuple[str, str]]:
+    """An activated cluster with admins admin and admin2, both with registered approver keys,
+    and the quorum service's value 2; admin is logged in. Returns the two as approvers."""
+    h.ok(f"cluster activate --password {PW['admin']}")
+    login(h, "admin", "admin")
+    h.ok(f"user create --username admin2 --role admin --password {PW['admin2']}")
+    register(h, keys, "admin2", "admin")
+    register(h, keys, "admin", "admin")
+    h.ok("quorum token-sign set-quorum-value --service quorum --value 2")
+    return [("admin", "admin"), ("admin2", "admin")]

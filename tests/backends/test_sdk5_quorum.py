@@ -10,7 +10,8 @@ import json
 import pytest
 
 from hsmshell.status import ExitStatus
-from sdk5_quorum_support import PW, approved, crypto_users, keys, login, needs_openssl, register  # noqa: F401 (fixtures)
+from sdk5_quorum_support import (PW, approved, crypto_users, keys, login, needs_openssl,  # noqa: F401 (fixtures)
+                                 register, two_admins)
 
 pytestmark = needs_openssl
 
@@ -18,21 +19,14 @@ pytestmark = needs_openssl
 @pytest.fixture
 def quorum(harness, keys):
     """Two admins with registered keys; quorum and user services need 2 approvals."""
-    h = harness
-    h.ok(f"cluster activate --password {PW['admin']}")
-    login(h, "admin", "admin")
-    h.ok(f"user create --username admin2 --role admin --password {PW['admin2']}")
-    register(h, keys, "admin2", "admin")
-    register(h, keys, "admin", "admin")
+    h, both = harness, two_admins(harness, keys)
     assert {u["username"]: u["quorum"] for u in h.ok("user list")["data"]["users"]}["admin"] == \
         [{"strategy": "token-sign", "status": "enabled"}]
-    h.ok("quorum token-sign set-quorum-value --service quorum --value 2")
     outcome, printed = h.run("quorum token-sign set-quorum-value --service user --value 2")
     assert outcome.status == ExitStatus.QUORUM, printed
-    both = [("admin", "admin"), ("admin2", "admin")]
     h.ok(f"quorum token-sign set-quorum-value --service user --value 2 "
          f"--approval {approved(h, keys, 'quorum', both)}")
-    assert h.ok("quorum token-sign list-quorum-values")["data"] == {"user": 2, "quorum": 2}
+    assert h.ok("quorum token-sign list-quorum-values")["data"] == {"user": 2, "quorum": 2, "cluster": 1}
     return h, keys, both
 
 

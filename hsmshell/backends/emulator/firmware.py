@@ -59,6 +59,7 @@ QUORUM_SERVICES: dict[str, QuorumService] = {
     "user.password.other": QuorumService.USER_MGMT,
     "quorum.m_value.set": QuorumService.MISC_CO,
     "quorum.validity.set": QuorumService.MISC_CO,
+    "cluster.mtls.manage": QuorumService.CLUSTER_MGMT,      # CloudHSM CLI's cluster service
     # a key with a use quorum value M >= 1: using it needs a key-usage token bound to it
     "key.use": QuorumService.KEY_USAGE,
     # a key with a manage quorum value M >= 1 (AWS's key-management service: wrap, unwrap,

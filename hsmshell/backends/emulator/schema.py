@@ -143,12 +143,14 @@ def insert_hsm(conn, hsm: dict) -> None:
 
 
 def seed_cluster(db, name: str, hsm_count: int, now: float, *, azs=DEFAULT_AZS, subnets=None,
-                 initialized: bool = True, replace_after: float | None = topology.DEFAULT_REPLACE_AFTER) -> dict:
+                 initialized: bool = True, replace_after: float | None = topology.DEFAULT_REPLACE_AFTER,
+                 hsm_type: str = topology.DEFAULT_HSM_TYPE, mode: str = topology.DEFAULT_MODE) -> dict:
     """Create the HSMs (tables exist already) and, if `initialized`, the initial users.
     Returns what the genesis record needs."""
     conn = db.conn
     cluster_id = aws_id("cluster")
-    network = topology.plan_network(cluster_id, azs, subnets, ip_seed=name)
+    network = topology.plan_network(cluster_id, azs, subnets, ip_seed=name,
+                                    hsm_type=hsm_type, mode=mode)
     hsms = topology.plan_hsms(network, hsm_count)
     state = "INITIALIZED" if initialized else "UNINITIALIZED"
     for key, value in (("cluster_name", name), ("cluster_id", cluster_id),

@@ -15,6 +15,8 @@ from hsmshell.backends.emulator import quorum_rules as rules
 from hsmshell.backends.emulator import quorum_setup, quorum_store as store, replay_inputs
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.firmware import OFFICERS, QUORUM_SERVICES
+from hsmshell.backends.emulator.info import cluster_type, require_hsm2m
+from hsmshell.backends.emulator.topology import HSM2M
 from hsmshell.backends.emulator.quorum_tokens import _token_request
 from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.emulator.users import _require_user
@@ -30,6 +32,7 @@ from hsmshell.quorum.userfiles import read_user_file, write_user_file
 REGISTRATION_BYTES = 32          # random approval data per HSM (at most 245)
 # the CloudHSM CLI service word of each SDK 3 service an operation's token must be for (§4.1)
 SERVICE_WORDS = {QuorumService.USER_MGMT: "user", QuorumService.MISC_CO: "quorum",
+                 QuorumService.CLUSTER_MGMT: "cluster",
                  QuorumService.KEY_USAGE: "key-usage", QuorumService.KEY_MANAGEMENT: "key-management"}
 
 
@@ -37,8 +40,7 @@ SERVICE_WORDS = {QuorumService.USER_MGMT: "user", QuorumService.MISC_CO: "quorum
 def generate(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     word = args["service"]
     if word == "cluster":
-        raise InvalidArgument("the cluster quorum service (mTLS approvals) is not emulated",
-                              hint="docs/sdk5.md: what is left out")
+        require_hsm2m(cluster.db, "the cluster quorum service")
     if word == "registration":
         data = [os.urandom(REGISTRATION_BYTES) for _ in cluster.reachable_hsms()]
         write_user_file(args["token"], files.render(files.registration_document(data)), "token file")
@@ -109,9 +111,6 @@ def token_delete(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 # -- quorum values -----------------------------------------------------------------------------
 def set_quorum_value(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     word, value = args["service"], args["value"]
-    if word == "cluster":
-        raise InvalidArgument("the cluster quorum service (mTLS approvals) is not emulated",
-                              hint="docs/sdk5.md: what is left out")
     service = files.SERVICES[word][0]
     if word == "user" and value > store.m_value(cluster, QuorumService.MISC_CO):
         raise InvalidArgument(f"the user quorum value cannot be above the quorum service's "
@@ -122,8 +121,10 @@ def set_quorum_value(cluster: EmulatedCluster, args: dict, secrets: dict) -> Res
 
 
 def list_quorum_values(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
-    values = {word: store.m_value(cluster, service) for word, service in
-              (("user", QuorumService.USER_MGMT), ("quorum", QuorumService.MISC_CO))}
+    services = [("user", QuorumService.USER_MGMT), ("quorum", QuorumService.MISC_CO)]
+    if cluster_type(cluster.db)[0] == HSM2M:             # AWS's hsm2m.medium output adds cluster
+        services.append(("cluster", QuorumService.CLUSTER_MGMT))
+    values = {word: store.m_value(cluster, service) for word, service in services}
     return Result("quorum token-sign list-quorum-values", "sdk5", data=dict(values), wire=values)
 
 
