@@ -5,10 +5,6 @@ A handler that writes a file calls `output_path(path)` and writes there; one tha
 file calls `input_path(path)`, so a file written earlier in the same dry run or replay is
 found in the sandbox (other files are read where they are). Outside a sandbox both return
 the path as `expanded(path)` spells it.
-
-`key_material_written()` counts the files key material left the HSM in (exSymKey,
-exportPrivateKey, wrapKey, aesWrapUnwrap): batch mode commits the audit record of such a
-command at once (hsmshell/transactions.py).
 """
 
 from __future__ import annotations
@@ -47,19 +43,6 @@ def expanded(path: str | os.PathLike) -> str:
     if text[:1] == "~" or not _PATHLIB_SPELLING.fullmatch(text):
         return str(Path(text).expanduser())     # pathlib's rules (and errors) for ~user
     return text
-
-
-_key_material_files = 0
-
-
-def note_key_material() -> None:
-    global _key_material_files
-    _key_material_files += 1
-
-
-def key_material_written() -> int:
-    """How many files key material was written to so far in this process."""
-    return _key_material_files
 
 
 def output_path(path: str | os.PathLike) -> str:

@@ -21,6 +21,7 @@ from typing import Iterator
 from hsmshell import builtins
 from hsmshell.audit.keys import SecretHasher
 from hsmshell.backends.base import not_supported
+from hsmshell.backends.context import CommandContext
 from hsmshell.backends.result import Result, note_partial
 from hsmshell.errors import (AuditTampered, AuditWriteFailed, ClusterStateDamaged, ConfirmationRequired,
                              HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
@@ -79,6 +80,7 @@ class Attempt:
     dispatched: bool = False                 # the backend ran it (replay re-runs exactly these)
     replaying: Replaying | None = None
     record: dict | None = None               # the audit record staged for it
+    context: CommandContext | None = None    # what it carried into the backend (dispatched only)
 
     def parsed(self, invocation: Invocation) -> None:
         self.invocation, self.command, self.redacted = invocation, invocation.name, invocation.text
@@ -212,20 +214,22 @@ class Shell:
 
     def _dispatch(self, attempt: Attempt) -> Outcome:
         attempt.dispatched = True
+        replaying = attempt.replaying
+        attempt.context = context = CommandContext() if replaying is None else \
+            CommandContext(replay_input=replaying.inputs, failure_prompt=replaying.failure_answers)
         with self._transaction() as transaction:
             try:
-                if attempt.replaying is None:
-                    attempt.result = self.backend.execute(attempt.invocation, attempt.secrets)
-                else:
-                    with self.backend.replay_context(attempt.replaying.inputs,
-                                                     attempt.replaying.failure_answers):
-                        attempt.result = self.backend.execute(attempt.invocation, attempt.secrets)
+                attempt.result = self.backend.execute(attempt.invocation, attempt.secrets, context)
             except HsmshellError as exc:
                 attempt.error = exc
                 transaction.undo()          # its writes go; its record is staged below
             except Exception as exc:        # a bug in the backend: the same, as internal-error
                 transaction.undo()
                 attempt.error = self._internal_error(attempt, exc)
+            if self._group is not None:
+                # key material left the HSM in a file: no rollback takes it back, so the
+                # batch commits this command's record at once (transactions.py)
+                self._group.done_outside = context.key_material_files > 0
             self._stage(attempt)
         return self._show(attempt)
 
@@ -345,8 +349,12 @@ class Shell:
             if ran:
                 error.message += f" (ran: {ran[0]}" + (f" to {ran[-1]})" if len(ran) > 1 else ")")
             return self._show(Attempt("", source, command=command, error=error))
-        for shown in unshown:
-            self._render(shown)
+        self.renderer.hold()            # the group's results in one write (render/base.py)
+        try:
+            for shown in unshown:
+                self._render(shown)
+        finally:
+            self.renderer.release()
         return None
 
     # -- end of session ------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import time
 
-from hsmshell import output_sandbox
 
 GROUP_COMMANDS = 64       # commands per batch transaction: a commit costs as much as a command
 GROUP_SECONDS = 0.05      # other shells on the cluster wait for the lock at most about this long
@@ -88,7 +87,6 @@ class CommitGroup:
         self.done_outside = False      # the last command wrote key material out: commit now
         self._savepoint = None
         self._mark = None
-        self._files = 0
 
     # -- one command's part ------------------------------------------------------------------
     def __enter__(self) -> "CommitGroup":
@@ -100,7 +98,7 @@ class CommitGroup:
         # does; a savepoint is needed only to keep earlier commands' writes
         self._savepoint = self.db.savepoint("command").__enter__() if self.uncommitted else None
         self._mark = self.audit.mark()
-        self._files = output_sandbox.key_material_written()
+        self.done_outside = False      # the pipeline sets it from the command's context
         return self
 
     def undo(self) -> None:
@@ -119,7 +117,6 @@ class CommitGroup:
             self.db.restart()
         self.commands += 1
         self.uncommitted += 1
-        self.done_outside = output_sandbox.key_material_written() != self._files
 
     @property
     def full(self) -> bool:

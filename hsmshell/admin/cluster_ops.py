@@ -164,7 +164,8 @@ def initialize(env, name: str, ca_cert: str | None = None, ca_key: str | None = 
             cert_pem = certificates.sign_csr(csr, ca, key, now)
             anchor_pem = _pem(ca)
         files = certificates.install(db, db.directory, cert_pem, anchor_pem)
-        users = seed_users(cluster.conn, [{"hsm_id": h.hsm_id, "server": h.server} for h in hsms], now)
+        users = seed_users(cluster.conn, [{"hsm_id": h.hsm_id, "server": h.server} for h in hsms], now,
+                           db.held)
         db.set_meta("cluster_state", "INITIALIZED")
         cluster_events.record(cluster.conn, now, "initialized", issuer=certificates.describe(db)["issuer"])
         data = {"cluster": name, "state": "INITIALIZED", **files,

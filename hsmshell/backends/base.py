@@ -14,7 +14,6 @@ contract suite (tests/backends/test_backend_contract.py).
 
 from __future__ import annotations
 
-import contextlib
 from typing import Collection, Protocol, runtime_checkable
 
 from hsmshell.backends.result import Result
@@ -33,7 +32,8 @@ class Backend(Protocol):
 
     def serves(self, spec) -> bool: ...
     def commands(self) -> Collection[str]: ...
-    def execute(self, invocation, secrets: dict[str, str]) -> Result: ...
+    # `context`: this attempt's CommandContext (backends/context.py), made by the pipeline
+    def execute(self, invocation, secrets: dict[str, str], context=None) -> Result: ...
     def summary(self) -> dict: ...
     def user_names(self) -> list[str]: ...
     def leave_server_mode(self) -> int | None: ...
@@ -42,7 +42,6 @@ class Backend(Protocol):
     def approvals(self, service_id: int, key_handle: int = 0) -> tuple[int, bool]: ...
     def key_quorum(self, key_handle: int, service_id: int = 5) -> int: ...
     def set_failure_prompt(self, prompt) -> None: ...
-    def replay_context(self, inputs: dict, failure_answers): ...
     def why_not(self, command: str) -> str: ...
     def close(self) -> None: ...
 
@@ -68,7 +67,7 @@ class BackendBase:
     def serves(self, spec) -> bool:
         return spec.needs in self.capabilities and (spec.local or spec.name in self.commands())
 
-    def execute(self, invocation, secrets: dict[str, str]) -> Result:
+    def execute(self, invocation, secrets: dict[str, str], context=None) -> Result:
         raise not_supported(self, invocation.name)
 
     def summary(self) -> dict:
@@ -97,11 +96,6 @@ class BackendBase:
     def set_failure_prompt(self, prompt) -> None:
         """Who answers Retry/Ignore/Abort when a server fails a write; ignored by a backend
         whose servers never fail one at a time."""
-
-    def replay_context(self, inputs: dict, failure_answers):
-        """For one command that audit replay runs again: what its handler read from files
-        then, and the Retry/Ignore/Abort answers given then (a context manager)."""
-        return contextlib.nullcontext()
 
     def why_not(self, command: str) -> str:
         """Why this backend does not serve `command`, and what would (one clause), or ''."""

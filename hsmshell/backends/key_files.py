@@ -39,12 +39,15 @@ def inline_or_file(args: dict, name: str, what: str, limit: int = MAX_INPUT_FILE
         raise InvalidArgument(f"{option} must be base64") from None
 
 
-def write_output(path: str, data: bytes, *, private: bool = False, key_material: bool | None = None) -> str:
+def write_output(path: str, data: bytes, *, private: bool = False, key_material: bool | None = None,
+                 context=None) -> str:
     """Write `data` to `path` (replacing it, as KMU does); 0600 when it holds plaintext key
     material (`private`). `key_material` (default: `private`): key material leaves the HSM,
-    wrapped or not, so the command's audit record is committed at once (transactions.py)."""
-    if private if key_material is None else key_material:
-        output_sandbox.note_key_material()
+    wrapped or not, so the command's context (backends/context.py) notes it and batch mode
+    commits its audit record at once (transactions.py). A backend that never groups commands
+    (pkcs11: not transactional) passes no context."""
+    if context is not None and (private if key_material is None else key_material):
+        context.note_key_material()
     write_user_file(path, data, private=private)
     return output_sandbox.expanded(path)
 

@@ -16,7 +16,8 @@ def sign_token(cluster, args: dict, secrets: dict) -> Result:
     """signToken: what `openssl dgst -sha256 -sign KEY -out SIG TOKEN` does, in the shell."""
     from hsmshell.quorum.signatures import MAX_PEM_BYTES, sign_token as sign
 
-    replayed = getattr(cluster, "replay_input", None)
+    # the emulator's CommandRun during audit replay; other backends pass no cluster
+    replayed = cluster.context.replay_input if cluster is not None else None
     if replayed:        # audit replay: the private key is not in the log, and nothing changed
         return Result("signToken", "signature", data=dict(replayed), replay=dict(replayed))
     body = read_user_file(args["token_file"], MAX_TOKEN_FILE_BYTES, "token file")

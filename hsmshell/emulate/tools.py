@@ -93,9 +93,9 @@ class CryptoUserLogins:
     def __getattr__(self, name):
         return getattr(self._backend, name)
 
-    def execute(self, invocation, secrets: dict):
+    def execute(self, invocation, secrets: dict, context=None):
         if invocation.name == "loginHSM" and invocation.args.get("user_type") != UserType.CU:
             raise HsmError("loginHSM failed: HSM Error: Invalid User Type.",
                            hint="key_mgmt_util logs in crypto users only: loginHSM -u CU -s <name> -hpswd",
                            reference="invalid-user-type")
-        return self._backend.execute(invocation, secrets)
+        return self._backend.execute(invocation, secrets, context)

@@ -9,7 +9,7 @@ from hsmshell.status import ExitStatus
 
 class JsonRenderer(BaseRenderer):
     def _emit(self, obj: dict) -> None:
-        self.env.stdout.write(jsontext.line(obj) + "\n")
+        self._write_out(jsontext.line(obj) + "\n")
 
     def result(self, result, source: str) -> None:
         if result.error is not None and result.error.keeps_data:

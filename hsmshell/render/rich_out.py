@@ -7,7 +7,7 @@ from rich.table import Table
 
 from hsmshell.render.base import BaseRenderer
 from hsmshell.render.classic import server_label
-from hsmshell.render.consoles import fit, make_console
+from hsmshell.render.consoles import PipeConsole, fit, make_console
 from hsmshell.render.coverage import print_coverage
 from hsmshell.render.pager import show_text, wants_pager
 from hsmshell.render.session_views import HSM_COLUMNS, field_name, hsm_rows, status_summary, whoami_lines
@@ -27,6 +27,19 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
         self.errors = make_console(env, env.stderr, self._errors_tty)
 
     # -- the renderer interface ----------------------------------------------------------------
+    def hold(self) -> None:
+        """Into a pipe, plain lines wait for release() (consoles.py); a terminal gets each."""
+        if isinstance(self.console, PipeConsole):
+            self.console.hold()
+
+    def release(self) -> None:
+        if isinstance(self.console, PipeConsole):
+            self.console.release()
+
+    def _flush_held(self) -> None:
+        if isinstance(self.console, PipeConsole):
+            self.console.release(keep_holding=True)
+
     def result(self, result, source: str) -> None:
         view = getattr(self, f"_view_{result.kind}", self._view_generic)
         if wants_pager(self.env) and result.kind != "clear":
@@ -39,6 +52,7 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             self.error(result.error, result.command, source)
 
     def error(self, error, command, source: str) -> None:
+        self._flush_held()
         if error.reference == "cancelled":    # answered n: a choice, not an error
             self.errors.print(f"[yellow]{escape(command or '')}: {escape(error.message)}[/]")
             return
@@ -54,6 +68,7 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
             self.console.print(f"This will {escape(what)}.")
 
     def note(self, text: str) -> None:
+        self._flush_held()
         self.errors.print(f"[yellow]{escape(self._fit(text))}[/]", soft_wrap=True)
 
     def _fit(self, text: str, indent: str = "") -> str:

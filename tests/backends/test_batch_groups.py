@@ -85,11 +85,11 @@ def test_an_unexpected_error_keeps_the_commands_before_it(activated, monkeypatch
     backend = harness.shell.backend
     real_execute = backend.execute
 
-    def execute(invocation, secrets):
+    def execute(invocation, secrets, context=None):
         if invocation.args.get("user_name") == "boom":
             backend.cluster.conn.execute("DELETE FROM users WHERE name = 'alice'")   # undone
             raise RuntimeError("a bug")
-        return real_execute(invocation, secrets)
+        return real_execute(invocation, secrets, context)
 
     monkeypatch.setattr(backend, "execute", execute)
     run_statements(harness.shell, [("createUser CU alice alicepass1", "u:1"),

@@ -77,6 +77,46 @@ def test_key_generation_goes_round_robin_over_the_reachable_hsms(activated):
     assert sorted(made_on) == sorted(handles) and len(set(made_on.values())) == 3
 
 
+def test_a_batch_group_counts_each_stream_and_an_undone_command_leaves_no_gap(activated, monkeypatch):
+    """Sequence numbers come from a counter kept for the lock hold (read once per stream, not
+    a MAX(seq) per entry); a command undone after it logged gives its numbers back."""
+    from hsmshell import transactions
+    from hsmshell.backends.emulator import hsm_logs
+    from hsmshell.errors import HsmError
+    from hsmshell.modes.batch import run_statements
+    activated.ok("createUser CU alice alicepass1")
+    activated.ok("logoutHSM")
+    activated.ok("loginHSM CU alice alicepass1")
+    monkeypatch.setattr(transactions, "GROUP_COMMANDS", 1000)
+    monkeypatch.setattr(transactions, "GROUP_SECONDS", 1e9)
+    logged = hsm_logs.record_command
+
+    def fails_after_logging(cluster, spec, args, result, actor):
+        logged(cluster, spec, args, result, actor)
+        if args.get("label") == "undone":
+            raise HsmError("failed after its entries were written")
+    monkeypatch.setattr(hsm_logs, "record_command", fails_after_logging)
+    reads = []
+    activated.shell.db.conn.set_trace_callback(lambda sql: reads.append(sql) if "MAX(seq)" in sql else None)
+    labels = ["a", "b", "undone", "c", "d", "e"]
+    summary = run_statements(activated.shell, [(f"genSymKey -t 31 -s 16 -l {label}", f"g:{n}")
+                                               for n, label in enumerate(labels)], continue_on_error=True)
+    activated.shell.db.conn.set_trace_callback(None)
+    assert (summary.ran, summary.failed) == (6, 1)
+    ids = hsm_ids(activated)
+    assert len(reads) <= 2 * len(ids)       # each stream read once, and once more after the undo
+    made = []
+    for hsm_id in ids:
+        events = stream(activated, hsm_id)
+        assert [e["sequence"] for e in events] == list(range(len(events)))       # no gap, no repeat
+        made += [e["key_handle"] for e in events if e["opcode"] == "CN_GENERATE_KEY"]
+    assert len(made) == 5
+    activated.ok("genSymKey -t 31 -s 16 -l next")        # a new lock hold goes on from the table
+    for hsm_id in ids:
+        events = stream(activated, hsm_id)
+        assert [e["sequence"] for e in events] == list(range(len(events)))
+
+
 def test_a_failed_hsm_logs_nothing_and_its_replacement_gets_a_new_stream(harness, home, capsys):
     make_cluster(harness)
     harness.open(cluster="prod")

@@ -143,7 +143,7 @@ class CloudHsmBackend(BackendBase):
         from hsmshell.commands import sdk5
         return HANDLERS.keys() | shellside.HANDLERS.keys() | {spec.name for spec in sdk5.SPECS}
 
-    def execute(self, invocation, secrets: dict[str, str]) -> Result:
+    def execute(self, invocation, secrets: dict[str, str], context=None) -> Result:
         from hsmshell.backends.cloudhsm.handlers import HANDLERS
 
         name = invocation.spec.name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import sys
 
@@ -11,6 +10,7 @@ from hsmshell.backends.emulator import hsm_logs, lifecycle, server_mode
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.schema import create_tables
 from hsmshell.backends.base import BackendBase, not_supported
+from hsmshell.backends.context import CommandContext
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmshellError
 from hsmshell.model.capabilities import Capability
@@ -68,6 +68,7 @@ class EmulatorBackend(BackendBase):
         create_tables(db.conn)                  # new tables of a newer hsmshell appear here
         quorum_store.create_tables(db.conn)
         self.cluster = EmulatedCluster(db, clock)
+        self._failure_prompt = None     # asked when a server fails a write (server_failure.py)
         self.cluster.session_end_hooks.append(
             lambda session_id: quorum_store.drop_session_tokens(db.conn, session_id))
         self.cluster.session_end_hooks.append(
@@ -90,45 +91,36 @@ class EmulatorBackend(BackendBase):
         return spec.needs in self.capabilities
 
     def set_failure_prompt(self, prompt) -> None:
-        self.cluster.failure_prompt = prompt
+        self._failure_prompt = prompt
 
-    @contextlib.contextmanager
-    def replay_context(self, inputs: dict, failure_answers):
-        """The handlers read the recorded inputs from the cluster (replay_inputs.py) for the
-        length of this one command."""
-        cluster = self.cluster
-        prompt, cluster.replay_input, cluster.failure_prompt = cluster.failure_prompt, inputs, failure_answers
-        try:
-            yield
-        finally:
-            cluster.replay_input, cluster.failure_prompt = None, prompt
-
-    def execute(self, invocation, secrets: dict[str, str]) -> Result:
+    def execute(self, invocation, secrets: dict[str, str], context: CommandContext | None = None) -> Result:
         spec = invocation.spec
         handler = handler_for(spec.name)
         if handler is None:
             raise not_supported(self, spec.name)
+        context = context if context is not None else CommandContext()
+        if context.failure_prompt is None:
+            context.failure_prompt = self._failure_prompt
+        run = self.cluster.running(context)
         # CloudHSM replaces failed HSMs itself; audit replay gives them the recorded ids and IPs
-        replaced = lifecycle.replace_due_hsms(self.cluster, (self.cluster.replay_input or {}).get("hsms_replaced"))
+        replaced = lifecycle.replace_due_hsms(self.cluster, (context.replay_input or {}).get("hsms_replaced"))
         action = spec.action_for(invocation.args, self.principal)
         actor = self.principal
-        self.cluster.last_pick = None
         firmware.check(action, self.principal, spec.name)
-        self.cluster.inputs_read = {}
         if invocation.args.get("approval"):      # CloudHSM CLI's --approval FILE
             from hsmshell.backends.emulator.sdk5_quorum import submit_approval
-            submit_approval(self.cluster, action, invocation.args)
-        used_tokens = quorum_rules.enforce(self.cluster, action, invocation.args, spec.name)
+            submit_approval(run, action, invocation.args)
+        used_tokens = quorum_rules.enforce(run, action, invocation.args, spec.name)
         try:
             asks = spec.caution if spec.asks_on_failure is None else spec.asks_on_failure
-            with self.cluster.asking_on_failure(spec.name if asks else None):
-                result = handler(self.cluster, invocation.args, secrets)
+            with run.asking_on_failure(spec.name if asks else None):
+                result = handler(run, invocation.args, secrets)
         except HsmshellError as error:
-            if self.cluster.inputs_read:     # what it read replays the failure without the files
-                error.replay = dict(self.cluster.inputs_read)
+            if context.inputs_read:     # what it read replays the failure without the files
+                error.replay = dict(context.inputs_read)
             raise
-        result.replay.update(self.cluster.inputs_read)
-        hsm_logs.record_command(self.cluster, spec, invocation.args, result, actor)
+        result.replay.update(context.inputs_read)
+        hsm_logs.record_command(run, spec, invocation.args, result, actor)
         if used_tokens:
             result.replay["quorum_tokens"] = used_tokens
         if replaced:

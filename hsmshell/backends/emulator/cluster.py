@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from hsmshell.backends.context import CommandContext
 from hsmshell.backends.result import ServerStatus
 from hsmshell.errors import BackendUnavailable, HsmshellError, NotAttempted
 from hsmshell.model.users import Principal
@@ -47,23 +48,10 @@ class EmulatedCluster:
         self.session_end_hooks: list[Callable[[str], None]] = []
         # Per-process caches that handler modules keep (the key-encryption key); never stored.
         self.caches: dict[str, object] = {}
-        # During `audit replay`: the `replay` data the original run recorded for the command
-        # being re-run (None otherwise). A handler that read something from outside the
-        # cluster (a file) records what it read in Result.replay and, when this is set, takes
-        # it from here instead, and writes no files.
-        self.replay_input: dict | None = None
-        # What the running command read from users' files, noted for its audit record
-        # (replay_inputs.py); the backend empties it before each command.
-        self.inputs_read: dict = {}
         # CMU server mode (`server N` ... `exit`): every command goes to that server only.
         self.selected_server: int | None = None
         # An emulated CMU started with a config file reaches only the servers it lists (None: all).
         self.connected_servers: frozenset[int] | None = None
-        # Asked when a server fails a write command (the shell installs it; see
-        # hsmshell/server_failure.py): (command, ServerStatus) -> "retry" | "ignore" | "abort".
-        self.failure_prompt: Callable[[str, ServerStatus], str] | None = None
-        self._asking_for: str | None = None      # the write command now running, if any
-        self.last_pick: str | None = None        # the HSM pick_hsm chose for the current command
 
     # -- HSMs --------------------------------------------------------------------------------
     def hsms(self) -> list[Hsm]:
@@ -105,24 +93,31 @@ class EmulatedCluster:
         return self.db.meta("cluster_state", "INITIALIZED")
 
     # -- running one operation on every HSM ----------------------------------------------------
+    def running(self, context: CommandContext | None = None) -> "CommandRun":
+        """The cluster as one command sees it: this cluster plus the command's own context."""
+        return CommandRun(self, context if context is not None else CommandContext())
+
     def on_each(self, operation: Callable[[Hsm], dict | None],
-                hsms: Iterable[Hsm] | None = None) -> list[ServerStatus]:
+                hsms: Iterable[Hsm] | None = None, context: CommandContext | None = None) -> list[ServerStatus]:
         """Run `operation` per HSM (only the selected one in server mode); an HsmshellError
-        fails that server only. During a write command a failed server asks the failure
-        prompt: retry it, ignore it and go on, or abort (the servers after it are not tried)."""
+        fails that server only. During a write command (`context.asking_for`) a failed server
+        asks the context's failure prompt: retry it, ignore it and go on, or abort (the servers
+        after it are not tried)."""
         targets = self._in_server_mode(list(self.hsms() if hsms is None else hsms))
+        asking = context.asking_for if context is not None else None
+        prompt = context.failure_prompt if asking else None
         statuses = []
         for index, hsm in enumerate(targets):
             status, choice = self._attempt(hsm, operation), None
-            while status.error is not None and self._asking_for and self.failure_prompt:
-                choice = self.failure_prompt(self._asking_for, status)
+            while status.error is not None and prompt is not None:
+                choice = prompt(asking, status)
                 if choice != "retry":
                     break
                 hsm = self.hsm_by_server(hsm.server) or hsm
                 status = self._attempt(hsm, operation)
             statuses.append(status)
             if status.error is not None and choice == "abort":
-                statuses += [h.status(NotAttempted(f"not attempted: {self._asking_for} was aborted "
+                statuses += [h.status(NotAttempted(f"not attempted: {asking} was aborted "
                                                    f"after server {hsm.server} failed")) for h in targets[index + 1:]]
                 break
         return statuses
@@ -147,15 +142,12 @@ class EmulatedCluster:
                                      hint="exit leaves server mode")
         return chosen
 
-    def asking_on_failure(self, command: str | None) -> "_AskingOnFailure":
-        """While a write command runs, a failed server asks the failure prompt."""
-        return _AskingOnFailure(self, command)
-
-    def pick_hsm(self, candidates: list[Hsm] | None = None) -> Hsm:
+    def pick_hsm(self, candidates: list[Hsm] | None = None, context: CommandContext | None = None) -> Hsm:
         """The HSM a one-HSM operation runs on (of `candidates`, default the reachable ones):
         the server-mode HSM, else the next one in turn (round robin, as the client daemon
         balances requests; the turn is kept with the cluster, so every process shares it).
-        Remembered in `last_pick` (the HSM logs name it as the one that ran the command)."""
+        Remembered in the command's `context.last_pick` (the HSM logs name it as the one that
+        ran the command)."""
         candidates = self.reachable_hsms() if candidates is None else candidates
         if self.connected_servers is not None:
             candidates = [h for h in candidates if h.server in self.connected_servers]
@@ -170,7 +162,8 @@ class EmulatedCluster:
         turn = int(self.db.meta("round_robin", "0"))
         self.db.set_meta("round_robin", str(turn + 1))
         hsm = candidates[turn % len(candidates)]
-        self.last_pick = hsm.hsm_id
+        if context is not None:
+            context.last_pick = hsm.hsm_id
         return hsm
 
     # -- login sessions (shared by every process on this cluster) ------------------------------
@@ -219,15 +212,55 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class CommandRun:
+    """What a handler gets as its `cluster`: the long-lived EmulatedCluster seen through one
+    command's CommandContext (backends/context.py). Reads and writes of the cluster's own
+    attributes go to the cluster; what belongs to this one command (the recorded replay
+    inputs, what it read from files, the HSM it ran on, the failure prompt) is the context's."""
+
+    def __init__(self, cluster: EmulatedCluster, context: CommandContext):
+        # the attributes every handler reads, held here: no __getattr__ for them (hot path)
+        d = self.__dict__
+        d["cluster"], d["context"] = cluster, context
+        d["db"], d["conn"], d["clock"], d["caches"] = cluster.db, cluster.conn, cluster.clock, cluster.caches
+
+    def __getattr__(self, name: str):          # only for what __init__ did not hold
+        return getattr(self.cluster, name)
+
+    def __setattr__(self, name: str, value) -> None:       # principal, selected_server, ...
+        setattr(self.cluster, name, value)
+
+    def running(self, context: CommandContext | None = None) -> "CommandRun":
+        return self if context is None else CommandRun(self.cluster, context)
+
+    @property
+    def replay_input(self) -> dict | None:
+        return self.context.replay_input
+
+    @property
+    def last_pick(self) -> str | None:
+        return self.context.last_pick
+
+    def on_each(self, operation, hsms=None) -> list[ServerStatus]:
+        return self.cluster.on_each(operation, hsms, self.context)
+
+    def pick_hsm(self, candidates: list[Hsm] | None = None) -> Hsm:
+        return self.cluster.pick_hsm(candidates, self.context)
+
+    def asking_on_failure(self, command: str | None) -> "_AskingOnFailure":
+        """While a write command runs, a failed server asks the failure prompt."""
+        return _AskingOnFailure(self.context, command)
+
+
 class _AskingOnFailure:
     # a plain context manager: a @contextmanager generator costs several times more, per command
-    __slots__ = ("cluster", "command")
+    __slots__ = ("context", "command")
 
-    def __init__(self, cluster: EmulatedCluster, command: str | None):
-        self.cluster, self.command = cluster, command
+    def __init__(self, context: CommandContext, command: str | None):
+        self.context, self.command = context, command
 
     def __enter__(self) -> None:
-        self.cluster._asking_for = self.command
+        self.context.asking_for = self.command
 
     def __exit__(self, *exc) -> None:
-        self.cluster._asking_for = None
+        self.context.asking_for = None

@@ -74,9 +74,11 @@ def session_handle(session_id: str, server: int) -> int:
 
 
 INSERT = ("INSERT INTO hsm_log(hsm_id, seq, usecs, reboot_counter, command_type, opcode, session_handle,"
-          " response, log_type, user_name, user_type, key_handle, public_key_handle) VALUES(?,"
-          " (SELECT COALESCE(MAX(seq), -1) + 1 FROM hsm_log WHERE hsm_id = ?),"
-          " ?, COALESCE((SELECT reboot_counter FROM hsms WHERE hsm_id = ?), 1), 0, ?, ?, ?, ?, ?, ?, ?, ?)")
+          " response, log_type, user_name, user_type, key_handle, public_key_handle)"
+          " VALUES(?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)")
+NEXT = ("SELECT COALESCE(MAX(seq), -1) + 1, COALESCE((SELECT reboot_counter FROM hsms WHERE hsm_id = ?), 1)"
+        " FROM hsm_log WHERE hsm_id = ?")
+HELD_KEY = "hsm_log_next"       # in ClusterDB.held: {hsm_id: (next seq, reboot counter)}
 
 
 def entry(hsm_id: str, opcode: str, now: float, session: int, error=None, user_name: str | None = None,
@@ -86,30 +88,50 @@ def entry(hsm_id: str, opcode: str, now: float, session: int, error=None, user_n
     if opcode not in OPCODES and opcode not in KNOWN_WITHOUT_HEX:
         raise ValueError(f"unknown CloudHSM audit opcode {opcode}")
     log_type = KEY_DETAILS if key_handle is not None else USER_DETAILS if user_name else MINIMAL
-    return (hsm_id, hsm_id, int(round(now * 1_000_000)), hsm_id, opcode, session, response_text(error),
+    return (hsm_id, int(round(now * 1_000_000)), opcode, session, response_text(error),
             log_type, user_name, user_type, key_handle, public_key_handle)
 
 
-def append(conn, entries: list[tuple]) -> None:
+def append(conn, entries: list[tuple], held: dict | None) -> None:
     """Append entries to their streams: each gets its stream's next sequence number and its
-    HSM's reboot counter."""
-    conn.executemany(INSERT, entries)
+    HSM's reboot counter. They are read once per stream and lock hold and then counted in
+    `held` (the cluster's ClusterDB.held: a rollback or savepoint undo forgets it, so an
+    undone command's numbers are given again), not by a MAX(seq) per entry. Every append
+    under the lock must pass it (a stream appended to behind its back would repeat a
+    number); None only where nothing in the lock hold has counted yet (a new cluster)."""
+    counted = held.get(HELD_KEY) if held is not None else None
+    if counted is None:
+        counted = {}
+        if held is not None:
+            held[HELD_KEY] = counted
+    after = {}                                  # counted only once the rows are in
+    rows = []
+    for item in entries:
+        hsm_id = item[0]
+        next_seq = after.get(hsm_id) or counted.get(hsm_id)
+        if next_seq is None:
+            next_seq = conn.execute(NEXT, (hsm_id, hsm_id)).fetchone()
+        seq, reboot = next_seq
+        rows.append((hsm_id, seq, item[1], reboot) + item[2:])
+        after[hsm_id] = (seq + 1, reboot)
+    conn.executemany(INSERT, rows)
+    counted.update(after)
 
 
-def write(conn, hsm_id: str, opcode: str, now: float, *, session: int, **fields) -> None:
-    append(conn, [entry(hsm_id, opcode, now, session, **fields)])
+def write(conn, hsm_id: str, opcode: str, now: float, *, session: int, held: dict | None, **fields) -> None:
+    append(conn, [entry(hsm_id, opcode, now, session, **fields)], held)
 
 
 def record(cluster, hsm, opcode: str, error=None, **fields) -> None:
     """Log `opcode` on one HSM (an `Hsm`) as this shell session, with `error`'s response."""
-    write(cluster.conn, hsm.hsm_id, opcode, cluster.clock(),
+    write(cluster.conn, hsm.hsm_id, opcode, cluster.clock(), held=cluster.db.held,
           session=session_handle(cluster.session_id, hsm.server), error=error, **fields)
 
 
 def record_servers(cluster, statuses, opcode: str, **fields) -> None:
     """Log a cluster-wide command on every HSM it reached, with each HSM's own response."""
     append(cluster.conn, [_status_entry(cluster, s, opcode, **fields) for s in statuses
-                          if s.error is None or s.error.reference not in UNREACHED])
+                          if s.error is None or s.error.reference not in UNREACHED], cluster.db.held)
 
 
 KEY_CREATING = frozenset({"CN_GENERATE_KEY", "CN_GENERATE_KEY_PAIR", "CN_UNWRAP_KEY", "CN_CREATE_OBJECT"})
@@ -145,7 +167,7 @@ def record_command(cluster, spec, args: dict, result, actor) -> None:
     else:
         entries = [_status_entry(cluster, s, opcode, **fields, **handles)
                    for s in (reached[:1] if opcode in ON_ONE_HSM else reached)]
-    append(cluster.conn, entries)
+    append(cluster.conn, entries, cluster.db.held)
 
 
 def _key_handles(args: dict, data: dict) -> dict:
@@ -160,12 +182,13 @@ def _status_entry(cluster, status, opcode: str, **fields) -> tuple:
                  error=status.error, **fields)
 
 
-def record_initialization(conn, hsm: dict, now: float, app_user: str) -> None:
+def record_initialization(conn, hsm: dict, now: float, app_user: str, held: dict | None) -> None:
     """The first events of a new cluster's first HSM."""
     session = session_handle(INIT_SESSION, hsm["server"])
     append(conn, [entry(hsm["hsm_id"], opcode, now, session, user_name=user, user_type=UserType.AU if user else None)
                   for opcode, user in (("CN_INIT_TOKEN", None), ("CN_GEN_PSWD_ENC_KEY", None),
-                                       ("CN_CREATE_APPLIANCE_USER", app_user), ("CN_INIT_DONE", None))])
+                                       ("CN_CREATE_APPLIANCE_USER", app_user), ("CN_INIT_DONE", None))],
+           held)
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def ex_sym_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     hsm_side = store.material(wrapping)
     plain = through_wrap(hsm_side, host_key(args.get("wrapping_key_file")) or hsm_side,
                          store.material(key))
-    return _written("exSymKey", key.handle, wrapping.handle, write_output(args["out"], plain, private=True),
+    return _written("exSymKey", key.handle, wrapping.handle, write_output(args["out"], plain, private=True, context=cluster.context),
                     len(plain))
 
 
@@ -81,7 +81,7 @@ def export_private_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> R
     passphrase = _passphrase(secrets)
     pem = crypto.export_private_pem(der, passphrase)
     result = _written("exportPrivateKey", key.handle, wrapping.handle,
-                      write_output(args["out"], pem, private=True), len(pem))
+                      write_output(args["out"], pem, private=True, context=cluster.context), len(pem))
     result.data["encrypted"] = passphrase is not None
     return result
 
@@ -146,7 +146,7 @@ def wrap_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
         wrapped = with_header({"class": key.key_class, "type": key.key_type, "label": key.label},
                               wrapped)
     result = _written("wrapKey", key.handle, wrapping.handle,
-                      write_output(args["out"], wrapped, key_material=True), len(wrapped))
+                      write_output(args["out"], wrapped, key_material=True, context=cluster.context), len(wrapped))
     result.data.update(mechanism=mechanism.name, mechanism_id=int(mechanism))
     return result
 

@@ -62,7 +62,7 @@ def aes_wrap_unwrap(cluster: EmulatedCluster, args: dict, secrets: dict) -> Resu
     data = read_input(args["file"], "input", limit=AES_WRAP_UNWRAP_FILE_LIMIT)
     output = crypto.aes_wrap_unwrap(mode, store.material(key), data, iv)
     path = write_output(args.get("out") or DEFAULT_OUTPUT[mode], output,
-                        private=mode is AesWrapMode.UNWRAP)
+                        private=mode is AesWrapMode.UNWRAP, context=cluster.context)
     return Result("aesWrapUnwrap", "key_file", data={
         "key_handle": key.handle, "mode": mode.name.lower(), "file": path, "length": len(output),
         "default_iv": iv is None}, replay={"key_handle": key.handle})

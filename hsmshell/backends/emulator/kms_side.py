@@ -80,17 +80,18 @@ def generate_key(cluster, label: str, key_id: str) -> int:
     from hsmshell.backends.emulator.keystore import KeyStore
     from hsmshell.model.keys import KeyType
 
+    run = cluster.running()          # a command of KMS's own: pick_hsm notes the HSM in its context
     with _as_kmsuser(cluster):
-        store = KeyStore(cluster)
+        store = KeyStore(run)
         plan = plan_creation(store, Placement(label=label, key_id=key_id, min_servers=2))
         material = crypto.generate_symmetric(int(KeyType.AES), 32)
         created = plan.create([secret_key(KeyType.AES, material, extractable=False, local=True)])
     handle = created.handles[0]
-    made = sorted((s for s in created.servers if s.error is None), key=lambda s: s.hsm != cluster.last_pick)
+    made = sorted((s for s in created.servers if s.error is None), key=lambda s: s.hsm != run.last_pick)
     hsm_logs.append(cluster.conn, [
         hsm_logs.entry(s.hsm, "CN_GENERATE_KEY" if i == 0 else "CN_INSERT_MASKED_OBJECT_USER", cluster.clock(),
                        hsm_logs.session_handle(cluster.session_id, s.server), key_handle=handle)
-        for i, s in enumerate(made)])
+        for i, s in enumerate(made)], cluster.db.held)
     return handle
 
 
@@ -106,7 +107,7 @@ def delete_key(cluster, handle: int) -> None:
     hsm_logs.append(cluster.conn, [
         hsm_logs.entry(s.hsm, "CN_DESTROY_OBJECT", cluster.clock(),
                        hsm_logs.session_handle(cluster.session_id, s.server), error=s.error, key_handle=handle)
-        for s in servers if s.error is None])
+        for s in servers if s.error is None], cluster.db.held)
     if failed is not None:
         raise failed
 
@@ -125,4 +126,4 @@ def _as_kmsuser(cluster):
 def _log(cluster, hsms, opcode: str, error=None) -> None:
     hsm_logs.append(cluster.conn, [
         hsm_logs.entry(h.hsm_id, opcode, cluster.clock(), hsm_logs.session_handle(cluster.session_id, h.server),
-                       error=error, user_name=KMSUSER, user_type="CU") for h in hsms])
+                       error=error, user_name=KMSUSER, user_type="CU") for h in hsms], cluster.db.held)

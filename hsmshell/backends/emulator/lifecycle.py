@@ -247,7 +247,7 @@ def _clone(cluster, source, new: dict) -> None:
     # the logins open on the cluster reach the new HSM: its stream starts with them
     for session_id, name, user_type in conn.execute(
             "SELECT session_id, user_name, user_type FROM sessions ORDER BY started").fetchall():
-        hsm_logs.write(conn, new["hsm_id"], "CN_LOGIN", now,
+        hsm_logs.write(conn, new["hsm_id"], "CN_LOGIN", now, held=cluster.db.held,
                        session=hsm_logs.session_handle(session_id, new["server"]),
                        user_name=name, user_type=user_type)
 

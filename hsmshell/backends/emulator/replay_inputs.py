@@ -5,7 +5,8 @@ what it read with `note`, once the content has passed the checks that make it wh
 be: a public key parsed as one, a token as a token, a signature of a signature's size. So a
 private key given in the wrong place never reaches the log. The backend puts the notes in
 the command's `Result.replay`, or on the error when the command fails, and the audit record
-keeps them. While a log is replayed (`cluster.replay_input` is the record's `replay` data),
+keeps them. While a log is replayed (the command's `context.replay_input` is the record's
+`replay` data: backends/context.py),
 the handler takes the content from `recorded` instead of the file: replay needs none of the
 files.
 
@@ -18,13 +19,14 @@ from __future__ import annotations
 import base64
 
 
+# `cluster` below is what a handler got: the CommandRun of one command (emulator/cluster.py)
 def replaying(cluster) -> bool:
-    return getattr(cluster, "replay_input", None) is not None
+    return cluster.context.replay_input is not None
 
 
 def recorded(cluster, key: str):
     """What the replayed record kept under `key` (None outside replay, or if it kept none)."""
-    return (cluster.replay_input or {}).get(key) if replaying(cluster) else None
+    return (cluster.context.replay_input or {}).get(key)
 
 
 def recorded_bytes(cluster, key: str) -> bytes | None:
@@ -41,7 +43,7 @@ def recorded_text(cluster, key: str) -> bytes | None:
 
 def note(cluster, key: str, value) -> None:
     """Keep `value` (JSON types; never a secret) in this command's audit record."""
-    cluster.inputs_read[key] = value
+    cluster.context.inputs_read[key] = value
 
 
 def as_base64(data: bytes) -> str:

@@ -162,11 +162,11 @@ def seed_cluster(db, name: str, hsm_count: int, now: float, *, azs=DEFAULT_AZS, 
     for hsm in hsms:
         insert_hsm(conn, hsm)
     cluster_events.record(conn, now, "create", hsms=len(hsms), state=state)
-    users = seed_users(conn, hsms, now) if initialized else []
+    users = seed_users(conn, hsms, now, db.held) if initialized else []
     return {"cluster_id": cluster_id, "hsms": hsms, "users": users, "state": state, "network": network}
 
 
-def seed_users(conn, hsms: list[dict], now: float) -> list[dict]:
+def seed_users(conn, hsms: list[dict], now: float, held: dict | None) -> list[dict]:
     """The users an initialized cluster starts with, on every HSM; the first HSM logs its
     initialization. Returns them for the audit record (with the PRECO's default password)."""
     preco_hash = hash_password(PRECO_PASSWORD)
@@ -174,6 +174,6 @@ def seed_users(conn, hsms: list[dict], now: float) -> list[dict]:
     conn.executemany("INSERT INTO users(hsm_id, user_id, user_type, name, pw_hash) VALUES(?,?,?,?,?)",
                      [row for hsm in hsms for row in ((hsm["hsm_id"], 1, UserType.PRECO.value, PRECO_NAME, preco_hash),
                                                       (hsm["hsm_id"], 2, UserType.AU.value, AU_NAME, au_hash))])
-    hsm_logs.record_initialization(conn, hsms[0], now, AU_NAME)
+    hsm_logs.record_initialization(conn, hsms[0], now, AU_NAME, held)
     return [{"id": 1, "type": UserType.PRECO.value, "name": PRECO_NAME, "password": PRECO_PASSWORD},
             {"id": 2, "type": UserType.AU.value, "name": AU_NAME, "password": None}]

@@ -70,11 +70,10 @@ def wrap(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     if iv is not None:
         wire["iv"] = "0x" + iv.hex()
     if args.get("path"):
-        write_output(args["path"], wrapped, key_material=True)
+        write_output(args["path"], wrapped, key_material=True, context=cluster.context)
     else:
         wire[names[2]] = base64.b64encode(wrapped).decode("ascii")
-        from hsmshell import output_sandbox
-        output_sandbox.note_key_material()          # wrapped key material leaves the HSM
+        cluster.context.note_key_material()         # wrapped key material leaves the HSM
     return Result(command, "sdk5", data={"key_handle": payload.handle, "wrapping_key_handle": wrapping.handle},
                   replay={"key_handle": payload.handle}, wire=wire)
 

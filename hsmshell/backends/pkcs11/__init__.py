@@ -65,7 +65,7 @@ class Pkcs11Backend(BackendBase):
             self._handles = HandleMap(self.env.home, self.link.serial)
         return self._handles
 
-    def execute(self, invocation, secrets: dict[str, str]) -> Result:
+    def execute(self, invocation, secrets: dict[str, str], context=None) -> Result:
         name = invocation.spec.name
         if name not in COMMANDS:
             raise not_supported(self, name)
