@@ -70,6 +70,10 @@ EC_CURVES: dict[int, EcCurve] = {c.curve_id: c for c in (
     EcCurve(16, "NID_secp256k1", "secp256k1", True),
 )}
 EC_CURVES_BY_NAME: dict[str, EcCurve] = {c.name: c for c in EC_CURVES.values()}
+# Ed25519 (CloudHSM CLI's --curve ed25519; hsm2m.medium in non-FIPS mode only). KMU has no
+# Edwards curve, so it stays out of EC_CURVES (genECCKeyPair -i); its id is OpenSSL's NID.
+ED25519 = EcCurve(1087, "NID_ED25519", "ed25519", True)
+ALL_CURVES: dict[int, EcCurve] = {**EC_CURVES, ED25519.curve_id: ED25519}
 # Curve 1 fails on FIPS-mode HSMs with 0xb3 (policy violation).
 FIPS_REFUSED_CURVE_IDS = frozenset({1})
 

@@ -32,6 +32,16 @@ def require_hsm2m(db, what: str) -> None:
                        hint="hsmshell cluster create NAME --hsm-type hsm2m.medium")
 
 
+def require_non_fips(db, what: str) -> None:
+    """AWS offers `what` (Ed25519) on hsm2m.medium clusters in non-FIPS mode only."""
+    require_hsm2m(db, what)
+    if cluster_type(db)[1] != "NON_FIPS":
+        raise HsmError(f"HSM Error: This operation violates the current configured/FIPS policies: "
+                       f"{what} needs an hsm2m.medium cluster in NON_FIPS mode",
+                       reference="fips-policy-violation",
+                       hint="hsmshell cluster create NAME --hsm-type hsm2m.medium --mode NON_FIPS")
+
+
 def server_info(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     hsm = cluster.hsm_by_server(args["server_id"])
     if hsm is None:

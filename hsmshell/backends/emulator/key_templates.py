@@ -52,7 +52,7 @@ def secret_key(key_type: KeyType, key: bytes, *, extractable: bool, local: bool)
 
 def key_pair(pair: crypto.KeyPair, *, extractable: bool) -> tuple[NewKey, NewKey]:
     """(public, private) of a key pair generated on the HSM."""
-    info = describe_public_key(load_public_key(pair.public_der))
+    info = describe_public_key(load_public_key(pair.public_der), edwards=True)   # made on request only
     return public_key(info, local=True), private_key(pair.private_der, info,
                                                      extractable=extractable, local=True)
 

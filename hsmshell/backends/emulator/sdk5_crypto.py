@@ -3,7 +3,9 @@
 Data and signatures are base64 on the command line (or raw bytes in the files of --data-path
 and --signature-path). RSA signatures are the ones openssl makes and checks; ECDSA signatures
 are raw r||s, as AWS documents. With --data-type digest the data is the hash already made
-(for rsa-pkcs: a DER DigestInfo, RFC 8017 §9.2).
+(for rsa-pkcs: a DER DigestInfo, RFC 8017 §9.2). ed25519 is PureEdDSA (RFC 8032 §5.1.6) over
+at most 16,000 bytes, on hsm2m.medium clusters in non-FIPS mode only; its signatures are the
+64 bytes R||S, as openssl makes them.
 """
 
 from __future__ import annotations
@@ -21,28 +23,47 @@ from hsmshell.backends.emulator.sdk5_keys import selected
 from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument
-from hsmshell.model.keys import DIGEST_INFO, Attr, KeyClass, KeyType
+from hsmshell.backends.emulator.info import require_non_fips
+from hsmshell.model.keys import DIGEST_INFO, ED25519, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import key_reference
 
 HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
           "sha384": hashes.SHA384, "sha512": hashes.SHA512}
-KEY_TYPES = {"rsa-pkcs": KeyType.RSA, "rsa-pkcs-pss": KeyType.RSA, "ecdsa": KeyType.EC}
+KEY_TYPES = {"rsa-pkcs": KeyType.RSA, "rsa-pkcs-pss": KeyType.RSA, "ecdsa": KeyType.EC,
+             "ed25519": KeyType.EC}
 VERIFY_FAILED = "Signature verification failed"
+ED25519_MAX_DATA = 16000
+
+
+def _check_curve(cluster, key, mechanism: str, command: str) -> None:
+    """ecdsa takes the NIST/secp256k1 curves, ed25519 the Edwards one (in non-FIPS mode)."""
+    if mechanism not in ("ecdsa", "ed25519"):
+        return
+    edwards = int(key.attribute(Attr.MODULUS_BITS) or 0) == ED25519.curve_id
+    if edwards != (mechanism == "ed25519"):
+        raise InvalidArgument(f"{command} needs {'an Ed25519' if mechanism == 'ed25519' else 'an ECDSA (not Ed25519)'} key",
+                              hint="crypto sign ed25519 for Ed25519 keys, ecdsa for the other EC curves")
+    if edwards:
+        require_non_fips(cluster.db, "ed25519")
 
 
 def sign(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     command = f"crypto sign {mechanism}"
     view, key, used = selected(cluster, args, command, "key.use", filter_name="key_filter")
     require_kind(key, {KeyClass.PRIVATE}, f"{command} needs a private key", {KEY_TYPES[mechanism]})
+    _check_curve(cluster, key, mechanism, command)
     require_flag(key, Attr.SIGN, "sign")
     private = load_private_key(view.store.material(key))
     data, prehashed = _data(args)
-    algorithm = _algorithm(args, mechanism, prehashed, data)
-    if mechanism == "ecdsa":
+    if mechanism == "ed25519":
+        signature = private.sign(_edwards_data(data))
+    elif mechanism == "ecdsa":
+        algorithm = _algorithm(args, mechanism, prehashed, data)
         r, s = utils.decode_dss_signature(private.sign(_payload(args, mechanism, data), ec.ECDSA(algorithm)))
         size = (private.curve.key_size + 7) // 8
         signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
     else:
+        algorithm = _algorithm(args, mechanism, prehashed, data)
         signature = private.sign(_payload(args, mechanism, data), _padding(args, mechanism, signing=True), algorithm)
     result = Result(command, "sdk5_signature", data={"key_handle": key.handle},
                     replay={"key_handle": key.handle, **({"quorum_tokens": used} if used else {})})
@@ -56,6 +77,7 @@ def verify(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     view, key, used = selected(cluster, args, command, "key.use", filter_name="key_filter")
     require_kind(key, {KeyClass.PUBLIC, KeyClass.PRIVATE}, f"{command} needs an {mechanism} key",
                  {KEY_TYPES[mechanism]})
+    _check_curve(cluster, key, mechanism, command)
     material = view.store.material(key)
     if key.key_class == KeyClass.PUBLIC:
         require_flag(key, Attr.VERIFY, "verify")
@@ -63,9 +85,12 @@ def verify(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
         material = public_der_of_private(material)
     public = load_public_key(material)
     data, prehashed = _data(args)
-    algorithm = _algorithm(args, mechanism, prehashed, data)
     signature = _signature(args)
     try:
+        if mechanism == "ed25519":
+            public.verify(signature, _edwards_data(data))
+            return _verified(command, key, used)
+        algorithm = _algorithm(args, mechanism, prehashed, data)
         if mechanism == "ecdsa":
             size = (public.curve.key_size + 7) // 8
             if len(signature) != 2 * size:
@@ -77,9 +102,20 @@ def verify(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
             public.verify(signature, _payload(args, mechanism, data), _padding(args, mechanism, signing=False), algorithm)
     except InvalidSignature:
         raise HsmError(VERIFY_FAILED, reference="signature-invalid") from None
+    return _verified(command, key, used)
+
+
+def _verified(command: str, key, used: list[int]) -> Result:
     result = Result(command, "sdk5_message", data={"key_handle": key.handle, "verified": True},
                     replay={"key_handle": key.handle, **({"quorum_tokens": used} if used else {})})
     return sdk5(result, command, {"message": "Signature verified successfully"}, "sdk5_message")
+
+
+def _edwards_data(data: bytes) -> bytes:
+    if len(data) > ED25519_MAX_DATA:
+        raise InvalidArgument(f"PureEdDSA signs at most {ED25519_MAX_DATA} bytes, not {len(data)}",
+                              hint="AWS's ed25519ph (HashEdDSA) is for longer data; hsmshell does not offer it")
+    return data
 
 
 def _data(args: dict) -> tuple[bytes, bool]:

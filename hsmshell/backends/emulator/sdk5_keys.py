@@ -19,7 +19,8 @@ from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument, NoSuchUser
 from hsmshell.model.key_attributes import check_text
-from hsmshell.model.keys import Attr, KeyClass, KeyType
+from hsmshell.backends.emulator.info import require_non_fips
+from hsmshell.model.keys import ED25519, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import CURVES, SETTABLE, parse_bool
 
 GENERIC_SECRET_BYTES = range(1, 801)
@@ -70,6 +71,9 @@ def generate_rsa(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 
 def generate_ec(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     curve_id = CURVES[args["curve"]]
+    if curve_id == ED25519.curve_id:
+        require_non_fips(cluster.db, "ed25519")
+        return _generate_pair(cluster, args, "key generate-asymmetric-pair ec", crypto.generate_ed25519)
     return _generate_pair(cluster, args, "key generate-asymmetric-pair ec",
                           lambda: crypto.generate_ec(curve_id))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key
 from hsmshell.errors import InvalidArgument
@@ -59,6 +59,9 @@ def _rsa_padding(mechanism: SignMechanism, *, signing: bool) -> padding.Asymmetr
 
 
 def _check_key_kind(key: object, mechanism: SignMechanism) -> None:
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+        raise InvalidArgument(f"mechanism {mechanism.name} cannot be used with an Ed25519 key",
+                              hint="KMU has no EdDSA mechanism: CloudHSM CLI's crypto sign ed25519")
     is_rsa = isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey))
     if is_rsa != (mechanism.key_type is KeyType.RSA):
         kind = "an RSA" if is_rsa else "an EC"
