@@ -465,4 +465,4 @@ def test_service_and_m_value_checks():
         with pytest.raises(InvalidArgument):
             check_m_value(bad)
     with pytest.raises(InvalidArgument, match="unknown quorum service"):
-        parse_service("7")
+        parse_service("8")
