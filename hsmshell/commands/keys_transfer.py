@@ -77,6 +77,20 @@ SPECS = [
          a.path("out", "-out", "output (default wrapped_key / unwrapped_key)", required=False)),
         opcode="CN_NIST_AES_WRAP", tool="kmu"),
     CommandSpec(
+        "extractMaskedObject", "key.masked", "write a key as a masked object (insertable only into this cluster)",
+        "extractMaskedObject -o <object-handle> -out <object-file>",
+        (a.handle(flag="-o", help="handle of the key to mask"), a.OUT),
+        opcode="CN_EXTRACT_MASKED_OBJECT_USER", tool="kmu",
+        details="The file is encrypted under the cluster's masking key; non-extractable keys can be "
+                "masked. The owning crypto user or a crypto officer may extract."),
+    CommandSpec(
+        "insertMaskedObject", "key.masked", "insert a masked object of this cluster as a new key",
+        "insertMaskedObject -f <object-file> [-min_srv <n>] [-timeout <s>]",
+        (a.path("file", "-f", "masked object file (extractMaskedObject)"), a.MIN_SRV, a.TIMEOUT),
+        opcode="CN_INSERT_MASKED_OBJECT_USER", tool="kmu",
+        details="The key gets a new handle and keeps its attributes, owner, sharing and quorum value; "
+                "an object of another cluster is refused (masked-object-invalid)."),
+    CommandSpec(
         "sign", "key.use", "sign a file with a private key",
         "sign -f <file> -k <private-key-handle> -m <mechanism> -out <signature-file>",
         (a.path("file", "-f", "data to sign"), a.handle(help="private key handle"),

@@ -54,26 +54,30 @@ def is_valid_rsa_public_exponent(exponent: int) -> bool:
 
 @dataclass(frozen=True)
 class EcCurve:
-    curve_id: int       # genECCKeyPair -i, and OBJ_ATTR_MODULUS_BITS of an EC key
+    curve_id: int       # genECCKeyPair -i
     nid_name: str       # the OpenSSL NID the KMU docs print
     name: str           # SEC 2 name, as `cryptography` and openssl spell it
     documented: bool    # listed by the current AWS docs (the rest come from the 2019 table)
+    nid: int            # OBJ_ATTR_MODULUS_BITS of an EC key: its OpenSSL NID (AWS's
+                        # genECCKeyPair page: 0x19f, NID_X9_62_prime256v1, for a P-256 key)
 
 
 # The 2019 table minus the binary (sect*) curves, which `cryptography` cannot use.
 EC_CURVES: dict[int, EcCurve] = {c.curve_id: c for c in (
-    EcCurve(1, "NID_X9_62_prime192v1", "secp192r1", False),
-    EcCurve(2, "NID_X9_62_prime256v1", "secp256r1", True),
-    EcCurve(13, "NID_secp224r1", "secp224r1", False),
-    EcCurve(14, "NID_secp384r1", "secp384r1", True),
-    EcCurve(15, "NID_secp521r1", "secp521r1", False),
-    EcCurve(16, "NID_secp256k1", "secp256k1", True),
+    EcCurve(1, "NID_X9_62_prime192v1", "secp192r1", False, 409),
+    EcCurve(2, "NID_X9_62_prime256v1", "secp256r1", True, 415),
+    EcCurve(13, "NID_secp224r1", "secp224r1", False, 713),
+    EcCurve(14, "NID_secp384r1", "secp384r1", True, 715),
+    EcCurve(15, "NID_secp521r1", "secp521r1", False, 716),
+    EcCurve(16, "NID_secp256k1", "secp256k1", True, 714),
 )}
 EC_CURVES_BY_NAME: dict[str, EcCurve] = {c.name: c for c in EC_CURVES.values()}
+EC_CURVES_BY_NID: dict[int, EcCurve] = {c.nid: c for c in EC_CURVES.values()}
 # Ed25519 (CloudHSM CLI's --curve ed25519; hsm2m.medium in non-FIPS mode only). KMU has no
-# Edwards curve, so it stays out of EC_CURVES (genECCKeyPair -i); its id is OpenSSL's NID.
-ED25519 = EcCurve(1087, "NID_ED25519", "ed25519", True)
+# Edwards curve, so it stays out of EC_CURVES (genECCKeyPair -i); its id and NID are OpenSSL's.
+ED25519 = EcCurve(1087, "NID_ED25519", "ed25519", True, 1087)
 ALL_CURVES: dict[int, EcCurve] = {**EC_CURVES, ED25519.curve_id: ED25519}
+ALL_CURVES_BY_NID: dict[int, EcCurve] = {**EC_CURVES_BY_NID, ED25519.nid: ED25519}
 # Curve 1 fails on FIPS-mode HSMs with 0xb3 (policy violation).
 FIPS_REFUSED_CURVE_IDS = frozenset({1})
 
@@ -134,7 +138,7 @@ KCV_LENGTH = 3  # bytes
 class SignMechanism:
     mechanism_id: int   # sign/verify -m
     name: str
-    key_type: KeyType   # RSA or EC
+    key_type: KeyType   # RSA or EC (15-19, the DSS family, serve DSA keys too)
     padding: str        # "pkcs1v15" | "pss" | "ecdsa"
     hash_name: str      # hashlib / cryptography spelling: "sha256"
 
@@ -171,7 +175,7 @@ def sign_mechanism(mechanism_id: int) -> SignMechanism:
     mechanism = SIGN_MECHANISMS.get(mechanism_id)
     if mechanism is None:
         raise InvalidArgument(f"unknown signature mechanism {mechanism_id}",
-                              hint="-m is 0-9 (RSA) or 15-19 (ECDSA); see 'sign -h'")
+                              hint="-m is 0-9 (RSA) or 15-19 (ECDSA, DSA); see 'sign -h'")
     return mechanism
 
 

@@ -51,6 +51,37 @@ KMU_SESSION_CODES = {
 }
 
 
+# The Cfm call key_mgmt_util names for each command (`<call> returned: 0x..`), as AWS's
+# pages print it (tests/golden/ reproduces each): the one table every KMU text hsmshell prints
+# (emulate kmu, --output classic) or reads (--backend cloudhsm) uses. genDSAKeyPair's colon
+# is the page's; aesWrapUnwrap names the host-key call of its mode (-m 1 wrap, -m 0 unwrap).
+KMU_KEY_CALLS = {
+    "genSymKey": "Cfm3GenerateSymmetricKey", "genRSAKeyPair": "Cfm3GenerateKeyPair",
+    "genECCKeyPair": "Cfm3GenerateKeyPair", "genDSAKeyPair": "Cfm3GenerateKeyPair:",
+    "findKey": "Cfm3FindKey", "findSingleKey": "Cfm3FindKey", "getKeyInfo": "Cfm3GetKey",
+    "getAttribute": "Cfm3GetAttribute", "setAttribute": "Cfm3SetAttribute",
+    "deleteKey": "Cfm3DeleteKey", "exSymKey": "Cfm3WrapKey", "imSymKey": "Cfm3UnWrapKey",
+    "exportPrivateKey": "Cfm3WrapKey", "importPrivateKey": "Cfm3UnWrapKey",
+    "exportPubKey": "Cfm3ExportPubKey", "importPubKey": "Cfm3CreatePublicKey",
+    "wrapKey": "Cfm2WrapKey", "unWrapKey": "Cfm3UnWrapKey", "aesWrapUnwrap": "Cfm3WrapHostKey",
+    "sign": "Cfm3Sign", "verify": "Cfm3Verify",
+    "extractMaskedObject": "Cfm3ExtractMaskedObject", "insertMaskedObject": "Cfm3InsertMaskedObject",
+}
+KMU_SESSION_CALLS = {
+    "loginHSM": "Cfm3LoginHSM", "logoutHSM": "Cfm3LogoutHSM", "listUsers": "Cfm3ListUsers",
+    "getToken": "Cfm3GetToken", "approveToken": "Cfm3ApproveToken", "listTokens": "Cfm3ListTokens",
+    "delToken": "Cfm3DeleteToken", "getHSMInfo": "Cfm3GetHSMInfo", "listAttributes": "Cfm3ListAttributes",
+}
+KMU_CALLS = {**KMU_KEY_CALLS, **KMU_SESSION_CALLS}
+
+
+def kmu_call(command: str, mode: str | None = None) -> str:
+    """The Cfm call KMU reports for `command` (a command the pages never show: Cfm3<Command>)."""
+    if command == "aesWrapUnwrap" and mode == "unwrap":
+        return "Cfm3UnWrapHostKey"
+    return KMU_CALLS.get(command) or f"Cfm3{command[:1].upper()}{command[1:]}"
+
+
 def error_string(code: int) -> str | None:
     """key_mgmt_util's Error2String: the text of a response code, None for one not known."""
     if code == 0:

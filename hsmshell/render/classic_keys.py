@@ -9,28 +9,19 @@ AWS's; an error it gives no code for shows 0xff and hsmshell's message.
 from __future__ import annotations
 
 from hsmshell.model.key_attributes import display_value
-from hsmshell.model.opcodes import KMU_RETURN_CODES as RETURN_CODES, UNDOCUMENTED_CODE
+from hsmshell.model.opcodes import KMU_KEY_CALLS, KMU_RETURN_CODES as RETURN_CODES, UNDOCUMENTED_CODE, kmu_call
 from hsmshell.render import classic
 from hsmshell.status import ExitStatus
 
 SUCCESS_TEXT = "HSM Return: SUCCESS"
-OPERATIONS = {      # command -> the Cfm call KMU names in its output
-    "genSymKey": "Cfm3GenerateSymmetricKey", "genRSAKeyPair": "Cfm3GenerateKeyPair",
-    "genECCKeyPair": "Cfm3GenerateKeyPair", "genDSAKeyPair": "Cfm3GenerateKeyPair", "findKey": "Cfm3FindKey",
-    "findSingleKey": "Cfm3FindSingleKey", "getKeyInfo": "Cfm3GetKey",
-    "getAttribute": "Cfm3GetAttribute", "setAttribute": "Cfm3SetAttribute",
-    "deleteKey": "Cfm3DeleteKey", "exSymKey": "Cfm3WrapKey", "imSymKey": "Cfm3UnWrapKey",
-    "exportPrivateKey": "Cfm3WrapKey", "importPrivateKey": "Cfm3UnWrapKey",
-    "exportPubKey": "Cfm3ExportPubKey", "importPubKey": "Cfm3CreatePublicKey",
-    "wrapKey": "Cfm2WrapKey", "unWrapKey": "Cfm2UnWrapWithTemplate3",
-    "aesWrapUnwrap": "Cfm2AesWrapUnwrap", "sign": "Cfm3Sign", "verify": "Cfm3Verify",
-}
+OPERATIONS = KMU_KEY_CALLS          # command -> the Cfm call KMU names in its output
 CREATED = {
     "genSymKey": "Symmetric Key Created.  Key Handle: {key_handle}",
     "imSymKey": "Symmetric Key Unwrapped.  Key Handle: {key_handle}",
     "importPrivateKey": "Private Key Unwrapped.  Key Handle: {key_handle}",
     "unWrapKey": "Key Unwrapped. Key Handle: {key_handle}",
     "importPubKey": "Public Key Handle: {key_handle}",
+    "insertMaskedObject": "New Key Handle: {key_handle}",
 }
 # What the commands that write a file print; {returned} is the command's Cfm line.
 WRITTEN = {
@@ -42,11 +33,12 @@ WRITTEN = {
                 'Wrapped Key written to file "{file}" length {length}'],
     "aesWrapUnwrap": ["{returned}", "", "result written to file {file}"],
     "sign": ["{returned}", "", "signature is written to file {file}"],
+    "extractMaskedObject": ['Object was masked and written to file "{file}"', "", "{returned}"],
 }
 
 
-def returned(command: str, error=None) -> str:
-    operation = OPERATIONS.get(command, command)
+def returned(command: str, error=None, mode: str | None = None) -> str:
+    operation = kmu_call(command, mode)
     if error is None:
         return f"{operation} returned: 0x00 : {SUCCESS_TEXT}"
     code, text = return_code(error)
@@ -170,7 +162,7 @@ class ClassicKeyViews:
 
     def _view_key_file(self, result) -> list[str]:
         warning = ["Warning: IV (-i) is missing."] if result.data.get("default_iv") else []
-        return [*warning, *(line.format(returned=returned(result.command), **result.data)
+        return [*warning, *(line.format(returned=returned(result.command, mode=result.data.get("mode")), **result.data)
                             for line in WRITTEN[result.command])]
 
     def _view_signature_verified(self, result) -> list[str]:

@@ -13,18 +13,16 @@ from hsmshell.render.classic import ClassicRenderer       # before classic_keys:
 from hsmshell.render import classic_keys
 from hsmshell.render.base import OneStreamTerminal
 from hsmshell.render.cmu_terminal import help_lines
-from hsmshell.model.opcodes import KMU_SESSION_CODES as SESSION_CODES
+from hsmshell.model.opcodes import KMU_SESSION_CODES as SESSION_CODES, kmu_call
 from hsmshell.render.kmu_views import T, KmuKeyViews, failed, nodes
 
 PROMPT = "Command: "
+# Refusals each node makes itself, listed per node though the emulator refuses before any node
+# runs: an unknown handle (deleteKey's page), a FIPS-refused curve (genECCKeyPair's page).
+NODE_REFUSALS = frozenset({"no-such-key", "fips-policy-violation"})
 INDENT = " " * 8
 SESSION_COMMANDS = frozenset({"loginHSM", "logoutHSM", "listUsers", "getToken", "approveToken",
                               "listTokens", "delToken", "getHSMInfo"})
-OPERATIONS = {**classic_keys.OPERATIONS, "loginHSM": "Cfm3LoginHSM", "logoutHSM": "Cfm3LogoutHSM",
-              "listUsers": "Cfm3ListUsers", "getToken": "Cfm3GetToken",
-              "approveToken": "Cfm3ApproveToken", "listTokens": "Cfm3ListTokens",
-              "delToken": "Cfm3DeleteToken", "getHSMInfo": "Cfm3GetHSMInfo",
-              "listAttributes": "Cfm3ListAttributes"}
 
 
 def kmu_code(error) -> tuple[int, str]:
@@ -43,7 +41,7 @@ def _bare(message: str) -> str:
 
 
 def returned(command: str, error=None) -> str:
-    operation = OPERATIONS.get(command, f"Cfm3{command[:1].upper()}{command[1:]}")
+    operation = kmu_call(command)
     if error is None:
         return f"{operation} returned: 0x00 : {classic_keys.SUCCESS_TEXT}"
     code, text = kmu_code(error)
@@ -95,7 +93,7 @@ class KmuTerminalRenderer(OneStreamTerminal, KmuKeyViews, ClassicRenderer):
             self.out("\n".join(["", T + line, ""]))  # no node block (deleteKey, Error2String pages)
             return
         block = nodes(servers, kmu_code) if servers else []
-        if not servers and error.reference == "no-such-key":     # every node says 0xa8
+        if not servers and error.reference in NODE_REFUSALS:     # every node says it (0xa8, 0xb3)
             code, text = kmu_code(error)
             block = ["", f"{T}Cluster Error Status",
                      *(f"{T}Node id {s.server} and err state 0x{code:08x} : {text}" for s in self.servers)]

@@ -11,22 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hsmshell.model.opcodes import kmu_call
 from hsmshell.render.classic_keys import SUCCESS_TEXT, attribute_rows, key_info_lines, return_code
 
 T = "\t"
 OK = f"returned: 0x00 : {SUCCESS_TEXT}"
-# The Cfm call each command reports (AWS's pages).
-OPERATIONS = {
-    "genSymKey": "Cfm3GenerateSymmetricKey", "genRSAKeyPair": "Cfm3GenerateKeyPair",
-    "genECCKeyPair": "Cfm3GenerateKeyPair", "genDSAKeyPair": "Cfm3GenerateKeyPair:",
-    "findKey": "Cfm3FindKey", "findSingleKey": "Cfm3FindKey", "getKeyInfo": "Cfm3GetKey",
-    "getAttribute": "Cfm3GetAttribute", "setAttribute": "Cfm3SetAttribute",
-    "deleteKey": "Cfm3DeleteKey", "exSymKey": "Cfm3WrapKey", "imSymKey": "Cfm3UnWrapKey",
-    "exportPrivateKey": "Cfm3WrapKey", "importPrivateKey": "Cfm3UnWrapKey",
-    "exportPubKey": "Cfm3ExportPubKey", "importPubKey": "Cfm3CreatePublicKey",
-    "wrapKey": "Cfm2WrapKey", "unWrapKey": "Cfm3UnWrapKey", "aesWrapUnwrap": "Cfm3WrapHostKey",
-    "sign": "Cfm3Sign", "verify": "Cfm3Verify",
-}
 # An unknown handle is reported by the lookup that precedes the operation.
 LOOKUP_FAILS = {"no-such-key": "Cfm3FindKey"}
 # KMU's listAttributes (its getAttribute page: the longer of its two KMU lists).
@@ -37,12 +26,12 @@ DEFAULT_IV = (f"{T}Warning: IV (-i) is missing.", f"{T}         0xA6A6A6A6A6A6A6
 
 
 def ok(command: str, operation: str | None = None) -> str:
-    return f"{operation or OPERATIONS.get(command, 'Cfm3' + command[:1].upper() + command[1:])} {OK}"
+    return f"{operation or kmu_call(command)} {OK}"
 
 
 def failed(command: str, error, code_text) -> str:
     code, text = code_text(error)
-    operation = LOOKUP_FAILS.get(error.reference) or OPERATIONS.get(command, f"Cfm3{command}")
+    operation = LOOKUP_FAILS.get(error.reference) or kmu_call(command)
     return f"{operation} returned: 0x{code:02x} : {text}"
 
 
@@ -85,6 +74,8 @@ class KmuKeyViews:
                     "", ok("", "Cfm3CreateUnwrapTemplate"), "", ok("", "Cfm3UnWrapKey"), "",
                     f"Private Key Unwrapped.  Key Handle: {handle}",
                     *nodes(self._holders(result), indent="")]
+        if command == "insertMaskedObject":      # key_mgmt_util-insertMaskedObject: flush, then a tab
+            return ["", ok(command), f"{T}New Key Handle: {handle}", *nodes(self._holders(result))]
         if command == "unWrapKey" and self._flag("-noheader"):
             return ["", T + ok("", "Cfm3CreateUnwrapTemplate2"), T + ok("", "Cfm2UnWrapWithTemplate3"), "",
                     f"{T}Key Unwrapped. Key Handle: {handle}", *nodes(self._holders(result))]
@@ -148,6 +139,8 @@ class KmuKeyViews:
         if command == "exportPrivateKey":
             return ["", ok(command), "", T + ok("", "Cfm3UnWrapHostKey"), "",
                     f"PEM formatted private key is written to {file}"]
+        if command == "extractMaskedObject":
+            return ["", f'Object was masked and written to file "{file}"', "", T + ok(command)]
         if command == "exportPubKey":
             return ["", f"PEM formatted public key is written to {file}", "", ok(command)]
         if command == "wrapKey":
@@ -155,9 +148,8 @@ class KmuKeyViews:
                     "", T + ok(command)]
         if command == "aesWrapUnwrap":
             warning = list(DEFAULT_IV) if d.get("default_iv") else []
-            operation = "Cfm3WrapHostKey" if d.get("mode") == "wrap" else "Cfm3UnWrapHostKey"
             return ["", *warning, "result data:", *hex_rows(_read(file)), "", f"result written to file {file}",
-                    "", T + ok("", operation)]
+                    "", T + ok("", kmu_call(command, d.get("mode")))]
         if command == "sign":
             return ["", ok(command), "", f"signature is written to file {file}",
                     *nodes(self._holders(result), indent="")]

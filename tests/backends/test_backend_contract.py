@@ -133,19 +133,18 @@ def test_a_failed_hsm_gets_the_configured_retry_ignore_abort_answer_on_both_back
 
 
 def _projected(results: list[dict]) -> list[dict]:
-    """findAllKeys through CMU knows each key's handle and marks, not its class or label (a
-    crypto officer cannot ask KMU), nor syncKey the key's owner on the destination: the
-    contract holds for what CMU prints. Random keys' PEM and DER lengths vary."""
+    """findAllKeys through CMU knows each key's handle, marks and (for a key marked (o)) its
+    owner, not a shared key's owner nor any key's class or label (a crypto officer cannot read a key: backends/cloudhsm/
+    cmu_keys.py): the contract holds for those. Random keys' PEM and DER lengths vary."""
     for result in results:
         if result["command"] == "exportPrivateKey" and result["data"]:
             result["data"]["length"] = "<the PEM of a random RSA key: its length varies>"
         if result["command"] == "importPrivateKey" and result["data"]:
             result["data"]["ber_length"] = "<the DER of a random RSA key: its length varies>"
-        if result["command"] == "syncKey" and result["data"]:      # CMU does not print them
-            result["data"].update(owner="<not printed>", shared_with="<not printed>")
         if result["command"] == "findAllKeys" and result["data"]:
             for server in result["data"]["servers"]:
-                server["keys"] = [{k: v for k, v in key.items() if k in ("key_handle", "owned", "shared")}
+                server["keys"] = [{k: v for k, v in key.items()     # (s): owner or not, CMU does not say
+                                   if k in ("key_handle", "shared") or (k in ("owned", "owner") and not key["shared"])}
                                   for key in server.get("keys", [])]
     return results
 
@@ -155,7 +154,7 @@ def test_key_material_commands_give_the_same_json_through_the_real_tools_path(on
     files.mkdir()
     lines = [
         "loginHSM PRECO admin password", "changePswd PRECO admin officer1pw",
-        "createUser CU alice alicepw12", "logoutHSM", "loginHSM CU alice alicepw12",
+        "createUser CU alice alicepw12", "createUser CU bob bobpw1234", "logoutHSM", "loginHSM CU alice alicepw12",
         "genSymKey -t 31 -s 32 -l wrapping",                       # 262145
         "genSymKey -t 21 -s 24 -l des",                            # 262146
         "genRSAKeyPair -m 2048 -e 65537 -l rsa",                   # 262147, 262148
@@ -169,9 +168,14 @@ def test_key_material_commands_give_the_same_json_through_the_real_tools_path(on
         f"wrapKey -k 262146 -w 262145 -out {files}/des.wrapped -m 4",
         f"unWrapKey -f {files}/des.wrapped -w 262145 -m 4",
         f"aesWrapUnwrap -f {files}/des.key -w 262145 -m 1 -out {files}/des.aes",
+        "genSymKey -t 31 -s 32 -l shared -u 4",                    # 262155, shared with bob
+        f"extractMaskedObject -o 262155 -out {files}/shared.masked",
+        f"insertMaskedObject -f {files}/shared.masked",           # 262156: alice's, shared with bob
         "logoutHSM", "loginHSM CO admin officer1pw",
         "findAllKeys 3 1",
-        "server 0", "syncUser 3 1", "syncKey 262145 1", "exit",
+        "server 0", "syncUser 3 1", "syncKey 262145 1", "exit",   # a CO: findAllKeys names the owner
+        "logoutHSM", "loginHSM CU alice alicepw12",
+        "server 0", "syncKey 262155 1", "exit",                   # a CU: getKeyInfo on the destination
     ]
     batch = write_batch(tmp_path, "\n".join(lines) + "\n", "material.hsm")
     outcomes = on_both("--json", "--yes", "run", str(batch))
@@ -181,6 +185,12 @@ def test_key_material_commands_give_the_same_json_through_the_real_tools_path(on
     results = assert_same(outcomes)
     assert [r["command"] for r in results if r["error_code"]] == [], results
     assert outcomes["cloudhsm"][0] == ExitStatus.SUCCESS
+    inserted = next(r["data"] for r in results if r["command"] == "insertMaskedObject")
+    assert (inserted["label"], inserted["owner"], inserted["shared_with"]) == ("shared", 3, [4])
+    synced = [r["data"] for r in results if r["command"] == "syncKey"]
+    assert [(d["owner"], d["shared_with"]) for d in synced] == [(3, []), (3, [4])]    # both backends
+    listed = next(r for r in results if r["command"] == "findAllKeys")["data"]["servers"][0]["keys"]
+    assert {k["owner"] for k in listed if not k["shared"]} == {3} and any(k["shared"] for k in listed)
 
 
 def test_get_cert_gives_the_same_json_through_the_real_tools_path(on_both, tmp_path):

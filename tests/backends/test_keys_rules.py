@@ -46,7 +46,7 @@ def test_public_kcv_is_sha1_of_the_public_key(keys):
     expected = hashlib.sha1(spki).digest()[:3].hex()
     assert attributes(k, pair["public_key_handle"])[371] == expected
     assert attributes(k, pair["private_key_handle"])[371] == expected
-    assert attributes(k, pair["private_key_handle"])[289] == 2            # the curve id
+    assert attributes(k, pair["private_key_handle"])[289] == 415          # the curve's NID (P-256; AWS's genECCKeyPair page)
 
 
 def test_non_extractable_keys_never_leave(keys):

@@ -13,7 +13,8 @@ page shows into `hsmshell emulate cmu|kmu`, and compares the screen with the pag
 - the order of a `Cluster Error Status` block's `Node id` lines (KMU lists the nodes as
   they answer: the pages show every order);
 - figures computed from key bytes (`got all attributes of size N`, `BER encoded key length
-  is N`, a wrapped key's length);
+  is N`, a wrapped key's length), and in a -a 512 file the value under `OBJ_ATTR_MODULUS`
+  (an RSA modulus or an EC point: key bytes);
 - trailing blanks (the pages carry stray ones) and the blank after a prompt (`aws-cloudhsm>
   listUsers` and `aws-cloudhsm>listUsers` both appear: that blank is what was typed);
 - the blanks before a prompt, and an indentation's width by level: the pages
@@ -124,6 +125,8 @@ def masked(text: str, values: dict[str, str] | None = None) -> str:
             line = "<hex rows>"
         if KCV.match(line.strip()):
             line = "<kcv>"
+        if out and out[-1] == "OBJ_ATTR_MODULUS" and line.strip():
+            line = "<key bytes>"
         width = len(line) - len(line.lstrip())
         level = "" if width == 0 else " " if width <= 2 else "\t" if width <= 11 else "\t\t"
         out.append(level + line.lstrip() if line.strip() else "")

@@ -18,9 +18,7 @@ INVENTORY = {
     ("cloudhsm_mgmt_util-changePswd", 2): ("test", f"{CMU}.test_change_own_password"),
     ("cloudhsm_mgmt_util-changePswd", 3): ("test", f"{CMU}.test_change_own_password"),
     ("cloudhsm_mgmt_util-changePswd", 4): ("test", f"{CMU}.test_change_another_users_password"),
-    ("cloudhsm_mgmt_util-changePswd", 5): ("left out", "the table contradicts its own story and the other "
-                                           "pages: the appliance user is `jane` (a cluster's is app_user), alice "
-                                           "is a CU on server 0 and a CO on server 1, the narrow column of 2 of 8 tables"),
+    ("cloudhsm_mgmt_util-changePswd", 5): ("test", f"{CMU}.test_change_password_list_users"),
     ("cloudhsm_mgmt_util-changePswd", 6): ("test", f"{CMU}.test_change_another_users_password"),
     ("cloudhsm_mgmt_util-createUser", 2): ("test", f"{CMU}.test_create_user"),
     ("cloudhsm_mgmt_util-createUser", 3): ("test", f"{CMU}.test_create_user"),
@@ -31,8 +29,7 @@ INVENTORY = {
     ("cloudhsm_mgmt_util-deleteUser", 4): ("test", f"{CMU}.test_delete_user"),
     ("cloudhsm_mgmt_util-findAllKeys", 2): ("test", f"{CMU_KEYS}.test_find_all_keys"),
     ("cloudhsm_mgmt_util-findAllKeys", 3): ("test", f"{CMU_KEYS}.test_find_all_keys_with_the_key_hash"),
-    ("cloudhsm_mgmt_util-findAllKeys", 4): ("left out", "it contradicts the page's session before it: key 11 "
-                                            "is owned by user 3 here and by user 6 there"),
+    ("cloudhsm_mgmt_util-findAllKeys", 4): ("test", f"{CMU_KEYS}.test_find_all_keys_of_another_user"),
     ("cloudhsm_mgmt_util-getAttribute", 2): ("test", f"{CMU_KEYS}.test_get_attribute_and_list_attributes"),
     ("cloudhsm_mgmt_util-getAttribute", 3): ("test", f"{CMU_KEYS}.test_get_attribute_and_list_attributes"),
     ("cloudhsm_mgmt_util-getCert", 1): ("command only", "the syntax"),
@@ -42,8 +39,7 @@ INVENTORY = {
     ("cloudhsm_mgmt_util-getKeyInfo", 2): ("test", f"{CMU_KEYS}.test_get_key_info"),
     ("cloudhsm_mgmt_util-getKeyInfo", 3): ("test", f"{CMU_KEYS}.test_get_key_info"),
     ("cloudhsm_mgmt_util-getKeyInfo", 4): ("test", f"{CMU_KEYS}.test_get_key_info"),
-    ("cloudhsm_mgmt_util-getKeyInfo", 5): ("left out", "KMU's findKey -u 4 with `Total number of keys present 8`"
-                                           " and `0::7` over ten handles: the counts contradict the list"),
+    ("cloudhsm_mgmt_util-getKeyInfo", 5): ("test", f"{KMU}.test_find_key_shared_with_a_user"),
     ("cloudhsm_mgmt_util-getKeyInfo", 6): ("test", f"{KEYS}.test_gen_sym_key_on_the_cmu_pages"),
     ("cloudhsm_mgmt_util-getKeyInfo", 7): ("test", f"{CMU_KEYS}.test_get_key_info"),
     ("cloudhsm_mgmt_util-getting-started", 6): ("test", f"{CMU}.test_getting_started"),
@@ -53,10 +49,7 @@ INVENTORY = {
     ("cloudhsm_mgmt_util-getting-started", 14): ("test", f"{CMU}.test_getting_started"),
     ("cloudhsm_mgmt_util-getting-started", 15): ("test", f"{CMU}.test_getting_started"),
     ("cloudhsm_mgmt_util-info", 2): ("test", f"{CMU}.test_info_server"),
-    ("cloudhsm_mgmt_util-listAttributes", 2): ("left out", "CMU's listAttributes page shows KMU's `Command:` "
-                                               "prompt and a `Description` header no CMU session shows; CMU's "
-                                               "listAttributes is reproduced from the getAttribute and "
-                                               "setAttribute pages"),
+    ("cloudhsm_mgmt_util-listAttributes", 2): ("test", f"{CMU_KEYS}.test_cmu_list_attributes_page"),
     ("cloudhsm_mgmt_util-listUsers", 2): ("test", f"{CMU}.test_list_users"),
     ("cloudhsm_mgmt_util-loginLogout", 3): ("test", f"{CMU}.test_login_logout"),
     ("cloudhsm_mgmt_util-loginLogout", 4): ("test", f"{CMU}.test_login_logout"),
@@ -102,8 +95,7 @@ INVENTORY = {
     ("key_mgmt_util-exSymKey", 9): ("test", f"{KMU}.test_ex_sym_key"),
     ("key_mgmt_util-exportPrivateKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
     ("key_mgmt_util-exportPubKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
-    ("key_mgmt_util-extractMaskedObject", 2): ("left out", "extractMaskedObject is not emulated (masked "
-                                               "objects move keys between cloned clusters)"),
+    ("key_mgmt_util-extractMaskedObject", 2): ("test", f"{KMU}.test_masked_objects"),
     ("key_mgmt_util-findKey", 2): ("test", f"{KEYS}.test_find_key_lists_every_key"),
     ("key_mgmt_util-findKey", 3): ("command only", "no output shown"),
     ("key_mgmt_util-findKey", 4): ("command only", "no output shown"),
@@ -117,14 +109,10 @@ INVENTORY = {
     ("key_mgmt_util-genDSAKeyPair", 6): ("test", f"{KMU}.test_gen_dsa_key_pair_with_quorum"),
     ("key_mgmt_util-genDSAKeyPair", 7): ("test", f"{KMU}.test_gen_dsa_key_pair_with_quorum"),
     ("key_mgmt_util-genECCKeyPair", 2): ("test", f"{KEYS}.test_gen_ecc_key_pair"),
-    ("key_mgmt_util-genECCKeyPair", 3): ("left out", "getAttribute -a 512 of an EC private key: `attr cnt 19` "
-                                         "counts an OBJ_ATTR_VALUE_LEN the emulator does not keep for private keys"),
-    ("key_mgmt_util-genECCKeyPair", 5): ("left out", "a FIPS refusal (0xb3) whose node block says the node "
-                                         "is unavailable (0x30000085): the page's two errors contradict"),
+    ("key_mgmt_util-genECCKeyPair", 3): ("test", f"{KEYS}.test_private_key_attributes_to_a_file"),
+    ("key_mgmt_util-genECCKeyPair", 5): ("test", f"{KMU}.test_gen_ecc_key_pair_refused_by_fips"),
     ("key_mgmt_util-genRSAKeyPair", 2): ("test", f"{KEYS}.test_gen_rsa_key_pair"),
-    ("key_mgmt_util-genRSAKeyPair", 3): ("left out", "`Attribute size: 801, count: 26` / `Written to:` (one "
-                                         "page; three show `got all attributes of size`) and the RSA "
-                                         "attribute file's set and widths"),
+    ("key_mgmt_util-genRSAKeyPair", 3): ("test", f"{KEYS}.test_rsa_public_key_attributes_to_a_file"),
     ("key_mgmt_util-genRSAKeyPair", 4): ("test", f"{KEYS}.test_gen_rsa_key_pair"),
     ("key_mgmt_util-genSymKey", 2): ("test", f"{KMU}.test_gen_sym_key"),
     ("key_mgmt_util-genSymKey", 3): ("command only", "no output shown"),
@@ -141,8 +129,7 @@ INVENTORY = {
     ("key_mgmt_util-getKeyInfo", 2): ("test", f"{KMU}.test_get_key_info"),
     ("key_mgmt_util-getKeyInfo", 3): ("test", f"{KMU}.test_get_key_info"),
     ("key_mgmt_util-getKeyInfo", 4): ("test", f"{KMU}.test_get_key_info"),
-    ("key_mgmt_util-getKeyInfo", 5): ("left out", "findKey -u 4: keys 11 to 262162 are other users' keys "
-                                      "shared with user 4 in a story the page does not set up"),
+    ("key_mgmt_util-getKeyInfo", 5): ("test", f"{KMU}.test_find_key_shared_with_a_user"),
     ("key_mgmt_util-getKeyInfo", 6): ("test", f"{KMU}.test_get_key_info"),
     ("key_mgmt_util-getKeyInfo", 7): ("test", f"{KMU}.test_get_key_info"),
     ("key_mgmt_util-help", 2): ("test", f"{KMU}.test_help"),
@@ -156,9 +143,8 @@ INVENTORY = {
     ("key_mgmt_util-imSymKey", 12): ("test", f"{KMU}.test_im_sym_key"),
     ("key_mgmt_util-importPrivateKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
     ("key_mgmt_util-importPubKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
-    ("key_mgmt_util-insertMaskedObject", 2): ("left out", "insertMaskedObject is not emulated"),
-    ("key_mgmt_util-listAttributes", 2): ("left out", "the shorter list without the `Description` header: "
-                                          "the minority of the three listAttributes outputs"),
+    ("key_mgmt_util-insertMaskedObject", 2): ("test", f"{KMU}.test_masked_objects"),
+    ("key_mgmt_util-listAttributes", 2): ("test", f"{KMU}.test_kmu_list_attributes_page"),
     ("key_mgmt_util-listUsers", 2): ("test", f"{KMU}.test_list_users"),
     ("key_mgmt_util-loginHSM", 2): ("test", f"{KMU}.test_login_logout"),
     ("key_mgmt_util-loginHSM", 3): ("test", f"{KMU}.test_login_logout"),
@@ -176,14 +162,11 @@ INVENTORY = {
     ("key_mgmt_util-verify", 3): ("test", f"{KMU}.test_sign_and_verify"),
     ("key_mgmt_util-wrapKey", 2): ("test", f"{KMU}.test_wrap_and_unwrap"),
     # files shown with `$ cat` / `$ grep` after a session
-    ("key_mgmt_util-genECCKeyPair", 4): ("left out", "the file of genECCKeyPair 3: its OBJ_ATTR_VALUE_LEN "
-                                         "(and its label `ecc2` for the key made as `ecc14`)"),
+    ("key_mgmt_util-genECCKeyPair", 4): ("test", f"{KEYS}.test_private_key_attributes_to_a_file"),
     ("key_mgmt_util-getAttribute", 4): ("test", f"{KEYS}.test_one_attribute_to_a_file"),
     ("key_mgmt_util-getAttribute", 6): ("test", f"{KEYS}.test_all_attributes_to_a_file"),
     ("key_mgmt_util-imSymKey", 6): ("test", f"{KMU}.test_im_sym_key"),
-    ("key_mgmt_util-exSymKey", 5): ("left out", "grep over attribute files whose widths contradict each "
-                                    "other and the other pages (OBJ_ATTR_EXTRACTABLE 0x00000001 beside "
-                                    "OBJ_ATTR_CLASS 0x04) and whose greps do not match their output"),
+    ("key_mgmt_util-exSymKey", 5): ("test", f"{KMU}.test_ex_sym_key_checks_the_attribute_files"),
 }
 
 # Sessions on pages other than the command reference that the tests also reproduce.

@@ -191,21 +191,7 @@ Id      Name             Hostname         Port   State           Partition      
          ("2225   Connected       hsm-o", "2225    Connected       hsm-o"),     # tables' widths
          ("'alice(CO)'\n        \n\n", "'alice(CO)'\n\n"))            # one blank, as elsewhere
     assert_session(session(monkeypatch, home, page, setup), page)
-    page = """
-aws-cloudhsm> listUsers
-Users on server 0(10.1.9.193):
-Number of users found:5
-
-    User Id             User Type       User Name                          MofnPubKey    LoginFailureCnt         2FA
-         1              PCO             admin                                    NO               0               NO
-         2              AU              jane                                     NO               0               NO
-         3              CU              bob                                      NO               0               NO
-         4              CO              alice                                    NO               0               NO
-         5              CO              john                                     NO               0               NO
-"""
-    # The page's table (narrow User Name column, admin with a quorum key, `jane` as the AU,
-    # alice a CU on one server) is not consistent with its own story; the session's text
-    # is checked on one server, with the majority's column widths.
+    # (the page's second listUsers, alice a CU on one server: test_change_password_list_users)
     page = """
 aws-cloudhsm>changePswd CO john newPassword
 
@@ -374,3 +360,24 @@ def test_get_hsm_info(monkeypatch, cluster_of):
     shown = text.rstrip().removesuffix("...").rstrip()
     screen = screen[:screen.index("*** Server 1 HSM Info ***")].rstrip()
     assert_session(screen, shown)
+
+
+# changePswd's second listUsers: the appliance user is `jane` (a cluster's is app_user, on every
+# other page) and the User Name column is 21 wide (35 on 6 of the 8 tables).
+JANE = {"jane": "app_user"}
+NARROW = [(f"{name:<19}{mark:>10}", f"{JANE.get(name, name):<33}{mark:>10}") for name, mark in (
+    ("admin", "YES"), ("jane", "NO"), ("bob", "NO"), ("alice", "NO"), ("john", "NO"))] + [
+    ("User Name            Mofn", "User Name                          Mofn")]
+
+
+def test_change_password_list_users(monkeypatch, cluster_of, quorum_keys):
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-changePswd.html:
+    listUsers where alice is a CU on server 0 and a CO on server 1 (made in server mode) and
+    admin has a quorum key (NARROW, JANE)."""
+    home = cluster_of(2)
+    keys = quorum_keys("admin")
+    setup = users("CU bob") + CO_LOGIN + [
+        keys["admin"], "y", "server 0", "createUser CU alice alice-pass1", "y", "exit",
+        "server 1", "createUser CO alice alice-pass1", "y", "exit", "createUser CO john john-pass1", "y"]
+    text = fixed(page("cloudhsm_mgmt_util-changePswd", 5), *NARROW)
+    assert_session(session(monkeypatch, home, text, setup), text)

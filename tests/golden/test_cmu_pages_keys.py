@@ -139,3 +139,38 @@ def test_find_all_keys_with_the_key_hash(monkeypatch, cluster_of):
     assert_session(screen, text, values.screen, values.page)
     hashes = {line for line in screen.splitlines() if len(line) == 64}
     assert len(hashes) == 1                       # the same key hash on both HSMs
+
+
+# -- sessions that contradict themselves or the other pages, each with a named correction ----------
+# CMU's listAttributes page shows KMU's prompt and KMU's `Description` header over CMU's list
+# (the getAttribute page shows CMU's header), and three rows one blank wider than the rest.
+CMU_LIST_HEADER = ("Command: listAttributes\n\n    Description\n===========\nThe following are all of the "
+                   "possible attribute values for getAttribute.\n",
+                   "aws-cloudhsm> listAttributes\n\nFollowing are the possible attribute values for getAttribute:\n")
+WIDE_ROWS = [(f"{name} {' ' * pad}= {value}", f"{name}{' ' * pad}= {value}") for name, pad, value in (
+    ("OBJ_ATTR_KCV", 20, 371), ("OBJ_ATTR_WRAP_WITH_TRUSTED", 6, 528), ("OBJ_ATTR_WRAP_TEMPLATE", 10, 1073742353))]
+
+
+def test_cmu_list_attributes_page(monkeypatch, cluster_of):
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-listAttributes.html,
+    with CMU's prompt and header (CMU_LIST_HEADER, WIDE_ROWS)."""
+    home = cluster_of(1)
+    text = fixed(page("cloudhsm_mgmt_util-listAttributes", 2), CMU_LIST_HEADER, *WIDE_ROWS)
+    assert_session(session(monkeypatch, home, text), text)
+
+
+def test_find_all_keys_of_another_user(monkeypatch, cluster_of):
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-findAllKeys.html:
+    findAllKeys 3 1, seventeen keys of user 3, four of them shared, with the key hash (two HSMs).
+    The page's session before it gives key 11 to user 6: each session is set up on its own."""
+    home = cluster_of(2)
+    setup = users("CU user3", "CU user4")
+    run_tool(monkeypatch, home, "cmu", setup)
+    shown = "6(o),7(o),8(s),11(o),12(o),14(o),262159(o),262160(o),17(s),262162(s),19(s),20(o),21(o)," \
+            "262177(o),262179(o),262180(o),262181(o)".split(",")
+    made = kmu_handles(monkeypatch, home, [cu("user3")] + [
+        f"genSymKey -t 31 -s 16 -l k{entry[:-3]}" + (" -u 4" if entry.endswith("(s)") else "") for entry in shown])
+    values = Values(**{f"_{entry[:-3]}": made[i] for i, entry in enumerate(shown)})
+    text = page("cloudhsm_mgmt_util-findAllKeys", 4)
+    screen = session(monkeypatch, home, text, setup + CO_LOGIN, values=values)
+    assert_session(screen, text, values.screen, values.page)

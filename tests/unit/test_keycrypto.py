@@ -226,6 +226,33 @@ def test_exported_encrypted_private_pem_opens_with_openssl(tmp_path, rsa_pair):
     assert wrong.returncode != 0
 
 
+@pytest.fixture(scope="module")
+def dsa_pair() -> crypto.KeyPair:
+    return crypto.generate_dsa(2048)
+
+
+@needs_openssl
+@pytest.mark.parametrize("mechanism", EC_MECHANISMS, ids=lambda m: m.name.replace("ECDSA", "DSA"))
+def test_dsa_signatures_take_the_dss_ids_and_verify_with_openssl(tmp_path, dsa_pair, mechanism):
+    """genDSAKeyPair's keys sign (AWS's sign page lists no DSA id: the DSS ids 15-19 serve)."""
+    signature = crypto.sign(dsa_pair.private_der, mechanism.mechanism_id, DATA)
+    assert crypto.verify(dsa_pair.public_der, mechanism.mechanism_id, DATA, signature)
+    assert not crypto.verify(dsa_pair.public_der, mechanism.mechanism_id, DATA + b"!", signature)
+    pub = write(tmp_path / "pub.pem", crypto.export_public_pem(dsa_pair.public_der))
+    assert openssl_verifies(pub, write(tmp_path / "data", DATA), write(tmp_path / "sig", signature), mechanism)
+    key = write(tmp_path / "key.pem", crypto.export_private_pem(dsa_pair.private_der))
+    made = openssl("dgst", f"-{mechanism.hash_name}", "-sign", key, tmp_path / "data")
+    assert made.returncode == 0, made.stderr
+    assert crypto.verify(dsa_pair.public_der, mechanism.mechanism_id, DATA, made.stdout)
+
+
+def test_dsa_keys_refuse_the_rsa_ids(dsa_pair):
+    with pytest.raises(InvalidArgument, match="cannot be used with a DSA key"):
+        crypto.sign(dsa_pair.private_der, 1, DATA)
+    with pytest.raises(InvalidArgument, match="cannot be used with a DSA key"):
+        crypto.verify(dsa_pair.public_der, 6, DATA, b"\x00" * 64)
+
+
 # -- sign / verify errors ------------------------------------------------------------------------
 @pytest.mark.parametrize(("pair_name", "mechanism_id"), [("rsa_pair", 17), ("ec_pair", 1),
                                                          ("ec_pair", 6)])

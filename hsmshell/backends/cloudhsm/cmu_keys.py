@@ -2,11 +2,17 @@
 backends/emulator/keys.py and server_mode.py.
 
 findAllKeys prints, per server, the handles with (o)wned / (s)hared marks and the key hash
-(cloudhsm_mgmt_util-findAllKeys); what else the emulator lists about each key (class, type,
-label) CMU does not say, and a crypto officer cannot ask KMU: those fields are None.
+(cloudhsm_mgmt_util-findAllKeys). A key marked (o) is the named user's and shared with nobody,
+so its owner is that user; a (s) key's owner is not said (the owner and the users it is shared
+with are all marked (s)). A key's class, type, label and id stay None: findAllKeys is for
+crypto officers and the appliance user, and the commands that read a key (getAttribute,
+getKeyInfo, KMU) are for crypto users, so no login of the real tools can ask both.
 syncUser and syncKey print `... success`; the users on both ends are asked with listUsers
-(outside server mode, where CMU lists every server); syncKey's owner and sharing on the
-destination are not asked (None).
+(outside server mode, where CMU lists every server). syncKey's owner and sharing on the
+destination are asked there after the copy: a crypto user (who syncs only keys it owns) asks
+CMU's getKeyInfo in server mode on the destination; a crypto officer asks findAllKeys for each
+crypto user of the destination, which names the owner of a key shared with nobody (a shared
+key's owner and sharing stay None, as above).
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hsmshell.backends.cloudhsm import cmu_text
+from hsmshell.backends.cloudhsm import cmu_text, kmu_text
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
+from hsmshell.model.users import UserType
 
 KEYS_ON = re.compile(rf"^Keys on {cmu_text.SERVER}:")
 ENTRY = re.compile(r"^(\d+)(\((o|s)\))?$")
@@ -27,6 +34,16 @@ UNKNOWN = {"key_class": None, "key_type": None, "label": None, "id": None, "sess
 def find_all_keys(backend, invocation, secrets: dict) -> Result:
     text, _ = backend.run_cmu(invocation, secrets)
     user_id = invocation.args.get("user_id")
+    blocks = _blocks(text, user_id)
+    if not blocks:
+        raise cmu_text.refusal("findAllKeys", text)
+    servers = [backend.servers[n].status(**data) if n in backend.servers
+               else cmu_text.Server(n, "", "").status(**data) for n, data in sorted(blocks.items())]
+    return Result("findAllKeys", "all_keys", data={"user_id": user_id}, servers=servers)
+
+
+def _blocks(text: str, user_id: int | None) -> dict[int, dict]:
+    """findAllKeys' text: {server: {"keys": [...], "key_hash": ...}}."""
     blocks: dict[int, dict] = {}
     current = None
     for line in cmu_text.lines(text):
@@ -41,12 +58,10 @@ def find_all_keys(backend, invocation, secrets: dict) -> Result:
                 entry = {"key_handle": int(m.group(1)), **UNKNOWN}
                 if user_id is not None:
                     entry.update(owned=m.group(3) == "o" or None, shared=m.group(3) == "s")
+                    if m.group(3) == "o":          # the user's, shared with nobody
+                        entry["owner"] = user_id
                 current["keys"].append(entry)
-    if not blocks:
-        raise cmu_text.refusal("findAllKeys", text)
-    servers = [backend.servers[n].status(**data) if n in backend.servers
-               else cmu_text.Server(n, "", "").status(**data) for n, data in sorted(blocks.items())]
-    return Result("findAllKeys", "all_keys", data={"user_id": user_id}, servers=servers)
+    return blocks
 
 
 def _ends(backend, destination: int, command: str):
@@ -98,8 +113,46 @@ def sync_user(backend, invocation, secrets: dict) -> Result:
 def sync_key(backend, invocation, secrets: dict) -> Result:
     args = invocation.args
     source, dest = _ends(backend, args["server_id"], "syncKey")
-    return _synced(backend, invocation, secrets, source, dest, key_handle=args["key_handle"],
-                   owner=None, shared_with=None)
+    result = _synced(backend, invocation, secrets, source, dest, key_handle=args["key_handle"])
+    result.data.update(_owner_on(backend, args["key_handle"], source.server, dest.server))
+    return result
+
+
+def _server_block(lines: list[str], title: str, server: int) -> list[str]:
+    """The lines of one server's block (`<title> server N(ip):` up to the next title)."""
+    block, inside = [], False
+    for line in lines:
+        if line.strip().startswith(title):
+            inside = line.strip().startswith(f"{title} server {server}(")
+        elif inside:
+            block.append(line)
+    return block
+
+
+def _owner_on(backend, handle: int, source: int, dest: int) -> dict:
+    """The key's owner and sharing on the destination, asked as the login may (module doc)."""
+    principal = backend.principal
+    backend.cmu_query("exit")
+    try:
+        if principal is not None and principal.user_type == UserType.CU:
+            backend.cmu_query(f"server {int(dest)}")
+            try:
+                text = backend.cmu_query(f"getKeyInfo {int(handle)}")
+            finally:
+                backend.cmu_query("exit")
+            info = kmu_text.key_info(_server_block(cmu_text.lines(text), "Key Info on", dest))
+            return {"owner": info["owner"], "shared_with": info["shared_with"]}
+        holders = {}
+        for user in backend.list_users().get(dest, []):
+            if user["user_type"] == UserType.CU:
+                keys = _blocks(backend.cmu_query(f"findAllKeys {int(user['user_id'])} 0"), user["user_id"])
+                marks = {k["key_handle"]: k for k in keys.get(dest, {}).get("keys", [])}
+                if handle in marks:
+                    holders[user["user_id"]] = marks[handle]
+        owner = next((uid for uid, key in holders.items() if key["owner"] == uid), None)
+        return {"owner": owner, "shared_with": [] if owner is not None and len(holders) == 1 else None}
+    finally:
+        backend.cmu_query(f"server {int(source)}")
 
 
 def get_cert(backend, invocation, secrets: dict) -> Result:

@@ -1,6 +1,7 @@
 """Moving key material through KMU (exSymKey, imSymKey, exportPrivateKey, importPrivateKey,
-wrapKey, unWrapKey, aesWrapUnwrap, importPubKey), read back into the Results of
-backends/emulator/keys_transfer.py and keys_use.py.
+wrapKey, unWrapKey, aesWrapUnwrap, importPubKey, extractMaskedObject, insertMaskedObject),
+read back into the Results of backends/emulator/keys_transfer.py, keys_use.py and
+masked_objects.py.
 
 KMU prints the files it wrote and the handles it made (AWS's pages show each session); the
 rest of the emulator's Result is taken from the arguments, the file written, or asked of
@@ -14,7 +15,7 @@ import re
 from pathlib import Path
 
 from hsmshell.backends.cloudhsm import kmu_text
-from hsmshell.backends.cloudhsm.keys import _answer, _created, _result, attributes
+from hsmshell.backends.cloudhsm.keys import _answer, _created, _result, attributes, key_info
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.keys import AesWrapMode, Attr, KeyClass, WrapMechanism
@@ -109,7 +110,26 @@ def unwrap_key(backend, invocation, secrets: dict) -> Result:
     return _made(backend, invocation, _answer(backend, invocation, secrets))
 
 
+def extract_masked_object(backend, invocation, secrets: dict) -> Result:
+    return _written(invocation, _answer(backend, invocation, secrets))
+
+
+def insert_masked_object(backend, invocation, secrets: dict) -> Result:
+    """The new key keeps the masked key's label, id, owner and sharing: asked of the HSM
+    (getAttribute -a 512, getKeyInfo), not taken from the arguments."""
+    reply = _answer(backend, invocation, secrets)
+    result = _made(backend, invocation, reply)
+    handle = result.data["key_handle"]
+    if handle is not None:
+        values = attributes(backend, handle)
+        result.data.update(id=values.get(int(Attr.ID), ""), session=values.get(int(Attr.TOKEN), 1) == 0,
+                           **{k: v for k, v in key_info(backend, handle).items() if k != "session"})
+    result.data.pop("attested", None)         # insertMaskedObject has no -attest
+    return result
+
+
 HANDLERS = {
+    "extractMaskedObject": extract_masked_object, "insertMaskedObject": insert_masked_object,
     "exSymKey": ex_sym_key, "imSymKey": im_sym_key, "exportPrivateKey": export_private_key,
     "importPrivateKey": import_private_key, "importPubKey": import_pub_key, "wrapKey": wrap_key,
     "unWrapKey": unwrap_key, "aesWrapUnwrap": aes_wrap_unwrap,

@@ -27,7 +27,8 @@ HANDLER_MODULES = ("hsmshell.backends.emulator.users", "hsmshell.backends.emulat
                    "hsmshell.backends.emulator.keys_use", "hsmshell.backends.emulator.sdk5_users",
                    "hsmshell.backends.emulator.sdk5_keys", "hsmshell.backends.emulator.sdk5_crypto",
                    "hsmshell.backends.emulator.sdk5_quorum", "hsmshell.backends.emulator.sdk5_transfer",
-                   "hsmshell.backends.emulator.sdk5_mtls", "hsmshell.backends.emulator.hsm_certificates")
+                   "hsmshell.backends.emulator.sdk5_mtls", "hsmshell.backends.emulator.hsm_certificates",
+                   "hsmshell.backends.emulator.masked_objects")
 KEYSTORE = "hsmshell.backends.emulator.keystore"
 HANDLERS: dict = {}
 _imported: set[str] = set()

@@ -48,6 +48,8 @@ FIRMWARE_RULES: dict[str, frozenset | None] = {
         "export", "import", "wrap", "unwrap", "use")},
     "key.find_all": OFFICERS | {UserType.AU},      # CMU findAllKeys: COs and the appliance user
     "key.trust": OFFICERS,          # only admins mark a key trusted (on any key; AWS's trusted keys)
+    # extract, insert masked objects: COs, CUs and the AU (the SDK 3 permission table)
+    "key.masked": OFFICERS | CRYPTO_USERS | {UserType.AU},
     "key.attributes.list": ANYONE,
 }
 

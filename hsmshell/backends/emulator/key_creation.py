@@ -10,7 +10,7 @@ pipeline's savepoint undoes every write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hsmshell import jsontext
 from hsmshell.backends.emulator.key_templates import NewKey
@@ -126,13 +126,25 @@ class CreationPlan:
                        list(dict.fromkeys(placement.share_with)), placement)
 
 
-def plan_creation(store: KeyStore, placement: Placement, count: int = 1,
-                  asymmetric: bool = False) -> CreationPlan:
-    """Check a creation of `count` keys before any material exists; raises what is wrong."""
-    home = store.home_hsm()
-    owner_ids = store.user_ids(store.principal.name)
+def plan_creation(store: KeyStore, placement: Placement, count: int = 1, asymmetric: bool = False,
+                  owner: str | None = None, share_names: list[str] | None = None) -> CreationPlan:
+    """Check a creation of `count` keys before any material exists; raises what is wrong.
+    The keys belong to the login, or to `owner` shared with `share_names` (a masked object's
+    key, which keeps its owner and sharing by name)."""
+    owner_ids = store.user_ids(owner or store.principal.name)
+    if owner is None:
+        home = store.home_hsm()
+    else:
+        holders = [h for h in store.hsms if h.reachable and h.hsm_id in owner_ids]
+        if not holders:
+            raise NoSuchUser(f"{owner} exists on no reachable HSM")
+        home = store.cluster.pick_hsm(holders)
     home_owner = owner_ids[home.hsm_id][0]
-    names = store.crypto_user_names(home, placement.share_with, home_owner)
+    if share_names is None:
+        names = store.crypto_user_names(home, placement.share_with, home_owner)
+    else:
+        names = [n for n in share_names if home.hsm_id in store.user_ids(n)]
+        placement = replace(placement, share_with=tuple(store.local_ids(names, home.hsm_id)))
     if placement.largest_quorum > len(names) + 1:
         m = placement.largest_quorum
         raise InvalidArgument(f"-m_value {m} needs the key shared with at least "

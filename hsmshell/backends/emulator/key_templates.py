@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from hsmshell.backends.emulator import crypto
 from hsmshell.backends.emulator.crypto.material import describe_public_key, load_public_key
 from hsmshell.model.key_attributes import AttributeValue
-from hsmshell.model.keys import Attr, KeyClass, KeyType
+from hsmshell.model.keys import ALL_CURVES, Attr, KeyClass, KeyType
 
 _ON = (Attr.ENCRYPT, Attr.DECRYPT, Attr.WRAP, Attr.UNWRAP, Attr.SIGN, Attr.VERIFY, Attr.DERIVE)
 USAGE: dict[tuple[KeyClass, KeyType], frozenset[Attr]] = {
@@ -62,6 +62,8 @@ def private_key(private_der: bytes, info: crypto.PublicKeyInfo, *, extractable: 
     attributes = _common(KeyClass.PRIVATE, info.key_type, sensitive=True, extractable=extractable,
                          local=local)
     attributes.update(_public_values(info))
+    # the length of the key's value, its PKCS#8 DER (AWS's genECCKeyPair page: 0x8a, 138, for P-256)
+    attributes[Attr.VALUE_LEN] = len(private_der)
     return NewKey(KeyClass.PRIVATE, info.key_type, private_der, _sorted(attributes))
 
 
@@ -70,6 +72,8 @@ def public_key(info: crypto.PublicKeyInfo, *, local: bool) -> NewKey:
     attributes = _common(KeyClass.PUBLIC, info.key_type, sensitive=False, extractable=True,
                          local=local)
     attributes.update(_public_values(info))
+    if info.key_type is KeyType.RSA:    # AWS's genRSAKeyPair page: 0x200 for a 2048-bit key, i.e.
+        attributes[Attr.VALUE_LEN] = 2 * len(info.modulus)   # modulus and exponent at its width
     return NewKey(KeyClass.PUBLIC, info.key_type, info.spki_der, _sorted(attributes),
                   restricted=False)
 
@@ -100,8 +104,8 @@ def _public_values(info: crypto.PublicKeyInfo) -> dict[int, AttributeValue]:
                   Attr.PUBLIC_EXPONENT: info.public_exponent}
     elif info.key_type is KeyType.DSA:        # the prime p and its length
         values = {Attr.MODULUS: info.modulus.hex(), Attr.MODULUS_BITS: info.modulus_bits}
-    else:   # EC: MODULUS holds the DER point Q, MODULUS_BITS the curve id
-        values = {Attr.MODULUS: info.ec_point.hex(), Attr.MODULUS_BITS: info.curve_id}
+    else:   # EC: MODULUS holds the DER point Q, MODULUS_BITS the curve's OpenSSL NID (AWS's pages)
+        values = {Attr.MODULUS: info.ec_point.hex(), Attr.MODULUS_BITS: ALL_CURVES[info.curve_id].nid}
     values[Attr.KCV] = crypto.public_kcv(info.spki_der).hex()
     return values
 

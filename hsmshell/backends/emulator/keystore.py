@@ -211,10 +211,13 @@ class KeyStore:
 
     # -- material ------------------------------------------------------------------------------
     def material(self, key: StoredKey) -> bytes:
-        return crypto.open_sealed(self._kek(), key.sealed, self._aad(key.handle))
+        return self.unseal(key.handle, key.sealed)
 
     def seal(self, handle: int, material: bytes) -> bytes:
         return crypto.seal(self._kek(), material, self._aad(handle))
+
+    def unseal(self, handle: int, blob: bytes) -> bytes:
+        return crypto.open_sealed(self._kek(), blob, self._aad(handle))
 
     def _aad(self, handle: int) -> bytes:
         cluster_id = self.cluster.caches.get("cluster_id")

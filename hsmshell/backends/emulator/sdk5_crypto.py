@@ -39,7 +39,7 @@ def _check_curve(cluster, key, mechanism: str, command: str) -> None:
     """ecdsa takes the NIST/secp256k1 curves, ed25519 the Edwards one (in non-FIPS mode)."""
     if mechanism not in ("ecdsa", "ed25519"):
         return
-    edwards = int(key.attribute(Attr.MODULUS_BITS) or 0) == ED25519.curve_id
+    edwards = int(key.attribute(Attr.MODULUS_BITS) or 0) == ED25519.nid
     if edwards != (mechanism == "ed25519"):
         raise InvalidArgument(f"{command} needs {'an Ed25519' if mechanism == 'ed25519' else 'an ECDSA (not Ed25519)'} key",
                               hint="crypto sign ed25519 for Ed25519 keys, ecdsa for the other EC curves")

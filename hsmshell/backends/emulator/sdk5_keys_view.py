@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hsmshell.backends.emulator.keystore import KeyStore, StoredKey
 from hsmshell.errors import HsmError, NoSuchKey
-from hsmshell.model.keys import ALL_CURVES, Attr, KeyClass, KeyType
+from hsmshell.model.keys import ALL_CURVES_BY_NID, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import CLASS_NAMES, FLAG_ORDER, KEY_TYPE_NAMES, FilterTerm, key_reference
 
 MANY_MATCHED = "Key selection criteria matched {n} keys. Refine selection criteria to select a single key."
@@ -73,7 +73,7 @@ class KeyView:
             out["modulus-size-bits"] = int(values.get(Attr.MODULUS_BITS, 0))
         elif key.key_type == KeyType.EC:
             out["ec-point"] = "0x" + _raw_point(str(modulus))
-            curve = ALL_CURVES.get(int(values.get(Attr.MODULUS_BITS, 0)))
+            curve = ALL_CURVES_BY_NID.get(int(values.get(Attr.MODULUS_BITS, 0)))
             out["curve"] = curve.name if curve else "unknown"
         return out
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from hsmshell.backends.emulator import crypto, replay_inputs
 from hsmshell.backends.emulator.key_templates import NewKey
 from hsmshell.errors import InvalidArgument
-from hsmshell.model.keys import Attr, KeyClass, KeyType
+from hsmshell.model.keys import EC_CURVES_BY_NID, Attr, KeyClass, KeyType
 
 KIND = "secret_input"
 
@@ -34,8 +34,8 @@ def note_kind(cluster, key: NewKey) -> None:
     elif key.key_type == KeyType.RSA:
         kind.update(modulus_bits=attributes[Attr.MODULUS_BITS],
                     public_exponent=attributes[Attr.PUBLIC_EXPONENT])
-    else:                       # EC: OBJ_ATTR_MODULUS_BITS holds the curve id
-        kind["curve"] = attributes[Attr.MODULUS_BITS]
+    else:                       # EC: OBJ_ATTR_MODULUS_BITS holds the curve's NID
+        kind["curve"] = EC_CURVES_BY_NID[attributes[Attr.MODULUS_BITS]].curve_id
     replay_inputs.note(cluster, KIND, kind)
 
 

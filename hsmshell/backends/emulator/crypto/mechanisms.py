@@ -2,7 +2,11 @@
 
 Signatures are in the formats openssl makes and checks, so files move freely between KMU and
 `openssl dgst`: RSA PKCS#1 v1.5 and PSS signatures are the raw modulus-sized integer, ECDSA
-signatures are DER SEQUENCE {r, s}. Every mechanism hashes the data itself, so no size limit
+and DSA signatures are DER SEQUENCE {r, s}.
+
+DSA keys (genDSAKeyPair) sign and verify with the DSS ids 15-19: AWS's sign page lists no
+DSA mechanism, only RSA (0-9) and the DSS family named ECDSA_SHA* (15-19), whose signature
+form DSA shares; the id chooses the hash (docs/real-tools.md). Every mechanism hashes the data itself, so no size limit
 applies to the data.
 
 PSS: we sign with salt length = hash length (the PKCS#11 convention); verification accepts any
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 
 from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key
 from hsmshell.errors import InvalidArgument
@@ -32,6 +36,8 @@ def sign(private_der: bytes, mechanism_id: int, data: bytes) -> bytes:
     digest = _HASHES[mechanism.hash_name]()
     if isinstance(key, ec.EllipticCurvePrivateKey):
         return key.sign(data, ec.ECDSA(digest))
+    if isinstance(key, dsa.DSAPrivateKey):
+        return key.sign(data, digest)
     return key.sign(data, _rsa_padding(mechanism, signing=True), digest)
 
 
@@ -44,6 +50,8 @@ def verify(public_der: bytes, mechanism_id: int, data: bytes, signature: bytes) 
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, data, ec.ECDSA(digest))
+        elif isinstance(key, dsa.DSAPublicKey):
+            key.verify(signature, data, digest)
         else:
             key.verify(signature, data, _rsa_padding(mechanism, signing=False), digest)
     except InvalidSignature:
@@ -64,6 +72,6 @@ def _check_key_kind(key: object, mechanism: SignMechanism) -> None:
                               hint="KMU has no EdDSA mechanism: CloudHSM CLI's crypto sign ed25519")
     is_rsa = isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey))
     if is_rsa != (mechanism.key_type is KeyType.RSA):
-        kind = "an RSA" if is_rsa else "an EC"
+        kind = "an RSA" if is_rsa else "a DSA" if isinstance(key, (dsa.DSAPrivateKey, dsa.DSAPublicKey)) else "an EC"
         raise InvalidArgument(f"mechanism {mechanism.name} cannot be used with {kind} key",
-                              hint="RSA keys take -m 0-9, EC keys take -m 15-19")
+                              hint="RSA keys take -m 0-9, EC and DSA keys take -m 15-19")
