@@ -150,3 +150,13 @@ def test_a_database_from_before_the_split_keeps_its_keys_guarded(harness, home):
     info = harness.ok(f"getKeyInfo -k {handle}")["data"]
     assert (info["manage_m_value"], info["use_m_value"]) == (2, 2)
     assert harness.run(f"setAttribute {handle} 3 renamed")[0].status == ExitStatus.QUORUM
+
+
+def test_a_masked_object_keeps_both_values(crypto_users, tmp_path):
+    h, _ = crypto_users
+    made = rsa_pair(h, manage=2, use=1)
+    handle = int(made["private_key"]["key-reference"], 16)
+    h.ok(f"extractMaskedObject -o {handle} -out {tmp_path / 'k.masked'}")
+    inserted = h.ok(f"insertMaskedObject -f {tmp_path / 'k.masked'}")["data"]["key_handle"]
+    listed = h.ok(f"key list --filter key-reference=0x{inserted:x} --verbose")["data"]["matched_keys"][0]
+    assert listed["key-info"]["key-quorum-values"] == {"manage-key-quorum-value": 2, "use-key-quorum-value": 1}

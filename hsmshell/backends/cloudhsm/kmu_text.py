@@ -105,8 +105,6 @@ def key_info(body: list[str]) -> dict:
                 info["shared_with"] += [int(h) for h in re.findall(r"\d+", following)]
         elif m := QUORUM.search(line):
             info["m_value"] = int(m.group(1))
-    # KMU prints one value ("use/manage"): both, as KMU's -m_value sets them
-    info["use_m_value"] = info["manage_m_value"] = info["m_value"]
     return info
 
 
