@@ -19,6 +19,8 @@ from typing import Callable
 
 from hsmshell.audit import records
 
+HASH_MISMATCH = "hash mismatch: the record was changed, or one before it was removed or reordered"
+
 
 def fingerprint(public: bytes) -> str:
     """How a raw Ed25519 audit key is named to people: sha256 of its 32 bytes."""
@@ -75,29 +77,30 @@ def verify_log(path: Path, trust: TrustAnchor | None, head: tuple[int, str] | No
         handle = open(path, "rb")
     except OSError as exc:
         return report.fail(1, f"cannot read the log: {exc.strerror}")
-    # The loop runs once per record: no function calls of ours in it, no decoding (a
-    # record's fixed-width tail, `,"hash":"<64 hex>"}\n`, is found by its length).
+    # The loop runs once per record, and does only what a verifier must: the hash chain, the
+    # bytes the hash does not cover (a record's fixed-width tail `,"hash":"<64 hex>"}\n`,
+    # compared whole with the one its digest makes) and the numbering. No function calls of
+    # ours, no decoding; a record that fails is looked at again by _problem, which says why.
     tail, marker, end = records.HASH_SUFFIX_LEN, records.HASH_MARKER, records.LINE_END
-    start, stop = len(marker), -len(end)
     domain, sha256, hexlify = records.RECORD_DOMAIN, hashlib.sha256, binascii.hexlify
     checkpoint = b'"covers_hash":'
     with handle:
+        first = handle.readline()
+        if first:                                   # the genesis record names the audit key
+            problem = _problem(first, 1, prev)
+            if problem is None:
+                problem, public_key = _pin_key(first, trust, report)
+            if problem:
+                return report.fail(1, problem)
+            if observe is not None:
+                observe(first[:-tail])
+            prev, expected = records.record_hash(prev, first[:-tail]), 2
         for line in handle:
-            cut = len(line) - tail
-            if cut <= 0 or line[cut:cut + start] != marker or not line.endswith(end):
-                return report.fail(expected, "not a well-formed record (edited or cut)")
-            body = line[:cut]
+            body = line[:-tail]
             prefix = b'{"seq":%d,' % expected
-            if not body.startswith(prefix):
-                return report.fail(expected, _numbering_problem(body, expected))
             digest = sha256(domain + prev + body).digest()     # records.record_hash, inlined
-            if hexlify(digest) != line[cut + start:stop]:
-                return report.fail(expected, "hash mismatch: the record was changed, or one "
-                                             "before it was removed or reordered")
-            if expected == 1:
-                problem, public_key = _pin_key(line, trust, report)
-                if problem:
-                    return report.fail(1, problem)
+            if not body.startswith(prefix) or marker + hexlify(digest) + end != line[-tail:]:
+                return report.fail(expected, _problem(line, expected, prev) or HASH_MISMATCH)
             # fields are sorted, so only a checkpoint starts with "covers_hash" (checked in O(1))
             if body.startswith(checkpoint, len(prefix)):
                 problem = _check_checkpoint(line, public_key, prev)
@@ -122,6 +125,20 @@ def verify_log(path: Path, trust: TrustAnchor | None, head: tuple[int, str] | No
         if report.records > seq:
             return report.fail(seq + 1, f"records after the cluster state's head ({seq}) were added")
     return report
+
+
+def _problem(line: bytes, expected: int, prev: bytes) -> str | None:
+    """What is wrong with record `expected` (None: nothing), checked one step at a time."""
+    cut = len(line) - records.HASH_SUFFIX_LEN
+    marker, end = records.HASH_MARKER, records.LINE_END
+    if cut <= 0 or line[cut:cut + len(marker)] != marker or not line.endswith(end):
+        return "not a well-formed record (edited or cut)"
+    body = line[:cut]
+    if not body.startswith(b'{"seq":%d,' % expected):
+        return _numbering_problem(body, expected)
+    if records.record_hash(prev, body).hex().encode("ascii") != line[cut + len(marker):-len(end)]:
+        return HASH_MISMATCH
+    return None
 
 
 def _numbering_problem(body: bytes, expected: int) -> str:

@@ -87,20 +87,20 @@ SPECS = [
         "insertMaskedObject", "key.masked", "insert a masked object of this cluster as a new key",
         "insertMaskedObject -f <object-file> [-min_srv <n>] [-timeout <s>]",
         (a.path("file", "-f", "masked object file (extractMaskedObject)"), a.MIN_SRV, a.TIMEOUT),
-        opcode="CN_INSERT_MASKED_OBJECT_USER", tool="kmu",
+        opcode="CN_INSERT_MASKED_OBJECT_USER", tool="kmu", secret_input=True,
         details="The key gets a new handle and keeps its attributes, owner, sharing and quorum value; "
                 "an object of another cluster is refused (masked-object-invalid)."),
     CommandSpec(
         "sign", "key.use", "sign a file with a private key",
         "sign -f <file> -k <private-key-handle> -m <mechanism> -out <signature-file>",
         (a.path("file", "-f", "data to sign"), a.handle(help="private key handle"),
-         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA", required=True),
+         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA (and DSA)", required=True),
          a.OUT), tool="kmu"),
     CommandSpec(
         "verify", "key.use", "verify a file's signature with a public key",
         "verify -f <file> -s <signature-file> -k <public-key-handle> -m <mechanism>",
         (a.path("file", "-f", "signed data"), a.path("signature_file", "-s", "signature"),
          a.handle(help="public key handle"),
-         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA", required=True)),
+         a.number("mechanism", "-m", "0-9 RSA (PKCS#1 v1.5, PSS), 15-19 ECDSA (and DSA)", required=True)),
         tool="kmu"),
 ]

@@ -53,8 +53,21 @@ def make_console(env, stream, is_terminal: bool) -> Console:
     common = dict(no_color=not env.color, highlight=False, emoji=False,
                   force_terminal=None if env.color else False)
     if is_terminal:
-        return Console(file=stream, **common)
+        return TerminalConsole(file=stream, **common)
     return PipeConsole(file=stream, width=PIPE_WIDTH, **common)
+
+
+class TerminalConsole(Console):
+    one_pass_tables = True      # long listings skip rich's Table (render/fast_table.py)
+
+    def print(self, *objects, **options) -> None:
+        # a long listing (listUsers on 3 x 1,024 users) in one pass, the same bytes rich prints
+        if len(objects) == 1 and isinstance(objects[0], Table) and not options:
+            from hsmshell.render.fast_table import fast_lines
+            fast = fast_lines(self, objects[0])
+            if fast is not None:
+                return super().print(fast, crop=False)
+        return super().print(*objects, **options)
 
 
 def plain_text(markup: str) -> str | None:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hsmshell.render.classic import server_label
+from hsmshell.render.fast_table import FAST_ROWS, grid_lines
 
 
 def print_coverage(console, result, title: str, columns, rows_of) -> None:
@@ -34,14 +35,20 @@ def print_coverage(console, result, title: str, columns, rows_of) -> None:
         heading = f"{title} on {server_label(answered[0])} · {answered[0].hsm}"
     else:
         heading = f"{title} · " + (f"the same on {_names(every)}" if agree else _names(every))
-    table = Table(title=heading, title_justify="left")
-    for name, justify in columns:
-        table.add_column(name, justify=justify)
-    table.add_column("HSMs", justify="left")
-    for row, servers in seen.items():
-        on_all = servers == every
-        table.add_row(*row, "all" if on_all else f"[yellow]{_names(servers)} only[/]")
-    console.print(table)
+    columns = [*columns, ("HSMs", "left")]
+    rows = [(*row, "all" if servers == every else f"[yellow]{_names(servers)} only[/]")
+            for row, servers in seen.items()]
+    # a long listing on a terminal without building a rich Table (the same bytes: fast_table.py)
+    listing = grid_lines(console, heading, columns, rows) if len(rows) >= FAST_ROWS and getattr(console, "one_pass_tables", False) else None
+    if listing is not None:
+        console.print(listing, crop=False)
+    else:
+        table = Table(title=heading, title_justify="left")
+        for name, justify in columns:
+            table.add_column(name, justify=justify)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
     if not agree:
         console.print(f"[yellow]The HSMs differ: rows marked 'only' are not on every HSM "
                       f"(`hsmshell cluster diff` shows the syncs that fix it).[/]")

@@ -102,7 +102,8 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
                 failures = str(u["login_failure_count"])
                 if u["login_failure_count"] > 5:
                     failures = f"[red]{failures} locked[/]"
-                yield (str(u["user_id"]), u["user_type"], escape(u["user_name"]),
+                name = u["user_name"]       # (escape's regex, skipped where it has nothing to do)
+                yield (str(u["user_id"]), u["user_type"], escape(name) if "[" in name or "\\" in name else name,
                        "YES" if u["mofn_pub_key"] else "NO", failures, "YES" if u["two_fa"] else "NO")
         print_coverage(self.console, result, "Users", (
             ("User Id", "right"), ("User Type", "left"), ("User Name", "left"),

@@ -38,6 +38,9 @@ def test_an_intact_log_verifies_against_the_head(capsys, logged):
     ("cut", None, "the tail was cut"),
     ("cut-mid-record", None, "not a well-formed record"),
     ("append", None, "reordered or repeated"),
+    ("tail-byte", 5, "not a well-formed record"),     # the bytes after the hashed part
+    ("hash-digit", 5, "hash mismatch"),
+    ("genesis", 1, "hash mismatch"),
 ])
 def test_each_kind_of_damage_names_the_first_bad_record(capsys, logged, damage, bad, words):
     lines = log_lines(logged)
@@ -52,6 +55,13 @@ def test_each_kind_of_damage_names_the_first_bad_record(capsys, logged, damage, 
     elif damage == "cut":              # more than the last transaction (see the test below)
         lines = lines[:-3]
         bad = last - 2
+    elif damage == "tail-byte":
+        lines[4] = lines[4][:-2] + b"]\n"
+    elif damage == "hash-digit":
+        lines[4] = lines[4][:-4] + bytes([lines[4][-4] ^ 1]) + lines[4][-3:]
+    elif damage == "genesis":
+        at = lines[0].index(b'"cluster":"') + 12
+        lines[0] = lines[0][:at] + bytes([lines[0][at] ^ 1]) + lines[0][at + 1:]
     elif damage == "cut-mid-record":
         lines = lines[:-3] + [lines[-3][:40]]
         bad = last - 2

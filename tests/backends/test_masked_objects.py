@@ -5,6 +5,8 @@ sharing, and is refused by any other cluster and when altered."""
 
 from __future__ import annotations
 
+import json
+
 from key_fixtures import OFFICER, PASSWORDS, keys  # noqa: F401 (fixture)
 
 
@@ -68,3 +70,26 @@ def test_who_may_mask_a_key(keys):
     inserted = k.ok(f"insertMaskedObject -f {k.file('by-co')}")
     k.login("alice")
     assert k.ok(f"getKeyInfo -k {inserted['key_handle']}")["owner"] == k.user_ids["alice"]
+
+
+def test_audit_replay_needs_no_masked_object_file(keys, capsys):
+    """The record keeps the object's open part (never its material); replay stands in new
+    material of the key's kind and lists the insert as not reproducible, as imSymKey's."""
+    from batch_audit_support import cli, json_lines, log_lines
+    k = keys
+    made = k.ok(f"genRSAKeyPair -m 2048 -e 65537 -l pair -u {k.user_ids['bob']}")
+    secret = k.ok("genSymKey -t 31 -s 32 -l aes")["key_handle"]
+    for handle in (made["private_key_handle"], made["public_key_handle"], secret):
+        k.ok(f"extractMaskedObject -o {handle} -out {k.file(f'obj{handle}')}")
+        k.ok(f"insertMaskedObject -f {k.file(f'obj{handle}')}")
+    k.h.close()
+    log = b"".join(log_lines(k.h.home)).decode()
+    assert "material" not in log
+    for path in k.files.glob("obj*"):          # replay needs none of the objects again
+        path.unlink()
+    status, out, err = cli(capsys, k.h.home, "--json", "audit", "replay")
+    assert json_lines(out)[0]["data"], (out, err)
+    data = json_lines(out)[0]["data"]
+    assert status == 0 and data["divergences"] == 0, (json.dumps(data["first_divergence"]), err)
+    assert [(n["command"], n["replayed"].split(" ")[0]) for n in data["not_reproducible"]] == \
+        [("insertMaskedObject", "replayed")] * 3

@@ -12,6 +12,7 @@ CMU = "test_cmu_pages"
 CMU_KEYS = "test_cmu_pages_keys"
 KMU = "test_kmu_pages"
 KEYS = "test_kmu_pages_keys"
+MORE = "test_kmu_pages_more"
 
 INVENTORY = {
     # -- cloudhsm_mgmt_util ------------------------------------------------------------------
@@ -39,7 +40,7 @@ INVENTORY = {
     ("cloudhsm_mgmt_util-getKeyInfo", 2): ("test", f"{CMU_KEYS}.test_get_key_info"),
     ("cloudhsm_mgmt_util-getKeyInfo", 3): ("test", f"{CMU_KEYS}.test_get_key_info"),
     ("cloudhsm_mgmt_util-getKeyInfo", 4): ("test", f"{CMU_KEYS}.test_get_key_info"),
-    ("cloudhsm_mgmt_util-getKeyInfo", 5): ("test", f"{KMU}.test_find_key_shared_with_a_user"),
+    ("cloudhsm_mgmt_util-getKeyInfo", 5): ("test", f"{MORE}.test_find_key_shared_with_a_user"),
     ("cloudhsm_mgmt_util-getKeyInfo", 6): ("test", f"{KEYS}.test_gen_sym_key_on_the_cmu_pages"),
     ("cloudhsm_mgmt_util-getKeyInfo", 7): ("test", f"{CMU_KEYS}.test_get_key_info"),
     ("cloudhsm_mgmt_util-getting-started", 6): ("test", f"{CMU}.test_getting_started"),
@@ -95,7 +96,7 @@ INVENTORY = {
     ("key_mgmt_util-exSymKey", 9): ("test", f"{KMU}.test_ex_sym_key"),
     ("key_mgmt_util-exportPrivateKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
     ("key_mgmt_util-exportPubKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
-    ("key_mgmt_util-extractMaskedObject", 2): ("test", f"{KMU}.test_masked_objects"),
+    ("key_mgmt_util-extractMaskedObject", 2): ("test", f"{MORE}.test_masked_objects"),
     ("key_mgmt_util-findKey", 2): ("test", f"{KEYS}.test_find_key_lists_every_key"),
     ("key_mgmt_util-findKey", 3): ("command only", "no output shown"),
     ("key_mgmt_util-findKey", 4): ("command only", "no output shown"),
@@ -110,7 +111,7 @@ INVENTORY = {
     ("key_mgmt_util-genDSAKeyPair", 7): ("test", f"{KMU}.test_gen_dsa_key_pair_with_quorum"),
     ("key_mgmt_util-genECCKeyPair", 2): ("test", f"{KEYS}.test_gen_ecc_key_pair"),
     ("key_mgmt_util-genECCKeyPair", 3): ("test", f"{KEYS}.test_private_key_attributes_to_a_file"),
-    ("key_mgmt_util-genECCKeyPair", 5): ("test", f"{KMU}.test_gen_ecc_key_pair_refused_by_fips"),
+    ("key_mgmt_util-genECCKeyPair", 5): ("test", f"{MORE}.test_gen_ecc_key_pair_refused_by_fips"),
     ("key_mgmt_util-genRSAKeyPair", 2): ("test", f"{KEYS}.test_gen_rsa_key_pair"),
     ("key_mgmt_util-genRSAKeyPair", 3): ("test", f"{KEYS}.test_rsa_public_key_attributes_to_a_file"),
     ("key_mgmt_util-genRSAKeyPair", 4): ("test", f"{KEYS}.test_gen_rsa_key_pair"),
@@ -129,7 +130,7 @@ INVENTORY = {
     ("key_mgmt_util-getKeyInfo", 2): ("test", f"{KMU}.test_get_key_info"),
     ("key_mgmt_util-getKeyInfo", 3): ("test", f"{KMU}.test_get_key_info"),
     ("key_mgmt_util-getKeyInfo", 4): ("test", f"{KMU}.test_get_key_info"),
-    ("key_mgmt_util-getKeyInfo", 5): ("test", f"{KMU}.test_find_key_shared_with_a_user"),
+    ("key_mgmt_util-getKeyInfo", 5): ("test", f"{MORE}.test_find_key_shared_with_a_user"),
     ("key_mgmt_util-getKeyInfo", 6): ("test", f"{KMU}.test_get_key_info"),
     ("key_mgmt_util-getKeyInfo", 7): ("test", f"{KMU}.test_get_key_info"),
     ("key_mgmt_util-help", 2): ("test", f"{KMU}.test_help"),
@@ -143,8 +144,8 @@ INVENTORY = {
     ("key_mgmt_util-imSymKey", 12): ("test", f"{KMU}.test_im_sym_key"),
     ("key_mgmt_util-importPrivateKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
     ("key_mgmt_util-importPubKey", 2): ("test", f"{KMU}.test_private_and_public_key_files"),
-    ("key_mgmt_util-insertMaskedObject", 2): ("test", f"{KMU}.test_masked_objects"),
-    ("key_mgmt_util-listAttributes", 2): ("test", f"{KMU}.test_kmu_list_attributes_page"),
+    ("key_mgmt_util-insertMaskedObject", 2): ("test", f"{MORE}.test_masked_objects"),
+    ("key_mgmt_util-listAttributes", 2): ("test", f"{MORE}.test_kmu_list_attributes_page"),
     ("key_mgmt_util-listUsers", 2): ("test", f"{KMU}.test_list_users"),
     ("key_mgmt_util-loginHSM", 2): ("test", f"{KMU}.test_login_logout"),
     ("key_mgmt_util-loginHSM", 3): ("test", f"{KMU}.test_login_logout"),
@@ -166,7 +167,7 @@ INVENTORY = {
     ("key_mgmt_util-getAttribute", 4): ("test", f"{KEYS}.test_one_attribute_to_a_file"),
     ("key_mgmt_util-getAttribute", 6): ("test", f"{KEYS}.test_all_attributes_to_a_file"),
     ("key_mgmt_util-imSymKey", 6): ("test", f"{KMU}.test_im_sym_key"),
-    ("key_mgmt_util-exSymKey", 5): ("test", f"{KMU}.test_ex_sym_key_checks_the_attribute_files"),
+    ("key_mgmt_util-exSymKey", 5): ("test", f"{MORE}.test_ex_sym_key_checks_the_attribute_files"),
 }
 
 # Sessions on pages other than the command reference that the tests also reproduce.

@@ -15,6 +15,8 @@ from hsmshell.model.users import Principal
 from hsmshell.state.db import ClusterDB
 
 
+# db.held's entry for the private-key objects loaded in this lock hold (KeyStore.private_key)
+KEY_OBJECTS = "key_objects"
 SERVICE_PID = 0        # sessions.pid of a login a service holds (never reaped)
 
 
@@ -167,7 +169,13 @@ class EmulatedCluster:
         return hsm
 
     # -- login sessions (shared by every process on this cluster) ------------------------------
+    def forget_key_objects(self) -> None:
+        """Drop the loaded private keys (a login or logout, a key deleted or changed)."""
+        if self.db.held is not None:
+            self.db.held.pop(KEY_OBJECTS, None)
+
     def start_session(self, principal: Principal) -> None:
+        self.forget_key_objects()
         self.principal = principal
         self.conn.execute(
             "INSERT OR REPLACE INTO sessions(session_id, pid, user_name, user_type, user_id, started) "
@@ -176,6 +184,7 @@ class EmulatedCluster:
              self.clock()))
 
     def end_session(self) -> None:
+        self.forget_key_objects()
         self.principal = None
         for hook in self.session_end_hooks:
             hook(self.session_id)

@@ -20,7 +20,7 @@ DEFAULT_OUTPUT = {AesWrapMode.WRAP: "wrapped_key", AesWrapMode.UNWRAP: "unwrappe
 
 def sign(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     store, mechanism, key, data = _signing(cluster, args, KeyClass.PRIVATE, Attr.SIGN, "sign")
-    signature = crypto.sign(store.material(key), mechanism.mechanism_id, data)
+    signature = crypto.sign_with(store.private_key(key), mechanism.mechanism_id, data)
     path = write_output(args["out"], signature)
     return _used("sign", key, mechanism, file=path, length=len(signature))
 

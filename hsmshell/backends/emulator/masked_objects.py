@@ -9,7 +9,8 @@ material, class, type, label, id and attributes, its owner and the users it is s
 name: ids differ between HSMs) and its quorum value, so the inserted key belongs to the same
 owner, shared as before. A non-extractable key can be masked (it never leaves the cluster in
 the clear). The owning crypto user or any crypto officer may extract; COs, CUs and the
-appliance user may insert (the SDK 3 permission table).
+appliance user may insert (the SDK 3 permission table). `audit replay` of an insert stands
+in new material of the recorded kind, as for imSymKey (the record is "not reproducible").
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import base64
 import json
 import os
 
-from hsmshell.backends.emulator import crypto, hsm_logs
+from hsmshell.backends.emulator import crypto, hsm_logs, replay_inputs, secret_inputs
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.key_creation import Placement, plan_creation
 from hsmshell.backends.emulator.key_templates import NewKey
@@ -26,13 +27,14 @@ from hsmshell.backends.emulator.keystore import FIRST_REACHABLE_COPY, KEY_COLUMN
 from hsmshell.backends.key_files import read_input, write_output
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, NoSuchKey, NoSuchUser
-from hsmshell.model.keys import Attr, KeyClass, KeyType
+from hsmshell.model.keys import ASYMMETRIC_KEY_TYPES, EC_CURVES_BY_NID, Attr, KeyClass, KeyType
 from hsmshell.model.users import UserType
 
 MAGIC = b"hsmshell masked object v1\n"
 MASKING_KEY = "masking_key"            # cluster meta: the masking key, sealed with the KEK
 MASKING_KEY_RECORD = 0                 # the sealing's record number (no key has handle 0)
 OBJECT_LIMIT = 1 << 20
+RECORDED = "masked_object"             # the audit record keeps the object's open part (no material)
 
 
 def extract_masked_object(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
@@ -56,9 +58,13 @@ def extract_masked_object(cluster: EmulatedCluster, args: dict, secrets: dict) -
 
 
 def insert_masked_object(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
-    blob = read_input(args["file"], "masked object", limit=OBJECT_LIMIT)
     store = KeyStore(cluster)
-    payload = _unmask(store, blob)
+    payload = replay_inputs.recorded(cluster, RECORDED)       # replay: the object's open part
+    if payload is None:
+        payload = _unmask(store, read_input(args["file"], "masked object", limit=OBJECT_LIMIT))
+    else:                                                      # the material is not in the log
+        payload = {**payload, "material": base64.b64encode(_stand_in(payload)).decode("ascii")}
+    replay_inputs.note(cluster, RECORDED, {k: v for k, v in payload.items() if k != "material"})
     owner = payload["owner"]
     if owner is None or not store.user_ids(owner):
         raise NoSuchUser(f"HSM Error: the masked key's owner {owner} does not exist on this cluster",
@@ -72,7 +78,7 @@ def insert_masked_object(cluster: EmulatedCluster, args: dict, secrets: dict) ->
                           # objects masked before keys had two values: the one guarded both
                           manage_m_value=payload.get("manage_m_value") if new.restricted else 0,
                           min_servers=max(args.get("min_srv") or 1, 1))
-    plan = plan_creation(store, placement, asymmetric=new.key_type in (KeyType.RSA, KeyType.DSA, KeyType.EC),
+    plan = plan_creation(store, placement, asymmetric=new.key_type in ASYMMETRIC_KEY_TYPES,
                          owner=owner, share_names=payload["shared_with"] if new.restricted else [])
     created = plan.create([new])
     hsm_logs.record_servers(cluster, created.servers, "CN_INSERT_MASKED_OBJECT_USER",
@@ -80,6 +86,22 @@ def insert_masked_object(cluster: EmulatedCluster, args: dict, secrets: dict) ->
     return created.result("insertMaskedObject", "key_created", {"key_handle": created.handles[0]},
                           key_class=int(key_class), key_type=int(new.key_type),
                           extractable=bool(attributes.get(Attr.EXTRACTABLE)), kcv=attributes.get(Attr.KCV))
+
+
+def _stand_in(payload: dict) -> bytes:
+    """Replay: new material of the recorded key's kind (as imSymKey's replay does)."""
+    attributes = {int(a): v for a, v in payload["attributes"].items()}
+    key_class, key_type = payload["key_class"], payload["key_type"]
+    if key_class == KeyClass.SECRET:
+        return secret_inputs.secret_stand_in({"type": key_type, "bytes": attributes.get(int(Attr.VALUE_LEN))})
+    bits = attributes.get(int(Attr.MODULUS_BITS))
+    if key_type == KeyType.DSA:
+        pair = crypto.generate_dsa(bits)
+    elif key_type == KeyType.RSA:
+        pair = crypto.generate_rsa(bits, attributes.get(int(Attr.PUBLIC_EXPONENT)))
+    else:
+        pair = crypto.generate_ec(EC_CURVES_BY_NID[bits].curve_id)
+    return pair.private_der if key_class == KeyClass.PRIVATE else pair.public_der
 
 
 def _key_to_mask(store: KeyStore, handle: int) -> StoredKey:

@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
-from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key, public_der_of_private
+from hsmshell.backends.emulator.crypto.material import load_public_key, public_der_of_private
 from hsmshell.backends.key_files import inline_or_file
 from hsmshell.backends.emulator.key_rules import require_flag, require_kind
 from hsmshell.backends.emulator.sdk5_keys import selected
@@ -53,7 +53,7 @@ def sign(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     require_kind(key, {KeyClass.PRIVATE}, f"{command} needs a private key", {KEY_TYPES[mechanism]})
     _check_curve(cluster, key, mechanism, command)
     require_flag(key, Attr.SIGN, "sign")
-    private = load_private_key(view.store.material(key))
+    private = view.store.private_key(key)
     data, prehashed = _data(args)
     if mechanism == "ed25519":
         signature = private.sign(_edwards_data(data))

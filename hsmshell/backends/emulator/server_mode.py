@@ -79,6 +79,7 @@ def sync_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     if dest_owner is None:
         raise NoSuchUser(f"HSM Error: the key's owner {owner_name} does not exist on server {dest.server}",
                          hint=f"syncUser {owner} {dest.server} first")
+    cluster.forget_key_objects()
     conn.execute("DELETE FROM keys WHERE handle = ? AND hsm_id = ?", (handle, dest.hsm_id))
     copy_rows(conn, "keys", _columns(conn, "keys"), source.hsm_id,
               {"hsm_id": dest.hsm_id, "owner": dest_owner}, "AND handle = ?", (handle,))

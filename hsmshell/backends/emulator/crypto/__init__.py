@@ -15,9 +15,10 @@ from hsmshell.backends.emulator.crypto.at_rest import (
 from hsmshell.backends.emulator.crypto.kcv import public_kcv, symmetric_kcv
 from hsmshell.backends.emulator.crypto.material import (
     KeyPair, PublicKeyInfo, generate_dsa, generate_ec, generate_ed25519, generate_rsa, generate_symmetric,
+    load_private_key,
     public_der_of_private,
 )
-from hsmshell.backends.emulator.crypto.mechanisms import sign, verify
+from hsmshell.backends.emulator.crypto.mechanisms import sign, sign_with, verify
 from hsmshell.model.keys import sign_mechanism
 from hsmshell.backends.emulator.crypto.pem import (
     ImportedPrivateKey, export_private_pem, export_public_pem, import_private_pem,
@@ -32,6 +33,6 @@ __all__ = [
     "export_private_pem", "export_public_pem", "generate_dsa", "generate_ec", "generate_ed25519",
     "generate_rsa",
     "generate_symmetric", "import_private_pem", "import_public_pem", "key_record_aad",
-    "new_kek", "open_sealed", "public_der_of_private", "public_kcv", "seal", "sign",
+    "load_private_key", "new_kek", "open_sealed", "public_der_of_private", "public_kcv", "seal", "sign", "sign_with",
     "sign_mechanism", "symmetric_kcv", "unwrap_key", "verify", "wrap_key", "wrap_mechanism",
 ]

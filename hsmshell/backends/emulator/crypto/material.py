@@ -143,10 +143,10 @@ def public_der_of(public_key: PublicKey) -> bytes:
 
 
 # -- loading stored material (the emulator's own; a failure means corrupt state) ---------------
-@functools.lru_cache(maxsize=64)
 def load_private_key(private_der: bytes) -> PrivateKey:
-    # Cached: a freshly loaded RSA key pays OpenSSL's per-key set-up (blinding, Montgomery
-    # contexts) on its first use, about as much as a signature; an HSM keeps its keys loaded too.
+    # Not cached here (a process-wide cache keyed by the plaintext would keep every key a
+    # process ever used, past logout): KeyStore.private_key keeps loaded keys for one batch
+    # group, which also spares a freshly loaded RSA key's set-up on its first use.
     try:
         # Stored material was checked when it was generated or imported, and it is
         # authenticated by its seal; re-checking an RSA key costs ~50 ms per use (every sign).

@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 
-from hsmshell.backends.emulator.crypto.material import load_private_key, load_public_key
+from hsmshell.backends.emulator.crypto.material import PrivateKey, load_private_key, load_public_key
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.keys import KeyType, SignMechanism, sign_mechanism
 
@@ -30,8 +30,12 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 
 
 def sign(private_der: bytes, mechanism_id: int, data: bytes) -> bytes:
+    return sign_with(load_private_key(private_der), mechanism_id, data)
+
+
+def sign_with(key: PrivateKey, mechanism_id: int, data: bytes) -> bytes:
+    """sign() with a loaded key (KeyStore.private_key keeps them for a batch group)."""
     mechanism = sign_mechanism(mechanism_id)
-    key = load_private_key(private_der)
     _check_key_kind(key, mechanism)
     digest = _HASHES[mechanism.hash_name]()
     if isinstance(key, ec.EllipticCurvePrivateKey):
