@@ -71,10 +71,18 @@ class CmuTerminalRenderer(OneStreamTerminal, ClassicRenderer):
         self.servers: list = []            # the connected HSMs (statuses), for one-HSM views
         self._announced: set[tuple[str, int]] = set()   # failures the failure question showed
         self.line = ""                     # the line being run (terminal.run_lines sets it)
+        self.server_mode: int | None = None  # the server the next line goes to alone (server N)
 
     # -- one stream, prompts and questions ----------------------------------------------------
     def prompt(self, server_mode: int | None) -> None:
+        self.server_mode = server_mode
         self.write(PROMPT if server_mode is None else f"server{server_mode}>")
+
+    def _answering(self) -> list:
+        """The servers a one-key view speaks for: in server mode that server alone."""
+        if self.server_mode is None:
+            return self.servers
+        return [s for s in self.servers if s.server == self.server_mode] or self.servers
 
     def startup(self, hsms: list[dict], wanted: list[str] | None = None) -> None:
         """The connection lines, one block per HSM (those of the config file when one was
@@ -172,7 +180,7 @@ class CmuTerminalRenderer(OneStreamTerminal, ClassicRenderer):
     def _view_key_info(self, result) -> list[str]:
         d = result.data
         lines = [""]
-        for status in self.servers:
+        for status in self._answering():
             lines += [f"Key Info on {server_label(status)}:", "",
                       "        Session Key," if d["session"] else "        Token/Flash Key,",
                       *key_info_lines(d)]
@@ -187,6 +195,6 @@ class CmuTerminalRenderer(OneStreamTerminal, ClassicRenderer):
         values = [line for row in d["attributes"]
                   for line in (row["name"], display_value(row["id"], row["value"]))]
         lines = []
-        for status in self.servers:
+        for status in self._answering():
             lines += ["", f"Attribute Value on {server_label(status)}:", *values]
         return lines

@@ -1,7 +1,7 @@
 """key_mgmt_util's `help` as AWS's page prints it (key_mgmt_util-help): the real tool's fixed
 table, grouped. It names every command of key_mgmt_util, also those hsmshell does not emulate
-(getPartitionInfo, loginStatus, genPBEKey, createPublicKey, the masked-object and fake-PEM
-helpers, listECCCurveIds): `help` answers for the tool, as the real one does."""
+(getPartitionInfo, loginStatus, genPBEKey, createPublicKey, the fake-PEM helpers,
+listECCCurveIds): `help` answers for the tool, as the real one does."""
 
 HELP_TABLE = """\
 

@@ -11,10 +11,11 @@ from hsmshell.render.coverage import print_coverage
 
 CREATED = {"genSymKey": "Symmetric key created", "imSymKey": "Symmetric key imported",
            "importPrivateKey": "Private key imported", "importPubKey": "Public key imported",
-           "unWrapKey": "Key unwrapped"}
+           "unWrapKey": "Key unwrapped", "insertMaskedObject": "Masked object inserted"}
 WRITTEN = {"exSymKey": "Key written in plaintext to", "exportPrivateKey": "Private key (PEM) written to",
            "exportPubKey": "Public key (PEM) written to", "wrapKey": "Wrapped key written to",
-           "aesWrapUnwrap": "Result written to", "sign": "Signature written to"}
+           "aesWrapUnwrap": "Result written to", "sign": "Signature written to",
+           "extractMaskedObject": "Masked object written to"}
 
 
 def kind_of(key: dict) -> str:

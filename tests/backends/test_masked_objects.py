@@ -93,3 +93,19 @@ def test_audit_replay_needs_no_masked_object_file(keys, capsys):
     assert status == 0 and data["divergences"] == 0, (json.dumps(data["first_divergence"]), err)
     assert [(n["command"], n["replayed"].split(" ")[0]) for n in data["not_reproducible"]] == \
         [("insertMaskedObject", "replayed")] * 3
+
+
+def test_every_output_shows_the_masked_object_commands(keys):
+    """The rich tables and the classic text, as for the other key-file commands."""
+    from test_keys_output import shown
+    k = keys
+    handle = k.ok("genSymKey -t 31 -s 32 -l k")["key_handle"]
+    out = k.file("obj")
+    status, text, _ = shown(k, "rich", f"extractMaskedObject -o {handle} -out {out}")
+    assert status == 0 and "Masked object written to" in text and str(out) in text
+    status, text, _ = shown(k, "rich", f"insertMaskedObject -f {out}")
+    assert status == 0 and "Masked object inserted: handle" in text
+    status, text, _ = shown(k, "classic", f"extractMaskedObject -o {handle} -out {out}")
+    assert text.splitlines()[0] == f'Object was masked and written to file "{out}"'
+    status, text, _ = shown(k, "classic", f"insertMaskedObject -f {out}")
+    assert text.startswith("Cfm3InsertMaskedObject returned: 0x00 : HSM Return: SUCCESS\n\nNew Key Handle: ")

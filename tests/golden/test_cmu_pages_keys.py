@@ -174,3 +174,18 @@ def test_find_all_keys_of_another_user(monkeypatch, cluster_of):
     text = page("cloudhsm_mgmt_util-findAllKeys", 4)
     screen = session(monkeypatch, home, text, setup + CO_LOGIN, values=values)
     assert_session(screen, text, values.screen, values.page)
+
+
+def test_one_key_views_in_server_mode_speak_for_that_server(monkeypatch, cluster_of):
+    """https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_mgmt_util-server.html: in
+    server mode commands go to that server alone, so getKeyInfo and getAttribute print its
+    block only (the getKeyInfo and getAttribute pages' blocks, one server's)."""
+    home = cluster_of(3)
+    run_tool(monkeypatch, home, "cmu", users("CU user3"))
+    key = kmu_handles(monkeypatch, home, [cu("user3"), "genSymKey -t 31 -s 32 -l extractable"])[0]
+    screen = run_tool(monkeypatch, home, "cmu", [f"getKeyInfo {key}", f"getAttribute {key} 354", "exit"],
+                      ["loginHSM CU user3 user3-pass1", "server 1"])
+    assert screen.count("Key Info on server ") == 1 and "Key Info on server 1(" in screen
+    assert screen.count("Attribute Value on server ") == 1 and "Attribute Value on server 1(" in screen
+    screen = run_tool(monkeypatch, home, "cmu", [f"getKeyInfo {key}"], ["loginHSM CU user3 user3-pass1"])
+    assert screen.count("Key Info on server ") == 3
