@@ -12,7 +12,7 @@ interleaved, medians of several runs. Rows (each with its ratio, baseline and bu
                pipe); RSA-2048 sign through `run FILE` vs a bare `cryptography` loop;
 * bench_repl:  the real REPL in a pty: Enter to next prompt for listUsers and Tab completion
                of user names, 3 HSMs x 1,024 users;
-* bench_audit: `audit verify` net of its start-up vs a bare SHA-256 chain loop; peak memory;
+* bench_audit: `audit verify` net of its start-up vs a bare verifier (chain, hashes, signatures); peak memory;
                replay rate (in-process);
 * bench_keys, bench_cluster, bench_cloudhsm: in-process rows (profiling aids), scale rows;
 * bench_pkcs11: RSA-2048 sign and AES-256 keygen on a SoftHSM2 token vs bare python-pkcs11.

@@ -76,7 +76,7 @@ def make_big_log(home: Path, records: int) -> Path:
     return directory / "audit.log"
 
 
-# -- verify vs a bare chain loop -------------------------------------------------------------------
+# -- verify vs a bare verifier ---------------------------------------------------------------------
 # The least any verifier of this log must do (the format: hsmshell/audit/records.py), written
 # as tightly as plain Python allows (locals in a function, no call of ours per record): per
 # record, SHA-256 over the domain tag, the previous hash and the bytes before the record's
@@ -115,8 +115,8 @@ print(time.perf_counter() - start, checkpoints)
 
 def bench_verify(ctx, big: Path, small: Path, records: int) -> list[dict]:
     """The installed `hsmshell --json audit verify` on the big log, net of its own start-up (the
-    same command on a cluster with a two-record log), against a bare SHA-256 chain loop over
-    the same file, timed inside its process (so also net of start-up). Interleaved, medians."""
+    same command on a cluster with a two-record log), against the bare verifier (BARE_CHAIN)
+    over the same file, timed inside its process (so also net of start-up). Interleaved, medians."""
     from bench_venv import must, run_timed
     verify_big = ctx.hsmshell(big, "--json", "audit", "verify")
     verify_small = ctx.hsmshell(small, "--json", "audit", "verify")

@@ -4,7 +4,7 @@ rich measures, wraps and crops every cell of a table as a Text through several l
 users (listUsers on 3 HSMs x 1,024) took about a second, 74 % of it there, while the person at
 the REPL waited for the next prompt (docs/performance.md). `fast_lines` writes the tables
 hsmshell builds (rich's defaults: heavy-headed box, one space of padding, a left-justified
-title, bold header) with one width pass over the cell strings and f-strings per row. It takes
+title, bold header) with one width pass over the cell strings, rows joined column by column. It takes
 only tables it can reproduce exactly, and answers None for any other one, so the caller prints
 it through rich: every setting at rich's default, the table no wider than the console (no
 shrinking or wrapping), cells one line each of printable text without edge spaces, and a cell's
