@@ -109,3 +109,36 @@ def test_ed25519_needs_a_non_fips_hsm2m_cluster(home, harness, kind, reference):
 def test_hsm_info_reports_non_fips_mode(non_fips):
     info = non_fips.ok("cluster hsm-info")["data"]["hsms"][0]
     assert info["fips-state"] == "0 [non-FIPS mode with single factor authentication]"
+
+
+def test_an_imported_ed25519_public_key_verifies_an_openssl_signature(non_fips, tmp_path):
+    """AWS's verify page: import an Ed25519 public key with key import pem, verify with it."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    def openssl(*args):
+        done = subprocess.run(["openssl", *args], cwd=tmp_path, capture_output=True)
+        assert done.returncode == 0, done.stderr
+    openssl("genpkey", "-algorithm", "ed25519", "-out", "ed.key")
+    openssl("pkey", "-in", "ed.key", "-pubout", "-out", "ed.pub")
+    (tmp_path / "msg").write_bytes(b"signed outside the HSM")
+    openssl("pkeyutl", "-sign", "-inkey", "ed.key", "-rawin", "-in", "msg", "-out", "sig")
+    h = non_fips
+    made = h.ok(f"key import pem --path {tmp_path / 'ed.pub'} --label imported --key-type-class ec-public "
+                "--attributes verify=true")["data"]["key"]
+    assert (made["attributes"]["curve"], made["attributes"]["local"]) == ("ed25519", False)
+    h.ok(f"crypto verify ed25519 --key-filter attr.label=imported --data-path {tmp_path / 'msg'} "
+         f"--signature-path {tmp_path / 'sig'}")
+
+
+def test_a_fips_cluster_refuses_an_ed25519_import_and_kmu_refuses_it_always(home, harness, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    pem = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "ed.pub").write_bytes(pem)
+    cluster(home, hsm_type="hsm2m.medium")
+    crypto_user(harness)
+    outcome, printed = harness.run(f"key import pem --path {tmp_path / 'ed.pub'} --label i --key-type-class ec-public")
+    assert printed[0]["error"]["reference"] == "fips-policy-violation", printed
+    outcome, printed = harness.run(f"importPubKey -l i -f {tmp_path / 'ed.pub'}")
+    assert outcome.status == ExitStatus.USAGE and "Ed25519" in printed[-1]["error"]["message"], printed

@@ -18,7 +18,8 @@ from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.key_files import inline_or_file, parse_hex, read_input, write_output
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
-from hsmshell.model.keys import SYMMETRIC_KEY_SIZES, Attr, KeyClass, KeyType, WrapHash
+from hsmshell.backends.emulator.info import require_non_fips
+from hsmshell.model.keys import ED25519, SYMMETRIC_KEY_SIZES, Attr, KeyClass, KeyType, WrapHash
 from hsmshell.model.sdk5 import WRAP_MECHANISMS, key_reference
 
 MECHANISMS = WRAP_MECHANISMS
@@ -37,7 +38,9 @@ def import_pem(cluster, args: dict, secrets: dict) -> Result:
     if len(args["label"]) > MAX_IMPORT_LABEL:
         raise InvalidArgument(f"an imported key's label is at most {MAX_IMPORT_LABEL} characters")
     pem = replay_inputs.recorded_text(cluster, "public_key") or read_input(args["path"], "public key")
-    info = crypto.import_public_pem(pem)
+    info = crypto.import_public_pem(pem, edwards=True)
+    if info.curve_id == ED25519.curve_id:          # AWS: Ed25519 on non-FIPS hsm2m.medium only
+        require_non_fips(cluster.db, "ed25519")
     replay_inputs.note(cluster, "public_key", crypto.export_public_pem(info.spki_der).decode("ascii"))
     if info.kind != args["key_type_class"].split("-")[0]:
         raise InvalidArgument(f"{args['path']} holds an {info.kind.upper()} public key, not {args['key_type_class']}")

@@ -35,15 +35,16 @@ def export_public_pem(spki_der: bytes) -> bytes:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def import_public_pem(pem: bytes) -> PublicKeyInfo:
-    """An RSA or EC public key in PEM (SubjectPublicKeyInfo or PKCS#1 "RSA PUBLIC KEY")."""
+def import_public_pem(pem: bytes, edwards: bool = False) -> PublicKeyInfo:
+    """An RSA or EC public key in PEM (SubjectPublicKeyInfo or PKCS#1 "RSA PUBLIC KEY"); an
+    Ed25519 one too when `edwards` (CloudHSM CLI on a non-FIPS hsm2m.medium cluster)."""
     _require_pem(pem)
     try:
         key = serialization.load_pem_public_key(pem)
     except _PARSE_ERRORS:
         raise InvalidArgument("the file does not hold a PEM public key",
                               hint="expected '-----BEGIN PUBLIC KEY-----'") from None
-    return describe_public_key(key)
+    return describe_public_key(key, edwards=edwards)
 
 
 def export_private_pem(private_der: bytes, passphrase: bytes | None = None) -> bytes:
