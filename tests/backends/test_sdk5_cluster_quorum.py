@@ -110,3 +110,20 @@ def run(home, *argv: str) -> tuple[int, str]:
     done = subprocess.run([sys.executable, "-m", "hsmshell", "--home", str(home), "--json", *argv],
                           capture_output=True, text=True, timeout=120)
     return done.returncode, done.stdout
+
+
+def test_audit_replay_reproduces_this_rounds_quorum_flows(guarded, tmp_path):
+    """Cluster and key-management tokens approved with openssl-signed files, admin-set trusted:
+    `audit replay` re-runs the log on a fresh cluster (of the same HSM type) with 0 divergences."""
+    import subprocess
+    import sys
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    h, folder, both = guarded
+    anchor = ca(tmp_path / "a.pem", ec.generate_private_key(ec.SECP256R1()))
+    h.ok(f"cluster mtls register-trust-anchor --path {anchor} --approval {approved(h, folder, 'cluster', both)}")
+    h.ok("key list")
+    h.close()
+    done = subprocess.run([sys.executable, "-m", "hsmshell", "--home", str(h.home), "audit", "replay"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "0 divergences" in done.stdout, done.stdout + done.stderr

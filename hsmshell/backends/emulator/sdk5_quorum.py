@@ -134,9 +134,13 @@ def register(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     from hsmshell.quorum.signatures import MAX_PEM_BYTES
 
     me = cluster.principal
-    public = read_user_file(args["public_key"], MAX_PEM_BYTES, "public key")
-    signed = files.parse_registration(read_user_file(args["signed_token"], files.MAX_FILE_BYTES,
-                                                     "signed token file"))
+    # audit replay reads both files as they were (the paths may hold other files by then)
+    public = replay_inputs.recorded_text(cluster, "public_key") or \
+        read_user_file(args["public_key"], MAX_PEM_BYTES, "public key")
+    token_file = replay_inputs.recorded_bytes(cluster, "signed_token") or \
+        read_user_file(args["signed_token"], files.MAX_FILE_BYTES, "signed token file")
+    replay_inputs.note(cluster, "signed_token", replay_inputs.as_base64(token_file))
+    signed = files.parse_registration(token_file)
     pem = None
     for approval_data, signature in signed:     # every HSM's token, signed by the same key
         pem = check_registration(public, approval_data, signature)
