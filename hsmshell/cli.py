@@ -6,7 +6,6 @@ the modes that need them, so one-shot `--json -c` commands start fast.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from hsmshell import __version__
@@ -14,43 +13,92 @@ from hsmshell.errors import HsmshellError
 from hsmshell.status import ExitStatus
 
 
-def _common_options(suppress: bool) -> argparse.ArgumentParser:
+# The global options, declared once: argparse builds its parsers from them, and a one-shot's
+# `[options] -c CMDS` is read from them without argparse (_quick_options).
+GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
+    (("--home",), dict(default=None, help="state dir (else $HSMSHELL_HOME, else XDG data dir)")),
+    (("--cluster",), dict(default=None, help="cluster name (default: $HSMSHELL_CLUSTER, else the one "
+                                             "`configure -a` chose, else default)")),
+    (("--roles",), dict(default=None, metavar="DIR", help="role files to check commands against")),
+    (("--backend",), dict(default="emulator", choices=("emulator", "cloudhsm", "pkcs11"))),
+    (("--pkcs11-module",), dict(dest="pkcs11_module", metavar="PATH", default=None,
+                                help="PKCS#11 library of the token (pkcs11 backend; $HSMSHELL_PKCS11_MODULE)")),
+    (("--token",), dict(dest="pkcs11_token", metavar="LABEL", default=None,
+                        help="token label or serial (pkcs11 backend; $HSMSHELL_PKCS11_TOKEN)")),
+    (("--pkcs11-profile",), dict(dest="pkcs11_profile", default=None,
+                                 choices=("softhsm", "cloudhsm", "yubihsm", "generic"),
+                                 help="how a login becomes a PIN (default: from the token's maker; "
+                                 "$HSMSHELL_PKCS11_PROFILE)")),
+    (("--output",), dict(default=None, choices=("rich", "json", "classic"),
+                         help="rich (default; or the config file's output), json or classic")),
+    (("--json",), dict(dest="output", action="store_const", const="json", default=None,
+                       help="same as --output json")),
+    (("--no-color",), dict(dest="no_color", action="store_true", default=False)),
+    (("--no-pager",), dict(dest="no_pager", action="store_true", default=False,
+                           help="never page long output (it is paged only on a terminal, with $PAGER)")),
+    (("--yes", "-y"), dict(dest="yes", action="store_true", default=False,
+                           help="answer the CAUTION confirmation of write commands")),
+    (("--on-server-failure",), dict(dest="on_server_failure", choices=("abort", "ignore"), default=None,
+                                    help="answer to Retry/Ignore/Abort when a server fails a write and "
+                                    "nobody can be asked (default: $HSMSHELL_ON_SERVER_FAILURE, else abort)")),
+)
+
+
+def _dest(flags: tuple[str, ...], settings: dict) -> str:
+    return settings.get("dest") or flags[0].lstrip("-").replace("-", "_")      # as argparse names it
+
+
+def _common_options(suppress: bool):
     """Global options, accepted before or after a subcommand."""
-    default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+    import argparse
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("global options")
-    group.add_argument("--home", default=default(None), help="state dir (else $HSMSHELL_HOME, else XDG data dir)")
-    group.add_argument("--cluster", default=default(None), help="cluster name (default: $HSMSHELL_CLUSTER, else the one `configure -a` chose, else default)")
-    group.add_argument("--roles", default=default(None), metavar="DIR", help="role files to check commands against")
-    group.add_argument("--backend", default=default("emulator"), choices=("emulator", "cloudhsm", "pkcs11"))
-    group.add_argument("--pkcs11-module", dest="pkcs11_module", metavar="PATH", default=default(None),
-                       help="PKCS#11 library of the token (pkcs11 backend; $HSMSHELL_PKCS11_MODULE)")
-    group.add_argument("--token", dest="pkcs11_token", metavar="LABEL", default=default(None),
-                       help="token label or serial (pkcs11 backend; $HSMSHELL_PKCS11_TOKEN)")
-    group.add_argument("--pkcs11-profile", dest="pkcs11_profile", default=default(None),
-                       choices=("softhsm", "cloudhsm", "yubihsm", "generic"),
-                       help="how a login becomes a PIN (default: from the token's maker; "
-                       "$HSMSHELL_PKCS11_PROFILE)")
-    group.add_argument("--output", default=default(None), choices=("rich", "json", "classic"),
-                       help="rich (default; or the config file's output), json or classic")
-    group.add_argument("--json", dest="output", action="store_const", const="json", default=default(None),
-                       help="same as --output json")
-    group.add_argument("--no-color", dest="no_color", action="store_true", default=default(False))
-    group.add_argument("--no-pager", dest="no_pager", action="store_true", default=default(False),
-                       help="never page long output (it is paged only on a terminal, with $PAGER)")
-    group.add_argument("--yes", "-y", dest="yes", action="store_true", default=default(False),
-                       help="answer the CAUTION confirmation of write commands")
-    group.add_argument("--on-server-failure", dest="on_server_failure", choices=("abort", "ignore"),
-                       default=default(None), help="answer to Retry/Ignore/Abort when a server fails "
-                       "a write and nobody can be asked (default: $HSMSHELL_ON_SERVER_FAILURE, else abort)")
+    for flags, settings in GLOBAL_OPTIONS:
+        group.add_argument(*flags, **({**settings, "default": argparse.SUPPRESS} if suppress else settings))
     return parser
+
+
+def _quick_options(argv: list[str]):
+    """`[global options] -c CMDS` and the bare REPL read without argparse, whose import and
+    parser building were an eighth of a one-shot's start-up (docs/performance.md); None for
+    anything else (a subcommand, a bare command word, help, an abbreviated or unknown option,
+    a missing or bad value), which argparse then reads as always."""
+    from types import SimpleNamespace
+    by_flag = {flag: (flags, settings) for flags, settings in GLOBAL_OPTIONS for flag in flags}
+    values = {_dest(flags, settings): settings["default"] for flags, settings in GLOBAL_OPTIONS}
+    values.update(commands=None, mode=None)
+    index = 0
+    while index < len(argv):
+        flag, has_value, value = argv[index].partition("=")
+        if flag == "-c" and not has_value:
+            flags, settings = ("-c",), {"dest": "commands"}
+        elif flag in by_flag:
+            flags, settings = by_flag[flag]
+        else:
+            return None
+        if "action" in settings:                      # --json, --yes, --no-color, ...
+            if has_value:
+                return None
+            values[_dest(flags, settings)] = settings.get("const", True)
+            index += 1
+            continue
+        if not has_value:
+            if index + 1 >= len(argv) or argv[index + 1].startswith("-"):
+                return None
+            value = argv[index + 1]
+        if value not in settings.get("choices", (value,)):
+            return None
+        values[_dest(flags, settings)] = value
+        index += 1 if has_value else 2
+    return SimpleNamespace(**values)
 
 
 GLOBALS_NOTE = ("global options (--home, --cluster, --json, --yes, --no-pager, ...) go before or "
                 "after the subcommand: hsmshell --help lists them")
 
 
-def build_parser(subcommands: bool = True) -> argparse.ArgumentParser:
+def build_parser(subcommands: bool = True):
+    import argparse
     parser = argparse.ArgumentParser(
         prog="hsmshell", parents=[_common_options(False)], add_help=subcommands,
         exit_on_error=subcommands,
@@ -72,11 +120,15 @@ def build_parser(subcommands: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
-def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    """`-c` and the REPL name no subcommand: parse them without building every subcommand's
-    parser (that took a tenth of a one-shot's start-up); anything else, `-h` included, gets
-    the full parser."""
+def parse_arguments(argv: list[str] | None):
+    """`-c` and the REPL name no subcommand: read them without argparse when they are plain
+    (_quick_options), else without building every subcommand's parser (that took a tenth of
+    a one-shot's start-up); anything else, `-h` included, gets the full parser."""
     argv = _hpswd_values(sys.argv[1:] if argv is None else list(argv))
+    quick = _quick_options(argv)
+    if quick is not None:
+        return quick
+    import argparse
     root = build_parser(subcommands=False)
     argv = _bare_command(argv, root)
     try:
@@ -92,7 +144,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
-def _bare_command(argv: list[str], root: argparse.ArgumentParser) -> list[str]:
+def _bare_command(argv: list[str], root) -> list[str]:
     """`hsmshell listUsers`, `hsmshell help [COMMAND]`: a first word that is no subcommand
     runs the rest of the line as `-c` does (the global options before it still apply)."""
     options = root._option_string_actions          # the parser -c uses, built once per start

@@ -98,7 +98,7 @@ def open_shell(env, *, table=None, policy=None, renderer=None):
     from hsmshell.render import make_renderer
 
     table = table if table is not None else command_table()
-    policy = policy if policy is not None else load_policy(env.roles_dir, table.actions())
+    policy = policy if policy is not None else load_policy(env.roles_dir, table.actions(), cache_home=env.home)
     home = StateHome(env.home).ensure()
     directory = home.cluster_dir(env.cluster)
     if not (directory / "state.db").is_file():

@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
 from hsmshell.errors import ConfirmationRequired
+from hsmshell.record import field, record
 
 
-@dataclass
+@record
 class Environment:
     home: Path
     stdin: TextIO = field(default_factory=lambda: sys.stdin)

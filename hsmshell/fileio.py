@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -138,7 +137,7 @@ def _write_atomic(target: str, data: bytes, mode: int, exclusive: bool, doing: s
     if exclusive and existing is not None:
         raise refusal(doing, path, "it exists already (refused: it is never replaced)", error)
     folder, name = os.path.split(target)
-    tmp = os.path.join(folder, f".{name[:100]}.{secrets.token_hex(8)}.tmp")
+    tmp = os.path.join(folder, f".{name[:100]}.{os.urandom(8).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, mode)
     except OSError as exc:

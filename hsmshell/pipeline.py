@@ -12,10 +12,9 @@ mode lets several commands share a transaction and shows their results after it 
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
-import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Iterator
 
 from hsmshell import builtins
@@ -27,6 +26,7 @@ from hsmshell.errors import (AuditTampered, AuditWriteFailed, ClusterStateDamage
                              HsmshellError, NotLoggedIn, PermissionDenied, QuorumRequired, UsageError)
 from hsmshell.parse.binder import Invocation, parse_line, redact_unparsed
 from hsmshell.policy.engine import Decision, decide, permission
+from hsmshell.record import field, record
 from hsmshell.secret_sources import resolve_secrets
 from hsmshell.state.db import state_damaged
 from hsmshell.status import ExitStatus
@@ -41,7 +41,7 @@ class Cancelled(UsageError):
     reference = "cancelled"
 
 
-@dataclass
+@record
 class Outcome:
     status: ExitStatus
     command: str | None
@@ -51,7 +51,7 @@ class Outcome:
     attempt: "Attempt | None" = None
 
 
-@dataclass
+@record
 class Replaying:
     """What audit replay gives a recorded command instead of asking for it (modes/replay.py):
     the stand-ins of its secrets, what its handler read from files then (`inputs`, the
@@ -63,7 +63,7 @@ class Replaying:
     decision: Decision | None = None
 
 
-@dataclass
+@record
 class Attempt:
     """One line on its way through the pipeline: what the audit record, the renderer and the
     crash handler need travels here, not in parameters or on the shell."""
@@ -125,7 +125,7 @@ class Shell:
         self.env, self.table, self.policy = env, table, policy
         self.db, self.audit, self.backend, self.renderer = db, audit, backend, renderer
         self.quitting = False
-        self.session_id = backend.session_id or uuid.uuid4().hex
+        self.session_id = backend.session_id or os.urandom(16).hex()
         self.secret_hasher = SecretHasher(db.directory)
         self._group: CommitGroup | None = None       # batch mode's shared transaction
         self._unshown: list[Attempt] = []             # results waiting for the group's commit

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
-from dataclasses import dataclass
 
 from hsmshell.audit.log import utc_stamp
 from hsmshell.errors import InvalidArgument
+from hsmshell.record import record
 from hsmshell.status import ExitStatus
 
 RELATIVE_RE = re.compile(r"^(\d+)([smhdw])$")
@@ -18,7 +18,7 @@ UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 REFUSED = (int(ExitStatus.DENIED), int(ExitStatus.QUORUM))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RecordFilter:
     user: str | None = None
     command: str | None = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from hsmshell.audit.keys import VERIFY_KEY
@@ -18,13 +17,14 @@ from hsmshell.audit.log import LOG_NAME
 from hsmshell.audit.verify import TrustAnchor
 from hsmshell.errors import AuditKeyDamaged, ConfigError, InvalidArgument
 from hsmshell import fileio
+from hsmshell.record import record
 from hsmshell.state.home import StateHome
 
 MAX_KEY_FILE = 4096
 FINGERPRINT_RE = re.compile(r"^([0-9a-f]{64})$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogTarget:
     path: Path
     cluster_dir: Path | None        # the current cluster's folder, when it exists

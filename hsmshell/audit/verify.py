@@ -13,11 +13,11 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from hsmshell.audit import records
+from hsmshell.record import record
 
 HASH_MISMATCH = "hash mismatch: the record was changed, or one before it was removed or reordered"
 
@@ -27,7 +27,7 @@ def fingerprint(public: bytes) -> str:
     return "sha256:" + hashlib.sha256(public).hexdigest()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TrustAnchor:
     """The audit key verification trusts: `key` (raw bytes), or only its `fingerprint` (then
     the key the genesis record names, if it has that fingerprint); `source` says who said so."""
@@ -36,7 +36,7 @@ class TrustAnchor:
     fingerprint: str | None = None
 
 
-@dataclass
+@record
 class VerifyReport:
     log: str
     records: int = 0

@@ -19,11 +19,12 @@ lives as long as the shell, and nothing is counted in a module global:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable
 
+from hsmshell.record import field, record
 
-@dataclass(slots=True)
+
+@record(slots=True)
 class CommandContext:
     replay_input: dict | None = None
     failure_prompt: Callable | None = None

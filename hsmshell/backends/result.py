@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from hsmshell.errors import HsmshellError, PartialSuccess
+from hsmshell.record import field, record
 
 
-@dataclass
+@record
 class ServerStatus:
     server: int
     hsm: str
@@ -24,7 +24,7 @@ class ServerStatus:
         return out
 
 
-@dataclass
+@record
 class Result:
     command: str
     kind: str = "message"                   # which renderer template shows it

@@ -8,10 +8,11 @@ name them and `policy.actions` validates them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hsmshell.record import record
 
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class KmsOperation:
     name: str              # as typed: `hsmshell kms <name>`
     action: str            # policy action id

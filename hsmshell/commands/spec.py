@@ -12,16 +12,16 @@ the next token to it; every other token fills the positional arguments in order.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from hsmshell.errors import UnknownCommand
 from hsmshell.model.capabilities import Capability, capability_of
+from hsmshell.record import field, record
 
 PHRASE_TOOL = "sdk5"            # CommandSpec.tool of the noun-verb (CloudHSM CLI) commands
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Arg:
     name: str                       # binding name, e.g. "user_name"
     kind: str = "str"               # a converter in parse/types.py, or "flag" / "secret"
@@ -50,7 +50,7 @@ WRITE_ACTIONS = ("user.create", "user.delete", "user.password", "user.sync", "qu
                  "key.attributes.set", "key.share", "key.delete", "key.sync")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CommandSpec:
     name: str
     action: str                                 # policy action id, e.g. "user.create"
@@ -108,7 +108,7 @@ class CommandSpec:
         return self.syntax or self.name
 
 
-@dataclass
+@record
 class CommandTable:
     """The commands of one shell instance (built per shell, never a module global)."""
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 
 from hsmshell.commands import command_table
 from hsmshell.commands.spec import build_table
 from hsmshell.emulate.hsm_policy import hsm_side_policy
 from hsmshell.errors import HsmError
 from hsmshell.model.users import UserType
+from hsmshell.record import record, replace
 
 
 NO_CAUTION = frozenset({"deleteUser"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Tool:
     name: str                       # cmu | kmu
     program: str                    # the real program's name
@@ -30,7 +29,7 @@ class Tool:
     def spec(self, spec):
         """A command as this tool has it: AWS's deleteUser sessions ask no CAUTION question."""
         if self.name == "cmu" and spec.name in NO_CAUTION:
-            return dataclasses.replace(spec, caution=False, asks_on_failure=spec.caution)
+            return replace(spec, caution=False, asks_on_failure=spec.caution)
         return spec
 
     def policy(self):
@@ -67,7 +66,7 @@ def renderer_for(tool: Tool, env):
 def tool_environment(env, tool: Tool, reader):
     """The Environment of one tool run: one output stream, classic text, questions read a
     line at a time from stdin by `reader` (terminal.LineReader)."""
-    return dataclasses.replace(
+    return replace(
         env, stderr=env.stdout, output="classic", color=False, backend="emulator",
         assume_yes=not tool.caution, interactive=True, mode=tool.mode,
         ask_secret_fn=reader.secret, ask_yes_no_fn=reader.answer)

@@ -10,18 +10,18 @@ An operation whose cluster no longer exists (CLUSTER_NOT_FOUND) has no log to go
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable
 
 from hsmshell.backends.result import Result
 from hsmshell.errors import PermissionDenied
 from hsmshell.policy.engine import Principal
+from hsmshell.record import field, record
 from hsmshell.status import ExitStatus
 
 CALLER = Principal("kms", "KMS", 0)       # whoever runs `hsmshell kms` (roles/kms.toml)
 
 
-@dataclass
+@record
 class Call:
     env: object
     op: object                            # commands.kms.KmsOperation

@@ -7,9 +7,9 @@ connect and create-key act on the first one they need that fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from hsmshell.backends.emulator import network as vpc
+from hsmshell.record import field, record
 
 KMSUSER = "kmsuser"
 MAX_LOGIN_FAILURES = 5                 # users.py: more failures lock the user
@@ -18,7 +18,7 @@ INVALID_CONFIGURATION = "CloudHsmClusterInvalidConfigurationException"
 NOT_ACTIVE = "CloudHsmClusterNotActiveException"
 
 
-@dataclass
+@record
 class Finding:
     id: str
     requirement: str

@@ -17,10 +17,10 @@ import fcntl
 import os
 import secrets
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 from hsmshell import fileio
+from hsmshell.record import record
 from hsmshell.state.home import StateHome, write_private
 
 SCHEMA = """
@@ -54,7 +54,7 @@ ACCOUNT = "111122223333"                 # the emulated AWS account (AWS's docum
 MAX_STORES = 10                          # custom key stores per account and Region (AWS quota)
 
 
-@dataclass
+@record
 class KeyStoreRow:
     id: str
     name: str
@@ -68,7 +68,7 @@ class KeyStoreRow:
     created: float
 
 
-@dataclass
+@record
 class KmsKeyRow:
     key_id: str
     store_id: str

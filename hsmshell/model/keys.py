@@ -7,10 +7,10 @@ these tables, so a value is written down exactly once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 from hsmshell.errors import InvalidArgument
+from hsmshell.record import record
 
 
 class KeyClass(IntEnum):
@@ -52,7 +52,7 @@ def is_valid_rsa_public_exponent(exponent: int) -> bool:
     return exponent >= RSA_MIN_PUBLIC_EXPONENT and exponent % 2 == 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EcCurve:
     curve_id: int       # genECCKeyPair -i
     nid_name: str       # the OpenSSL NID the KMU docs print
@@ -134,7 +134,7 @@ KMU_SETTABLE_ATTRIBUTES = frozenset({Attr.TOKEN})
 KCV_LENGTH = 3  # bytes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SignMechanism:
     mechanism_id: int   # sign/verify -m
     name: str

@@ -31,10 +31,10 @@ manage-key-quorum-value): 0 (off, the default) or 1..8 approvals. KMU's -m_value
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 from hsmshell.errors import InvalidArgument
+from hsmshell.record import record
 
 
 class QuorumService(IntEnum):
@@ -51,7 +51,7 @@ class ApproverType(IntEnum):
     CO = 2
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServiceInfo:
     service: QuorumService
     description: str

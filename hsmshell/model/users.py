@@ -4,7 +4,6 @@ passwords that every layer checks the same way."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -23,6 +22,7 @@ LOGGED_IN = frozenset(UserType)
 CREATABLE = (UserType.CO, UserType.CU, UserType.PCO)     # createUser takes PCO as CO
 
 from hsmshell.errors import InvalidArgument
+from hsmshell.record import record
 
 # how a user type may be written (CMU is case-sensitive; preCO is CMU's own spelling)
 USER_TYPES = {**{t.value: t for t in UserType}, "preCO": UserType.PRECO}
@@ -30,7 +30,7 @@ USER_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,31}$")
 MIN_LENGTH, MAX_LENGTH = 7, 32          # password length (docs/architecture.md: Passwords)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Principal:
     name: str
     user_type: str          # as the HSM reports it: PRECO, PCO, CO, CU, AU

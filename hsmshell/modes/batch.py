@@ -5,13 +5,13 @@ first failure's. Reading the file (continuations, variables, includes) is modes/
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 from hsmshell.errors import HsmshellError
 from hsmshell.parse.binder import parse_line
 from hsmshell.parse.lexer import split_statements, tokenize
+from hsmshell.record import record
 from hsmshell.status import ExitStatus
 
 REFUSED = (ExitStatus.DENIED, ExitStatus.QUORUM)
@@ -21,7 +21,7 @@ LITERAL_WARNING = ("warning: {where} {verb} a password written in the batch file
                    "(`hsmshell credentials set NAME` stores one)")
 
 
-@dataclass
+@record
 class BatchSummary:
     ran: int = 0
     failed: int = 0

@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hsmshell import fileio
 from hsmshell.errors import UsageError
+from hsmshell.record import field, record
 
 MAX_BATCH_FILE = 64 * 1024 * 1024        # one file, and all files of a batch together
 MAX_INCLUDE_DEPTH = 32
@@ -31,14 +31,14 @@ class BatchFileError(UsageError):
     reference = "batch-file-error"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Statement:
     text: str                    # the command, after substitution
     source: str                  # "file:line" of its first line
     env_values: tuple[str, ...] = field(default=(), repr=False)   # what ${env:..} put in
 
 
-@dataclass
+@record
 class BatchScript:
     statements: list[Statement]
     variables: dict[str, str]

@@ -7,18 +7,17 @@ would give."""
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hsmshell.errors import HsmshellError
+from hsmshell.record import field, record, replace
 from hsmshell.status import ExitStatus
 
 WOULD_RUN, DENIED, NEEDS_QUORUM, WOULD_FAIL = "would-run", "denied", "needs-quorum", "would-fail"
 
 
-@dataclass
+@record
 class PlanRow:
     source: str
     command: str | None
@@ -42,7 +41,7 @@ class PlanRow:
         return out
 
 
-@dataclass
+@record
 class Plan:
     rows: list[PlanRow] = field(default_factory=list)
     stop_at: str | None = None
@@ -80,7 +79,7 @@ def run_dry(env, script, continue_on_error: bool) -> ExitStatus:
         snapshot_cluster(real, StateHome(scratch_home).cluster_dir(env.cluster))
         # plan as if the CAUTION question were answered y (a terminal user would be asked,
         # --yes answers it); without either, say once below that the real run needs one
-        scratch_env = dataclasses.replace(env, home=scratch_home, assume_yes=True)
+        scratch_env = replace(env, home=scratch_home, assume_yes=True)
         shell = open_shell(scratch_env)
         shell.renderer = SilentRenderer(scratch_env)
         try:

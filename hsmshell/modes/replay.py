@@ -24,13 +24,14 @@ difference is a divergence.
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
+
 from pathlib import Path
 
 from hsmshell.errors import HsmshellError
 from hsmshell.modes.replay_cluster import ReplayClock, build_cluster, stand_in
 from hsmshell.modes.replay_report import Divergence, ReplayReport
+from hsmshell.record import replace
 
 MAX_LISTED_CHANGES = 10_000
 NOT_REPRODUCIBLE = "not reproducible (secret input)"
@@ -266,7 +267,7 @@ class Replayer:
             if len(self._parsed) >= PARSE_CACHE:
                 self._parsed.clear()
             parsed = self._parsed[text] = parse_line(text, self.table)
-        return dataclasses.replace(parsed, args=dict(parsed.args))   # handlers get their own
+        return replace(parsed, args=dict(parsed.args))   # handlers get their own
 
     def _compare_decision(self, record: dict, decision) -> Divergence | None:
         recorded = record["decision"]

@@ -4,12 +4,12 @@ change, what could not be reproduced (modes/replay.py fills it in)."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 from hsmshell.audit.verify import VerifyReport
+from hsmshell.record import field, record
 
 
-@dataclass
+@record
 class Divergence:
     seq: int
     source: str | None
@@ -23,7 +23,7 @@ class Divergence:
         return dict(self.__dict__)
 
 
-@dataclass
+@record
 class ReplayReport:
     log: str
     verify: VerifyReport

@@ -38,9 +38,9 @@ class FreshToken:
                               hint="replay the log in its state folder") from None
 
     def backend(self):
-        import dataclasses
+        from hsmshell.record import replace
         from hsmshell.clusters import open_backend
-        return open_backend(dataclasses.replace(self.env, home=self.home))
+        return open_backend(replace(self.env, home=self.home))
 
     def secret(self, recorded: str, stand_in: str) -> str:
         return self.pins.get(recorded, stand_in)

@@ -6,7 +6,6 @@ history, error messages) only ever sees the redacted form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from hsmshell.commands.spec import Arg, CommandSpec, CommandTable
 from hsmshell.errors import HsmshellError, InvalidArgument, ParseError
@@ -14,12 +13,13 @@ from hsmshell.parse import nounverb
 from hsmshell.parse.lexer import quote as _quote, tokenize
 from hsmshell.parse.secrets import PROMPT_TOKEN, SecretRef, secret_from_token
 from hsmshell.parse.types import convert
+from hsmshell.record import field, record
 
 MASK = "********"                        # what logs show for a word that may be a secret
 UNKNOWN_WORD = "<unknown command>"
 
 
-@dataclass
+@record
 class Invocation:
     spec: CommandSpec
     args: dict[str, object]

@@ -3,12 +3,13 @@ after the policy allowed the command, so a refused command never prompts or read
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hsmshell.record import record
+
 
 PROMPT_TOKEN = "-hpswd"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SecretRef:
     source: str          # "literal", "prompt", "env", "file", "keyring"
     ref: str = ""        # variable name, path or keyring entry; empty for literal/prompt

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from hsmshell.model.users import Principal
 from hsmshell.policy.roles import ANONYMOUS, Policy
+from hsmshell.record import field, record
 
 
 class QuorumLedger(Protocol):
@@ -24,7 +24,7 @@ class QuorumLedger(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     allowed: bool
     action: str
@@ -39,7 +39,7 @@ class Decision:
                 "reference": self.reference, "quorum": self.quorum}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Permission:
     """What help and completion say about a command, from the same rules `decide` applies:
     allowed in every form, in some (each form's condition and roles), or in none."""

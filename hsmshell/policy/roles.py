@@ -7,17 +7,17 @@ clear start-up error instead of a silently denied (or silently allowed) command.
 from __future__ import annotations
 
 import fnmatch
-import tomllib
-from dataclasses import dataclass, field
+import os
 from pathlib import Path
 
 from hsmshell import fileio
 from hsmshell.errors import ConfigError
+from hsmshell.record import field, record
 
 ANONYMOUS = "anonymous"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Role:
     name: str
     description: str
@@ -44,7 +44,7 @@ class Role:
         return False, f"{self.source}: no allow entry matches {action}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QuorumService:
     name: str
     id: int
@@ -54,7 +54,7 @@ class QuorumService:
     key_arguments: tuple[str, ...] = ()
 
 
-@dataclass
+@record
 class Policy:
     roles: dict[str, Role]                          # by role name and alias, upper-case
     quorum: dict[str, QuorumService] = field(default_factory=dict)   # by action id
@@ -80,14 +80,31 @@ def default_roles_dir() -> Path:
     return package / "roles"        # the wheel installs roles/ as the data package hsmshell.roles
 
 
-def load_policy(directory: Path | None, known_actions: set[str]) -> Policy:
+def load_policy(directory: Path | None, known_actions: set[str], cache_home: Path | None = None) -> Policy:
+    """The policy of the role files in `directory` (else the shipped ones). `cache_home`: a
+    state dir where the compiled policy is kept between starts (policy/cache.py)."""
     directory = Path(directory) if directory else default_roles_dir()
     if not directory.is_dir():
         raise ConfigError(f"roles directory {directory} does not exist")
+    files = {name: _read_bytes(directory / name)
+             for name in sorted(os.listdir(directory)) if name.endswith(".toml")}
+    if cache_home is None:
+        return _compile(directory, files, known_actions)
+    from hsmshell.policy import cache
+    key = cache.fingerprint(directory, files, known_actions)
+    policy = cache.load(cache_home, key)
+    if policy is None:
+        policy = _compile(directory, files, known_actions)
+        cache.store(cache_home, key, policy)
+    return policy
+
+
+def _compile(directory: Path, files: dict[str, bytes], known_actions: set[str]) -> Policy:
     roles: dict[str, Role] = {}
     quorum: dict[str, QuorumService] = {}
-    for path in sorted(directory.glob("*.toml")):
-        data = _read(path)
+    for name, content in files.items():
+        path = directory / name
+        data = _parse(path, content)
         if path.name == "quorum.toml":
             quorum = _quorum_services(path, data, known_actions)
             continue
@@ -105,9 +122,13 @@ def load_policy(directory: Path | None, known_actions: set[str]) -> Policy:
 MAX_ROLE_FILE = 256 * 1024
 
 
-def _read(path: Path) -> dict:
+def _read_bytes(path: Path) -> bytes:
     # a FIFO, a device or a huge file named *.toml must not hang the shell or fill its memory
-    data = fileio.read_regular(path, MAX_ROLE_FILE, "role file", shown_as=path.name, error=ConfigError)
+    return fileio.read_regular(path, MAX_ROLE_FILE, "role file", shown_as=path.name, error=ConfigError)
+
+
+def _parse(path: Path, data: bytes) -> dict:
+    import tomllib              # only when the role files are compiled: a cached policy needs none
     try:
         return tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -36,25 +36,25 @@ import base64
 import json
 import os
 import re
-from dataclasses import dataclass
 
 from hsmshell.errors import InvalidApproval, InvalidArgument
 from hsmshell.model.quorum import SIGNATURE_BYTES, ApproverType
 from hsmshell.quorum.tokenfile import MAX_TOKEN_FILE_BYTES, USER_NAME
 from hsmshell.quorum.userfiles import ReadFile, read_user_file, relative_reader, shown
+from hsmshell.record import record
 
 MAX_APPROVAL_FILE_BYTES = 64 * 1024
 MAX_APPROVALS = 32              # far above the largest M (8); bounds the files we read
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Approval:
     approver_name: str
     approver_type: ApproverType
     signature: bytes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ApprovalBundle:
     token: bytes                            # the token file's bytes: what was signed
     approvals: tuple[Approval, ...]
@@ -65,7 +65,7 @@ class ApprovalBundle:
         return tuple(a.approver_name for a in self.approvals)
 
 
-@dataclass
+@record
 class _Approver:
     """One approver as written, before its signature is read and checked."""
     where: str                              # "line 12" or "approvals[1]", for messages

@@ -15,14 +15,14 @@ Rules, stated once:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Collection, Iterable, Mapping
 
 from hsmshell.model.quorum import SERVICES, M_OFF, QuorumService, approvals_required
 from hsmshell.quorum.tokenfile import Token
+from hsmshell.record import field, record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QuorumState:
     approved: bool
     present: int            # distinct registered approvers
@@ -32,7 +32,7 @@ class QuorumState:
     token_id: int | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LedgerEntry:
     token: Token
     approvers: frozenset[str] = frozenset()
@@ -50,7 +50,7 @@ def evaluate_token(token: Token, approvers: Iterable[str], registered: Collectio
                        token.token_id)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QuorumLedger:
     entries: tuple[LedgerEntry, ...] = ()
     registered: frozenset[str] = frozenset()                # users with a quorum key

@@ -33,12 +33,12 @@ officer1.token`.
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
-from dataclasses import dataclass
 
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.quorum import SERVICES, TOKEN_LIFETIME_SECONDS, QuorumService
+from hsmshell.record import record
 
 MAGIC = "hsmshell-quorum-token/1"
 MAX_TOKEN_FILE_BYTES = 64 * 1024
@@ -58,7 +58,7 @@ _FIELDS = (("id", "token_id"), ("service", "service"), ("node", "node"),
 _INT_FIELDS = {"token_id", "service", "key_handle", "issued_at", "expires_at"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Token:
     token_id: int
     service: QuorumService
@@ -101,7 +101,7 @@ def new_token(token_id: int, service: QuorumService, node: str, user: str, sessi
               nonce: str | None = None) -> Token:
     """A fresh token issued at `now`; the nonce is random unless given (tests, replay)."""
     return Token(token_id=token_id, service=service, node=node, key_handle=key_handle,
-                 user=user, session=session, nonce=nonce or secrets.token_hex(NONCE_BYTES),
+                 user=user, session=session, nonce=nonce or os.urandom(NONCE_BYTES).hex(),
                  issued_at=now, expires_at=now + lifetime)
 
 

@@ -107,6 +107,8 @@ def grid_lines(console, title, columns, rows, title_justify: str = "left") -> Fa
 def _plain_settings(console, table: Table) -> bool:
     if any(getattr(table, name) != value for name, value in _TABLE_DEFAULTS.items()):
         return False
+    if any(row.style or row.end_section for row in table.rows):     # (help dims rows it refuses)
+        return False
     return all(getattr(column, name) == value for column in table.columns
                for name, value in _COLUMN_DEFAULTS.items())
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 from rich.markup import escape
 from rich.table import Table
 
+from hsmshell.record import replace
 from hsmshell.render import classic
 from hsmshell.render.coverage import print_coverage
 from hsmshell.render.quorum_classic import m_value_line, signature_line
@@ -47,7 +47,7 @@ class RichQuorumViews:
                 yield (str(t["token_id"]), f"{t['service']} {t['service_name']}",
                        str(t["key_handle"] or ""), escape(t["user"]), valid,
                        approvals_text(t), escape(", ".join(t["approvers"])), "yes" if t["this_session"] else "")
-        result = dataclasses.replace(result, servers=[s for s in result.servers if s.error is None])
+        result = replace(result, servers=[s for s in result.servers if s.error is None])
         print_coverage(self.console, result, "Tokens", (
             ("Id", "right"), ("Service", "left"), ("Key", "right"), ("User", "left"), ("Valid", "right"),
             ("Approvals", "center"), ("Approvers", "left"), ("Yours", "center")), rows)

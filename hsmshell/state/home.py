@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from hsmshell.errors import AuditKeyDamaged, ClusterStateDamaged, InvalidArgument
 from hsmshell import fileio
+from hsmshell.record import record
 
 CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -23,7 +23,7 @@ def resolve_home(option: str | None, environ: dict) -> Path:
     return Path(base).expanduser() / "hsmshell"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StateHome:
     root: Path
 

@@ -71,9 +71,9 @@ class FakeTerminal(io.StringIO):
 
 
 def run_with_stdout(harness, batch, stdout, output):
-    import dataclasses
+    from hsmshell.record import replace
     from hsmshell.modes.batch import run_batch_file
-    env = dataclasses.replace(harness.env(output=output, color=True), stdout=stdout)
+    env = replace(harness.env(output=output, color=True), stdout=stdout)
     return run_batch_file(env, str(batch), False)
 
 

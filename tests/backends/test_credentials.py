@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import subprocess
@@ -12,6 +11,7 @@ import types
 import pytest
 
 from batch_audit_support import ADMIN_PASSWORD, activate, cli, file_keyring, json_lines  # noqa: F401
+from hsmshell.record import replace
 from hsmshell.status import ExitStatus
 
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
@@ -45,7 +45,7 @@ def hidden_answers(harness, *answers):
         asked.append(prompt)
         return next(replies)
 
-    env = dataclasses.replace(harness.env(environ={"HSMSHELL_ALLOW_INSECURE_KEYRING": "1"}),
+    env = replace(harness.env(environ={"HSMSHELL_ALLOW_INSECURE_KEYRING": "1"}),
                               ask_secret_fn=ask)
     options = types.SimpleNamespace(credentials_command="set", name="bob", stdin=False)
     return credentials.run(options, env), asked, env

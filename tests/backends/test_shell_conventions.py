@@ -48,15 +48,38 @@ def test_hsmshell_help_and_a_bare_command_word_run_as_dash_c(tmp_path, capsys):
 
 
 def test_a_one_shot_builds_the_global_option_parser_once(monkeypatch):
-    """Recognising a bare command word reads the same parser -c then uses (start-up path)."""
+    """Recognising a bare command word reads the same parser -c then uses (start-up path);
+    plain options and -c build none (cli._quick_options)."""
     from hsmshell import cli
     built = []
     real = cli.build_parser
     monkeypatch.setattr(cli, "build_parser", lambda *a, **k: built.append(k) or real(*a, **k))
-    for argv in (["--json", "-c", "listUsers"], ["--json", "listUsers"]):
+    for argv, parsers in ((["--json", "-c", "listUsers"], []), (["--json", "listUsers"], [{"subcommands": False}])):
         built.clear()
         options = cli.parse_arguments(argv)
-        assert options.commands == "listUsers" and built == [{"subcommands": False}]
+        assert options.commands == "listUsers" and built == parsers
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["-c", "listUsers"], ["--json", "--yes", "-c", "x"], ["--home=/h", "--cluster", "c", "-y", "-c", "x"],
+    ["--output", "classic", "--no-color", "--no-pager", "--backend", "pkcs11", "--token", "t",
+     "--pkcs11-module=/m.so", "--pkcs11-profile", "softhsm", "--on-server-failure", "ignore", "-c", "x"],
+    ["--roles", "r", "--output", "rich", "--json", "-c", "a", "-c", "b"],
+])
+def test_plain_options_read_without_argparse_mean_what_argparse_reads(argv):
+    from hsmshell import cli
+    quick = cli._quick_options(argv)
+    parsed, rest = cli.build_parser(subcommands=False).parse_known_args(argv)
+    assert quick is not None and rest == [] and vars(quick) == {**vars(parsed), "mode": None}
+
+
+@pytest.mark.parametrize("argv", [
+    ["--js", "-c", "x"], ["--output", "html", "-c", "x"], ["-c"], ["-c", "-x"], ["--home"], ["-h"],
+    ["--version"], ["--json", "listUsers"], ["audit", "verify"], ["--yes=1"], ["-yc", "x"], ["--", "-c", "x"],
+])
+def test_anything_else_goes_to_argparse(argv):
+    from hsmshell import cli
+    assert cli._quick_options(argv) is None
 
 
 def test_audit_show_and_logs_take_the_same_count_option(tmp_path, capsys):

@@ -131,7 +131,8 @@ def test_list_users_on_a_terminal_is_unchanged(monkeypatch, color, differ):
 
 
 @pytest.mark.parametrize("change", ["too wide", "two lines", "edge spaces", "two styles", "expand",
-                                    "lines", "column style", "no box", "control character"])
+                                    "lines", "column style", "no box", "control character", "row style",
+                                    "end of section"])
 def test_what_the_writer_cannot_reproduce_goes_through_rich(change):
     table = Table(title="Users", title_justify="left")
     table.add_column("Name")
@@ -142,6 +143,8 @@ def test_what_the_writer_cannot_reproduce_goes_through_rich(change):
             "control character": "a\x1bb"}.get(change)
     if cell is not None:
         table.add_row(cell, "1")
+    if change in ("row style", "end of section"):       # help's table dims the commands it refuses
+        table.add_row("refused", "2", **({"style": "dim"} if change == "row style" else {"end_section": True}))
     if change == "expand":
         table.expand = True
     if change == "lines":

@@ -46,3 +46,58 @@ def test_integers_beyond_64_bits_stay_exact():
 
 def test_a_value_json_has_no_type_for_is_written_as_text_in_output_lines():
     assert json.loads(jsontext.line({"path": __import__("pathlib").Path("/tmp/x")})) == {"path": "/tmp/x"}
+
+
+def _written_by(fast: bool, write, value):
+    """`write(value)` with orjson (fast) or with the standard library a short process uses."""
+    saved = jsontext._orjson, jsontext._documents
+    if fast:
+        import orjson
+        jsontext._orjson = orjson
+    else:
+        jsontext._orjson, jsontext._documents = None, -10**9
+    try:
+        return write(value)
+    finally:
+        jsontext._orjson, jsontext._documents = saved
+
+
+@given(documents)
+def test_a_short_process_and_a_long_one_write_the_same_values(value):
+    for write in (jsontext.sorted_ascii, jsontext.line, jsontext.compact):
+        slow, fast = _written_by(False, write, value), _written_by(True, write, value)
+        assert json.loads(slow) == json.loads(fast) == value
+    assert _written_by(False, jsontext.sorted_ascii, value) == _written_by(True, jsontext.sorted_ascii, value) \
+        or any(isinstance(v, float) for v in _leaves(value))      # only a float's spelling may differ
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def test_records_enums_and_times_are_written_alike_by_both():
+    import datetime
+    from hsmshell.model.users import Principal, UserType
+    from hsmshell.status import ExitStatus
+    value = {"who": Principal("alice", UserType.CU, 7), "status": ExitStatus(3),
+             "at": datetime.datetime(2026, 12, 4, 23, 0, 1)}
+    slow, fast = (json.loads(_written_by(flag, jsontext.line, value)) for flag in (False, True))
+    assert slow == fast == {"who": {"name": "alice", "user_type": "CU", "user_id": 7}, "status": 3,
+                            "at": "2026-12-04T23:00:01"}
+
+
+def test_a_one_shot_does_not_import_orjson_but_a_batch_does():
+    import subprocess
+    import sys
+    probe = ("import sys\nfrom hsmshell import jsontext\n"
+             "[jsontext.line({'n': n}) for n in range(int(sys.argv[1]))]\nprint('orjson' in sys.modules)")
+    seen = [subprocess.run([sys.executable, "-c", probe, str(n)], capture_output=True, text=True,
+                           check=True).stdout.strip() for n in (5, 500)]
+    assert seen == ["False", "True"]

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2] / "hsmshell"
 # folder is one package of its own). A package may import its own layer and those below.
 LAYERS = [
     ("model", {"hsmshell", "status", "errors", "model", "jsontext", "commands", "environment", "config_file",
-               "output_sandbox", "client_config", "keyring_store", "crash_report", "fileio"}),
+               "output_sandbox", "record", "client_config", "keyring_store", "crash_report", "fileio"}),
     ("state and audit core", {"state", "audit", "quorum", "transactions"}),
     ("policy", {"policy", "parse", "secret_sources"}),
     ("backends", {"backends", "backends.*"}),

@@ -13,6 +13,13 @@ import sys
 # report (and its traceback) only when a bug shows
 NOT_ON_THE_ONE_SHOT_PATH = ("rich", "prompt_toolkit", "keyring", "pexpect", "difflib", "shlex",
                             "hsmshell.crash_report", "traceback")
+# Once the cluster exists (every one-shot but the first): no dataclasses (-> inspect, ast, dis,
+# tokenize; hsmshell's records are hsmshell/record.py's), no orjson (it imports dataclasses,
+# uuid and platform; jsontext.py loads it once a process writes many documents), no uuid; no
+# argparse for plain options (cli._quick_options), no tomllib (the compiled policy is cached:
+# policy/cache.py), no secrets/random (os.urandom does)
+NOR_ON_AN_EXISTING_CLUSTER = ("dataclasses", "inspect", "orjson", "uuid", "platform", "argparse", "gettext",
+                              "tomllib", "secrets", "random")
 
 
 def _modules_after(tmp_path, *argv: str) -> set[str]:
@@ -29,6 +36,12 @@ def _modules_after(tmp_path, *argv: str) -> set[str]:
 def test_a_json_one_shot_leaves_the_heavy_and_the_occasional_modules_unimported(tmp_path):
     modules = _modules_after(tmp_path, "--json", "-c", "listUsers")
     assert [m for m in NOT_ON_THE_ONE_SHOT_PATH if m in modules] == []
+
+
+def test_a_json_one_shot_on_an_existing_cluster_leaves_records_and_json_machinery_unimported(tmp_path):
+    _modules_after(tmp_path, "--json", "-c", "listUsers")     # first use: creates the cluster's keys
+    modules = _modules_after(tmp_path, "--json", "-c", "listUsers")
+    assert [m for m in (*NOT_ON_THE_ONE_SHOT_PATH, *NOR_ON_AN_EXISTING_CLUSTER) if m in modules] == []
 
 
 def test_a_typo_and_a_quoted_argument_still_get_their_modules(tmp_path):

@@ -4,11 +4,11 @@ per-server success and failure lines, listUsers tables, `info server`, getMValue
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from hsmshell.backends.cloudhsm.text_errors import error_from_text
 from hsmshell.backends.result import ServerStatus
 from hsmshell.errors import NotAttempted
+from hsmshell.record import field, record
 
 SERVER = r"server (\d+)\(([^)]*)\)"
 CONNECTING = re.compile(r"^Connecting to server '([^']*)'")
@@ -25,7 +25,7 @@ TOKEN_FIELD = re.compile(r"^(Id|Service|Node|Key Handle|User|Token Validity|Requ
                          r"Current num of approvals|Approver-\d+)\s*:\s*(.*?)\s*(?:sec)?\s*$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Server:
     server: int
     hsm: str
@@ -36,7 +36,7 @@ class Server:
                             error, data)
 
 
-@dataclass
+@record
 class PerServer:
     statuses: list[ServerStatus] = field(default_factory=list)
 

@@ -4,11 +4,11 @@ the Cluster Error Status block, created handles, findKey, getKeyInfo and attribu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from hsmshell.backends.cloudhsm.cmu_text import Server, lines
 from hsmshell.backends.cloudhsm.text_errors import error_from_code
 from hsmshell.backends.result import ServerStatus
+from hsmshell.record import field, record
 
 RETURNED = re.compile(r"^\s*(Cfm\w+)(?:\(\))?:? returned:? (?:0x)?([0-9a-fA-F]+)(?: ?: ?(.*))?$")
 NODE = re.compile(r"^\s*Node id (\d+) (?:and err state|status:) 0x([0-9a-fA-F]+) : ?(.*)$")
@@ -21,7 +21,7 @@ SHARED = re.compile(r"shared to following (\d+) user")
 QUORUM = re.compile(r"(\d+) Users need to approve")
 
 
-@dataclass
+@record
 class Reply:
     """One KMU command's answer: its main return code and text, and the per-node status."""
     code: int = 0

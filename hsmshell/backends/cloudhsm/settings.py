@@ -24,11 +24,11 @@ client.json: {"cloudhsm": {"cmu_command": ..., "cmu_config": ..., "kmu_command":
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 
 from hsmshell import client_config
 from hsmshell.errors import ConfigError
+from hsmshell.record import record
 
 DEFAULT_CMU = "/opt/cloudhsm/bin/cloudhsm_mgmt_util"
 DEFAULT_CMU_CONFIG = "/opt/cloudhsm/etc/cloudhsm_mgmt_util.cfg"
@@ -37,7 +37,7 @@ DEFAULT_CLI = "/opt/cloudhsm/bin/cloudhsm-cli"
 DEFAULT_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ToolSettings:
     cmu: tuple[str, ...]                 # argv of CMU
     kmu: tuple[str, ...]                 # argv of KMU

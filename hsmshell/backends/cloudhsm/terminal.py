@@ -10,9 +10,9 @@ A tool that does not answer within the timeout, or exits, is hsm-unavailable: ne
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from hsmshell.errors import BackendUnavailable, InvalidArgument
+from hsmshell.record import field, record
 
 MASK = "********"
 MAX_QUESTIONS = 12              # more questions than any command asks: the tool is stuck
@@ -30,7 +30,7 @@ FAILURE_ANSWERS = {"retry_ignore_abort": {"abort": "A", "ignore": "I"},
                    "retry_rollback_ignore": {"abort": "B", "ignore": "I"}}
 
 
-@dataclass
+@record
 class Exchange:
     """How to answer the questions of one command."""
     confirmed: bool = False              # hsmshell's CAUTION confirmation was given

@@ -4,14 +4,13 @@ helpers every handler uses to run an operation on each HSM and report per server
 from __future__ import annotations
 
 import os
-import uuid
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from hsmshell.backends.context import CommandContext
 from hsmshell.backends.result import ServerStatus
 from hsmshell.errors import BackendUnavailable, HsmshellError, NotAttempted
 from hsmshell.model.users import Principal
+from hsmshell.record import record
 from hsmshell.state.db import ClusterDB
 
 
@@ -20,7 +19,7 @@ KEY_OBJECTS = "key_objects"
 SERVICE_PID = 0        # sessions.pid of a login a service holds (never reaped)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hsm:
     hsm_id: str
     server: int
@@ -44,7 +43,7 @@ class EmulatedCluster:
         self.db = db
         self.conn = db.conn
         self.clock = clock
-        self.session_id = uuid.uuid4().hex
+        self.session_id = os.urandom(16).hex()
         self.principal: Principal | None = None
         # Called with the session id when this login ends (session keys vanish at logout).
         self.session_end_hooks: list[Callable[[str], None]] = []

@@ -10,8 +10,6 @@ pipeline's savepoint undoes every write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 from hsmshell import jsontext
 from hsmshell.backends.emulator.key_templates import NewKey
 from hsmshell.backends.emulator.keystore import KeyStore
@@ -21,12 +19,13 @@ from hsmshell.model.key_attributes import check_text
 from hsmshell.model.keys import (
     ASYMMETRIC_KEY_TYPES, MAX_ASYMMETRIC_KEYS_PER_CLUSTER, MAX_KEYS_PER_CLUSTER, Attr,
 )
+from hsmshell.record import record, replace
 
 FIRST_HANDLE = 262145       # handles count up from here, never reused in a cluster
 MAX_M_VALUE = 8
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Placement:
     """Where and how new keys are kept: the options every generate/import/unwrap shares."""
     label: str
@@ -59,7 +58,7 @@ class Placement:
                    manage_m_value=args.get("manage_m_value"))
 
 
-@dataclass
+@record
 class Created:
     handles: list[int]
     servers: list[ServerStatus]
@@ -75,7 +74,7 @@ class Created:
         return Result(command, kind, data=body, servers=self.servers, replay=dict(handles))
 
 
-@dataclass
+@record
 class CreationPlan:
     store: KeyStore
     placement: Placement

@@ -10,12 +10,12 @@ keys sign and derive, EC public keys verify. docs/keys.md lists them.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 from hsmshell.backends.emulator import crypto
 from hsmshell.backends.emulator.crypto.material import describe_public_key, load_public_key
 from hsmshell.model.key_attributes import AttributeValue
 from hsmshell.model.keys import ALL_CURVES, Attr, KeyClass, KeyType
+from hsmshell.record import record
 
 _ON = (Attr.ENCRYPT, Attr.DECRYPT, Attr.WRAP, Attr.UNWRAP, Attr.SIGN, Attr.VERIFY, Attr.DERIVE)
 USAGE: dict[tuple[KeyClass, KeyType], frozenset[Attr]] = {
@@ -31,7 +31,7 @@ USAGE: dict[tuple[KeyClass, KeyType], frozenset[Attr]] = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NewKey:
     key_class: KeyClass
     key_type: KeyType

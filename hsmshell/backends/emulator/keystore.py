@@ -14,7 +14,6 @@ that login ends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from hsmshell import jsontext
@@ -26,6 +25,7 @@ from hsmshell.errors import (ClusterStateDamaged, InvalidArgument, KeyAccessDeni
 from hsmshell.model.key_attributes import AttributeValue, attribute_name
 from hsmshell.model.keys import Attr, KeyClass
 from hsmshell import fileio
+from hsmshell.record import record
 from hsmshell.state.home import KEK_FILE
 from hsmshell.model.users import UserType
 
@@ -45,7 +45,7 @@ FIRST_REACHABLE_COPY = ("hsms h CROSS JOIN keys k ON k.hsm_id = h.hsm_id AND k.h
 COLUMN_ATTRIBUTES = frozenset({Attr.CLASS, Attr.TOKEN, Attr.LABEL, Attr.KEY_TYPE, Attr.ID})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StoredKey:
     """One HSM's copy of a key (never its plaintext material)."""
     handle: int

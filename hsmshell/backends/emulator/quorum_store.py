@@ -9,10 +9,10 @@ first reachable HSM answers questions about them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from hsmshell.errors import BackendUnavailable, LimitExceeded
 from hsmshell.model.quorum import M_OFF, MAX_TOKENS_PER_HSM, TOKEN_LIFETIME_SECONDS, QuorumService
+from hsmshell.record import record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS quorum_tokens (
@@ -41,7 +41,7 @@ TOKEN_LIFETIME = "quorum_token_seconds"      # meta: the cluster's token validit
 _TOKEN_COLUMNS = "token_id, service, key_handle, node, user_name, session_id, body, issued_at, expires_at"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StoredToken:
     token_id: int
     service: QuorumService

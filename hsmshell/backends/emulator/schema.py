@@ -5,7 +5,6 @@ it in after initialization (PRECO admin/password and AU app_user on every HSM), 
 from __future__ import annotations
 
 import json
-import secrets
 
 from hsmshell.backends.emulator import cluster_events, hsm_logs, topology
 from hsmshell.backends.emulator.passwords import DEFAULT_LOG2_N, hash_password
@@ -170,6 +169,7 @@ def seed_users(conn, hsms: list[dict], now: float, held: dict | None) -> list[di
     """The users an initialized cluster starts with, on every HSM; the first HSM logs its
     initialization. Returns them for the audit record (with the PRECO's default password)."""
     preco_hash = hash_password(PRECO_PASSWORD)
+    import secrets          # only when a cluster is made: off every start's import path
     au_hash = hash_password(secrets.token_urlsafe(24))      # nobody logs in as app_user
     conn.executemany("INSERT INTO users(hsm_id, user_id, user_type, name, pw_hash) VALUES(?,?,?,?,?)",
                      [row for hsm in hsms for row in ((hsm["hsm_id"], 1, UserType.PRECO.value, PRECO_NAME, preco_hash),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import string
 
 from hsmshell.errors import InvalidArgument
@@ -32,6 +31,7 @@ _RESERVED_LOW, _RESERVED_HIGH = 4, 1       # AWS keeps the first four and the la
 
 
 def aws_id(prefix: str) -> str:
+    import secrets          # only when a cluster or HSM is made: off every start's import path
     return prefix + "-" + "".join(secrets.choice(_ALPHABET) for _ in range(11))
 
 
@@ -142,6 +142,7 @@ def allocate_ip(cidr: str, taken: set[str], seed: str = "") -> str:
     a pseudo-random pick that depends only on (seed, subnet, addresses already taken)."""
     import ipaddress
     import random
+    import secrets
     first, last = _host_range(cidr)
     size = last - first + 1
     draw = random.Random(f"{seed}|{cidr}|{','.join(sorted(taken))}").randrange if seed else secrets.randbelow

@@ -11,10 +11,10 @@ PSS uses MGF1 with the same hash and a salt as long as the hash (the PKCS#11 con
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from hsmshell.errors import HsmError, InvalidArgument
 from hsmshell.model.keys import DIGEST_INFO, SIGN_MECHANISMS, SignMechanism
+from hsmshell.record import record
 
 HASH_MECHANISM = {"sha1": "SHA_1", "sha224": "SHA224", "sha256": "SHA256", "sha384": "SHA384",
                   "sha512": "SHA512"}
@@ -22,7 +22,7 @@ MGF_NAME = {"sha1": "SHA1", "sha224": "SHA224", "sha256": "SHA256", "sha384": "S
             "sha512": "SHA512"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     kmu: SignMechanism
     mechanism: object             # pkcs11.Mechanism the token runs

@@ -13,9 +13,9 @@ the password alone (SoftHSM, generic), `<user>:<password>` (CloudHSM SDK 5), or 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from hsmshell.errors import ConfigError, InvalidArgument
+from hsmshell.record import record
 
 PROFILES = ("softhsm", "cloudhsm", "yubihsm", "generic")
 # Token manufacturer (CK_TOKEN_INFO.manufacturerID) -> profile, matched case-insensitively.
@@ -24,7 +24,7 @@ MANUFACTURERS = (("softhsm", "softhsm"), ("amazon", "cloudhsm"), ("cloudhsm", "c
 YUBIHSM_KEY_ID = re.compile(r"^[0-9a-fA-F]{1,4}$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pkcs11Settings:
     module: str | None
     token: str | None

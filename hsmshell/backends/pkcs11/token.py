@@ -9,12 +9,12 @@ handles.py's business. A module that will not load, or a token that is not there
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hsmshell.backends.pkcs11.errors import token_call
 from hsmshell.backends.pkcs11.settings import Pkcs11Settings, profile_for
 from hsmshell.errors import BackendUnavailable, ConfigError
+from hsmshell.record import field, record
 
 _OPEN_LINKS: dict[str, int] = {}        # module path -> links using it in this process
 
@@ -56,7 +56,7 @@ def _text(value) -> str:
     return (value.decode(errors="replace") if isinstance(value, bytes) else str(value)).strip()
 
 
-@dataclass
+@record
 class TokenLink:
     settings: Pkcs11Settings
     library: object = None

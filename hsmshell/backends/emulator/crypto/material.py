@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
@@ -19,6 +18,7 @@ from hsmshell.model.keys import (
     ED25519, EC_CURVES, EC_CURVES_BY_NAME, RSA_MIN_PUBLIC_EXPONENT, RSA_MODULUS_BITS,
     SYMMETRIC_KEY_SIZES, KeyType, is_valid_rsa_public_exponent,
 )
+from hsmshell.record import record
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dsa.DSAPrivateKey | ed25519.Ed25519PrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | dsa.DSAPublicKey | ed25519.Ed25519PublicKey
@@ -26,13 +26,13 @@ PRIVATE_KINDS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, dsa.DSAPrivateKe
 PUBLIC_KINDS = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, dsa.DSAPublicKey, ed25519.Ed25519PublicKey)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KeyPair:
     private_der: bytes  # PKCS#8, unencrypted
     public_der: bytes   # SubjectPublicKeyInfo
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PublicKeyInfo:
     """What the HSM records about a public key (OBJ_ATTR_MODULUS, _MODULUS_BITS, ...)."""
     key_type: KeyType                   # KeyType.RSA or KeyType.EC

@@ -6,7 +6,6 @@ kind the HSM does not hold) is InvalidArgument. Messages never quote the input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -15,12 +14,13 @@ from hsmshell.backends.emulator.crypto.material import (
     PublicKeyInfo, describe_public_key, load_private_key, load_public_key, private_der_of,
 )
 from hsmshell.errors import InvalidArgument
+from hsmshell.record import record
 
 _PEM_MARKER = b"-----BEGIN "
 _PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImportedPrivateKey:
     private_der: bytes      # PKCS#8, unencrypted
     public: PublicKeyInfo   # the matching public half, with its attributes

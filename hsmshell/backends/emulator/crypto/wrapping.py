@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -29,6 +28,7 @@ from hsmshell.model.keys import (
     AES_WRAP_DEFAULT_IV, AES_WRAP_UNWRAP_FILE_LIMIT, DEFAULT_WRAP_HASH, RSA_WRAP_MECHANISMS,
     AesWrapMode, WrapHash, WrapMechanism,
 )
+from hsmshell.record import record
 
 AES_KEY_SIZES = (16, 24, 32)
 GCM_TAG_SIZES = (4, 8, 12, 13, 14, 15, 16)  # bytes; NIST SP 800-38D section 5.2.1.2
@@ -36,7 +36,7 @@ GCM_IV_SIZES = range(8, 129)                # bytes; what OpenSSL's GCM accepts
 CLOUDHSM_GCM_IV_BYTES = 12
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WrapParams:
     """The optional wrapKey / unWrapKey flags; each mechanism reads the ones it needs."""
     hash_id: int = DEFAULT_WRAP_HASH  # -t: RSA_AES, RSA_OAEP
