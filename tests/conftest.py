@@ -94,3 +94,21 @@ def activated(harness):
     """A shell logged in as the cluster's first CO (admin / officer1pw)."""
     harness.activate()
     return harness
+
+
+@pytest.fixture(autouse=True)
+def results_are_of_a_kind_their_spec_declares(monkeypatch):
+    """Every result an in-process shell shows is of a kind its spec lists in `views=` (the
+    table test checks that each declared kind has a view in every output format)."""
+    from hsmshell import pipeline
+    shown, real = [], pipeline.Shell._show
+
+    def show(shell, attempt):
+        if attempt.result is not None and attempt.invocation is not None:
+            shown.append((attempt.invocation.spec, attempt.result.kind))
+        return real(shell, attempt)
+
+    monkeypatch.setattr(pipeline.Shell, "_show", show)
+    yield
+    undeclared = sorted({(spec.name, kind) for spec, kind in shown if kind not in spec.views})
+    assert not undeclared, f"results of kinds their spec's views= does not list: {undeclared}"

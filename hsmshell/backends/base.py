@@ -65,7 +65,8 @@ class BackendBase:
         return ()
 
     def serves(self, spec) -> bool:
-        return spec.needs in self.capabilities and (spec.local or spec.name in self.commands())
+        """The spec names the backends that implement it (CommandSpec.backends)."""
+        return spec.needs in self.capabilities and spec.served_by(self.name)
 
     def execute(self, invocation, secrets: dict[str, str], context=None) -> Result:
         raise not_supported(self, invocation.name)

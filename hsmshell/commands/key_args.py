@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hsmshell.commands.spec import Arg
+from hsmshell.model.hsm_rules import CRYPTO_USERS, OFFICERS, per_action
 
 
 def handle(name: str = "key_handle", flag: str = "-k", position: int | None = None,
@@ -69,3 +70,5 @@ def attribute_action(args: dict, principal) -> str:
 attribute_action.possible_actions = ("key.attributes.set", "key.trust")
 attribute_action.conditions = {"key.attributes.set": "for a key you own (not trusted)",
                                "key.trust": "for the trusted attribute (admins)"}
+# the HSM's own rule for each: a key's owner (a CU) changes it; only COs (admins) trust a key
+ATTRIBUTE_RULES = per_action(**{"key.attributes.set": CRYPTO_USERS, "key.trust": OFFICERS})

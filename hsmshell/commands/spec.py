@@ -2,7 +2,10 @@
 
 One `CommandSpec` holds a command's whole definition (name, policy action id, argument
 grammar, which arguments are secret, whether it needs the CAUTION confirmation, its CloudHSM
-audit opcode, its help). Help, completion, parsing, policy, rendering and tests all read it.
+audit opcode, its help, the HSM's own rule for it, the kinds of result it shows and the
+backends that implement it). Help, completion, parsing, policy, the emulated firmware,
+dispatch, rendering and tests all read it; tests/unit/test_command_table.py fails when a spec
+lacks a piece.
 
 Arguments accept both tool styles at once: CMU positional (`createUser CU alice pw`) and KMU
 flags (`loginHSM -u CU -s alice -p pw`). A token that is one of an argument's `flags` binds
@@ -16,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from hsmshell.errors import UnknownCommand
 from hsmshell.model.capabilities import Capability, capability_of
+from hsmshell.model.hsm_rules import HsmRule, PerAction
 from hsmshell.record import field, record
 
 PHRASE_TOOL = "sdk5"            # CommandSpec.tool of the noun-verb (CloudHSM CLI) commands
@@ -74,10 +78,26 @@ class CommandSpec:
     secret_input: bool = False
     # The backend capability it needs (model/capabilities.py); None: read from the action
     capability: Capability | None = None
+    # Who the HSM itself lets run it, whatever roles/ says (model/hsm_rules.py): a set of user
+    # types, ANYONE, or per_action(...) for a command checked as several actions. The emulated
+    # firmware applies it; a command answered by the shell (local) has none.
+    hsm: HsmRule | PerAction | None = None
+    # The kinds of Result it shows (Result.kind), the main one first: each has a view in every
+    # output format (render/: rich and classic; JSON shows any kind)
+    views: tuple[str, ...] = ()
+    # The backends that have a handler for it (backends/<name>/); a local command runs on all
+    backends: tuple[str, ...] = ()
 
     @functools.cached_property
     def needs(self) -> Capability:
         return self.capability or capability_of(self.action)
+
+    def hsm_rule(self, action: str) -> HsmRule | None:
+        """Who the HSM lets run this command as `action` (None: nobody; no rule declared)."""
+        return self.hsm.get(action) if isinstance(self.hsm, PerAction) else self.hsm
+
+    def served_by(self, backend: str) -> bool:
+        return self.local or backend in self.backends
 
     def action_for(self, args: dict, principal: Any) -> str:
         return self.resolve_action(args, principal) if self.resolve_action else self.action

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 from hsmshell.backends.emulator import network as vpc
+from hsmshell.model.users import UserType
 from hsmshell.record import field, record
 
 KMSUSER = "kmsuser"
@@ -177,7 +178,7 @@ def _kmsuser(cluster, active, name: str, on: str, password, password_from, kms_s
         "SELECT hsm_id, user_id, user_type, pw_hash, login_failures FROM users WHERE name = ?", (KMSUSER,))}
     here = [h for h in active if h.hsm_id in rows]
     missing = [h for h in active if h.hsm_id not in rows]
-    not_cu = [h for h in here if rows[h.hsm_id][1] != "CU"]
+    not_cu = [h for h in here if rows[h.hsm_id][1] != UserType.CU]
     create = f"hsmshell {on} -c 'loginHSM CO admin -hpswd; createUser CU kmsuser -hpswd'"
     if not active:
         exists = Finding("kmsuser-exists", "a crypto user kmsuser on every HSM", None, "no active HSM to look on")

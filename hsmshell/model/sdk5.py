@@ -13,12 +13,13 @@ from typing import NamedTuple
 
 from hsmshell.errors import InvalidArgument
 from hsmshell.model.keys import Attr, KeyClass, KeyType
+from hsmshell.model.users import UserType
 
 # SDK 3 user type -> the role `user list` shows (§3.6)
-ROLE_OF_USER_TYPE = {"PRECO": "unactivated-admin", "PCO": "admin", "CO": "admin",
-                     "CU": "crypto-user", "AU": "internal(APPLIANCE_USER)"}
+ROLE_OF_USER_TYPE = {UserType.PRECO: "unactivated-admin", UserType.PCO: "admin", UserType.CO: "admin",
+                     UserType.CU: "crypto-user", UserType.AU: "internal(APPLIANCE_USER)"}
 # --role accepts these two only; each stands for the SDK 3 user types it covers
-LOGIN_ROLES = {"admin": ("CO", "PCO", "PRECO"), "crypto-user": ("CU",)}
+LOGIN_ROLES = {"admin": (UserType.CO, UserType.PCO, UserType.PRECO), "crypto-user": (UserType.CU,)}
 ROLE_CHOICES = tuple(LOGIN_ROLES)
 
 KEY_TYPE_NAMES = {KeyType.AES: "aes", KeyType.GENERIC_SECRET: "generic-secret",

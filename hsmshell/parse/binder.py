@@ -10,8 +10,9 @@ from __future__ import annotations
 from hsmshell.commands.spec import Arg, CommandSpec, CommandTable
 from hsmshell.errors import HsmshellError, InvalidArgument, ParseError
 from hsmshell.parse import nounverb
+from hsmshell.parse.grammar import DANGLING, FLAG, POSITIONAL, PROMPT, SWITCH, VALUE, Walk
 from hsmshell.parse.lexer import quote as _quote, tokenize
-from hsmshell.parse.secrets import PROMPT_TOKEN, SecretRef, secret_from_token
+from hsmshell.parse.secrets import SecretRef, secret_from_token
 from hsmshell.parse.types import convert
 from hsmshell.record import field, record
 
@@ -74,27 +75,16 @@ def redact_unparsed(text: str, table: CommandTable) -> tuple[str | None, str]:
         known = error.detail.get("candidates") or (error.hint or "").startswith("did you mean")
         return None, (tokens[0][:40] if known else UNKNOWN_WORD) + extra
     masked = [spec.name]
-    filled: set[str] = set()                # which arguments the words so far gave, as _bind
     # A word left out shifts the others: then any of them may be the password.
     words = [t for t in tokens[1:] if not t.startswith("-")]
     shifted = len(words) < len(spec.positional) and any(a.secret for a in spec.positional)
-    rest = iter(tokens[1:])
-    for token in rest:
-        arg = spec.arg_for_flag(token)
-        if arg is None and token == PROMPT_TOKEN:
-            arg = next((a for a in spec.args if a.secret and a.name not in filled), None)
-            masked.append(token)
-        elif arg is not None:
-            masked.append(token)
-            if not arg.is_switch:
-                value = next(rest, None)
-                if value is not None:
-                    masked.append(MASK if arg.secret else value)
-        else:
-            arg = next((a for a in spec.positional if a.name not in filled), None)
+    for token, arg, kind in Walk(spec).steps(tokens[1:]):       # the words as _bind reads them
+        if kind == VALUE:
+            masked.append(MASK if arg.secret else token)
+        elif kind == POSITIONAL:
             masked.append(MASK if arg is None or arg.secret or shifted else token)
-        if arg is not None:
-            filled.add(arg.name)
+        else:                               # an option word, or -hpswd
+            masked.append(token)
     return spec.name, " ".join(masked)
 
 
@@ -102,7 +92,6 @@ def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
     values: dict[str, object] = {}
     shown: list[str] = [spec.name]
     history: list[str] | None = None        # as `shown` until a secret makes them differ
-    positional = list(spec.positional)
     secrets: dict[str, SecretRef] = {}
 
     def put(arg: Arg, token: str, via_flag: str | None) -> None:
@@ -127,46 +116,33 @@ def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
         shown.append(quoted)
         if history is not None:
             history.append(quoted)
-        if arg in positional:
-            positional.remove(arg)
 
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        index += 1
-        arg = spec.arg_for_flag(token) if token.startswith("-") else None
-        if arg is not None:
-            if arg.kind == "flag":           # a switch: no value
-                values[arg.name] = True
-                shown.append(token)
-                if history is not None:
-                    history.append(token)
-                continue
-            if index >= len(tokens):
-                raise InvalidArgument(f"{spec.name}: {token} needs a value", hint=f"usage: {spec.usage()}")
-            put(arg, tokens[index], token)
-            if arg in positional:
-                positional.remove(arg)
-            index += 1
-            continue
-        if token == PROMPT_TOKEN:
-            target = next((a for a in spec.args if a.secret and a.name not in values), None)
-            if target is None:
+    flag = None
+    for token, arg, kind in Walk(spec).steps(tokens):          # parse/grammar.py
+        if kind == FLAG:
+            flag = token
+        elif kind == VALUE:
+            put(arg, token, flag)
+        elif kind == SWITCH:
+            values[arg.name] = True
+            shown.append(token)
+            if history is not None:
+                history.append(token)
+        elif kind == DANGLING:
+            raise InvalidArgument(f"{spec.name}: {token} needs a value", hint=f"usage: {spec.usage()}")
+        elif kind == PROMPT:
+            if arg is None:
                 raise InvalidArgument(f"{spec.name} takes no password", hint=f"usage: {spec.usage()}")
-            put(target, token, None)
-            if target in positional:
-                positional.remove(target)
-            continue
-        while positional and positional[0].name in values:
-            positional.pop(0)
-        # A password may start with '-' (CMU is positional): bind it, never echo it as an option.
-        if token.startswith("-") and len(token) > 1 and not token[1:].isdigit() \
-                and not (positional and positional[0].secret):
-            shown_option = "" if any(a.secret for a in spec.args) else f" {token[:32]}"
-            raise InvalidArgument(f"{spec.name}: unknown option{shown_option}", hint=f"usage: {spec.usage()}")
-        if not positional:
-            raise InvalidArgument(f"{spec.name}: too many arguments", hint=f"usage: {spec.usage()}")
-        put(positional[0], token, None)
+            put(arg, token, None)
+        else:
+            # A password may start with '-' (CMU is positional): bind it, never echo it as an option.
+            if token.startswith("-") and len(token) > 1 and not token[1:].isdigit() \
+                    and not (arg is not None and arg.secret):
+                shown_option = "" if any(a.secret for a in spec.args) else f" {token[:32]}"
+                raise InvalidArgument(f"{spec.name}: unknown option{shown_option}", hint=f"usage: {spec.usage()}")
+            if arg is None:
+                raise InvalidArgument(f"{spec.name}: too many arguments", hint=f"usage: {spec.usage()}")
+            put(arg, token, None)
 
     for arg in spec.args:
         if arg.name in values:

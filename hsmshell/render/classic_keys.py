@@ -167,3 +167,11 @@ class ClassicKeyViews:
 
     def _view_signature_verified(self, result) -> list[str]:
         return ["Signature verification successful", "", returned(result.command)]
+
+    # KMU's helper commands: one sentence (the result's message), and for those that asked the
+    # HSM a status line naming the command itself (render/kmu_views.py has the terminal's form)
+    def _view_tool_report(self, result) -> list[str]:
+        return [result.data["message"], "", returned(result.command)]
+
+    def _view_tool_answer(self, result) -> list[str]:
+        return [result.data["message"]]

@@ -158,6 +158,15 @@ class KmuKeyViews:
     def _view_signature_verified(self, result) -> list[str]:
         return ["", "Signature verification successful", "", ok(result.command)]
 
+    # KMU's helper commands print one sentence (the result's message); those that asked the HSM
+    # add a status line naming the command itself (key_mgmt_util-getCaviumPrivKey), the others
+    # none (key_mgmt_util-IsValidKeyHandlefile). A command of either kind needs no view of its own.
+    def _view_tool_report(self, result) -> list[str]:
+        return ["", result.data["message"], "", f"{T}{result.command} {OK}"]
+
+    def _view_tool_answer(self, result) -> list[str]:
+        return ["", result.data["message"]]
+
 
 def _shown(row: dict) -> str:
     from hsmshell.model.key_attributes import display_value

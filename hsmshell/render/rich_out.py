@@ -185,6 +185,9 @@ class RichRenderer(RichSdk5Views, KmsViews, RichQuorumViews, RichKeyViews, RichC
         if result.servers:
             self._view_per_server(result)
 
+    # a KMU helper command's sentence, then its data (render/classic_keys.py: the tool's form)
+    _view_tool_report = _view_tool_answer = _view_generic
+
     def _key_values(self, title: str | None, data: dict) -> None:
         """Fields as `name  value` rows (names in words, not raw keys; nothing for None); a
         list of records becomes a table of its own, never packed `k=v` strings."""

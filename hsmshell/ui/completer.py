@@ -7,6 +7,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion, Path
 from prompt_toolkit.document import Document
 from prompt_toolkit.key_binding import KeyBindings
 from hsmshell.model.users import UserType
+from hsmshell.parse.grammar import next_argument
 
 from hsmshell.ui import phrase_completion as phrases
 
@@ -63,22 +64,8 @@ class ShellCompleter(Completer):
 
     @staticmethod
     def _next_arg(spec, done: list[str]):
-        """The argument the next word fills: after a flag, that flag's argument; else the next
-        positional one."""
-        if done and spec.arg_for_flag(done[-1]) is not None and not spec.arg_for_flag(done[-1]).is_switch:
-            return spec.arg_for_flag(done[-1])
-        count, skip = 0, False
-        for word in done:
-            if skip:
-                skip = False
-                continue
-            flagged = spec.arg_for_flag(word)
-            if flagged is not None:
-                skip = not flagged.is_switch
-                continue
-            count += 1
-        positional = spec.positional
-        return positional[count] if count < len(positional) else None
+        """The argument the next word fills, as the parser reads the line (parse/grammar.py)."""
+        return next_argument(spec, done)
 
     def _candidates(self, source: str) -> list[str]:
         if source == "user_type":

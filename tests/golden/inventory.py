@@ -12,6 +12,7 @@ CMU = "test_cmu_pages"
 CMU_KEYS = "test_cmu_pages_keys"
 KMU = "test_kmu_pages"
 KEYS = "test_kmu_pages_keys"
+FAKE_PEM = "test_fake_pem_pages"
 MORE = "test_kmu_pages_more"
 
 INVENTORY = {
@@ -81,9 +82,8 @@ INVENTORY = {
     ("key_mgmt_util-Error2String", 2): ("test", f"{KMU}.test_error2string"),
     ("key_mgmt_util-Error2String", 3): ("test", f"{KMU}.test_error2string"),
     ("key_mgmt_util-Error2String", 4): ("test", f"{KMU}.test_error2string"),
-    ("key_mgmt_util-IsValidKeyHandlefile", 2): ("left out", "IsValidKeyHandlefile (fake-PEM key handle "
-                                                "files for OpenSSL's dynamic engine) is not emulated"),
-    ("key_mgmt_util-IsValidKeyHandlefile", 3): ("left out", "IsValidKeyHandlefile is not emulated"),
+    ("key_mgmt_util-IsValidKeyHandlefile", 2): ("test", f"{FAKE_PEM}.test_is_valid_key_handle_file"),
+    ("key_mgmt_util-IsValidKeyHandlefile", 3): ("test", f"{FAKE_PEM}.test_is_valid_key_handle_file"),
     ("key_mgmt_util-aesWrapUnwrap", 2): ("test", f"{KMU}.test_wrap_and_unwrap"),
     ("key_mgmt_util-aesWrapUnwrap", 3): ("test", f"{KMU}.test_wrap_and_unwrap"),
     ("key_mgmt_util-deleteKey", 2): ("test", f"{KMU}.test_find_key_and_delete_key"),
@@ -125,7 +125,7 @@ INVENTORY = {
     ("key_mgmt_util-getAttribute", 2): ("test", f"{KEYS}.test_kmu_list_attributes"),
     ("key_mgmt_util-getAttribute", 3): ("test", f"{KEYS}.test_one_attribute_to_a_file"),
     ("key_mgmt_util-getAttribute", 5): ("test", f"{KEYS}.test_all_attributes_to_a_file"),
-    ("key_mgmt_util-getCaviumPrivKey", 2): ("left out", "getCaviumPrivKey (fake-PEM files) is not emulated"),
+    ("key_mgmt_util-getCaviumPrivKey", 2): ("test", f"{FAKE_PEM}.test_get_cavium_priv_key"),
     ("key_mgmt_util-getCert", 2): ("test", "test_cert_pages.test_kmu_get_cert"),
     ("key_mgmt_util-getKeyInfo", 2): ("test", f"{KMU}.test_get_key_info"),
     ("key_mgmt_util-getKeyInfo", 3): ("test", f"{KMU}.test_get_key_info"),

@@ -1,8 +1,10 @@
-"""One description of a command: the table. For every command this test finds each piece the
-rest of hsmshell needs, so a command added to the table without one fails here, not in a
-user's hands: help text, argument converters and completion sources, an action some role
-allows, the HSM firmware's rule for each action, a handler in every backend that claims the
-command, and a view in every renderer for each kind of result the handlers return."""
+"""One description of a command: its spec in the table declares every piece the rest of
+hsmshell needs (commands/spec.py), and for every command this test finds each of them, so a
+command added without one fails here, not in a user's hands: help text, argument converters
+and completion sources, an action some role allows, the HSM's own rule for each action
+(`hsm=`), a handler in every backend the spec names (`backends=`) and in no other, and a view
+in every output format for each kind of result it declares (`views=`). tests/conftest.py checks,
+in every in-process test, that each result shown is of a kind its spec declares."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from hsmshell import builtins
 from hsmshell.backends import emulator
-from hsmshell.backends.emulator.firmware import FIRMWARE_RULES
 from hsmshell.commands import command_table
 from hsmshell.model.capabilities import Capability
 from hsmshell.parse.types import CONVERTERS
@@ -40,10 +42,32 @@ def test_every_command_has_every_piece(spec, policy):
     for action in spec.actions():
         assert policy.roles_allowing(action), f"no role file in roles/ allows {action}: nobody could run it"
         if not spec.local:
-            assert action in FIRMWARE_RULES, \
-                f"{action}: no firmware rule (backends/emulator/firmware.py): the emulated HSM would refuse it to everyone"
-    if not spec.local:
-        assert spec.name in emulator.all_handlers(), "no emulator handler"
+            assert spec.hsm_rule(action) is not None, \
+                f"{action}: no hsm= rule in its spec (model/hsm_rules.py): the emulated HSM would refuse it to everyone"
+    assert spec.views, "no views=: the kinds of result it shows (render/)"
+    if spec.local:
+        assert spec.name in builtins.HANDLERS, "a local command's handler is in builtins.py"
+    else:
+        assert spec.backends, "no backends=: which backends implement it"
+        for name in spec.backends:
+            assert spec.name in backend_commands(name), f"the spec names the {name} backend, which has no handler"
+
+
+def backend_commands(name: str) -> set[str]:
+    """The commands backend `name` has handlers for (no token or tool needed to ask)."""
+    if name == "emulator":
+        return set(emulator.all_handlers())
+    from importlib import import_module
+    module = import_module(f"hsmshell.backends.{name}")
+    cls = next(v for k, v in vars(module).items() if k.endswith("Backend") and isinstance(v, type))
+    return set(cls.__new__(cls).commands())
+
+
+@pytest.mark.parametrize("backend_name", ["emulator", "cloudhsm", "pkcs11"])
+def test_a_backend_has_handlers_only_for_what_the_specs_give_it(backend_name):
+    claimed = {spec.name for spec in TABLE if backend_name in spec.backends}
+    handled = {name for name in backend_commands(backend_name) if name in TABLE.specs and not TABLE.specs[name].local}
+    assert handled - claimed == set(), f"handlers no spec names the {backend_name} backend for"
 
 
 def test_every_completion_source_completes(harness):
@@ -53,13 +77,13 @@ def test_every_completion_source_completes(harness):
         assert completer._candidates(source), source
 
 
-@pytest.mark.parametrize("backend_name", ["cloudhsm", "pkcs11"])
+@pytest.mark.parametrize("backend_name", ["emulator", "cloudhsm", "pkcs11"])
 def test_a_backend_serves_only_what_it_has_handlers_for(harness, backend_name):
     from importlib import import_module
     module = import_module(f"hsmshell.backends.{backend_name}")
     cls = next(v for k, v in vars(module).items() if k.endswith("Backend") and isinstance(v, type))
     backend = cls.__new__(cls)                       # no token or tool needed to ask
-    handlers = set(backend.commands())
+    handlers = backend_commands(backend_name)
     for spec in TABLE:
         if not spec.local and spec.needs in backend.capabilities and spec.name not in handlers:
             assert not backend.serves(spec)
@@ -89,6 +113,9 @@ def test_every_kind_of_result_has_a_view(renderer):
     cls = {"rich": RichRenderer, "classic": ClassicRenderer}[renderer]
     kinds = _result_kinds()
     assert len(kinds) > 10                                     # the scan finds them
+    for spec in TABLE:                                         # and what the specs declare
+        for kind in spec.views:
+            kinds.setdefault(kind, set()).add(f"views= of {spec.name}")
     missing = {kind: sorted(where) for kind, where in kinds.items()
                if kind not in GENERIC and not hasattr(cls, f"_view_{kind}")}
     assert not missing, f"no {renderer} view (render/) for: {missing}"

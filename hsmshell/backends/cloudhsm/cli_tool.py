@@ -20,14 +20,11 @@ from hsmshell.errors import (BackendUnavailable, HsmError, InvalidArgument, KeyA
 from hsmshell.model.sdk5 import LOGIN_ROLES, parse_key_reference
 from hsmshell.parse.lexer import quote, tokenize
 from hsmshell.policy.engine import Principal
+from hsmshell.model.users import UserType
 
 CLI_PROMPT = prompt_pattern(r"aws-cloudhsm > ", r"[A-Za-z0-9_.-]+@[A-Za-z0-9_-]+ > ")
 SECRET_OPTIONS = ("--password",)
 # How each command's data is shown (render/sdk5_views.py), as the emulator's handlers say
-KINDS = {"user list": "sdk5_users", "cluster hsm-info": "sdk5_hsms", "key list": "sdk5_keys",
-         "key generate-symmetric aes": "sdk5_key", "key generate-symmetric generic-secret": "sdk5_key",
-         "key generate-asymmetric-pair rsa": "sdk5_key_pair",
-         "key generate-asymmetric-pair ec": "sdk5_key_pair", "key import pem": "sdk5_key"}
 # The tool's error words -> hsmshell's errors (AWS's words; then the words
 # hsmshell's own emulator uses, so both backends give one reference for one refusal)
 ERRORS = (("Quorum approval is required", QuorumRequired, "quorum-required"),
@@ -75,7 +72,8 @@ def execute(backend, invocation, secrets: dict) -> Result:
     name = invocation.spec.name
     if code != 0:
         raise error_of(str(data))
-    result = Result(name, KINDS.get(name, "sdk5"), data=_handles(data), wire=data)
+    # shown as the emulator's answer is: the spec's main view (CommandSpec.views)
+    result = Result(name, invocation.spec.views[0], data=_handles(data), wire=data)
     if name == "login":
         backend.principal = Principal(invocation.args["username"], _user_type(backend, invocation), 0)
     elif name == "logout":
@@ -114,13 +112,13 @@ def _user_type(backend, invocation) -> str:
     """The SDK 3 user type of a login: crypto-user is CU; admin is CO, or PRECO before
     activation (the tool's user list says which)."""
     if invocation.args["role"] == "crypto-user":
-        return "CU"
+        return UserType.CU
     try:
         code, data = reply(backend.cli().run("user list", Exchange()))
         users = {u["username"]: u["role"] for u in data["users"]} if code == 0 else {}
     except (BackendUnavailable, InvalidArgument, KeyError, TypeError):
         users = {}
-    return "PRECO" if users.get(invocation.args["username"]) == "unactivated-admin" else LOGIN_ROLES["admin"][0]
+    return UserType.PRECO if users.get(invocation.args["username"]) == "unactivated-admin" else LOGIN_ROLES["admin"][0]
 
 
 def _handles(data) -> dict:

@@ -13,6 +13,7 @@ import os
 import re
 
 from hsmshell.errors import InvalidArgument
+from hsmshell.parse.grammar import spell
 from hsmshell.parse.secrets import PROMPT_TOKEN
 
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.,:/@=+~%#-]+")
@@ -41,21 +42,11 @@ def tool_line(invocation, style: str, **overrides) -> str:
     """`style` "cmu": positional arguments in order, then flags; "kmu": flags where the
     argument has one. `overrides` replace (or, as None, drop) argument values."""
     spec = invocation.spec
-    values = {**invocation.args, **overrides}
     words = [spec.name]
-    positional = style == "cmu"
-    placed = set()
-    if positional:
-        for arg in spec.positional:
-            value = values.get(arg.name)
-            if value is None:
-                break                      # optional trailing positions
+    for arg, value, placed in spell(spec, {**invocation.args, **overrides}, positional=style == "cmu"):
+        if placed:
             words.append(PROMPT_TOKEN if arg.secret else _text(arg, value))
-            placed.add(arg.name)
-    for arg in spec.args:
-        if arg.name in placed:
             continue
-        value = values.get(arg.name)
         if arg.secret:
             if value is not None:
                 words.append(PROMPT_TOKEN)

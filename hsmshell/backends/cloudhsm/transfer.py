@@ -1,7 +1,7 @@
 """Moving key material through KMU (exSymKey, imSymKey, exportPrivateKey, importPrivateKey,
-wrapKey, unWrapKey, aesWrapUnwrap, importPubKey, extractMaskedObject, insertMaskedObject),
-read back into the Results of backends/emulator/keys_transfer.py, keys_use.py and
-masked_objects.py.
+wrapKey, unWrapKey, aesWrapUnwrap, importPubKey, extractMaskedObject, insertMaskedObject;
+getCaviumPrivKey, IsValidKeyHandlefile), read back into the Results of
+backends/emulator/keys_transfer.py, keys_use.py and masked_objects.py.
 
 KMU prints the files it wrote and the handles it made (AWS's pages show each session); the
 rest of the emulator's Result is taken from the arguments, the file written, or asked of
@@ -17,7 +17,7 @@ from pathlib import Path
 from hsmshell.backends.cloudhsm import kmu_text
 from hsmshell.backends.cloudhsm.keys import _answer, _created, _result, attributes, key_info
 from hsmshell.backends.result import Result
-from hsmshell.errors import InvalidArgument
+from hsmshell.errors import HsmError, InvalidArgument
 from hsmshell.model.keys import AesWrapMode, Attr, KeyClass, WrapMechanism
 
 BER_LENGTH = re.compile(r"BER encoded key length is (\d+)")
@@ -128,8 +128,41 @@ def insert_masked_object(backend, invocation, secrets: dict) -> Result:
     return result
 
 
+# -- fake PEM key handle files: the tool's one sentence is the answer ------------------------
+FAKE_PEM_WRITTEN = re.compile(r"Private Key Handle is written to (.+) in fake PEM format")
+KEY_FILE_CHECKED = re.compile(r"Input (?:key file has (real) private key|file has (?:invalid )?key handle: (\d+))")
+
+
+def _sentence(backend, invocation, secrets: dict, pattern: re.Pattern) -> re.Match:
+    """The tool's sentence; its status line names the command, not a Cfm call (kmu_text
+    reads no code from it), so the sentence itself says it succeeded."""
+    reply = backend.run_kmu(invocation, secrets)
+    found = next((m for line in reply.body if (m := pattern.search(line))), None)
+    if found is None:
+        no_code = reply.code == 0xFF and not reply.nodes
+        raise HsmError(f"{invocation.name} failed: {reply.text}", reference="unexpected-tool-output") \
+            if no_code else reply.error(invocation.name)
+    return found
+
+
+def get_cavium_priv_key(backend, invocation, secrets: dict) -> Result:
+    found = _sentence(backend, invocation, secrets, FAKE_PEM_WRITTEN)
+    handle = invocation.args["key_handle"]
+    return Result(invocation.name, "tool_report", replay={"key_handle": handle}, data={
+        "key_handle": handle, "file": str(Path(invocation.args["out"]).expanduser()), "message": found.group(0)})
+
+
+def is_valid_key_handle_file(backend, invocation, secrets: dict) -> Result:
+    found = _sentence(backend, invocation, secrets, KEY_FILE_CHECKED)
+    real = found.group(1) is not None
+    return Result(invocation.name, "tool_answer", data={
+        "file": str(invocation.args["file"]), "real_private_key": real,
+        "key_handle": None if real else int(found.group(2)), "message": found.group(0)})
+
+
 HANDLERS = {
     "extractMaskedObject": extract_masked_object, "insertMaskedObject": insert_masked_object,
+    "getCaviumPrivKey": get_cavium_priv_key, "IsValidKeyHandlefile": is_valid_key_handle_file,
     "exSymKey": ex_sym_key, "imSymKey": im_sym_key, "exportPrivateKey": export_private_key,
     "importPrivateKey": import_private_key, "importPubKey": import_pub_key, "wrapKey": wrap_key,
     "unWrapKey": unwrap_key, "aesWrapUnwrap": aes_wrap_unwrap,

@@ -86,11 +86,6 @@ class EmulatorBackend(BackendBase):
     def commands(self):
         return all_handlers().keys()
 
-    def serves(self, spec) -> bool:
-        # by capability only: knowing every handler would import every handler module at
-        # start-up; the table test checks that every command has its handler here
-        return spec.needs in self.capabilities
-
     def set_failure_prompt(self, prompt) -> None:
         self._failure_prompt = prompt
 
@@ -107,7 +102,7 @@ class EmulatorBackend(BackendBase):
         replaced = lifecycle.replace_due_hsms(self.cluster, (context.replay_input or {}).get("hsms_replaced"))
         action = spec.action_for(invocation.args, self.principal)
         actor = self.principal
-        firmware.check(action, self.principal, spec.name)
+        firmware.check(spec, action, self.principal)
         if invocation.args.get("approval"):      # CloudHSM CLI's --approval FILE
             from hsmshell.backends.emulator.sdk5_quorum import submit_approval
             submit_approval(run, action, invocation.args)

@@ -1,57 +1,16 @@
-"""The HSM's own fixed rules (the AWS SDK 3 permission table).
+"""The HSM's own fixed rules, as each command's spec declares them (`CommandSpec.hsm`,
+model/hsm_rules.py: the AWS SDK 3 permission table), and the quorum services the HSM demands.
 
 They apply whatever roles/ says, as real firmware would: a permissive policy cannot make the
-emulated HSM do what a real one refuses.
+emulated HSM do what a real one refuses. A spec that declares no rule is refused to everyone
+(tests/unit/test_command_table.py fails on such a spec before a user meets it).
 """
 
 from __future__ import annotations
 
 from hsmshell.errors import NotLoggedIn, PermissionDenied
+from hsmshell.model.hsm_rules import ANYONE
 from hsmshell.model.quorum import QuorumService
-from hsmshell.model.users import CRYPTO_USERS, LOGGED_IN, OFFICERS, UserType
-
-ANYONE = None                     # no login needed
-QUORUM_USERS = OFFICERS | CRYPTO_USERS
-
-# action id -> user types the firmware lets run it (ANYONE: also without a login)
-FIRMWARE_RULES: dict[str, frozenset | None] = {
-    "session.login": ANYONE,
-    "session.logout": LOGGED_IN,
-    "user.list": ANYONE,
-    # CloudHSM CLI's cluster activate: anyone may try; only an unactivated cluster accepts it
-    "cluster.activate": ANYONE,
-    # CloudHSM CLI's cluster mtls: admins manage the trust anchors, admins and CUs read the level
-    "cluster.mtls.manage": OFFICERS,
-    "cluster.mtls.get": OFFICERS | CRYPTO_USERS,
-    "hsm.info": ANYONE,
-    "user.create": OFFICERS,
-    "user.delete": OFFICERS,
-    "user.password.other": OFFICERS,
-    "user.password.self": LOGGED_IN,
-    # server mode and the repairs made there
-    "hsm.server_mode": ANYONE,
-    "user.sync": OFFICERS,
-    "key.sync": OFFICERS | CRYPTO_USERS,
-    # quorum: approvers are COs (services 3, 4) and CUs (key quorum)
-    "quorum.register": QUORUM_USERS,
-    "quorum.m_value.set": OFFICERS,
-    "quorum.m_value.get": LOGGED_IN,
-    "quorum.validity.set": OFFICERS,
-    "quorum.token.get": QUORUM_USERS,
-    "quorum.token.approve": QUORUM_USERS,
-    "quorum.token.list": LOGGED_IN,
-    "quorum.token.delete": QUORUM_USERS,
-    "quorum.token.sign": ANYONE,            # made on the client machine; no HSM involved
-    # keys: key management and use are for crypto users only
-    **{f"key.{action}": CRYPTO_USERS for action in (
-        "generate", "find", "info", "attributes.get", "attributes.set", "share", "delete",
-        "export", "import", "wrap", "unwrap", "use")},
-    "key.find_all": OFFICERS | {UserType.AU},      # CMU findAllKeys: COs and the appliance user
-    "key.trust": OFFICERS,          # only admins mark a key trusted (on any key; AWS's trusted keys)
-    # extract, insert masked objects: COs, CUs and the AU (the SDK 3 permission table)
-    "key.masked": OFFICERS | CRYPTO_USERS | {UserType.AU},
-    "key.attributes.list": ANYONE,
-}
 
 # action id -> the quorum service whose M-of-N approval the HSM demands before running it
 # (RET_MXN_AUTH_FAILED otherwise), whatever roles/quorum.toml says.
@@ -76,14 +35,18 @@ NOT_AUTHORIZED = "HSM Error: The current logged in user is not authorized to do 
 NO_LOGIN = "HSM Error: No user is logged in to do this operation"
 
 
-def check(action: str, principal, command: str) -> None:
-    allowed = FIRMWARE_RULES.get(action, frozenset())
+def check(spec, action: str, principal) -> None:
+    allowed = spec.hsm_rule(action)
     if allowed is ANYONE:
         return
     if principal is None:
-        raise NotLoggedIn(f"{command} failed: {NO_LOGIN}")
-    if principal.user_type not in allowed:
-        raise PermissionDenied(f"{command} failed: {NOT_AUTHORIZED} "
+        raise NotLoggedIn(f"{spec.name} failed: {NO_LOGIN}")
+    if allowed is None or principal.user_type not in allowed:
+        raise PermissionDenied(f"{spec.name} failed: {NOT_AUTHORIZED} "
                                f"(you are {principal.label})",
                                hint="the HSM itself refuses this, whatever roles/ allows")
 
+
+def rules_by_action(table) -> dict:
+    """action id -> the rule the table's specs declare for it (tests compare them to roles/)."""
+    return {action: spec.hsm_rule(action) for spec in table if not spec.local for action in spec.actions()}

@@ -1,5 +1,6 @@
 """Moving key material in and out: exSymKey/imSymKey, exportPrivateKey/importPrivateKey,
-exportPubKey/importPubKey, wrapKey/unWrapKey.
+exportPubKey/importPubKey, wrapKey/unWrapKey; and fake PEM key handle files
+(getCaviumPrivKey/IsValidKeyHandlefile).
 
 Only a key's owner may export or wrap it, and only if it is extractable. Imported and
 unwrapped keys belong to the importing user and have OBJ_ATTR_LOCAL 0. Everything that can
@@ -226,8 +227,46 @@ def _written(command: str, handle: int, wrapping: int | None, path: str, length:
     return Result(command, "key_file", data=data, replay={"key_handle": handle})
 
 
+# -- "fake PEM" key handle files, for OpenSSL's CloudHSM engine (SSL/TLS offload) -------------
+FAKE_PEM_LIMIT = 64 * 1024
+
+
+def get_cavium_priv_key(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    """getCaviumPrivKey: a private-key PEM naming an RSA key of yours (its public values and
+    its handle; no private material leaves the HSM), so it works for non-extractable keys."""
+    from hsmshell.backends.emulator.crypto.reference_pem import reference_pem
+    store = KeyStore(cluster)
+    key = require_kind(store.key(args["key_handle"], "export"), {KeyClass.PRIVATE},
+                       "getCaviumPrivKey saves an RSA private key's handle", {KeyType.RSA})
+    path = write_output(args["out"], reference_pem(store.material(key), key.handle), key_material=False)
+    return Result("getCaviumPrivKey", "tool_report", replay={"key_handle": key.handle}, data={
+        "key_handle": key.handle, "file": path,
+        "message": f"Private Key Handle is written to {path} in fake PEM format"})
+
+
+def is_valid_key_handle_file(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    """IsValidKeyHandlefile: whether an RSA private key file holds a real key or a fake PEM's
+    key handle. Replay takes the answer from the record (never the file: it may be a real key)."""
+    from hsmshell.backends.emulator.crypto.reference_pem import is_real_rsa_key, reference_of
+    checked = replay_inputs.recorded(cluster, "key_handle_file")
+    if checked is None:
+        pem = read_input(args["file"], "private key", limit=FAKE_PEM_LIMIT)
+        handle = reference_of(pem)
+        if handle is None and not is_real_rsa_key(pem):
+            raise InvalidArgument(f"{args['file']} is neither an RSA private key nor a fake PEM key handle file",
+                                  hint="IsValidKeyHandlefile checks unencrypted RSA private key PEM files")
+        checked = {"real_private_key": handle is None, "key_handle": handle}
+    replay_inputs.note(cluster, "key_handle_file", checked)
+    # AWS's page words a fake PEM as an "invalid key handle" (the key is not in the file)
+    message = "Input key file has real private key" if checked["real_private_key"] \
+        else f"Input file has invalid key handle: {checked['key_handle']}"
+    return Result("IsValidKeyHandlefile", "tool_answer",
+                  data={"file": str(args["file"]), **checked, "message": message})
+
+
 HANDLERS = {
     "exSymKey": ex_sym_key, "imSymKey": im_sym_key, "exportPrivateKey": export_private_key,
     "importPrivateKey": import_private_key, "exportPubKey": export_pub_key,
     "importPubKey": import_pub_key, "wrapKey": wrap_key, "unWrapKey": unwrap_key,
+    "getCaviumPrivKey": get_cavium_priv_key, "IsValidKeyHandlefile": is_valid_key_handle_file,
 }

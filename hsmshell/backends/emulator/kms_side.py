@@ -17,6 +17,7 @@ from hsmshell.backends.emulator.cluster import SERVICE_PID
 from hsmshell.backends.emulator.passwords import DEFAULT_LOG2_N, hash_password
 from hsmshell.errors import HsmError, LoginFailed, NoSuchUser
 from hsmshell.policy.engine import Principal
+from hsmshell.model.users import UserType
 
 KMSUSER = "kmsuser"
 
@@ -27,7 +28,7 @@ def kmsuser(cluster) -> Principal:
     active = [h for h in cluster.reachable_hsms() if h.hsm_id in rows]
     if not active:
         raise NoSuchUser("kmsuser exists on no active HSM")
-    return Principal(KMSUSER, "CU", rows[active[0].hsm_id])
+    return Principal(KMSUSER, UserType.CU, rows[active[0].hsm_id])
 
 
 def apply(cluster, effect: dict, password: str | None = None) -> dict:
@@ -44,7 +45,7 @@ def apply(cluster, effect: dict, password: str | None = None) -> dict:
         principal = kmsuser(cluster)
         cluster.conn.execute(
             "INSERT OR REPLACE INTO sessions(session_id, pid, user_name, user_type, user_id, started) "
-            "VALUES(?,?,?,?,?,?)", (cluster.session_id, SERVICE_PID, KMSUSER, "CU", principal.user_id,
+            "VALUES(?,?,?,?,?,?)", (cluster.session_id, SERVICE_PID, KMSUSER, UserType.CU, principal.user_id,
                                     cluster.clock()))
         _log(cluster, active, "CN_LOGIN")
     elif what == "rotate":
@@ -126,4 +127,4 @@ def _as_kmsuser(cluster):
 def _log(cluster, hsms, opcode: str, error=None) -> None:
     hsm_logs.append(cluster.conn, [
         hsm_logs.entry(h.hsm_id, opcode, cluster.clock(), hsm_logs.session_handle(cluster.session_id, h.server),
-                       error=error, user_name=KMSUSER, user_type="CU") for h in hsms], cluster.db.held)
+                       error=error, user_name=KMSUSER, user_type=UserType.CU) for h in hsms], cluster.db.held)

@@ -21,8 +21,9 @@ from hsmshell.model.quorum import SERVICES, ApproverType, QuorumService, approva
 from hsmshell.quorum.ledger import evaluate_token
 from hsmshell.quorum.tokenfile import new_token, parse_token, render_token
 from hsmshell.quorum.userfiles import write_user_file
+from hsmshell.model.users import UserType
 
-_WHO = {"CO": "crypto officers (CO)", "CU": "crypto users (CU)"}
+_WHO = {UserType.CO: "crypto officers (CO)", UserType.CU: "crypto users (CU)"}
 
 
 def get_token(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:

@@ -22,6 +22,7 @@ from hsmshell.model.key_attributes import check_text
 from hsmshell.backends.emulator.info import require_non_fips
 from hsmshell.model.keys import ED25519, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import CURVES, SETTABLE, parse_bool
+from hsmshell.model.users import UserType
 
 GENERIC_SECRET_BYTES = range(1, 801)
 INVALID_QUORUM = "Invalid quorum value provided."
@@ -147,7 +148,7 @@ def key_list(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     found = view.matching(view.visible(), args["filter"])
     start = args["starting_token"]
     page = found[start:start + args["max_items"]]
-    verbose = args["verbose"] and cluster.principal.user_type == "CU"   # no effect for admins
+    verbose = args["verbose"] and cluster.principal.user_type == UserType.CU   # no effect for admins
     wire = {"matched_keys": [view.key_object(k, verbose) for k in page],
             "total_key_count": len(found), "returned_key_count": len(page)}
     if start + len(page) < len(found):

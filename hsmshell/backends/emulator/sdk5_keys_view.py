@@ -12,6 +12,7 @@ from hsmshell.backends.emulator.keystore import KeyStore, StoredKey
 from hsmshell.errors import HsmError, NoSuchKey
 from hsmshell.model.keys import ALL_CURVES_BY_NID, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import CLASS_NAMES, FLAG_ORDER, KEY_TYPE_NAMES, FilterTerm, key_reference
+from hsmshell.model.users import UserType
 
 MANY_MATCHED = "Key selection criteria matched {n} keys. Refine selection criteria to select a single key."
 NONE_MATCHED = "Key selection criteria matched 0 keys. No key was selected."
@@ -111,7 +112,7 @@ class KeyView:
         the HSM it works on (admin, as CMU findAllKeys)."""
         store = self.store
         home = store.home_hsm()
-        if store.principal.user_type in ("CO", "PCO"):
+        if store.principal.user_type in (UserType.CO, UserType.PCO):
             return store.keys_on(home)
         return store.visible_keys(home)
 

@@ -14,9 +14,10 @@ import os
 from hsmshell.backends.emulator import quorum_rules as rules
 from hsmshell.backends.emulator import quorum_setup, quorum_store as store, replay_inputs
 from hsmshell.backends.emulator.cluster import EmulatedCluster
-from hsmshell.backends.emulator.firmware import OFFICERS, QUORUM_SERVICES
+from hsmshell.backends.emulator.firmware import QUORUM_SERVICES
 from hsmshell.backends.emulator.info import cluster_type, require_hsm2m
 from hsmshell.backends.emulator.topology import HSM2M
+from hsmshell.model.users import OFFICERS
 from hsmshell.backends.emulator.quorum_tokens import _token_request
 from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.emulator.users import _require_user

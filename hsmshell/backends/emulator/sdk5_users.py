@@ -12,6 +12,7 @@ from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, PermissionDenied
 from hsmshell.model.sdk5 import LOGIN_ROLES, role_name
 from hsmshell.policy.engine import Principal
+from hsmshell.model.users import UserType
 
 ENABLED = [{"strategy": "token-sign", "status": "enabled"}]
 INITIAL_ADMIN = ("admin", "password")     # a new cluster's unactivated admin
@@ -96,10 +97,10 @@ def _user_entry(name: str, copies: list[dict], hsm_count: int) -> dict:
 def cluster_activate(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     """Set the unactivated admin's password: CMU's `changePswd PRECO admin`, logged in as
     that admin with the initial password when nobody is logged in (as the CLI does)."""
-    if cluster.db.meta("cluster_state") == "ACTIVE" or stored_type(cluster, INITIAL_ADMIN[0]) != "PRECO":
+    if cluster.db.meta("cluster_state") == "ACTIVE" or stored_type(cluster, INITIAL_ADMIN[0]) != UserType.PRECO:
         raise HsmError("Cluster has already been activated", reference="already-activated")
     me = cluster.principal
-    if me is not None and me.user_type != "PRECO":
+    if me is not None and me.user_type != UserType.PRECO:
         raise PermissionDenied("cluster activate is for the unactivated admin",
                                hint="log out first: cluster activate logs in by itself")
     signed_in_here = me is None
@@ -108,13 +109,13 @@ def cluster_activate(cluster: EmulatedCluster, args: dict, secrets: dict) -> Res
         # cluster's users have stand-in passwords that do not know it
         user_id = cluster.conn.execute("SELECT user_id FROM users WHERE name = ? LIMIT 1",
                                        (INITIAL_ADMIN[0],)).fetchone()[0]
-        cluster.start_session(Principal(INITIAL_ADMIN[0], "PRECO", user_id))
+        cluster.start_session(Principal(INITIAL_ADMIN[0], UserType.PRECO, user_id))
     elif signed_in_here:
-        login_args = {"user_name": INITIAL_ADMIN[0], "user_type": "PRECO"}
+        login_args = {"user_name": INITIAL_ADMIN[0], "user_type": UserType.PRECO}
         done = users.login(cluster, login_args, {"password": INITIAL_ADMIN[1]})
         if done.error is not None:
             raise done.error
-    result = users.change_password(cluster, dict(args, user_name=cluster.principal.name, user_type="PRECO"),
+    result = users.change_password(cluster, dict(args, user_name=cluster.principal.name, user_type=UserType.PRECO),
                                    secrets)
     if signed_in_here and result.ok:
         cluster.end_session()                   # the CLI's own login ends with the command

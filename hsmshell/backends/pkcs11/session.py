@@ -10,9 +10,10 @@ from hsmshell.backends.pkcs11.settings import pin_for
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument, NotLoggedIn, PermissionDenied
 from hsmshell.policy.engine import Principal
+from hsmshell.model.users import UserType
 
 # CKU_SO = 0, CKU_USER = 1: the principal's user id says which PKCS#11 user it is
-USER_IDS = {"CO": 0, "CU": 1}
+USER_IDS = {UserType.CO: 0, UserType.CU: 1}
 
 
 def _user_type(args: dict) -> str:
@@ -30,7 +31,7 @@ def login(backend, args: dict, secrets: dict) -> Result:
                        reference="already-logged-in", hint="logoutHSM first")
     link = backend.link.connect()
     pin = pin_for(link.profile, args["user_name"], secrets["password"])
-    backend.link.login(officer=user_type == "CO", pin=pin)
+    backend.link.login(officer=user_type == UserType.CO, pin=pin)
     backend.pin = pin                     # in memory only: C_SetPIN needs the old PIN
     backend.principal = Principal(args["user_name"], user_type, USER_IDS[user_type])
     data = {"user": args["user_name"], "user_type": user_type, "user_id": USER_IDS[user_type],
@@ -57,7 +58,7 @@ def change_password(backend, args: dict, secrets: dict) -> Result:
         with token_call("C_SetPIN"):
             session.set_pin(backend.pin, new_pin)
         backend.pin = new_pin
-    elif me.user_type == "CO" and user_type == "CU":
+    elif me.user_type == UserType.CO and user_type == UserType.CU:
         with token_call("C_InitPIN"):
             session.init_pin(new_pin)
     else:

@@ -3,6 +3,7 @@
 from hsmshell.commands.sdk5.args import (APPROVAL, CLUSTER_ID, DATA, DATA_PATH, DATA_TYPE, HASH,
                                          KEY_FILTER, TOOL, option)
 from hsmshell.commands.spec import CommandSpec
+from hsmshell.model.hsm_rules import CRYPTO_USERS
 
 MECHANISMS = ("rsa-pkcs", "rsa-pkcs-pss", "ecdsa", "ed25519")
 PSS = (option("mgf", "choice", choices=tuple(f"mgf1-{h}" for h in ("sha1", "sha224", "sha256", "sha384", "sha512")),
@@ -31,7 +32,9 @@ def _specs(verb: str):
             tool=TOOL,
             details="Signatures are base64: RSA as openssl makes them, ECDSA as raw r||s, "
                     "Ed25519 as RFC 8032's 64 bytes (hsm2m.medium in NON_FIPS mode only; at "
-                    "most 16,000 bytes of data).")
+                    "most 16,000 bytes of data).",
+            hsm=CRYPTO_USERS, views=("sdk5_signature",) if verb == "sign" else ("sdk5_message",),
+            backends=("emulator", "cloudhsm"))
 
 
 SPECS = [*_specs("sign"), *_specs("verify")]

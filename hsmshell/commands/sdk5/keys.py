@@ -4,11 +4,12 @@ findKey, deleteKey, shareKey, setAttribute and exportPubKey."""
 from hsmshell.commands.sdk5.args import (APPROVAL, ATTRIBUTES, CLUSTER_ID, FILTER, LABEL,
                                          MANAGE_QUORUM, ROLE, SESSION, SHARE_USERS, TOOL,
                                          USE_QUORUM, USERNAME, option, switch)
-from hsmshell.commands.key_args import attribute_action
+from hsmshell.commands.key_args import ATTRIBUTE_RULES, attribute_action
 from hsmshell.commands.spec import CommandSpec
 from hsmshell.model.sdk5 import CURVES
+from hsmshell.model.users import OFFICERS
+from hsmshell.model.hsm_rules import CRYPTO_USERS, OFFICERS_AND_AU, per_action
 
-OFFICERS = ("CO", "PCO")
 KEY_SYNTAX = ("[--session] [--attributes <NAME=VALUE>...] [--share-crypto-users <USERNAME>...] "
               "[--manage-key-quorum-value <N>] [--use-key-quorum-value <N>]")
 KEY_OPTIONS = (SESSION, ATTRIBUTES, SHARE_USERS, MANAGE_QUORUM, USE_QUORUM, CLUSTER_ID)
@@ -44,22 +45,26 @@ SPECS = [
     CommandSpec("key generate-symmetric aes", "key.generate", "generate an AES key",
                 f"key generate-symmetric aes [OPTIONS] --label <LABEL> --key-length-bytes <KEY_LENGTH_BYTES> {KEY_SYNTAX}",
                 (LABEL, LENGTH, *KEY_OPTIONS), opcode="CN_GENERATE_KEY", tool=TOOL,
-                details="Keys are token keys unless --session is given."),
+                details="Keys are token keys unless --session is given.",
+                hsm=CRYPTO_USERS, views=("sdk5_key",), backends=("emulator", "cloudhsm")),
     CommandSpec("key generate-symmetric generic-secret", "key.generate", "generate a generic secret (HMAC) key",
                 f"key generate-symmetric generic-secret [OPTIONS] --label <LABEL> --key-length-bytes <KEY_LENGTH_BYTES> {KEY_SYNTAX}",
-                (LABEL, LENGTH, *KEY_OPTIONS), opcode="CN_GENERATE_KEY", tool=TOOL),
+                (LABEL, LENGTH, *KEY_OPTIONS), opcode="CN_GENERATE_KEY", tool=TOOL,
+                hsm=CRYPTO_USERS, views=("sdk5_key",), backends=("emulator", "cloudhsm")),
     CommandSpec("key generate-asymmetric-pair rsa", "key.generate", "generate an RSA key pair",
                 f"key generate-asymmetric-pair rsa [OPTIONS] {PAIR_SYNTAX} --modulus-size-bits <BITS> --public-exponent <E>",
                 (*PAIR_OPTIONS,
                  option("modulus_size_bits", "int", help="2048, 3072 or 4096"),
                  option("public_exponent", "int", help="odd, at least 65537")),
-                opcode="CN_GENERATE_KEY_PAIR", tool=TOOL),
+                opcode="CN_GENERATE_KEY_PAIR", tool=TOOL,
+                hsm=CRYPTO_USERS, views=("sdk5_key_pair",), backends=("emulator", "cloudhsm")),
     CommandSpec("key generate-asymmetric-pair ec", "key.generate", "generate an EC key pair",
                 f"key generate-asymmetric-pair ec [OPTIONS] {PAIR_SYNTAX} --curve <CURVE>",
                 (*PAIR_OPTIONS,
                  option("curve", "choice", choices=tuple(CURVES),
                         help=", ".join(CURVES))),
-                opcode="CN_GENERATE_KEY_PAIR", tool=TOOL),
+                opcode="CN_GENERATE_KEY_PAIR", tool=TOOL,
+                hsm=CRYPTO_USERS, views=("sdk5_key_pair",), backends=("emulator", "cloudhsm")),
     CommandSpec("key list", "key.find", "list the keys you can see, filtered by attributes",
                 "key list [OPTIONS] [--filter <FILTER>...] [--max-items <N>] [--starting-token <T>] [--verbose]",
                 (option("filter", "filter", required=False, default=(),
@@ -72,16 +77,20 @@ SPECS = [
                  CLUSTER_ID),
                 tool=TOOL, resolve_action=_list_action,
                 details="Crypto users see keys they own or share and every public key; admins "
-                        "see every key, without --verbose detail."),
+                        "see every key, without --verbose detail.",
+                hsm=per_action(**{"key.find": CRYPTO_USERS, "key.find_all": OFFICERS_AND_AU}), views=("sdk5_keys",), backends=("emulator", "cloudhsm")),
     CommandSpec("key delete", "key.delete", "delete a key you own", "key delete [OPTIONS] --filter <FILTER>...",
                 (FILTER, APPROVAL, CLUSTER_ID), opcode="CN_DESTROY_OBJECT", tool=TOOL,
-                details="One key at a time; deleting one half of a pair leaves the other."),
+                details="One key at a time; deleting one half of a pair leaves the other.",
+                hsm=CRYPTO_USERS, views=("sdk5_message",), backends=("emulator", "cloudhsm")),
     CommandSpec("key share", "key.share", "share a key you own with a crypto user",
                 "key share [OPTIONS] --filter <FILTER>... --username <USERNAME> --role <ROLE>",
-                (FILTER, USERNAME, ROLE, APPROVAL, CLUSTER_ID), opcode="CN_SHARE_OBJECT", tool=TOOL),
+                (FILTER, USERNAME, ROLE, APPROVAL, CLUSTER_ID), opcode="CN_SHARE_OBJECT", tool=TOOL,
+                hsm=CRYPTO_USERS, views=("sdk5_message",), backends=("emulator", "cloudhsm")),
     CommandSpec("key unshare", "key.share", "stop sharing a key you own with a crypto user",
                 "key unshare [OPTIONS] --filter <FILTER>... --username <USERNAME> --role <ROLE>",
-                (FILTER, USERNAME, ROLE, APPROVAL, CLUSTER_ID), opcode="CN_SHARE_OBJECT", tool=TOOL),
+                (FILTER, USERNAME, ROLE, APPROVAL, CLUSTER_ID), opcode="CN_SHARE_OBJECT", tool=TOOL,
+                hsm=CRYPTO_USERS, views=("sdk5_message",), backends=("emulator", "cloudhsm")),
     CommandSpec("key set-attribute", "key.attributes.set", "change an attribute of a key you own",
                 "key set-attribute [OPTIONS] --filter <FILTER>... --name <KEY_ATTRIBUTE> --value <VALUE>",
                 (FILTER, option("name", help="label, encrypt, decrypt, wrap, unwrap, sign, verify, "
@@ -90,12 +99,14 @@ SPECS = [
                  option("value", help="true/false, or the new label"), APPROVAL, CLUSTER_ID),
                 opcode="CN_MODIFY_OBJECT", tool=TOOL, resolve_action=attribute_action,
                 details="Only an admin may set trusted (on any key); crypto users change the "
-                        "other attributes of keys they own."),
+                        "other attributes of keys they own.",
+                hsm=ATTRIBUTE_RULES, views=("sdk5_message",), backends=("emulator", "cloudhsm")),
     CommandSpec("key generate-file", "key.export", "write a key file: a public key's PEM, or a reference PEM",
                 "key generate-file [OPTIONS] --encoding <ENCODING> --path <PATH> --filter <FILTER>...",
                 (option("encoding", "choice", choices=("reference-pem", "pem"),
                         help="pem: public keys; reference-pem: a fake PEM naming a private key"),
                  option("path", "path", help="the file to write"), FILTER, APPROVAL, CLUSTER_ID),
-                tool=TOOL, details="No private key material leaves the HSM."),
+                tool=TOOL, details="No private key material leaves the HSM.",
+                hsm=CRYPTO_USERS, views=("sdk5_message",), backends=("emulator", "cloudhsm")),
 ]
 

@@ -3,6 +3,7 @@
 from hsmshell.commands.sdk5.args import CLUSTER_ID, ROLE, TOOL, USERNAME, password
 from hsmshell.commands.spec import CommandSpec
 from hsmshell.model.capabilities import Capability
+from hsmshell.model.hsm_rules import ANYONE, LOGGED_IN
 
 SPECS = [
     CommandSpec("login", "session.login", "log in to the cluster (SDK 5)",
@@ -10,9 +11,11 @@ SPECS = [
                 (USERNAME, ROLE, password(prompt_twice=False), CLUSTER_ID),
                 opcode="CN_LOGIN", tool=TOOL,
                 details="Five failed logins lock the user; an admin unlocks it with "
-                        "user change-password. admin covers CO, PCO and the unactivated admin."),
+                        "user change-password. admin covers CO, PCO and the unactivated admin.",
+                hsm=ANYONE, views=("sdk5",), backends=("emulator", "cloudhsm")),
     CommandSpec("logout", "session.logout", "log out of the cluster (SDK 5)", "logout [OPTIONS]",
-                (CLUSTER_ID,), opcode="CN_LOGOUT", tool=TOOL),
+                (CLUSTER_ID,), opcode="CN_LOGOUT", tool=TOOL,
+                hsm=LOGGED_IN, views=("sdk5",), backends=("emulator", "cloudhsm")),
     CommandSpec("cluster activate", "cluster.activate",
                 "activate a new cluster: set the admin's password",
                 "cluster activate [OPTIONS] [--password <PASSWORD>]",
@@ -20,7 +23,9 @@ SPECS = [
                 tool=TOOL, capability=Capability.USERS,
                 details="Sets the password of the unactivated admin `admin` (initial password "
                         "`password`), which becomes an admin; the same change as CMU's "
-                        "changePswd PRECO admin."),
+                        "changePswd PRECO admin.",
+                hsm=ANYONE, views=("sdk5",), backends=("emulator", "cloudhsm")),
     CommandSpec("cluster hsm-info", "hsm.info", "hardware and firmware information of every HSM",
-                "cluster hsm-info [OPTIONS]", (CLUSTER_ID,), tool=TOOL),
+                "cluster hsm-info [OPTIONS]", (CLUSTER_ID,), tool=TOOL,
+                hsm=ANYONE, views=("sdk5_hsms",), backends=("emulator", "cloudhsm")),
 ]

@@ -6,6 +6,7 @@ from hsmshell.commands.sdk5.args import (APPROVAL, ATTRIBUTES, CLUSTER_ID, DATA,
                                          USE_QUORUM, filter_arg, option)
 from hsmshell.commands.spec import CommandSpec
 from hsmshell.model.sdk5 import WRAP_MECHANISMS as MECHANISMS
+from hsmshell.model.hsm_rules import CRYPTO_USERS
 
 KEY_CLASSES = ("aes", "des3", "ec-private", "generic-secret", "rsa-private")
 TAG = option("tag_length_bits", "int", help="GCM tag length in bits (32-128)")
@@ -33,7 +34,8 @@ def _wrap(mechanism: str) -> CommandSpec:
          option("payload_approval", "path", required=False, help="signed quorum token of the payload key"),
          option("wrapping_approval", "path", required=False, help="signed quorum token of the wrapping key"),
          CLUSTER_ID),
-        opcode="CN_WRAP_KEY", tool=TOOL, details="The payload key must be extractable and yours.")
+        opcode="CN_WRAP_KEY", tool=TOOL, details="The payload key must be extractable and yours.",
+        hsm=CRYPTO_USERS, views=("sdk5",), backends=("emulator", "cloudhsm"))
 
 
 def _unwrap(mechanism: str) -> CommandSpec:
@@ -44,7 +46,8 @@ def _unwrap(mechanism: str) -> CommandSpec:
         (FILTER, option("key_type_class", "choice", choices=KEY_CLASSES, help=", ".join(KEY_CLASSES)),
          LABEL, DATA, DATA_PATH, *_extra(mechanism, True), SESSION, ATTRIBUTES, SHARE_USERS,
          MANAGE_QUORUM, USE_QUORUM, APPROVAL, CLUSTER_ID),
-        opcode="CN_UNWRAP_KEY", tool=TOOL, details="--data is base64; the new key has local=false.")
+        opcode="CN_UNWRAP_KEY", tool=TOOL, details="--data is base64; the new key has local=false.",
+        hsm=CRYPTO_USERS, views=("sdk5_key",), backends=("emulator", "cloudhsm"))
 
 
 SPECS = [
@@ -53,6 +56,7 @@ SPECS = [
                 (option("path", "path", help="the PEM public key"), LABEL,
                  option("key_type_class", "choice", choices=("ec-public", "rsa-public"),
                         help="ec-public or rsa-public"), ATTRIBUTES, CLUSTER_ID),
-                opcode="CN_CREATE_OBJECT", tool=TOOL, details="Public keys only; the label is at most 126 characters."),
+                opcode="CN_CREATE_OBJECT", tool=TOOL, details="Public keys only; the label is at most 126 characters.",
+                hsm=CRYPTO_USERS, views=("sdk5_key",), backends=("emulator", "cloudhsm")),
     *(_wrap(m) for m in MECHANISMS), *(_unwrap(m) for m in MECHANISMS),
 ]

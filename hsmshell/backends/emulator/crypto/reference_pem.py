@@ -4,6 +4,8 @@ key's reference. No private key material leaves the HSM (AWS's CloudHSM CLI page
 
 RSA: an RSAPrivateKey with the real n and e, d = the key reference, the CRT values 0.
 EC: an ECPrivateKey whose private scalar is the key reference, with the real curve and point.
+KMU's getCaviumPrivKey writes the RSA form; IsValidKeyHandlefile tells it from a real key
+(reference_of, is_real_rsa_key).
 """
 
 from __future__ import annotations
@@ -37,6 +39,61 @@ def reference_pem(private_der: bytes, handle: int) -> bytes:
         return _pem("EC PRIVATE KEY", body)
     raise InvalidArgument("reference PEM files are made for RSA and EC (NIST and secp256k1 "
                           "curve) private keys", hint="an Ed25519 key has no reference PEM in hsmshell")
+
+
+def reference_of(pem: bytes) -> int | None:
+    """The key reference an RSA fake PEM holds (as reference_pem writes it: version 0, the CRT
+    values 0); None for any other file."""
+    import base64
+    import binascii
+    begin, end = b"-----BEGIN RSA PRIVATE KEY-----", b"-----END RSA PRIVATE KEY-----"
+    head, found, rest = pem.partition(begin)
+    body, closed, _ = rest.partition(end)
+    if not found or not closed or head.strip():
+        return None
+    try:
+        values = _integers(base64.b64decode(b"".join(body.split()), validate=True))
+    except (binascii.Error, ValueError, IndexError):
+        return None
+    if len(values) == 9 and values[0] == 0 and values[3] > 0 and not any(values[4:]):
+        return values[3]
+    return None
+
+
+def is_real_rsa_key(pem: bytes) -> bool:
+    """Whether `pem` is an unencrypted RSA private key openssl would use as one."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(key, rsa.RSAPrivateKey)
+
+
+def _integers(der: bytes) -> list[int]:
+    """The INTEGERs of a DER SEQUENCE that holds nothing else (ValueError otherwise)."""
+    tag, body, end = _read_tlv(der, 0)
+    if tag != 0x30 or end != len(der):
+        raise ValueError("not one SEQUENCE")
+    values, at = [], 0
+    while at < len(body):
+        tag, value, at = _read_tlv(body, at)
+        if tag != 0x02 or not value:
+            raise ValueError("not an INTEGER")
+        values.append(int.from_bytes(value, "big", signed=True))
+    return values
+
+
+def _read_tlv(data: bytes, at: int) -> tuple[int, bytes, int]:
+    tag, n = data[at], data[at + 1]
+    at += 2
+    if n & 0x80:
+        size = n & 0x7F
+        if not 0 < size <= 4:
+            raise ValueError("bad DER length")
+        n, at = int.from_bytes(data[at:at + size], "big"), at + size
+    if at + n > len(data):
+        raise ValueError("DER value runs past the end")
+    return tag, data[at:at + n], at + n
 
 
 def _pem(label: str, der: bytes) -> bytes:
