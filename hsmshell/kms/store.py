@@ -16,12 +16,11 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
-import sqlite3
 from pathlib import Path
 
-from hsmshell import fileio
 from hsmshell.record import record
 from hsmshell.state.home import StateHome, write_private
+from hsmshell.state.sqlite_files import open_private_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS custom_key_stores (
@@ -82,19 +81,21 @@ class KmsKeyRow:
     deletion_date: float | None = None
 
 
+def _schema(conn) -> None:
+    conn.executescript(SCHEMA)
+    if "deletion_date" not in {r[1] for r in conn.execute("PRAGMA table_info(kms_keys)")}:
+        conn.execute("ALTER TABLE kms_keys ADD COLUMN deletion_date REAL")   # kms.db of 0.1
+
+
 class KmsDB:
     """kms.db under its own file lock; `with db:` holds the lock and one transaction."""
 
     def __init__(self, home: Path):
         self.directory = StateHome(home).ensure().root / "kms"
-        fileio.make_folder(self.directory)
-        fileio.ensure_private_file(self.directory / "kms.db")      # 0600 whatever the umask
-        self.conn = sqlite3.connect(self.directory / "kms.db", isolation_level=None, timeout=30.0)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(SCHEMA)
-        if "deletion_date" not in {r[1] for r in self.conn.execute("PRAGMA table_info(kms_keys)")}:
-            self.conn.execute("ALTER TABLE kms_keys ADD COLUMN deletion_date REAL")   # kms.db of 0.1
+        # tables and the migration under the account's lock: two first uses at once must
+        # not both add the column
+        self.conn = open_private_db(self.directory / "kms.db", setup=_schema, lock=self.directory / "lock",
+                                    pragmas=("foreign_keys=ON",))
         self._lock = os.open(self.directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> "KmsDB":

@@ -13,6 +13,19 @@ OFFICER = ("admin", "officer1pw")
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
 
+# secp112r1, made with `openssl ecparam -name secp112r1 -genkey`: valid PEM that `cryptography`
+# refuses with UnsupportedAlgorithm (a test key, nothing else)
+SECP112R1_PRIVATE = b"""-----BEGIN PRIVATE KEY-----
+ME4CAQAwEAYHKoZIzj0CAQYFK4EEAAYENzA1AgEBBA7DamfQQDCTxZrJa23wyKEg
+Ax4ABFRK/MXpePkQC5QbWNT51AShn6X3VyvPfNOXNyk=
+-----END PRIVATE KEY-----
+"""
+SECP112R1_PUBLIC = b"""-----BEGIN PUBLIC KEY-----
+MDIwEAYHKoZIzj0CAQYFK4EEAAYDHgAEVEr8xel4+RALlBtY1PnUBKGfpfdXK898
+05c3KQ==
+-----END PUBLIC KEY-----
+"""
+
 
 def openssl(*args) -> subprocess.CompletedProcess:
     return subprocess.run([OPENSSL, *map(str, args)], capture_output=True, check=False)

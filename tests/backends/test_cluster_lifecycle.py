@@ -66,6 +66,18 @@ def test_an_uninitialized_cluster_refuses_connections_with_a_hint(harness):
 
 
 @needs_openssl
+def test_a_ca_key_on_a_curve_cryptography_does_not_know_is_an_invalid_argument(harness, cas, capsys, tmp_path):
+    from key_fixtures import SECP112R1_PRIVATE
+    cert, _ = cas["plain"]
+    (tmp_path / "odd.pem").write_bytes(SECP112R1_PRIVATE)
+    cli(harness.home, capsys, "cluster", "create", "prod")
+    status, [obj] = cli(harness.home, capsys, "cluster", "initialize", "prod", "--ca-cert", str(cert),
+                        "--ca-key", str(tmp_path / "odd.pem"))
+    assert (status, obj["error"]["reference"]) == (ExitStatus.USAGE, "invalid-argument"), obj
+    assert not (harness.home / "crashes").exists()
+
+
+@needs_openssl
 def test_initialize_with_an_openssl_ca_passes_openssl_verify_and_the_shell_connects(harness, cas, capsys,
                                                                                    monkeypatch):
     cert, key = cas["protected"]

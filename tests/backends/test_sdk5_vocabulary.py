@@ -199,6 +199,34 @@ def test_crypto_sign_verifies_with_openssl_and_crypto_verify(cli, tmp_path, mech
     assert printed[0]["error"]["message"] == "Signature verification failed"
 
 
+@pytest.mark.parametrize("mechanism, extra, kmu_mechanism", [
+    ("rsa-pkcs", "", 1),                                            # SHA256_RSA_PKCS
+    ("rsa-pkcs-pss", " --mgf mgf1-sha256 --salt-length 32", 6),    # SHA256_RSA_PKCS_PSS
+    ("ecdsa", "", 17),                                              # ECDSA_SHA256
+])
+def test_a_digest_signed_by_crypto_sign_verifies_with_kmu_verify(cli, tmp_path, mechanism, extra, kmu_mechanism):
+    """One signing code for both vocabularies (crypto/mechanisms.py): CloudHSM CLI's
+    `--data-type digest` signature of sha256(data) is KMU's signature of the data."""
+    import hashlib
+    from hsmshell.model.key_formats import ecdsa_der
+    from hsmshell.model.keys import DIGEST_INFO
+    kind = "ec --curve secp256r1" if mechanism == "ecdsa" else \
+        "rsa --modulus-size-bits 2048 --public-exponent 65537"
+    pair = cli.ok(f"key generate-asymmetric-pair {kind} --public-label pub --private-label priv "
+                  "--private-attributes sign=true --public-attributes verify=true")["data"]
+    data = b"pay bob 100\n"
+    digest = hashlib.sha256(data).digest()
+    if mechanism == "rsa-pkcs":
+        digest = DIGEST_INFO["sha256"] + digest
+    signed = cli.ok(f"crypto sign {mechanism} --key-filter attr.label=priv --hash-function sha256{extra} "
+                    f"--data-type digest --data {base64.b64encode(digest).decode()}")["data"]
+    signature = base64.b64decode(signed["signature"])
+    (tmp_path / "data").write_bytes(data)
+    (tmp_path / "sig").write_bytes(ecdsa_der(signature) if mechanism == "ecdsa" else signature)
+    handle = int(pair["public_key"]["key-reference"], 16)
+    cli.ok(f"verify -f {tmp_path / 'data'} -s {tmp_path / 'sig'} -k {handle} -m {kmu_mechanism}")
+
+
 def test_new_rsa_keys_cannot_sign_until_allowed(cli):
     cli.ok("key generate-asymmetric-pair rsa --public-label p --private-label k "
            "--modulus-size-bits 2048 --public-exponent 65537")

@@ -28,7 +28,8 @@ class Walkthrough:
     """One bash in a pty; hsmshell's REPL runs inside it when a step starts it."""
 
     def __init__(self, work: Path, home: Path):
-        environ = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        # no hsmshell on PATH: the README's own `export PATH=...` line must put it there
+        environ = {"PATH": "/usr/local/bin:/usr/bin:/bin",
                    "HOME": str(home), "TERM": "dumb", "LANG": "C.UTF-8",
                    # the OS keyring's stand-in: a file keyring in this HOME, accepted explicitly
                    "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
@@ -100,9 +101,14 @@ def test_the_readme_runs_as_printed_on_a_fresh_state_dir(tmp_path):
     (work / "scripts").mkdir(parents=True)
     home.mkdir()
     shutil.copytree(ROOT / "roles", work / "roles")
-    launcher = work / "scripts" / "hsmshell"      # the clone's launcher, minus making .venv
-    launcher.write_text(f'#!/bin/sh\nexec "{Path(sys.executable).parent / "hsmshell"}" "$@"\n')
-    launcher.chmod(0o755)
+    # the clone's launcher and the command it installs in .venv/bin, minus making .venv
+    installed = work / ".venv" / "bin" / "hsmshell"
+    installed.parent.mkdir(parents=True)
+    installed.write_text(f'#!/bin/sh\nexec "{Path(sys.executable).parent / "hsmshell"}" "$@"\n')
+    launcher = work / "scripts" / "hsmshell"
+    launcher.write_text('#!/bin/sh\nexec "$(dirname "$0")/../.venv/bin/hsmshell" "$@"\n')
+    for script in (installed, launcher):
+        script.chmod(0o755)
     walk = Walkthrough(work, home)
     missing = set()
     try:

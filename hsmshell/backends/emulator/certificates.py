@@ -103,18 +103,12 @@ def self_signed_ca(now: float):
 def load_ca(cert_path: Path, key_path: Path, passphrase: str | None, now: float):
     """The customer's issuing CA from PEM files: (certificate, private key), checked to match."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
+    from hsmshell.model.key_formats import load_private_pem
 
     cert = _load(cert_path, "CA certificate", x509.load_pem_x509_certificate)
-    try:
-        key = serialization.load_pem_private_key(
-            _read(key_path, "CA private key"), passphrase.encode() if passphrase is not None else None)
-    except TypeError:
-        raise InvalidArgument(f"the CA private key {key_path} is encrypted",
-                              hint="give its passphrase: --ca-key-passphrase @env:VAR, @file:PATH or -hpswd") from None
-    except ValueError:
-        raise InvalidArgument(f"cannot read the CA private key {key_path}: not a PEM private key, "
-                              "or a wrong passphrase") from None
+    key = load_private_pem(_read(key_path, "CA private key"), passphrase.encode() if passphrase else None,
+                           what=f"CA private key {key_path}",
+                           passphrase_hint="give its passphrase: --ca-key-passphrase @env:VAR, @file:PATH or -hpswd")
     if key.public_key().public_bytes(*_SPKI()) != cert.public_key().public_bytes(*_SPKI()):
         raise InvalidArgument(f"the private key {key_path} does not belong to the CA certificate {cert_path}")
     _check_is_ca(cert, cert_path, now)

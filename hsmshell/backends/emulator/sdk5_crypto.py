@@ -13,10 +13,9 @@ from __future__ import annotations
 import base64
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
 from hsmshell.backends.emulator.crypto.material import load_public_key, public_der_of_private
+from hsmshell.backends.emulator.crypto.mechanisms import HASHES, Scheme, sign_scheme, verify_scheme
 from hsmshell.backends.key_files import inline_or_file
 from hsmshell.backends.emulator.key_rules import require_flag, require_kind
 from hsmshell.backends.emulator.sdk5_keys import selected
@@ -24,11 +23,10 @@ from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument
 from hsmshell.backends.emulator.info import require_non_fips
+from hsmshell.model.key_formats import ecdsa_der, ecdsa_raw
 from hsmshell.model.keys import DIGEST_INFO, ED25519, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import key_reference
 
-HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-          "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 KEY_TYPES = {"rsa-pkcs": KeyType.RSA, "rsa-pkcs-pss": KeyType.RSA, "ecdsa": KeyType.EC,
              "ed25519": KeyType.EC}
 VERIFY_FAILED = "Signature verification failed"
@@ -54,17 +52,16 @@ def sign(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     _check_curve(cluster, key, mechanism, command)
     require_flag(key, Attr.SIGN, "sign")
     private = view.store.private_key(key)
-    data, prehashed = _data(args)
     if mechanism == "ed25519":
-        signature = private.sign(_edwards_data(data))
-    elif mechanism == "ecdsa":
-        algorithm = _algorithm(args, mechanism, prehashed, data)
-        r, s = utils.decode_dss_signature(private.sign(_payload(args, mechanism, data), ec.ECDSA(algorithm)))
-        size = (private.curve.key_size + 7) // 8
-        signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
-    else:
-        algorithm = _algorithm(args, mechanism, prehashed, data)
-        signature = private.sign(_payload(args, mechanism, data), _padding(args, mechanism, signing=True), algorithm)
+        return _signed(command, key, used, private.sign(_edwards_data(args)))
+    data, scheme = _data_and_scheme(args, mechanism)
+    signature = sign_scheme(private, scheme, _payload(args, mechanism, data))
+    if mechanism == "ecdsa":               # AWS documents raw r || s; cryptography makes DER
+        signature = ecdsa_raw(signature, (private.curve.key_size + 7) // 8)
+    return _signed(command, key, used, signature)
+
+
+def _signed(command: str, key, used: list[int], signature: bytes) -> Result:
     result = Result(command, "sdk5_signature", data={"key_handle": key.handle},
                     replay={"key_handle": key.handle, **({"quorum_tokens": used} if used else {})})
     return sdk5(result, command, {"key-reference": key_reference(key.handle),
@@ -84,24 +81,19 @@ def verify(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     else:
         material = public_der_of_private(material)
     public = load_public_key(material)
-    data, prehashed = _data(args)
+    if mechanism == "ed25519":
+        try:
+            public.verify(_signature(args), _edwards_data(args))
+        except InvalidSignature:
+            raise HsmError(VERIFY_FAILED, reference="signature-invalid") from None
+        return _verified(command, key, used)
+    data, scheme = _data_and_scheme(args, mechanism)
     signature = _signature(args)
-    try:
-        if mechanism == "ed25519":
-            public.verify(signature, _edwards_data(data))
-            return _verified(command, key, used)
-        algorithm = _algorithm(args, mechanism, prehashed, data)
-        if mechanism == "ecdsa":
-            size = (public.curve.key_size + 7) // 8
-            if len(signature) != 2 * size:
-                raise InvalidSignature()
-            der = utils.encode_dss_signature(int.from_bytes(signature[:size], "big"),
-                                             int.from_bytes(signature[size:], "big"))
-            public.verify(der, _payload(args, mechanism, data), ec.ECDSA(algorithm))
-        else:
-            public.verify(signature, _payload(args, mechanism, data), _padding(args, mechanism, signing=False), algorithm)
-    except InvalidSignature:
-        raise HsmError(VERIFY_FAILED, reference="signature-invalid") from None
+    if mechanism == "ecdsa":
+        size = (public.curve.key_size + 7) // 8
+        signature = ecdsa_der(signature) if len(signature) == 2 * size else b""
+    if not verify_scheme(public, scheme, _payload(args, mechanism, data), signature):
+        raise HsmError(VERIFY_FAILED, reference="signature-invalid")
     return _verified(command, key, used)
 
 
@@ -111,31 +103,32 @@ def _verified(command: str, key, used: list[int]) -> Result:
     return sdk5(result, command, {"message": "Signature verified successfully"}, "sdk5_message")
 
 
-def _edwards_data(data: bytes) -> bytes:
+def _edwards_data(args: dict) -> bytes:
+    data = inline_or_file(args, "data", "data")
     if len(data) > ED25519_MAX_DATA:
         raise InvalidArgument(f"PureEdDSA signs at most {ED25519_MAX_DATA} bytes, not {len(data)}",
                               hint="AWS's ed25519ph (HashEdDSA) is for longer data; hsmshell does not offer it")
     return data
 
 
-def _data(args: dict) -> tuple[bytes, bool]:
-    return inline_or_file(args, "data", "data"), args.get("data_type") == "digest"
+def _data_and_scheme(args: dict, mechanism: str) -> tuple[bytes, Scheme]:
+    """The data to sign (from --data or --data-path) and how, checked: with --data-type digest
+    the data must be that hash's size (for rsa-pkcs: a DER DigestInfo of it)."""
+    data = inline_or_file(args, "data", "data")
+    hash_name, prehashed = args["hash_function"], args.get("data_type") == "digest"
+    if prehashed:
+        pkcs = mechanism == "rsa-pkcs"
+        expected = HASHES[hash_name].digest_size + (len(DIGEST_INFO[hash_name]) if pkcs else 0)
+        if len(data) != expected:
+            raise InvalidArgument(f"with --data-type digest the data must be {expected} bytes "
+                                  f"({'a DER DigestInfo of ' if pkcs else ''}{hash_name})")
+    if mechanism == "rsa-pkcs-pss":
+        return data, Scheme("pss", hash_name, args["mgf"].removeprefix("mgf1-"), args["salt_length"], prehashed)
+    return data, Scheme("ecdsa" if mechanism == "ecdsa" else "pkcs1v15", hash_name, prehashed=prehashed)
 
 
 def _signature(args: dict) -> bytes:
     return inline_or_file(args, "signature", "signature", limit=65536)
-
-
-def _algorithm(args: dict, mechanism: str, prehashed: bool, data: bytes):
-    algorithm = HASHES[args["hash_function"]]()
-    if not prehashed:
-        return algorithm
-    pkcs = mechanism == "rsa-pkcs"
-    expected = algorithm.digest_size + (len(DIGEST_INFO[args["hash_function"]]) if pkcs else 0)
-    if len(data) != expected:
-        raise InvalidArgument(f"with --data-type digest the data must be {expected} bytes "
-                              f"({'a DER DigestInfo of ' if pkcs else ''}{args['hash_function']})")
-    return utils.Prehashed(algorithm)
 
 
 def _payload(args: dict, mechanism: str, data: bytes) -> bytes:
@@ -146,13 +139,6 @@ def _payload(args: dict, mechanism: str, data: bytes) -> bytes:
             raise InvalidArgument(f"the data is not a DER DigestInfo of {args['hash_function']}")
         return data[len(prefix):]
     return data
-
-
-def _padding(args: dict, mechanism: str, signing: bool):
-    if mechanism == "rsa-pkcs":
-        return padding.PKCS1v15()
-    mgf_hash = HASHES[args["mgf"].removeprefix("mgf1-")]()
-    return padding.PSS(mgf=padding.MGF1(mgf_hash), salt_length=args["salt_length"])
 
 
 def _handler(function, mechanism: str):

@@ -11,10 +11,9 @@ first time the shell lists it. The file holds ids and handles only: nothing secr
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
-from hsmshell import fileio
+from hsmshell.state.sqlite_files import open_private_db
 
 FIRST_HANDLE = 1
 
@@ -25,18 +24,12 @@ def _file_name(serial: str) -> str:
 
 class HandleMap:
     def __init__(self, home: Path, serial: str):
-        folder = Path(home) / "pkcs11"
-        fileio.make_folder(folder)
-        self.path = folder / _file_name(serial)
-        fileio.ensure_private_file(self.path)          # 0600 whatever the umask
-        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.path = Path(home) / "pkcs11" / _file_name(serial)
         # a crash of the process loses nothing in WAL mode at NORMAL; only a power cut can
         # take the last mappings (the keys stay on the token and get new handles when listed)
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("CREATE TABLE IF NOT EXISTS handles (handle INTEGER PRIMARY KEY, "
-                          "class INTEGER NOT NULL, ckid TEXT NOT NULL, "
-                          "UNIQUE(class, ckid))")
+        self.conn = open_private_db(self.path, pragmas=("synchronous=NORMAL",), setup=lambda conn: conn.execute(
+            "CREATE TABLE IF NOT EXISTS handles (handle INTEGER PRIMARY KEY, class INTEGER NOT NULL, "
+            "ckid TEXT NOT NULL, UNIQUE(class, ckid))"))
         self._by_id: dict[tuple[int, str], int] = {}
         self._by_handle: dict[int, tuple[int, str]] = {}
 

@@ -69,20 +69,12 @@ def to_openssl(plan_: Plan, signature: bytes) -> bytes:
     """PKCS#11 ECDSA signatures are r || s; openssl's are DER."""
     if plan_.kmu.padding != "ecdsa":
         return signature
-    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-    half = len(signature) // 2
-    return encode_dss_signature(int.from_bytes(signature[:half], "big"),
-                                int.from_bytes(signature[half:], "big"))
+    from hsmshell.model.key_formats import ecdsa_der
+    return ecdsa_der(signature)
 
 
 def from_openssl(plan_: Plan, signature: bytes, field_bytes: int) -> bytes:
     if plan_.kmu.padding != "ecdsa":
         return signature
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-    try:
-        r, s = decode_dss_signature(signature)
-    except ValueError:
-        return b""                         # not DER: cannot match
-    if max(r, s).bit_length() > field_bytes * 8:
-        return b""
-    return r.to_bytes(field_bytes, "big") + s.to_bytes(field_bytes, "big")
+    from hsmshell.model.key_formats import ecdsa_raw
+    return ecdsa_raw(signature, field_bytes) or b""       # not DER, or too long: cannot match

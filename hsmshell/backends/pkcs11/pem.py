@@ -1,9 +1,11 @@
-"""PEM files the pkcs11 backend reads and writes, through `cryptography` (the token holds the
-keys; only what enters or leaves it passes here). Messages never quote the input."""
+"""PEM files the pkcs11 backend reads and writes (the token holds the keys; only what enters
+or leaves it passes here), read and written as the emulator does: model/key_formats.py.
+A token here holds RSA and EC keys only."""
 
 from __future__ import annotations
 
 from hsmshell.errors import InvalidArgument
+from hsmshell.model.key_formats import load_private_der, load_private_pem, load_public_pem, pkcs8_pem
 
 
 def _checked(key, what: str):
@@ -15,35 +17,16 @@ def _checked(key, what: str):
 
 
 def public_key(pem: bytes):
-    from cryptography.hazmat.primitives import serialization
-    try:
-        return _checked(serialization.load_pem_public_key(pem), "public key")
-    except (ValueError, TypeError):
-        raise InvalidArgument("the file does not hold a PEM public key",
-                              hint="expected '-----BEGIN PUBLIC KEY-----'") from None
+    return _checked(load_public_pem(pem), "public key")
 
 
 def private_key(pem: bytes, passphrase: str | None):
     """PKCS#8 (plain or encrypted) or traditional PEM; a passphrase given for a plain key is moot."""
-    from cryptography.hazmat.primitives import serialization
-    for password in ((passphrase.encode(), None) if passphrase else (None,)):
-        try:
-            return _checked(serialization.load_pem_private_key(pem, password), "private key")
-        except TypeError:          # encrypted without a passphrase, or a passphrase for a plain key
-            if not passphrase:
-                raise InvalidArgument("the private key is encrypted", hint="give its passphrase: -pass") from None
-        except ValueError:
-            break
-    raise InvalidArgument("cannot read the private key: not a PEM private key, or a wrong passphrase")
+    return _checked(load_private_pem(pem, passphrase.encode() if passphrase else None,
+                                     passphrase_hint="give its passphrase: -pass"), "private key")
 
 
 def private_pem(der: bytes, passphrase: str | None) -> bytes:
     """PKCS#8 PEM of an unwrapped private key, encrypted when a passphrase is given."""
-    from cryptography.hazmat.primitives import serialization
-    try:
-        key = serialization.load_der_private_key(der, None)
-    except (ValueError, TypeError):
-        raise InvalidArgument("the token's wrapped key did not unwrap to a private key") from None
-    encryption = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
-                  else serialization.NoEncryption())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    key = load_private_der(der, "the token's wrapped key did not unwrap to a private key")
+    return pkcs8_pem(key, passphrase.encode() if passphrase else None)

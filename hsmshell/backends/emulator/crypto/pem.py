@@ -6,18 +6,14 @@ kind the HSM does not hold) is InvalidArgument. Messages never quote the input.
 
 from __future__ import annotations
 
-
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from hsmshell.backends.emulator.crypto.material import (
     PublicKeyInfo, describe_public_key, load_private_key, load_public_key, private_der_of,
 )
-from hsmshell.errors import InvalidArgument
+from hsmshell.model.key_formats import (load_private_der, load_private_pem, load_public_pem, pkcs8_pem,
+                                        require_pem)
 from hsmshell.record import record
-
-_PEM_MARKER = b"-----BEGIN "
-_PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm)
 
 
 @record(frozen=True)
@@ -38,72 +34,27 @@ def export_public_pem(spki_der: bytes) -> bytes:
 def import_public_pem(pem: bytes, edwards: bool = False) -> PublicKeyInfo:
     """An RSA or EC public key in PEM (SubjectPublicKeyInfo or PKCS#1 "RSA PUBLIC KEY"); an
     Ed25519 one too when `edwards` (CloudHSM CLI on a non-FIPS hsm2m.medium cluster)."""
-    _require_pem(pem)
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except _PARSE_ERRORS:
-        raise InvalidArgument("the file does not hold a PEM public key",
-                              hint="expected '-----BEGIN PUBLIC KEY-----'") from None
-    return describe_public_key(key, edwards=edwards)
+    require_pem(pem)
+    return describe_public_key(load_public_pem(pem), edwards=edwards)
 
 
 def export_private_pem(private_der: bytes, passphrase: bytes | None = None) -> bytes:
     """PKCS#8 PEM; encrypted with the best scheme `cryptography` offers if a passphrase is given."""
-    if passphrase is not None and not passphrase:
-        raise InvalidArgument("the passphrase is empty")
-    encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
-                  else serialization.NoEncryption())
-    return load_private_key(private_der).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    return pkcs8_pem(load_private_key(private_der), passphrase)
 
 
 def import_private_pem(pem: bytes, passphrase: bytes | None = None) -> ImportedPrivateKey:
     """An RSA or EC private key in PEM: PKCS#8 (plain or encrypted) or traditional OpenSSL."""
-    _require_pem(pem)
-    try:
-        key = serialization.load_pem_private_key(pem, password=passphrase or None)
-    except TypeError as e:
-        key = _retry_without_passphrase(pem, e, passphrase)
-    except _PARSE_ERRORS:
-        raise _unreadable_private_key(passphrase) from None
-    return _imported(key)
+    require_pem(pem)
+    return _imported(load_private_pem(pem, passphrase))
 
 
 def import_private_der(der: bytes) -> ImportedPrivateKey:
     """A PKCS#8 DER private key that came out of an unwrap, checked as imported PEM is."""
-    try:
-        key = serialization.load_der_private_key(der, password=None)
-    except _PARSE_ERRORS:
-        raise InvalidArgument("the unwrapped data is not a private key",
-                              hint="check -kc, -kt, -m and the unwrapping key") from None
-    return _imported(key)
+    return _imported(load_private_der(der, "the unwrapped data is not a private key",
+                                      hint="check -kc, -kt, -m and the unwrapping key"))
 
 
 def _imported(key) -> ImportedPrivateKey:
     public = describe_public_key(key.public_key())  # rejects DSA, Ed25519, unknown curves
     return ImportedPrivateKey(private_der_of(key), public)
-
-
-def _retry_without_passphrase(pem: bytes, error: TypeError, passphrase: bytes | None):
-    # `cryptography` raises TypeError both for "encrypted, no password" and for "password given,
-    # key not encrypted". The first is the user's to fix; the second is harmless.
-    if not passphrase:
-        raise InvalidArgument("the private key is encrypted",
-                              hint="give its passphrase") from None
-    try:
-        return serialization.load_pem_private_key(pem, password=None)
-    except _PARSE_ERRORS:
-        raise _unreadable_private_key(passphrase) from None
-
-
-def _unreadable_private_key(passphrase: bytes | None) -> InvalidArgument:
-    if passphrase:
-        return InvalidArgument("cannot read the private key: wrong passphrase, or not a PEM "
-                               "private key")
-    return InvalidArgument("the file does not hold a PEM private key",
-                           hint="expected '-----BEGIN PRIVATE KEY-----'")
-
-
-def _require_pem(data: bytes) -> None:
-    if not isinstance(data, (bytes, bytearray)) or _PEM_MARKER not in data:
-        raise InvalidArgument("the file is not PEM", hint="PEM text starts with '-----BEGIN'")
