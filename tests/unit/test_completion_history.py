@@ -50,6 +50,16 @@ def test_arguments_complete_user_types_and_known_names(activated):
     assert "createUser" in completions(shell, "help cre")
 
 
+def test_the_next_argument_is_the_one_the_parser_would_fill(activated):
+    """The completer walks a line as the binder does (parse/grammar.py): an argument given by
+    its flag is filled, so the next plain word is the next argument still open."""
+    activated.ok("createUser CU alice alicepass1")
+    shell = activated.shell
+    assert completions(shell, "loginHSM -u CU al") == ["alice"]          # was: user types again
+    assert completions(shell, "deleteUser -u CU al") == ["alice"]
+    assert completions(shell, "deleteUser -s alice C") == ["CO", "CU"]   # the type is still open
+
+
 @pytest.mark.parametrize("typed, kept", [
     ("loginHSM CU alice Pa55word!", "loginHSM CU alice -hpswd"),
     ("loginHSM -u CU -s alice -p Pa55word!", "loginHSM -u CU -s alice -p -hpswd"),
