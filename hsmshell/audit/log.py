@@ -37,9 +37,23 @@ TAIL_WINDOW = 1 << 20          # the last two records fit (a record is a few hun
 
 
 def utc_stamp(epoch: float) -> str:
+    """`2026-12-04T23:20:07.123456Z`. The date and the seconds are formatted once per second
+    (a batch stamps thousands of records a second; only the microseconds change)."""
+    seconds = int(epoch // 1)
+    micros = round((epoch - seconds) * 1_000_000)
+    if micros >= 1_000_000:                     # as datetime rounds: up to the next second
+        seconds, micros = seconds + 1, micros - 1_000_000
+    if _last_second[0] != seconds:
+        _last_second[:] = [seconds, _whole_seconds(seconds)]
+    return f"{_last_second[1]}.{micros:06d}Z"
+
+
+def _whole_seconds(seconds: int) -> str:
     # isoformat is the C formatter (strftime goes through time.strftime): same text, faster
-    stamp = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat(timespec="microseconds")
-    return stamp[:-6] + "Z"                    # "+00:00" -> "Z"
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat(timespec="seconds")[:-6]
+
+
+_last_second: list = [None, ""]
 
 
 class Head(NamedTuple):

@@ -112,7 +112,7 @@ class CommandSpec:
                 return arg
         return None
 
-    @property
+    @functools.cached_property          # every command's result asks (pipeline.py)
     def changes_hsms(self) -> bool:
         """Whether a success changes what the HSMs hold (so one a server missed leaves them
         out of step): every command whose action is one of WRITE_ACTIONS or under it."""
@@ -144,6 +144,7 @@ class CommandTable:
                 raise ValueError(f"duplicate command name {spec.name}")
             self.phrases[words] = spec
             self.specs[spec.name] = spec
+            self._roots = None
             return
         for name in (spec.name, *spec.aliases):
             if name.lower() in self._lower:
@@ -154,11 +155,15 @@ class CommandTable:
     def __post_init__(self) -> None:
         self._lower: dict[str, CommandSpec] = {}
         self.phrases: dict[tuple[str, ...], CommandSpec] = {}
+        self._roots: frozenset[str] | None = None
 
     # -- CloudHSM CLI's noun-verb phrases (parse/nounverb.py reads them) -----------------------
     @property
-    def phrase_roots(self) -> set[str]:
-        return {words[0] for words in self.phrases}
+    def phrase_roots(self) -> frozenset[str]:
+        # every line's parse asks (parse/nounverb.py): built once, again after an add()
+        if self._roots is None:
+            self._roots = frozenset(words[0] for words in self.phrases)
+        return self._roots
 
     def phrase_children(self, prefix: tuple[str, ...]) -> list[str]:
         """The words that may follow `prefix` in a phrase (`key` -> delete, generate-file, ...)."""

@@ -256,7 +256,9 @@ def test_an_error_after_a_command_staged_its_record_takes_the_record_back_too(ac
     harness.ok("whoami")                                   # the log and the state still agree
 
 
-def test_the_garbage_collector_is_frozen_only_while_a_batch_runs(activated):
-    frozen = []
-    run_statements(activated.shell, [("whoami", "g:1")], advance=lambda: frozen.append(gc.get_freeze_count()))
-    assert frozen[0] > 0 and gc.get_freeze_count() == 0
+def test_the_garbage_collector_is_frozen_and_collects_less_often_only_while_a_batch_runs(activated):
+    frozen, before = [], gc.get_threshold()
+    run_statements(activated.shell, [("whoami", "g:1")],
+                   advance=lambda: frozen.append((gc.get_freeze_count(), gc.get_threshold()[0])))
+    assert frozen[0][0] > 0 and frozen[0][1] > before[0]
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before

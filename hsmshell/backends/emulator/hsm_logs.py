@@ -63,7 +63,9 @@ def opcode_label(opcode: str) -> str:
 
 
 def response_text(error) -> str:
-    code, text = RESPONSES.get(error.reference if error is not None else None, OTHER_ERROR)
+    if error is None:
+        return SUCCESS
+    code, text = RESPONSES.get(error.reference, OTHER_ERROR)
     return f"{code}:{text}"
 
 
@@ -150,31 +152,32 @@ def record_command(cluster, spec, args: dict, result, actor) -> None:
     reached = [s for s in result.servers if s.error is None or s.error.reference not in UNREACHED]
     if not reached:
         return
-    fields = {}
+    user_name = user_type = None
     if opcode in USER_EVENTS:
-        name = (args.get("user_name") or args.get("username")) or (actor.name if actor else None)
+        user_name = (args.get("user_name") or args.get("username")) or (actor.name if actor else None)
         user_type = args.get("user_type") or (actor.user_type if actor else None)
         if opcode == "CN_LOGIN" and result.ok:
             user_type = result.data.get("user_type", user_type)
         if opcode == "CN_CREATE_USER" and user_type in OFFICERS:
             opcode = "CN_CREATE_CO"
-        fields = {"user_name": name, "user_type": user_type}
-    handles = _key_handles(args, result.data)
+    key_handle, public_key_handle = _key_handles(args, result.data)
     if opcode in KEY_CREATING:             # made on the HSM the command ran on, copied to the rest
         made = sorted((s for s in reached if s.error is None), key=lambda s: s.hsm != cluster.last_pick)
-        entries = [_status_entry(cluster, s, opcode if i == 0 else "CN_INSERT_MASKED_OBJECT_USER", **handles)
-                   for i, s in enumerate(made)]
+        logged = [(s, opcode if i == 0 else "CN_INSERT_MASKED_OBJECT_USER") for i, s in enumerate(made)]
     else:
-        entries = [_status_entry(cluster, s, opcode, **fields, **handles)
-                   for s in (reached[:1] if opcode in ON_ONE_HSM else reached)]
-    append(cluster.conn, entries, cluster.db.held)
+        logged = [(s, opcode) for s in (reached[:1] if opcode in ON_ONE_HSM else reached)]
+    # as entry() builds them (the opcodes are known ones): every command of a batch logs here
+    log_type = KEY_DETAILS if key_handle is not None else USER_DETAILS if user_name else MINIMAL
+    clock, session_id = cluster.clock, cluster.session_id
+    append(cluster.conn, [(s.hsm, int(round(clock() * 1_000_000)), logged_as, session_handle(session_id, s.server),
+                           response_text(s.error), log_type, user_name, user_type, key_handle, public_key_handle)
+                          for s, logged_as in logged], cluster.db.held)
 
 
-def _key_handles(args: dict, data: dict) -> dict:
+def _key_handles(args: dict, data: dict) -> tuple[int | None, int | None]:
     secret = data.get("key_handle", data.get("private_key_handle", args.get("key_handle")))
     public = data.get("public_key_handle")
-    return {k: v for k, v in (("key_handle", secret), ("public_key_handle", public))
-            if isinstance(v, int)}
+    return (secret if isinstance(secret, int) else None), (public if isinstance(public, int) else None)
 
 
 def _status_entry(cluster, status, opcode: str, **fields) -> tuple:
