@@ -18,7 +18,7 @@ from hsmshell.state.home import StateHome, require_complete
 
 # -- creating and looking ----------------------------------------------------------------------
 def create(env, name: str, hsms: int, azs: list[str] | None, subnets: list[str] | None,
-           replace_after: float | None) -> Result:
+           replace_after: float | None, hsm_type: str | None = None, mode: str | None = None) -> Result:
     from hsmshell.backends.emulator import topology
     from hsmshell.clusters import create_emulated_cluster
 
@@ -29,11 +29,14 @@ def create(env, name: str, hsms: int, azs: list[str] | None, subnets: list[str] 
         raise ClusterStateError(f"a cluster named '{name}' exists already", reference="cluster-exists",
                                 hint=f"hsmshell cluster describe {name}")
     zones = tuple(azs) if azs else topology.DEFAULT_AZS
+    hsm_type, mode = topology.check_type(hsm_type or topology.DEFAULT_HSM_TYPE,
+                                         (mode or topology.DEFAULT_MODE).upper().replace("-", "_"))
     topology.plan_hsms(topology.plan_network("cluster-check", zones, subnets), hsms)  # refuse before writing
     existed = directory.exists()
     try:
         create_emulated_cluster(directory, name, hsms, env.clock, azs=zones, subnets=subnets,
-                                initialized=False, replace_after=replace_after)
+                                initialized=False, replace_after=replace_after,
+                                hsm_type=hsm_type, mode=mode)
     except BaseException:
         if not existed:                     # only what this call made is taken back
             shutil.rmtree(directory, ignore_errors=True)
@@ -86,7 +89,7 @@ def describe_cluster(env, name: str, cluster) -> Result:
     data = {
         "cluster": name, "cluster_id": meta.get("cluster_id"), "state": meta.get("cluster_state", "INITIALIZED"),
         "created": float(meta["created"]) if meta.get("created") else None,
-        **{k: network.get(k) for k in ("region", "vpc_id", "hsm_type", "log_group",
+        **{k: network.get(k) for k in ("region", "vpc_id", "hsm_type", "mode", "log_group",
                                         "service_linked_role", "security_group")},
         "subnets": network.get("subnets", []), "replace_after": lifecycle.replace_after(cluster),
         "hsms": hsms, "certificate": certificates.describe(cluster.db),

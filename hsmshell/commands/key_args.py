@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hsmshell.commands.spec import Arg
+from hsmshell.model.hsm_rules import CRYPTO_USERS, OFFICERS, per_action
 
 
 def handle(name: str = "key_handle", flag: str = "-k", position: int | None = None,
@@ -53,3 +54,21 @@ PLACEMENT = (KEY_ID, MIN_SRV, TIMEOUT, SESSION_KEY, ATTEST)
 SHARING = (SHARE_WITH, M_VALUE)
 PLACEMENT_SYNTAX = "[-id <key-id>] [-min_srv <n>] [-timeout <s>] [-sess] [-attest]"
 SHARING_SYNTAX = "[-u <user-ids>] [-m_value <0..8>]"
+
+
+TRUSTED_ID = 134                  # OBJ_ATTR_TRUSTED
+
+
+def attribute_action(args: dict, principal) -> str:
+    """Setting `trusted` is an admin's (CO's) action, `key.trust`; every other attribute is
+    the key owner's, `key.attributes.set` (AWS: only admins may set trusted). CMU's
+    setAttribute <handle> 134 and CloudHSM CLI's --name trusted are the same action."""
+    wanted = args.get("attribute", args.get("name"))
+    return "key.trust" if str(wanted).strip().lower() in (str(TRUSTED_ID), "trusted") else "key.attributes.set"
+
+
+attribute_action.possible_actions = ("key.attributes.set", "key.trust")
+attribute_action.conditions = {"key.attributes.set": "for a key you own (not trusted)",
+                               "key.trust": "for the trusted attribute (admins)"}
+# the HSM's own rule for each: a key's owner (a CU) changes it; only COs (admins) trust a key
+ATTRIBUTE_RULES = per_action(**{"key.attributes.set": CRYPTO_USERS, "key.trust": OFFICERS})

@@ -96,8 +96,8 @@ SPECS = [
          Arg("attribute", "int", position=1, flags=("-a",),
              help="1 (session -> token key), or 3, 134, 260-264, 266, 268, 370, 528"),
          Arg("value", "str", position=2, flags=("-v",), required=False, help="0/1, or the label")),
-        caution=True, opcode="CN_MODIFY_OBJECT", tool="both",
-        hsm=CRYPTO_USERS, views=("key_status", "per_server"), backends=("emulator", "cloudhsm", "pkcs11")),
+        caution=True, opcode="CN_MODIFY_OBJECT", tool="both", resolve_action=a.attribute_action,
+        hsm=a.ATTRIBUTE_RULES, views=("key_status", "per_server"), backends=("emulator", "cloudhsm", "pkcs11")),
     CommandSpec(
         "shareKey", "key.share", "share a key you own with crypto users, or unshare it",
         "shareKey <key-handle> <user-ids> <1 share|0 unshare>",

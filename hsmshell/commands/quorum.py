@@ -6,7 +6,7 @@ from hsmshell.commands.spec import Arg, CommandSpec
 from hsmshell.model.hsm_rules import ANYONE, LOGGED_IN, OFFICERS, QUORUM_USERS
 
 SERVICE = Arg("service", "quorum_service", position=0,
-              help="3 (USER_MGMT), 4 (MISC_CO) or 5 (KEY_USAGE), or the name")
+              help="3 (USER_MGMT), 4 (MISC_CO), 5 (KEY_USAGE) or 6 (KEY_MANAGEMENT), or the name")
 TOKEN_FILE = Arg("token_file", "path", position=0, complete="path",
                  help="the file getToken wrote")
 
@@ -49,7 +49,7 @@ SPECS = [
         (SERVICE, Arg("user_name", "user_name", position=1, complete="user_name"),
          Arg("token_file", "path", position=2, complete="path"),
          Arg("key_handle", "int", flags=("-k",), required=False, default=0,
-             help="for service 5 (KEY_USAGE): the key the token unlocks")),
+             help="for services 5 (KEY_USAGE) and 6 (KEY_MANAGEMENT): the key the token unlocks")),
         opcode="CN_GET_TOKEN", tool="both",
         details="The token serves one operation, in this login session only, and expires "
                 "after 10 minutes. Approvers sign the file: "

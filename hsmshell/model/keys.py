@@ -73,6 +73,11 @@ EC_CURVES: dict[int, EcCurve] = {c.curve_id: c for c in (
 )}
 EC_CURVES_BY_NAME: dict[str, EcCurve] = {c.name: c for c in EC_CURVES.values()}
 EC_CURVES_BY_NID: dict[int, EcCurve] = {c.nid: c for c in EC_CURVES.values()}
+# Ed25519 (CloudHSM CLI's --curve ed25519; hsm2m.medium in non-FIPS mode only). KMU has no
+# Edwards curve, so it stays out of EC_CURVES (genECCKeyPair -i); its id and NID are OpenSSL's.
+ED25519 = EcCurve(1087, "NID_ED25519", "ed25519", True, 1087)
+ALL_CURVES: dict[int, EcCurve] = {**EC_CURVES, ED25519.curve_id: ED25519}
+ALL_CURVES_BY_NID: dict[int, EcCurve] = {**EC_CURVES_BY_NID, ED25519.nid: ED25519}
 # Curve 1 fails on FIPS-mode HSMs with 0xb3 (policy violation).
 FIPS_REFUSED_CURVE_IDS = frozenset({1})
 

@@ -7,16 +7,26 @@ Services:
     id  name       what a token for it unlocks
     3   USER_MGMT  createUser, deleteUser, changePswd of *another* user (CMU)
     4   MISC_CO    setMValue (CMU)
-    5   KEY_USAGE  one operation on a key whose quorum value (KMU -m_value) is 2 or more:
-                   a crypto operation with the key, or sharing/unsharing it. A KEY_USAGE
-                   token is bound to one key handle; its approvers are CUs.
+    5   KEY_USAGE  one use of a key whose use quorum value is 1 or more (a crypto
+                   operation: sign, ...). CloudHSM CLI's `key-usage` service.
+    6   KEY_MANAGEMENT  one management operation on a key whose manage quorum value is 1 or
+                   more: wrap or unwrap with it, export or import through it, share or
+                   unshare it, change an attribute. CloudHSM CLI's `key-management` service.
+    KEY_USAGE and KEY_MANAGEMENT tokens are bound to one key handle; their approvers are the
+    key's users (CUs).
 
-CloudHSM documents only services 3 and 4 (its token printout has a `Key Handle:` field but
-no documented service for key quorum), so 5/KEY_USAGE is hsmshell's choice: the next free
-id, named after the SDK 5 `key-usage` service.
+CloudHSM documents only services 3 and 4 for SDK 3 (its token printout has a `Key Handle:`
+field but no documented service for key quorum), so 5 and 6 are hsmshell's choice: the next
+free ids, named after the SDK 5 `key-usage` and `key-management` services (AWS's CloudHSM
+CLI service table). Deleting a key needs neither: neither AWS tool guards it.
+
+    7   CLUSTER_MGMT  CloudHSM CLI's `cluster` service (hsm2m.medium only): cluster mtls
+                   register-trust-anchor, deregister-trust-anchor, set-enforcement; approvers
+                   are COs (admins). SDK 3 has no such service; 7 is hsmshell's id for it.
 
 M values: a service's M is 1 (quorum off; getMValue shows an unset service as [1]) or 2..8.
-A key's quorum value is KMU's -m_value: 0 (off, the default) or 1..8 approvals.
+A key has two quorum values, use and manage (CloudHSM CLI's use-key-quorum-value and
+manage-key-quorum-value): 0 (off, the default) or 1..8 approvals. KMU's -m_value sets both.
 """
 
 from __future__ import annotations
@@ -31,6 +41,8 @@ class QuorumService(IntEnum):
     USER_MGMT = 3
     MISC_CO = 4
     KEY_USAGE = 5
+    KEY_MANAGEMENT = 6
+    CLUSTER_MGMT = 7
 
 
 class ApproverType(IntEnum):
@@ -64,8 +76,15 @@ SERVICES: dict[QuorumService, ServiceInfo] = {
         QuorumService.MISC_CO, "Miscellaneous CO service", ("setMValue",), ApproverType.CO),
     QuorumService.KEY_USAGE: ServiceInfo(
         QuorumService.KEY_USAGE, "Use or share a quorum-controlled key",
-        ("sign", "wrapKey", "unWrapKey", "aesWrapUnwrap", "shareKey"), ApproverType.CU,
-        bound_to_key=True),
+        ("sign", "verify"), ApproverType.CU, bound_to_key=True),
+    QuorumService.KEY_MANAGEMENT: ServiceInfo(
+        QuorumService.KEY_MANAGEMENT, "Manage a quorum-controlled key",
+        ("wrapKey", "unWrapKey", "exSymKey", "imSymKey", "shareKey", "setAttribute"),
+        ApproverType.CU, bound_to_key=True),
+    QuorumService.CLUSTER_MGMT: ServiceInfo(
+        QuorumService.CLUSTER_MGMT, "Cluster management (mTLS trust anchors and enforcement)",
+        ("cluster mtls register-trust-anchor", "cluster mtls deregister-trust-anchor",
+         "cluster mtls set-enforcement"), ApproverType.CO),
 }
 
 M_OFF = 1                       # a service M of 1 needs no token

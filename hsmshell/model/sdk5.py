@@ -52,8 +52,12 @@ SETTABLE = {"label": Attr.LABEL, "encrypt": Attr.ENCRYPT, "decrypt": Attr.DECRYP
             "token": Attr.TOKEN}
 # --curve values (generate-asymmetric-pair ec) -> SDK 3 curve ids (genECCKeyPair -i)
 CURVES = {"prime256v1": 2, "secp256r1": 2, "secp224r1": 13, "secp384r1": 14,
-          "secp256k1": 16, "secp521r1": 15}
+          "secp256k1": 16, "secp521r1": 15, "ed25519": 1087}
 HASHES = ("sha1", "sha224", "sha256", "sha384", "sha512")
+# key wrap / unwrap <mechanism> words -> KMU's wrapKey -m ids (aes-zero-pad: RFC 3394, -m 5,
+# over the key zero-padded to a multiple of 8 bytes; KMU has no such mechanism)
+WRAP_MECHANISMS = {"aes-gcm": 10, "aes-no-pad": 5, "aes-pkcs5-pad": 4, "aes-zero-pad": 5,
+                   "cloudhsm-aes-gcm": 11, "rsa-aes": 7, "rsa-oaep": 8, "rsa-pkcs": 12}
 KEY_REFERENCE_RE = re.compile(r"^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$")
 
 

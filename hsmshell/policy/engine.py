@@ -18,9 +18,9 @@ class QuorumLedger(Protocol):
         """(approvals present on the best token of this session, token approved?)"""
         ...
 
-    def key_quorum(self, key_handle: int) -> int:
-        """Approvals a key's own quorum (-m_value) requires; 0 when it has none or is unknown
-        (0 leaves per-key quorum to the HSM)."""
+    def key_quorum(self, key_handle: int, service_id: int = 5) -> int:
+        """Approvals a key's own quorum value for the service (5 use, 6 manage) requires; 0
+        when it has none or is unknown (0 leaves per-key quorum to the HSM)."""
         ...
 
 
@@ -104,7 +104,7 @@ def _key_quorum(spec, action, rule, service, args, ledger) -> Decision:
                             if isinstance(args.get(name), int) and args.get(name))
     decision = Decision(True, action, rule)
     for handle in handles:
-        required = required_for(handle)
+        required = required_for(handle, service.id)
         if required > 0:
             decision = _quorum_decision(spec, action, rule, service, required,
                                         *ledger.approvals(service.id, handle), key_handle=handle)

@@ -1,6 +1,6 @@
 """CloudHSM CLI's quorum token files (AWS's CloudHSM CLI pages): JSON, version "2.0".
 
-Operation tokens (`quorum token-sign generate --service user|quorum|key-usage|key-management`):
+Operation tokens (`quorum token-sign generate --service user|quorum|cluster|key-usage|key-management`):
 
     {"version": "2.0", "service": "user-management", ["key_reference": "0x...",]
      "approval_data": "<base64>", "token": "<base64 SHA-256 of approval_data>",
@@ -33,8 +33,9 @@ MARK = b"cloudhsm-cli-token/2.0 "
 # --service -> (the SDK 3 service whose M applies, the file's "service" word)
 SERVICES = {"user": (QuorumService.USER_MGMT, "user-management"),
             "quorum": (QuorumService.MISC_CO, "quorum"),
+            "cluster": (QuorumService.CLUSTER_MGMT, "cluster"),
             "key-usage": (QuorumService.KEY_USAGE, "key-usage"),
-            "key-management": (QuorumService.KEY_USAGE, "key-management")}
+            "key-management": (QuorumService.KEY_MANAGEMENT, "key-management")}
 ROLES = {"admin": ApproverType.CO, "crypto-user": ApproverType.CU}
 MAX_FILE_BYTES = 64 * 1024
 

@@ -27,7 +27,8 @@ def network_lines(d: dict) -> list[str]:
     if d.get("region"):
         group = d["security_group"]
         rules = "; ".join(f"{r['direction']} {r['protocol']} {r['ports']} {r['peer']}" for r in group["rules"])
-        lines += [f"Region {d['region']}  VPC {d['vpc_id']}  HSM type {d['hsm_type']}",
+        lines += [f"Region {d['region']}  VPC {d['vpc_id']}  HSM type {d['hsm_type']}"
+                  + (f" ({d['mode']} mode)" if d.get("mode") else ""),
                   f"Security group {group['group_id']} {group['name']}: {rules}",
                   f"Log group {d['log_group']}  (sent by the service-linked role {d['service_linked_role']})"]
     lines.append("Subnets: " + "; ".join(f"{s['az']} {s['subnet_id'] or ''} {s['cidr']}".replace("  ", " ")

@@ -32,6 +32,11 @@ def add_arguments(parser, common) -> None:
     create.add_argument("--subnets", help="one subnet CIDR per zone, comma-separated (default 10.0.<i>.0/24)")
     create.add_argument("--replace-after", metavar="SECONDS", default=None,
                         help="replace a failed HSM automatically after SECONDS, or never (default 600)")
+    create.add_argument("--hsm-type", choices=("hsm2m.medium", "hsm1.medium"), default=None,
+                        help="the HSMs' type (default hsm2m.medium; hsm1.medium has no mTLS, "
+                             "no cluster quorum service, no non-FIPS mode)")
+    create.add_argument("--mode", dest="hsm_mode", choices=("FIPS", "NON_FIPS", "fips", "non-fips"), default=None,
+                        help="FIPS (default) or NON_FIPS (hsm2m.medium only: allows ed25519)")
     sub.add_parser("list", parents=[common], help="every cluster in the state dir")
     command("describe", "HSMs, network, security group, log group, certificate, events")
     csr = command("csr", "write the cluster's certificate signing request (to sign with openssl)")
@@ -68,7 +73,8 @@ def run(options, env):
         return show(env, ops.list_clusters(env))
     if command == "create":
         delay = 600.0 if options.replace_after is None else parse_delay(options.replace_after)
-        return show(env, ops.create(env, name, options.hsms, _items(options.azs), _items(options.subnets), delay))
+        return show(env, ops.create(env, name, options.hsms, _items(options.azs), _items(options.subnets), delay,
+                                    options.hsm_type, options.hsm_mode))
     if command == "describe":
         return show(env, ops.describe(env, name))
     if command == "diff":

@@ -149,7 +149,7 @@ def test_changing_m_needs_a_misc_co_token_once_service_4_is_on(quorum, officers,
     ("setMValue 3 9", "invalid-argument"),
     ("setMValue 3 4", "limit-exceeded"),              # only three COs have registered keys
     ("setMValue 5 2", "invalid-argument"),            # a key's quorum is its own -m_value
-    ("setMValue 7 2", "invalid-argument"),
+    ("setMValue 8 2", "invalid-argument"),           # no service 8 (7 is CLUSTER_MGMT)
     ("getToken 4 admin /tmp/unused", "invalid-argument"),    # service 4 is off: no token
     ("getToken 3 officer2 /tmp/unused", "invalid-argument"),  # tokens are for yourself
     ("getToken 3 admin /tmp/unused -k 5", "invalid-argument"),

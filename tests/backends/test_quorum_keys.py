@@ -1,5 +1,6 @@
-"""Per-key quorum (KMU -m_value, AWS's key_mgmt_util pages): using or managing such a key
-needs a KEY_USAGE token bound to it, approved by M of the key's users."""
+"""Per-key quorum (KMU -m_value, AWS's key_mgmt_util pages): using such a key needs a
+KEY_USAGE (5) token bound to it, managing it a KEY_MANAGEMENT (6) token (CloudHSM CLI's
+key-usage and key-management services), each approved by M of the key's users."""
 
 from __future__ import annotations
 
@@ -65,13 +66,26 @@ def test_only_the_keys_users_may_approve(quorum_key, users, tmp_path):
     assert f"not a user of key {quorum_key.key}" in printed[-1]["error"]["message"]
 
 
-def test_managing_a_quorum_key_needs_a_token_too(quorum_key, users, tmp_path):
-    for line in (f"deleteKey -k {quorum_key.key}", f"setAttribute {quorum_key.key} 3 renamed"):
-        outcome, printed = quorum_key.run(line)
-        assert outcome.status == ExitStatus.QUORUM, printed
-    token = tmp_path / "key.token"
+def test_managing_a_quorum_key_needs_a_key_management_token(quorum_key, users, tmp_path):
+    rename = f"setAttribute {quorum_key.key} 3 renamed"
+    outcome, printed = quorum_key.run(rename)
+    assert outcome.status == ExitStatus.QUORUM, printed
+    assert outcome.error.detail["rule"] == "quorum.toml: KEY_MANAGEMENT protects key.attributes.set"
+    assert f"getToken 6 <your-name> <token-file> -k {quorum_key.key}" in printed[-1]["error"]["hint"]
+    # a use (service 5) token does not serve a management operation
+    token = tmp_path / "use.token"
     quorum_key.ok(f"getToken 5 alice {token} -k {quorum_key.key}")
     approve(quorum_key, tmp_path, token, [users["alice"], users["bob"]], approver_type=1)
+    assert quorum_key.run(rename)[0].status == ExitStatus.QUORUM
+    token = tmp_path / "manage.token"
+    quorum_key.ok(f"getToken 6 alice {token} -k {quorum_key.key}")
+    approve(quorum_key, tmp_path, token, [users["alice"], users["bob"]], label="m", approver_type=1)
+    quorum_key.ok(rename)
+    assert quorum_key.run(rename)[0].status == ExitStatus.QUORUM        # one operation per token
+
+
+def test_deleting_a_quorum_key_needs_no_token(quorum_key):
+    """Neither AWS tool lists key deletion among the quorum-controlled operations."""
     quorum_key.ok(f"deleteKey -k {quorum_key.key}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,46 @@ def test_a_missing_tool_is_unavailable_naming_the_setting(on_tool):
     shell = on_tool("/opt/cloudhsm/bin/no-such-cloudhsm-cli")
     outcome, printed = shell.run("user list")
     assert outcome.status == ExitStatus.UNAVAILABLE and "no-such-cloudhsm-cli" in printed[0]["error"]["message"]
+
+
+NEW_STORY = [f"cluster activate --password {SECRET}",
+             f"login --username admin --role admin --password {SECRET}",
+             f"user create --username alice --role crypto-user --password {SECRET}",
+             f"user create --username bob --role crypto-user --password {SECRET}",
+             "quorum token-sign list-quorum-values", "logout",
+             f"login --username alice --role crypto-user --password {SECRET}",
+             "key generate-symmetric aes --label q --key-length-bytes 16 --share-crypto-users bob "
+             "--manage-key-quorum-value 2 --use-key-quorum-value 1",
+             "key generate-asymmetric-pair ec --curve ed25519 --public-label edp --private-label ed "
+             "--private-attributes sign=true",
+             "crypto sign ed25519 --key-filter attr.label=ed --data YWJj",
+             "key list --filter attr.label=q --verbose", "logout",
+             f"login --username admin --role admin --password {SECRET}",
+             "key set-attribute --filter attr.label=q --name trusted --value true", "logout"]
+REFUSED = [(10, "key set-attribute --filter attr.label=q --name label --value q2", "quorum-required")]
+
+
+def test_quorum_values_ed25519_and_trusted_through_the_real_tool_path(harness, on_tool, tmp_path, home):
+    """This round's additions give the same data (and the same refusal) through the tool."""
+    from hsmshell.clusters import create_emulated_cluster
+    tools = tmp_path / "tools"
+    for where in (home, tools):                     # Ed25519 needs a non-FIPS hsm2m.medium
+        create_emulated_cluster(where / "clusters" / "default", "default", 2, time.time,
+                                hsm_type="hsm2m.medium", mode="NON_FIPS")
+
+    def run(shell) -> list[list]:
+        data, refusals = [], []
+        for index, line in enumerate(NEW_STORY):
+            data.append(shell.ok(line)["data"])
+            for after, refused, _ in REFUSED:
+                if after == index:
+                    refusals.append(shell.run(refused)[1][0]["error"]["reference"])
+        return [data, refusals]
+
+    emulated = run(harness)
+    driven = run(on_tool(f"{sys.executable} -m hsmshell emulate cloudhsm-cli --home {tools}"))
+    assert masked(driven) == masked(emulated)
+    assert driven[1] == [reference for _, _, reference in REFUSED]
+    assert driven[0][4] == {"user": 1, "quorum": 1, "cluster": 1}
+    assert driven[0][10]["matched_keys"][0]["key-info"]["key-quorum-values"] == {
+        "manage-key-quorum-value": 2, "use-key-quorum-value": 1}

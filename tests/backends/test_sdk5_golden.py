@@ -193,7 +193,8 @@ REGISTRATION = '{"error_code": 0, "data": {"path": "<masked>"}}'
 ADMIN_TOKEN_FILE = '''{"version": "2.0", "service": "quorum", "approval_data": "<masked>",
                       "token": "<masked>", "signatures": []}'''
 REGISTRATION_FILE_ENTRY = '{"approval_data": "<masked>", "unsigned": "<masked>", "signed": ""}'
-QUORUM_VALUES = '{"error_code": 0, "data": {"user": 1, "quorum": 1}}'
+# AWS's hsm2m.medium output (a new cluster's type); the hsm1.medium one is in test_sdk5_cluster_quorum
+QUORUM_VALUES = '{"error_code": 0, "data": {"user": 1, "quorum": 1, "cluster": 1}}'
 SET_QUORUM = '{"error_code": 0, "data": "Set Quorum Value successful"}'
 TOKENS_DELETED = '{"error_code": 0, "data": "Deletion of quorum token(s) successful"}'
 TRUST_ANCHOR = '''{"error_code": 0, "data": {"trust_anchor": {"certificate-reference": "0x01",

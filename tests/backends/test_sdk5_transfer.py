@@ -10,7 +10,7 @@ import pytest
 
 PW = "Al1cePassw0rd"
 AES_OPTIONS = {"aes-gcm": " --tag-length-bits 128 --aad 0x10", "cloudhsm-aes-gcm": " --tag-length-bits 96",
-               "aes-no-pad": "", "aes-pkcs5-pad": ""}
+               "aes-no-pad": "", "aes-pkcs5-pad": "", "aes-zero-pad": ""}
 RSA_OPTIONS = {"rsa-oaep": " --hash-function sha256 --mgf mgf1-sha256",
                "rsa-aes": " --hash-function sha1 --mgf mgf1-sha1", "rsa-pkcs": ""}
 
@@ -83,3 +83,49 @@ def test_import_pem_takes_an_openssl_public_key(cu, tmp_path, genkey, kind):
     other = "ec-public" if kind == "rsa-public" else "rsa-public"
     outcome, _ = cu.run(f"key import pem --path {tmp_path / 'p.pem'} --label again --key-type-class {other}")
     assert outcome.status == 2
+
+
+def test_aes_zero_pad_is_rfc3394_over_the_zero_padded_key(cu, tmp_path):
+    """A generic secret keeps its padding; a private key comes back whole (its DER says its
+    length); bytes that unwrap to no valid key are refused."""
+    import base64
+
+    cu.ok("key generate-symmetric aes --label clear --key-length-bytes 32 --attributes wrap=true unwrap=true")
+    cu.ok("key generate-symmetric generic-secret --label gs --key-length-bytes 21")
+    wrapped = cu.ok("key wrap aes-zero-pad --payload-filter attr.label=gs --wrapping-filter attr.label=clear")
+    data = base64.b64decode(wrapped["data"]["wrapped_key_data"])
+    assert len(data) == 24 + 8                                    # 21 bytes padded to 24, plus the IV block
+    cu.ok("key unwrap aes-zero-pad --filter attr.label=clear --key-type-class generic-secret --label gs2 "
+          f"--data {wrapped['data']['wrapped_key_data']}")
+    # the padded key as the HSM keeps it: 24 bytes, the last 3 zero
+    assert cu.ok("key list --filter attr.label=gs2 --verbose")["data"]["matched_keys"][0]["attributes"][
+        "key-length-bytes"] == 24
+    cu.ok("key generate-asymmetric-pair ec --public-label zp --private-label zk --curve secp384r1")
+    wrapped = cu.ok("key wrap aes-zero-pad --payload-filter attr.label=zk --wrapping-filter attr.label=wk")
+    made = cu.ok("key unwrap aes-zero-pad --filter attr.label=wk --key-type-class ec-private --label zk2 "
+                 f"--data {wrapped['data']['wrapped_key_data']}")["data"]["key"]
+    assert made["attributes"]["check-value"] == check_value(cu, "zk")
+    # a key whose padding is not zeros (wrapped with aes-no-pad after a non-zero byte) is refused
+    outcome, printed = cu.run("key unwrap aes-zero-pad --filter attr.label=wk --key-type-class ec-private "
+                              f"--label bad --data {base64.b64encode(b'x' * 40).decode()}")
+    assert outcome.status != 0 and printed[0]["error"]["reference"] != "internal-error"
+
+
+def test_zero_pad_layout_is_rfc3394_of_the_padded_key():
+    """Against `cryptography`'s RFC 3394 with a known key: what the emulator's wrap produces."""
+    import os
+
+    from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+
+    from hsmshell.backends.emulator import crypto
+    from hsmshell.backends.emulator.crypto import zero_pad
+    from hsmshell.model.keys import KeyClass, KeyType
+    kek, secret = os.urandom(32), os.urandom(13)
+    wrapped = crypto.wrap_key(5, kek, zero_pad.pad(secret))
+    assert wrapped == aes_key_wrap(kek, secret + bytes(3))
+    assert aes_key_unwrap(kek, wrapped) == secret + bytes(3)
+    assert zero_pad.pad(b"k" * 24) == b"k" * 24 and zero_pad.pad(b"k") == b"k" + bytes(15)
+    assert zero_pad.unpad(bytes(range(1, 25)), KeyClass.SECRET, KeyType.AES) == bytes(range(1, 25))
+    der = crypto.generate_ec(2).private_der
+    assert zero_pad.unpad(zero_pad.pad(der), KeyClass.PRIVATE, KeyType.EC) == der
+

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hsmshell.errors import HsmshellError, InvalidApproval, InvalidArgument
-from hsmshell.model.quorum import (ApproverType, QuorumService, check_key_m_value,
+from hsmshell.model.quorum import (SERVICES, ApproverType, QuorumService, check_key_m_value,
                                    check_m_value, parse_service)
 from hsmshell.quorum.approval import load_approval_file, parse_approval, parse_cmu_approval
 from hsmshell.quorum.ledger import LedgerEntry, QuorumLedger, evaluate_token
@@ -426,10 +426,11 @@ NAMES = st.sampled_from(["officer1", "OFFICER1", "officer2", "officer3", "cu1", 
        service=st.sampled_from(list(QuorumService)), now=st.integers(NOW - 10, NOW + 700))
 def test_ledger_never_approves_with_fewer_than_m_registered_approvers(approvers, registered,
                                                                       m, service, now):
-    token = a_token(service=service, key_handle=7 if service is QuorumService.KEY_USAGE else 0)
+    bound = SERVICES[service].bound_to_key          # KEY_USAGE, KEY_MANAGEMENT
+    token = a_token(service=service, key_handle=7 if bound else 0)
     state = evaluate_token(token, approvers, registered, m, now)
     distinct = len({a.lower() for a in approvers} & {r.lower() for r in registered})
-    quorum_off = m == 0 if service is QuorumService.KEY_USAGE else m <= 1
+    quorum_off = m == 0 if bound else m <= 1
     if state.approved and not quorum_off:
         assert distinct >= m and not state.expired and now < token.expires_at
     assert state.approved == (quorum_off or (distinct >= m and not state.expired))
@@ -464,4 +465,4 @@ def test_service_and_m_value_checks():
         with pytest.raises(InvalidArgument):
             check_m_value(bad)
     with pytest.raises(InvalidArgument, match="unknown quorum service"):
-        parse_service("7")
+        parse_service("8")

@@ -136,8 +136,9 @@ def _handles(data) -> dict:
 
 
 def quorum_value(backend, service_id: int) -> int | None:
-    """M of user (3) / quorum (4) from the tool, when a CloudHSM CLI login is active."""
-    word = {3: "user", 4: "quorum"}.get(service_id)
+    """M of user (3) / quorum (4) / cluster (7) from the tool, when a CloudHSM CLI login is
+    active (an hsm1.medium tool lists no cluster value: 1, off)."""
+    word = {3: "user", 4: "quorum", 7: "cluster"}.get(service_id)
     if word is None or not backend.cli_alive():
         return None
     try:

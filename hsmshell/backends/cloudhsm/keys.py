@@ -144,6 +144,8 @@ def get_key_info(backend, invocation, secrets: dict) -> Result:
     info = kmu_text.key_info(reply.body)
     values = attributes(backend, handle)          # class, and token or session (KMU prints neither)
     info["session"] = values.get(int(Attr.TOKEN)) == 0
+    # KMU prints one value ("use/manage"): both, as KMU's -m_value sets them
+    info["use_m_value"] = info["manage_m_value"] = info["m_value"]
     return Result("getKeyInfo", "key_info", data={
         "key_handle": handle, "key_class": values.get(int(Attr.CLASS)), **info})
 

@@ -14,6 +14,7 @@ from hsmshell.backends.context import CommandContext
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmshellError
 from hsmshell.model.capabilities import Capability
+from hsmshell.model.quorum import QuorumService
 from hsmshell.state.db import ClusterDB
 
 # The modules whose HANDLERS run commands, imported the first time one of their commands runs:
@@ -150,8 +151,8 @@ class EmulatorBackend(BackendBase):
     def approvals(self, service_id: int, key_handle: int = 0) -> tuple[int, bool]:
         return quorum_rules.session_approvals(self.cluster, service_id, key_handle)
 
-    def key_quorum(self, key_handle: int) -> int:
-        return quorum_rules.key_approvals_required(self.cluster, key_handle)
+    def key_quorum(self, key_handle: int, service_id: int = 5) -> int:
+        return quorum_rules.key_approvals_required(self.cluster, key_handle, QuorumService(service_id))
 
     def pending_tokens(self) -> list[dict]:
         """This session's live quorum tokens (the REPL toolbar shows them)."""

@@ -17,7 +17,8 @@ from collections import Counter, defaultdict
 
 KMS_LABEL = "arn:aws:kms:"
 CHANGES = ("CN_CREATE_USER", "CN_CREATE_CO", "CN_CHANGE_PSWD", "CN_INSERT_MASKED_OBJECT_USER")
-KEY_ROWS = ("SELECT hsm_id, handle, owner, key_class, key_type, label, key_id, attributes, m_value, material "
+KEY_ROWS = ("SELECT hsm_id, handle, owner, key_class, key_type, label, key_id, attributes, m_value, "
+            "manage_m_value, material "
             "FROM keys WHERE session_id IS NULL")
 
 

@@ -20,11 +20,15 @@ QUORUM_SERVICES: dict[str, QuorumService] = {
     "user.password.other": QuorumService.USER_MGMT,
     "quorum.m_value.set": QuorumService.MISC_CO,
     "quorum.validity.set": QuorumService.MISC_CO,
-    # a key made with -m_value M >= 1: using or managing it needs a token bound to that key
-    **{f"key.{action}": QuorumService.KEY_USAGE for action in (
-        "use", "wrap", "unwrap", "export", "import", "share", "attributes.set", "delete")},
+    "cluster.mtls.manage": QuorumService.CLUSTER_MGMT,      # CloudHSM CLI's cluster service
+    # a key with a use quorum value M >= 1: using it needs a key-usage token bound to it
+    "key.use": QuorumService.KEY_USAGE,
+    # a key with a manage quorum value M >= 1 (AWS's key-management service: wrap, unwrap,
+    # share, unshare, set-attribute; KMU's exSymKey/imSymKey wrap too): a key-management token
+    **{f"key.{action}": QuorumService.KEY_MANAGEMENT for action in (
+        "wrap", "unwrap", "export", "import", "share", "attributes.set")},
 }
-# The arguments naming the keys a KEY_USAGE-protected command uses (each needs its own token).
+# The arguments naming the keys a key-quorum-protected command uses (each needs its own token).
 QUORUM_KEY_ARGUMENTS = ("key_handle", "wrapping_key_handle")
 
 NOT_AUTHORIZED = "HSM Error: The current logged in user is not authorized to do this operation"

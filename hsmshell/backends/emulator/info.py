@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
 from hsmshell.backends.result import Result
-from hsmshell.errors import InvalidArgument
+from hsmshell.backends.emulator.topology import HSM2M
+from hsmshell.errors import HsmError, InvalidArgument
 
 MODEL = "NITROX-III CNN35XX-NFBE"
 FIRMWARE = ("3", "4")
+FIPS_STATES = {"FIPS": "2 [FIPS mode with single factor authentication]",
+               "NON_FIPS": "0 [non-FIPS mode with single factor authentication]"}
+
+
+def cluster_type(db) -> tuple[str, str]:
+    """(HSM type, mode) of a cluster, from its network settings; a cluster made before
+    hsmshell modelled types is the hsm1.medium in FIPS mode it then said it was."""
+    network = json.loads(db.meta("network", "{}") or "{}")
+    return network.get("hsm_type", "hsm1.medium"), network.get("mode", "FIPS")
+
+
+def require_hsm2m(db, what: str) -> None:
+    """AWS offers `what` on hsm2m.medium clusters only."""
+    hsm_type = cluster_type(db)[0]
+    if hsm_type != HSM2M:
+        raise HsmError(f"{what} is available on hsm2m.medium clusters only; this cluster's HSMs "
+                       f"are {hsm_type}", reference="not-supported-by-hsm-type",
+                       hint="hsmshell cluster create NAME --hsm-type hsm2m.medium")
+
+
+def require_non_fips(db, what: str) -> None:
+    """AWS offers `what` (Ed25519) on hsm2m.medium clusters in non-FIPS mode only."""
+    require_hsm2m(db, what)
+    if cluster_type(db)[1] != "NON_FIPS":
+        raise HsmError(f"HSM Error: This operation violates the current configured/FIPS policies: "
+                       f"{what} needs an hsm2m.medium cluster in NON_FIPS mode",
+                       reference="fips-policy-violation",
+                       hint="hsmshell cluster create NAME --hsm-type hsm2m.medium --mode NON_FIPS")
 
 
 def server_info(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
@@ -26,13 +56,15 @@ def server_info(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 
 
 def hsm_info(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
+    fips_state = FIPS_STATES[cluster_type(cluster.db)[1]]
+
     def on_hsm(hsm: Hsm) -> dict:
         users = cluster.conn.execute("SELECT COUNT(*) FROM users WHERE hsm_id = ?",
                                      (hsm.hsm_id,)).fetchone()[0]
         seed = zlib.crc32(hsm.hsm_id.encode())
         return {"info": {
             "Label": "cavium", "Model": MODEL, "Serial Number": hsm.serial,
-            "HSM Flags": 0, "FIPS state": "2 [FIPS mode with single factor authentication]",
+            "HSM Flags": 0, "FIPS state": fips_state,
             "Manufacturer ID": "", "Device ID": 10, "Class Code": 1048576,
             "System vendor ID": "177D", "SubSystem ID": 10,
             "TotalPublicMemory": 560596, "FreePublicMemory": 560596 - 64 * users,

@@ -32,8 +32,17 @@ class Placement:
     key_id: str = ""
     session: bool = False
     share_with: tuple[int, ...] = ()
-    m_value: int = 0
+    m_value: int = 0                    # use quorum (KMU's -m_value sets both)
     min_servers: int = 1
+    manage_m_value: int | None = None   # manage quorum; None: the same as m_value (KMU)
+
+    @property
+    def manage(self) -> int:
+        return self.m_value if self.manage_m_value is None else self.manage_m_value
+
+    @property
+    def largest_quorum(self) -> int:
+        return max(self.m_value, self.manage)
 
     @classmethod
     def from_args(cls, args: dict, label: str | None = None) -> "Placement":
@@ -45,7 +54,8 @@ class Placement:
         return cls(label=check_text(Attr.LABEL, label if label is not None else args.get("label") or ""),
                    key_id=check_text(Attr.ID, key_id) if key_id else "",
                    session=bool(args.get("sess")), share_with=tuple(args.get("share_with") or ()),
-                   m_value=m_value, min_servers=max(min_servers, 1))
+                   m_value=m_value, min_servers=max(min_servers, 1),
+                   manage_m_value=args.get("manage_m_value"))
 
 
 @record
@@ -60,7 +70,7 @@ class Created:
         """The Result of a creating command; `handles` names each new handle (key_handle, ...)."""
         p = self.placement
         body = {**handles, **data, "label": p.label, "id": p.key_id, "session": p.session,
-                "owner": self.owner, "shared_with": self.shared_with, "m_value": p.m_value}
+                "owner": self.owner, "shared_with": self.shared_with, "m_value": p.largest_quorum}
         return Result(command, kind, data=body, servers=self.servers, replay=dict(handles))
 
 
@@ -80,7 +90,8 @@ class CreationPlan:
         # What every HSM's row shares, computed once: the sealed material, the attributes.
         common = [(h, int(k.key_class), int(k.key_type), placement.label, placement.key_id,
                    jsontext.compact(k.attributes), store.seal(h, k.material), session,
-                   placement.m_value if k.restricted else 0) for h, k in zip(handles, keys)]
+                   placement.m_value if k.restricted else 0, placement.manage if k.restricted else 0)
+                  for h, k in zip(handles, keys)]
         restricted = [h for h, k in zip(handles, keys) if k.restricted]
         rows: dict[str, tuple[list, list]] = {}     # by HSM: its keys rows and key_shares rows
 
@@ -98,7 +109,7 @@ class CreationPlan:
         servers = store.cluster.on_each(on_hsm, store.hsms)
         store.conn.executemany(
             "INSERT INTO keys(handle, hsm_id, owner, key_class, key_type, label, key_id, "
-            "attributes, material, session_id, m_value) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+            "attributes, material, session_id, m_value, manage_m_value) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
             [row for key_rows, _ in rows.values() for row in key_rows])
         shares = [row for _, share_rows in rows.values() for row in share_rows]
         if shares:
@@ -133,9 +144,10 @@ def plan_creation(store: KeyStore, placement: Placement, count: int = 1, asymmet
     else:
         names = [n for n in share_names if home.hsm_id in store.user_ids(n)]
         placement = replace(placement, share_with=tuple(store.local_ids(names, home.hsm_id)))
-    if placement.m_value > len(names) + 1:
-        raise InvalidArgument(f"-m_value {placement.m_value} needs the key shared with at least "
-                              f"{placement.m_value - 1} other user(s) in -u (the owner counts as one)")
+    if placement.largest_quorum > len(names) + 1:
+        m = placement.largest_quorum
+        raise InvalidArgument(f"-m_value {m} needs the key shared with at least "
+                              f"{m - 1} other user(s) in -u (the owner counts as one)")
     if placement.key_id and store.conn.execute(
             "SELECT 1 FROM key_objects WHERE key_id = ? LIMIT 1", (placement.key_id,)).fetchone():
         raise InvalidArgument(f"a key with id '{placement.key_id}' already exists in the cluster",

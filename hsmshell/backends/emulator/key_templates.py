@@ -14,7 +14,7 @@ import functools
 from hsmshell.backends.emulator import crypto
 from hsmshell.backends.emulator.crypto.material import describe_public_key, load_public_key
 from hsmshell.model.key_attributes import AttributeValue
-from hsmshell.model.keys import EC_CURVES, Attr, KeyClass, KeyType
+from hsmshell.model.keys import ALL_CURVES, Attr, KeyClass, KeyType
 from hsmshell.record import record
 
 _ON = (Attr.ENCRYPT, Attr.DECRYPT, Attr.WRAP, Attr.UNWRAP, Attr.SIGN, Attr.VERIFY, Attr.DERIVE)
@@ -52,7 +52,7 @@ def secret_key(key_type: KeyType, key: bytes, *, extractable: bool, local: bool)
 
 def key_pair(pair: crypto.KeyPair, *, extractable: bool) -> tuple[NewKey, NewKey]:
     """(public, private) of a key pair generated on the HSM."""
-    info = describe_public_key(load_public_key(pair.public_der))
+    info = describe_public_key(load_public_key(pair.public_der), edwards=True)   # made on request only
     return public_key(info, local=True), private_key(pair.private_der, info,
                                                      extractable=extractable, local=True)
 
@@ -105,7 +105,7 @@ def _public_values(info: crypto.PublicKeyInfo) -> dict[int, AttributeValue]:
     elif info.key_type is KeyType.DSA:        # the prime p and its length
         values = {Attr.MODULUS: info.modulus.hex(), Attr.MODULUS_BITS: info.modulus_bits}
     else:   # EC: MODULUS holds the DER point Q, MODULUS_BITS the curve's OpenSSL NID (AWS's pages)
-        values = {Attr.MODULUS: info.ec_point.hex(), Attr.MODULUS_BITS: EC_CURVES[info.curve_id].nid}
+        values = {Attr.MODULUS: info.ec_point.hex(), Attr.MODULUS_BITS: ALL_CURVES[info.curve_id].nid}
     values[Attr.KCV] = crypto.public_kcv(info.spki_der).hex()
     return values
 

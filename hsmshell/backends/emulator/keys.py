@@ -12,7 +12,7 @@ from hsmshell.backends.emulator import crypto, key_templates
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.key_creation import Placement, plan_creation
 from hsmshell.backends.key_files import parse_hex, read_input, write_output
-from hsmshell.backends.emulator.keystore import NO_SUCH_KEY, KeyStore, StoredKey
+from hsmshell.backends.emulator.keystore import NO_SUCH_KEY, TRUST, KeyStore, StoredKey
 from hsmshell.backends.result import Result
 from hsmshell.errors import HsmError, InvalidArgument, NoSuchKey
 from hsmshell.model.key_attributes import (
@@ -155,7 +155,10 @@ def get_key_info(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     return Result("getKeyInfo", "key_info", data={
         "key_handle": key.handle, "key_class": key.key_class, "session": key.is_session,
         "owner": key.owner, "shared_with": [] if key.is_public else list(key.shares),
-        "m_value": key.m_value})
+        # KMU's one -m_value line: the stricter of the key's two values (docs/sdk5.md); JSON
+        # has both, as CloudHSM CLI's key-quorum-values show them
+        "m_value": max(key.m_value, key.manage_m_value),
+        "use_m_value": key.m_value, "manage_m_value": key.manage_m_value})
 
 
 def get_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
@@ -214,7 +217,8 @@ def _key_hash(keys: list[StoredKey]) -> str:
 def set_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     attr, value = _settable(args)
     store = KeyStore(cluster)
-    key = store.key(args["key_handle"], "change")
+    # trusted is an admin's to set, on any key (the firmware lets only COs run key.trust)
+    key = store.key(args["key_handle"], TRUST if attr == Attr.TRUSTED else "change")
     if attr == Attr.TOKEN and not key.is_session:
         raise InvalidArgument(f"key {key.handle} is already a token (persistent) key")
     servers = store.on_copies(key.handle, lambda hsm, copy: store.set_attribute(copy, attr, value))

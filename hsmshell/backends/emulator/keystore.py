@@ -30,10 +30,11 @@ from hsmshell.state.home import KEK_FILE
 from hsmshell.model.users import UserType
 
 USE = "use"        # the access every key command needs at least; other needs are owner-only
+TRUST = "trust"    # an admin marking any key trusted (firmware lets only COs ask for it)
 NO_SUCH_KEY = "HSM Error: Invalid object handle is passed to this operation"
 ACCESS_DENIED = "HSM Error: Key Access is denied."
 KEY_COLUMNS = ("k.handle, k.hsm_id, owner, key_class, key_type, label, key_id, attributes, material, "
-               "session_id, m_value, (SELECT GROUP_CONCAT(user_id) FROM key_shares s "
+               "session_id, m_value, manage_m_value, (SELECT GROUP_CONCAT(user_id) FROM key_shares s "
                "WHERE s.handle = k.handle AND s.hsm_id = k.hsm_id)")
 # The copy of key ? a command works on: the first reachable HSM's (Hsm.reachable) in server
 # order, as KeyStore.hsms lists them. CROSS JOIN keeps SQLite walking the HSMs by server and
@@ -57,15 +58,16 @@ class StoredKey:
     other_attributes: dict[int, AttributeValue]
     sealed: bytes
     session_id: str | None
-    m_value: int
+    m_value: int                    # use quorum (KMU -m_value, SDK 5 use-key-quorum-value)
+    manage_m_value: int             # manage quorum (SDK 5 manage-key-quorum-value)
     shares: tuple[int, ...]
 
     @classmethod
     def from_row(cls, row) -> "StoredKey":
-        *head, attributes, sealed, session_id, m_value, shares = row
+        *head, attributes, sealed, session_id, m_value, manage_m_value, shares = row
         others = {int(k): v for k, v in jsontext.loads_flat(attributes).items()}
         shared = tuple(sorted(int(u) for u in shares.split(","))) if shares else ()
-        return cls(*head, others, sealed, session_id, m_value, shared)
+        return cls(*head, others, sealed, session_id, m_value, manage_m_value, shared)
 
     @property
     def is_session(self) -> bool:
@@ -179,6 +181,8 @@ class KeyStore:
         key = StoredKey.from_row(row) if row else None
         if key is None or (key.is_session and key.session_id != self.cluster.session_id):
             raise NoSuchKey(f"{NO_SUCH_KEY}: there is no key with handle {handle}")
+        if need == TRUST:
+            return key
         access = key.access_of(self.my_id(key.hsm_id))
         if access is None:
             raise KeyAccessDenied(f"{ACCESS_DENIED} Key {handle} belongs to user {key.owner} "

@@ -44,7 +44,8 @@ def extract_masked_object(cluster: EmulatedCluster, args: dict, secrets: dict) -
         "SELECT user_id, name FROM users WHERE hsm_id = ?", (key.hsm_id,))}
     payload = {
         "key_class": key.key_class, "key_type": key.key_type, "label": key.label, "key_id": key.key_id,
-        "session": key.is_session, "m_value": key.m_value, "owner": names.get(key.owner),
+        "session": key.is_session, "m_value": key.m_value, "manage_m_value": key.manage_m_value,
+        "owner": names.get(key.owner),
         "shared_with": [names[u] for u in key.shares if u in names],
         "attributes": {str(a): v for a, v in key.other_attributes.items()},
         "material": base64.b64encode(store.material(key)).decode("ascii")}
@@ -74,6 +75,8 @@ def insert_masked_object(cluster: EmulatedCluster, args: dict, secrets: dict) ->
                  attributes, restricted=key_class is not KeyClass.PUBLIC)
     placement = Placement(label=payload["label"], key_id=payload["key_id"], session=payload["session"],
                           m_value=payload["m_value"] if new.restricted else 0,
+                          # objects masked before keys had two values: the one guarded both
+                          manage_m_value=payload.get("manage_m_value") if new.restricted else 0,
                           min_servers=max(args.get("min_srv") or 1, 1))
     plan = plan_creation(store, placement, asymmetric=new.key_type in ASYMMETRIC_KEY_TYPES,
                          owner=owner, share_names=payload["shared_with"] if new.restricted else [])

@@ -18,10 +18,15 @@ from hsmshell.quorum.ledger import LedgerEntry, QuorumLedger, QuorumState, evalu
 APPROVER_USER_TYPES = {ApproverType.CO: tuple(OFFICERS), ApproverType.CU: (UserType.CU,)}
 
 
+# the keys column holding each key service's quorum value
+KEY_QUORUM_COLUMNS = {QuorumService.KEY_USAGE: "m_value", QuorumService.KEY_MANAGEMENT: "manage_m_value"}
+
+
 def required_m(cluster, service: QuorumService, key_handle: int = 0) -> int:
-    """The M that applies: the cluster's for services 3 and 4, the key's -m_value for 5."""
+    """The M that applies: the cluster's for services 3 and 4, the key's use quorum value
+    for 5 (KEY_USAGE), its manage quorum value for 6 (KEY_MANAGEMENT)."""
     if SERVICES[service].bound_to_key:
-        return key_m_value(cluster, key_handle)
+        return key_m_value(cluster, key_handle, service)
     return store.m_value(cluster, service)
 
 
@@ -75,7 +80,7 @@ def _m_to_enforce(cluster, service: QuorumService, key_handle: int) -> int:
     """required_m, after one cheap probe for a key's service: a key with no -m_value on any
     copy (or no such key) needs no approvals, the case of nearly every key command."""
     if SERVICES[service].bound_to_key and cluster.conn.execute(
-            "SELECT 1 FROM keys WHERE handle = ? AND m_value > 0 LIMIT 1",
+            f"SELECT 1 FROM keys WHERE handle = ? AND {KEY_QUORUM_COLUMNS[service]} > 0 LIMIT 1",
             (key_handle,)).fetchone() is None:
         return 0
     return required_m(cluster, service, key_handle)
@@ -116,11 +121,12 @@ def session_approvals(cluster, service_id: int, key_handle: int = 0) -> tuple[in
     return (0 if state.expired else state.present), state.approved
 
 
-def key_approvals_required(cluster, key_handle: int) -> int:
-    """Approvals the key's -m_value requires (0: none, or no such key — the command reports it)."""
+def key_approvals_required(cluster, key_handle: int,
+                           service: QuorumService = QuorumService.KEY_USAGE) -> int:
+    """Approvals the key's quorum value for `service` requires (0: none, or no such key —
+    the command reports it)."""
     try:
-        return approvals_required(QuorumService.KEY_USAGE,
-                                  _m_to_enforce(cluster, QuorumService.KEY_USAGE, key_handle))
+        return approvals_required(service, _m_to_enforce(cluster, service, key_handle))
     except (HsmshellError, ValueError):
         return 0
 
@@ -145,11 +151,12 @@ def pending_tokens(cluster) -> list[dict]:
     return out
 
 
-# -- per-key quorum (KMU -m_value) ------------------------------------------------------------
-def _key_copy(cluster, key_handle: int) -> tuple[str, int, int]:
-    """(HSM id, -m_value, owner id) of the key's first reachable copy."""
+# -- per-key quorum (use and manage values) ---------------------------------------------------
+def _key_copy(cluster, key_handle: int, service: QuorumService = QuorumService.KEY_USAGE) -> tuple[str, int, int]:
+    """(HSM id, quorum value for `service`, owner id) of the key's first reachable copy."""
     row = cluster.conn.execute(
-        "SELECT k.hsm_id, k.m_value, k.owner FROM keys k JOIN hsms h ON h.hsm_id = k.hsm_id "
+        f"SELECT k.hsm_id, k.{KEY_QUORUM_COLUMNS[service]}, k.owner FROM keys k "
+        "JOIN hsms h ON h.hsm_id = k.hsm_id "
         "WHERE k.handle = ? AND h.state = 'ACTIVE' ORDER BY h.server LIMIT 1", (key_handle,)).fetchone()
     if row is None:
         raise NoSuchKey(f"HSM Error: Invalid object handle is passed to this operation: "
@@ -157,8 +164,8 @@ def _key_copy(cluster, key_handle: int) -> tuple[str, int, int]:
     return row
 
 
-def key_m_value(cluster, key_handle: int) -> int:
-    return int(_key_copy(cluster, key_handle)[1])
+def key_m_value(cluster, key_handle: int, service: QuorumService = QuorumService.KEY_USAGE) -> int:
+    return int(_key_copy(cluster, key_handle, service)[1])
 
 
 def key_users(cluster, key_handle: int) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hsmshell.backends.emulator import quorum_store as store
 from hsmshell.backends.emulator import replay_inputs
+from hsmshell.backends.emulator.info import require_hsm2m
 from hsmshell.backends.emulator.cluster import EmulatedCluster, Hsm
 from hsmshell.backends.emulator.users import _require_user, _type_matches
 from hsmshell.backends.result import Result
@@ -84,6 +85,8 @@ def _registration_files(cluster, args: dict) -> tuple[bytes, bytes, bytes]:
 
 def set_m_value(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     service = cluster_service(args["service"], "setMValue")
+    if service == QuorumService.CLUSTER_MGMT:
+        require_hsm2m(cluster.db, "the cluster quorum service")
     m = check_m_value(args["m"])
     if m > M_OFF:
         officers = len(store.registered_keys(cluster, tuple(OFFICERS)))

@@ -75,7 +75,8 @@ def _token_request(cluster, args: dict) -> tuple[QuorumService, int, int]:
                               f"with {me.name}")
     required = approvals_required(service, rules.required_m(cluster, service, key_handle))
     if required == 0:
-        what = f"key {key_handle} has -m_value 0" if key_handle else f"M is 1 for service {info.label}"
+        what = (f"key {key_handle}'s quorum value for service {info.label} is 0" if key_handle
+                else f"M is 1 for service {info.label}")
         raise InvalidArgument(f"getToken: quorum is off ({what}); no token is needed")
     return service, key_handle, required
 

@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS keys (
     attributes TEXT NOT NULL,
     material BLOB NOT NULL,
     session_id TEXT,
-    m_value INTEGER NOT NULL DEFAULT 0,
+    m_value INTEGER NOT NULL DEFAULT 0,         -- use quorum (KMU -m_value; SDK 5 use-key-quorum-value)
+    manage_m_value INTEGER NOT NULL DEFAULT 0,  -- manage quorum (SDK 5 manage-key-quorum-value)
     PRIMARY KEY (handle, hsm_id),
     FOREIGN KEY (hsm_id, owner) REFERENCES users(hsm_id, user_id)
 );
@@ -108,6 +109,9 @@ PRECO_NAME, PRECO_PASSWORD = "admin", "password"
 AU_NAME = "app_user"
 # columns added to hsms after the first release: added in place to older databases
 _LATER_HSM_COLUMNS = (("eni_id", "TEXT"), ("failed_at", "REAL"), ("replace_at", "REAL"))
+# a key's manage quorum, added after keys had one -m_value (which guarded use and management)
+MANAGE_QUORUM_INDEX = ("CREATE INDEX IF NOT EXISTS keys_with_manage_quorum ON keys(handle) "
+                       "WHERE manage_m_value > 0")
 
 
 def create_tables(conn) -> None:
@@ -116,6 +120,10 @@ def create_tables(conn) -> None:
     for column, kind in _LATER_HSM_COLUMNS:
         if column not in present:
             conn.execute(f"ALTER TABLE hsms ADD COLUMN {column} {kind}")
+    if "manage_m_value" not in {row[1] for row in conn.execute("PRAGMA table_info(keys)")}:
+        conn.execute("ALTER TABLE keys ADD COLUMN manage_m_value INTEGER NOT NULL DEFAULT 0")
+        conn.execute("UPDATE keys SET manage_m_value = m_value WHERE m_value > 0")
+    conn.execute(MANAGE_QUORUM_INDEX)
     if conn.execute("SELECT 1 FROM counts WHERE name = 'user_names'").fetchone() is None:
         # a new database, or one made before the counter: count once (the triggers exist
         # already, so a user added meanwhile by another process is counted either way)
@@ -134,12 +142,14 @@ def insert_hsm(conn, hsm: dict) -> None:
 
 
 def seed_cluster(db, name: str, hsm_count: int, now: float, *, azs=DEFAULT_AZS, subnets=None,
-                 initialized: bool = True, replace_after: float | None = topology.DEFAULT_REPLACE_AFTER) -> dict:
+                 initialized: bool = True, replace_after: float | None = topology.DEFAULT_REPLACE_AFTER,
+                 hsm_type: str = topology.DEFAULT_HSM_TYPE, mode: str = topology.DEFAULT_MODE) -> dict:
     """Create the HSMs (tables exist already) and, if `initialized`, the initial users.
     Returns what the genesis record needs."""
     conn = db.conn
     cluster_id = aws_id("cluster")
-    network = topology.plan_network(cluster_id, azs, subnets, ip_seed=name)
+    network = topology.plan_network(cluster_id, azs, subnets, ip_seed=name,
+                                    hsm_type=hsm_type, mode=mode)
     hsms = topology.plan_hsms(network, hsm_count)
     state = "INITIALIZED" if initialized else "UNINITIALIZED"
     for key, value in (("cluster_name", name), ("cluster_id", cluster_id),

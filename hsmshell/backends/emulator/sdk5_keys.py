@@ -11,15 +11,16 @@ from __future__ import annotations
 from hsmshell.backends.emulator import crypto, key_templates, keys, quorum_rules
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.crypto.reference_pem import reference_pem
-from hsmshell.backends.emulator.key_creation import Placement, plan_creation
+from hsmshell.backends.emulator.key_creation import MAX_M_VALUE, Placement, plan_creation
 from hsmshell.backends.key_files import write_output
-from hsmshell.backends.emulator.keystore import KeyStore, StoredKey
+from hsmshell.backends.emulator.keystore import TRUST, KeyStore, StoredKey
 from hsmshell.backends.emulator.sdk5_keys_view import KeyView
 from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.result import Result
-from hsmshell.errors import HsmError, InvalidArgument, NoSuchUser, PermissionDenied
+from hsmshell.errors import HsmError, InvalidArgument, NoSuchUser
 from hsmshell.model.key_attributes import check_text
-from hsmshell.model.keys import Attr, KeyClass, KeyType
+from hsmshell.backends.emulator.info import require_non_fips
+from hsmshell.model.keys import ED25519, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import CURVES, SETTABLE, parse_bool
 from hsmshell.model.users import UserType
 
@@ -71,6 +72,9 @@ def generate_rsa(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 
 def generate_ec(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     curve_id = CURVES[args["curve"]]
+    if curve_id == ED25519.curve_id:
+        require_non_fips(cluster.db, "ed25519")
+        return _generate_pair(cluster, args, "key generate-asymmetric-pair ec", crypto.generate_ed25519)
     return _generate_pair(cluster, args, "key generate-asymmetric-pair ec",
                           lambda: crypto.generate_ec(curve_id))
 
@@ -100,11 +104,7 @@ def _generate_pair(cluster, args: dict, command: str, make) -> Result:
 
 def _placement(store: KeyStore, args: dict, label: str, settings: dict, manage: int, use: int) -> Placement:
     """Where the new key goes: label, session or token, the users it is shared with (names
-    here, ids on the HSM the command works on) and its quorum value."""
-    if manage != use and manage and use:
-        raise InvalidArgument(INVALID_QUORUM, hint="hsmshell keeps one quorum value per key "
-                              "(KMU's -m_value): give the manage and use values the same number")
-    m_value = max(manage, use)
+    here, ids on the HSM the command works on) and its manage and use quorum values."""
     home = store.home_hsm()
     ids = []
     for name in args["share_crypto_users"]:
@@ -112,16 +112,17 @@ def _placement(store: KeyStore, args: dict, label: str, settings: dict, manage: 
         if found is None:
             raise NoSuchUser(f"user {name} does not exist", hint="user list shows the users")
         ids.append(found[0])
-    if m_value > len(set(ids)) + 1 or m_value > 8:
+    if min(manage, use) < 0 or max(manage, use) > min(len(set(ids)) + 1, MAX_M_VALUE):
         raise HsmError(INVALID_QUORUM, reference="invalid-quorum-value",
-                       hint="a key's quorum value is at most its owner plus the users it is shared with")
+                       hint="a key's quorum values are 0 to 8, and at most its owner plus the "
+                            "users it is shared with")
     session = bool(args.get("session"))
     if "token" in settings:
         session = not parse_bool(settings.pop("token"), "token")
     key_id = settings.pop("id", "")
     label = settings.pop("label", label)
     return Placement.from_args({"label": label, "sess": session, "share_with": tuple(ids),
-                                "m_value": m_value, "key_id": key_id})
+                                "m_value": use, "manage_m_value": manage, "key_id": key_id})
 
 
 def _apply(key: key_templates.NewKey, settings: dict) -> None:
@@ -156,12 +157,15 @@ def key_list(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 
 
 # -- one selected key --------------------------------------------------------------------------
-def selected(cluster: EmulatedCluster, args: dict, command: str, action: str, need: str = "use",
+def selected(cluster: EmulatedCluster, args: dict, command: str, action: str | None, need: str = "use",
              filter_name: str = "filter") -> tuple[KeyView, StoredKey, list[int]]:
     """The key `--filter` selects, checked for `need`, and the quorum tokens it used: a key
-    with a quorum value needs an approved token bound to it, as for KMU's commands."""
+    with a quorum value for the action's service (firmware.QUORUM_SERVICES) needs an
+    approved token bound to it, as for KMU's commands. `action` None: AWS guards nothing."""
     view = KeyView(KeyStore(cluster))
     key = view.select_one(args[filter_name], need)
+    if action is None:
+        return view, key, []
     if args.get("approval"):
         from hsmshell.backends.emulator.sdk5_quorum import submit_approval
         submit_approval(cluster, action, args, key.handle)
@@ -208,10 +212,7 @@ def key_set_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Re
     attr = SETTABLE.get(name)
     if attr is None:
         raise InvalidArgument(f"attribute {name[:32]} cannot be changed",
-                              hint="settable: " + ", ".join(a for a in SETTABLE if a != "trusted"))
-    if attr == Attr.TRUSTED:
-        raise PermissionDenied("only an admin may set trusted; the emulated HSM keeps it for "
-                               "CMU's setAttribute", hint="docs/sdk5.md: what is left out")
+                              hint="settable: " + ", ".join(SETTABLE))
     if attr == Attr.LABEL:
         value = text
     elif attr == Attr.TOKEN:
@@ -220,14 +221,18 @@ def key_set_attribute(cluster: EmulatedCluster, args: dict, secrets: dict) -> Re
         value = "1"
     else:
         value = "1" if parse_bool(text, name) else "0"
-    _, key, used = selected(cluster, args, "key set-attribute", "key.attributes.set", "change")
+    trust = attr == Attr.TRUSTED                # an admin's, on any key (firmware: key.trust)
+    _, key, used = selected(cluster, args, "key set-attribute", "key.trust" if trust else "key.attributes.set",
+                            TRUST if trust else "change")
     result = keys.set_attribute(cluster, {"key_handle": key.handle, "attribute": int(attr),
                                           "value": value}, secrets)
     return _done(result, "key set-attribute", "Attribute set successfully", used)
 
 
 def key_generate_file(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
-    view, key, used = selected(cluster, args, "key generate-file", "key.export")
+    # AWS's generate-file takes no approval: a public key has no quorum, and a reference PEM
+    # carries no key material (KMU's exSymKey, which exports material, keeps its guard)
+    view, key, used = selected(cluster, args, "key generate-file", None)
     material = view.store.material(key)
     if args["encoding"] == "pem":
         if key.key_class != KeyClass.PUBLIC:

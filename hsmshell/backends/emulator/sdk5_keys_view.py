@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hsmshell.backends.emulator.keystore import KeyStore, StoredKey
 from hsmshell.errors import HsmError, NoSuchKey
-from hsmshell.model.keys import EC_CURVES_BY_NID, Attr, KeyClass, KeyType
+from hsmshell.model.keys import ALL_CURVES_BY_NID, Attr, KeyClass, KeyType
 from hsmshell.model.sdk5 import CLASS_NAMES, FLAG_ORDER, KEY_TYPE_NAMES, FilterTerm, key_reference
 from hsmshell.model.users import UserType
 
@@ -46,10 +46,10 @@ class KeyView:
         coverage = "full" if copies >= self._active else "partial"
         shared = [] if key.is_public else [
             {"username": self.name_of(key.hsm_id, uid), "key-coverage": coverage} for uid in key.shares]
-        quorum = 0 if key.is_public else key.m_value
+        manage, use = (0, 0) if key.is_public else (key.manage_m_value, key.m_value)
         return {"key-owners": [{"username": self.name_of(key.hsm_id, key.owner), "key-coverage": coverage}],
                 "shared-users": shared,
-                "key-quorum-values": {"manage-key-quorum-value": quorum, "use-key-quorum-value": quorum},
+                "key-quorum-values": {"manage-key-quorum-value": manage, "use-key-quorum-value": use},
                 "cluster-coverage": coverage}
 
     def attributes(self, key: StoredKey, with_length: bool = False) -> dict:
@@ -74,7 +74,7 @@ class KeyView:
             out["modulus-size-bits"] = int(values.get(Attr.MODULUS_BITS, 0))
         elif key.key_type == KeyType.EC:
             out["ec-point"] = "0x" + _raw_point(str(modulus))
-            curve = EC_CURVES_BY_NID.get(int(values.get(Attr.MODULUS_BITS, 0)))
+            curve = ALL_CURVES_BY_NID.get(int(values.get(Attr.MODULUS_BITS, 0)))
             out["curve"] = curve.name if curve else "unknown"
         return out
 

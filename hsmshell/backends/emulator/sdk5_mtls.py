@@ -1,7 +1,9 @@
 """cluster mtls on the emulated cluster (AWS's CloudHSM CLI pages): at most 2 trust
 anchors (PEM, at most 6980 bytes; EC P-256/384/521 or RSA 2048/3072/4096 keys) and the
 enforcement level, kept as settings of the cluster (meta `mtls_trust_anchors`, `mtls_level`).
-The emulator has no client connections to drop; enforcement is a recorded setting."""
+The emulator has no client connections to drop; enforcement is a recorded setting. As in
+AWS, hsm2m.medium clusters only; register, deregister and set-enforcement are guarded by the
+cluster quorum service (firmware.QUORUM_SERVICES: `--approval FILE` once its value is 2+)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from hsmshell.backends.emulator.info import require_hsm2m
 from hsmshell.backends.key_files import read_input
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument, LimitExceeded, NoSuchKey, PermissionDenied
@@ -85,8 +88,15 @@ def set_enforcement(cluster, args: dict, secrets: dict) -> Result:
                   wire={"message": f"Mtls enforcement level set to {level.capitalize()} successfully"})
 
 
-HANDLERS = {"cluster mtls register-trust-anchor": register,
-            "cluster mtls deregister-trust-anchor": deregister,
-            "cluster mtls list-trust-anchors": list_anchors,
-            "cluster mtls get-enforcement": get_enforcement,
-            "cluster mtls set-enforcement": set_enforcement}
+def _hsm2m_only(handler):
+    """AWS offers mTLS on hsm2m.medium clusters only."""
+    def run(cluster, args: dict, secrets: dict) -> Result:
+        require_hsm2m(cluster.db, "mTLS")
+        return handler(cluster, args, secrets)
+    return run
+
+
+HANDLERS = {f"cluster mtls {verb}": _hsm2m_only(handler) for verb, handler in (
+    ("register-trust-anchor", register), ("deregister-trust-anchor", deregister),
+    ("list-trust-anchors", list_anchors), ("get-enforcement", get_enforcement),
+    ("set-enforcement", set_enforcement))}

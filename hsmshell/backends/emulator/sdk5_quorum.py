@@ -15,6 +15,8 @@ from hsmshell.backends.emulator import quorum_rules as rules
 from hsmshell.backends.emulator import quorum_setup, quorum_store as store, replay_inputs
 from hsmshell.backends.emulator.cluster import EmulatedCluster
 from hsmshell.backends.emulator.firmware import QUORUM_SERVICES
+from hsmshell.backends.emulator.info import cluster_type, require_hsm2m
+from hsmshell.backends.emulator.topology import HSM2M
 from hsmshell.model.users import OFFICERS
 from hsmshell.backends.emulator.quorum_tokens import _token_request
 from hsmshell.backends.emulator.sdk5_users import sdk5
@@ -29,17 +31,17 @@ from hsmshell.quorum.tokenfile import new_token, parse_token, render_token
 from hsmshell.quorum.userfiles import read_user_file, write_user_file
 
 REGISTRATION_BYTES = 32          # random approval data per HSM (at most 245)
-# which CloudHSM CLI service a key operation's token must be for (§4.1)
-KEY_USE_ACTIONS = frozenset({"key.use"})
-SERVICE_WORDS = {QuorumService.USER_MGMT: "user", QuorumService.MISC_CO: "quorum"}
+# the CloudHSM CLI service word of each SDK 3 service an operation's token must be for (§4.1)
+SERVICE_WORDS = {QuorumService.USER_MGMT: "user", QuorumService.MISC_CO: "quorum",
+                 QuorumService.CLUSTER_MGMT: "cluster",
+                 QuorumService.KEY_USAGE: "key-usage", QuorumService.KEY_MANAGEMENT: "key-management"}
 
 
 # -- generate, list, delete --------------------------------------------------------------------
 def generate(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     word = args["service"]
     if word == "cluster":
-        raise InvalidArgument("the cluster quorum service (mTLS approvals) is not emulated",
-                              hint="docs/sdk5.md: what is left out")
+        require_hsm2m(cluster.db, "the cluster quorum service")
     if word == "registration":
         data = [os.urandom(REGISTRATION_BYTES) for _ in cluster.reachable_hsms()]
         write_user_file(args["token"], files.render(files.registration_document(data)), "token file")
@@ -81,7 +83,7 @@ def token_list(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     entries = []
     for t in held:
         split = files.split_body(t.body)
-        word = split[0] if split else SERVICE_WORDS.get(t.service, "key-usage")
+        word = split[0] if split else SERVICE_WORDS[t.service]
         if t.key_handle:
             entries.append({"username": t.user, "service": word,
                             "key-reference": key_reference(t.key_handle), "minimum-token-count": 1})
@@ -110,9 +112,6 @@ def token_delete(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
 # -- quorum values -----------------------------------------------------------------------------
 def set_quorum_value(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     word, value = args["service"], args["value"]
-    if word == "cluster":
-        raise InvalidArgument("the cluster quorum service (mTLS approvals) is not emulated",
-                              hint="docs/sdk5.md: what is left out")
     service = files.SERVICES[word][0]
     if word == "user" and value > store.m_value(cluster, QuorumService.MISC_CO):
         raise InvalidArgument(f"the user quorum value cannot be above the quorum service's "
@@ -123,8 +122,10 @@ def set_quorum_value(cluster: EmulatedCluster, args: dict, secrets: dict) -> Res
 
 
 def list_quorum_values(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
-    values = {word: store.m_value(cluster, service) for word, service in
-              (("user", QuorumService.USER_MGMT), ("quorum", QuorumService.MISC_CO))}
+    services = [("user", QuorumService.USER_MGMT), ("quorum", QuorumService.MISC_CO)]
+    if cluster_type(cluster.db)[0] == HSM2M:             # AWS's hsm2m.medium output adds cluster
+        services.append(("cluster", QuorumService.CLUSTER_MGMT))
+    values = {word: store.m_value(cluster, service) for word, service in services}
     return Result("quorum token-sign list-quorum-values", "sdk5", data=dict(values), wire=values)
 
 
@@ -134,9 +135,13 @@ def register(cluster: EmulatedCluster, args: dict, secrets: dict) -> Result:
     from hsmshell.quorum.signatures import MAX_PEM_BYTES
 
     me = cluster.principal
-    public = read_user_file(args["public_key"], MAX_PEM_BYTES, "public key")
-    signed = files.parse_registration(read_user_file(args["signed_token"], files.MAX_FILE_BYTES,
-                                                     "signed token file"))
+    # audit replay reads both files as they were (the paths may hold other files by then)
+    public = replay_inputs.recorded_text(cluster, "public_key") or \
+        read_user_file(args["public_key"], MAX_PEM_BYTES, "public key")
+    token_file = replay_inputs.recorded_bytes(cluster, "signed_token") or \
+        read_user_file(args["signed_token"], files.MAX_FILE_BYTES, "signed token file")
+    replay_inputs.note(cluster, "signed_token", replay_inputs.as_base64(token_file))
+    signed = files.parse_registration(token_file)
     pem = None
     for approval_data, signature in signed:     # every HSM's token, signed by the same key
         pem = check_registration(public, approval_data, signature)
@@ -205,8 +210,7 @@ def _check_token(cluster, stored, word: str, service: QuorumService, action: str
                               hint="a token serves only the session that generated it")
     if stored.expired(store.now(cluster)):
         raise TokenExpired("the approval's token has expired", hint="generate a new one")
-    wanted = (("key-usage" if action in KEY_USE_ACTIONS else "key-management")
-              if SDK3_SERVICES[service].bound_to_key else SERVICE_WORDS[service])
+    wanted = SERVICE_WORDS[service]
     if word != wanted or stored.key_handle != key_handle:
         what = f"{wanted} token" + (f" for key {key_reference(key_handle)}" if key_handle else "")
         raise InvalidApproval(f"this operation needs a {what}; the file holds a {word} token",

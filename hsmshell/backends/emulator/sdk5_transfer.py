@@ -7,6 +7,7 @@ import base64
 import os
 
 from hsmshell.backends.emulator import crypto, key_templates, quorum_rules, replay_inputs
+from hsmshell.backends.emulator.crypto import zero_pad
 from hsmshell.backends.emulator.crypto.pem import import_private_der
 from hsmshell.backends.emulator.key_creation import plan_creation
 from hsmshell.backends.emulator.key_rules import require_extractable, require_flag, require_kind
@@ -17,11 +18,11 @@ from hsmshell.backends.emulator.sdk5_users import sdk5
 from hsmshell.backends.key_files import inline_or_file, parse_hex, read_input, write_output
 from hsmshell.backends.result import Result
 from hsmshell.errors import InvalidArgument
-from hsmshell.model.keys import SYMMETRIC_KEY_SIZES, Attr, KeyClass, KeyType, WrapHash
-from hsmshell.model.sdk5 import key_reference
+from hsmshell.backends.emulator.info import require_non_fips
+from hsmshell.model.keys import ED25519, SYMMETRIC_KEY_SIZES, Attr, KeyClass, KeyType, WrapHash
+from hsmshell.model.sdk5 import WRAP_MECHANISMS, key_reference
 
-MECHANISMS = {"aes-gcm": 10, "aes-no-pad": 5, "aes-pkcs5-pad": 4, "cloudhsm-aes-gcm": 11,
-              "rsa-aes": 7, "rsa-oaep": 8, "rsa-pkcs": 12}
+MECHANISMS = WRAP_MECHANISMS
 RSA_MECHANISMS = ("rsa-aes", "rsa-oaep", "rsa-pkcs")
 HYPHENATED = ("rsa-aes", "rsa-oaep")        # their pages show hyphenated keys
 HASH_IDS = {"sha1": WrapHash.SHA1, "sha224": WrapHash.SHA224, "sha256": WrapHash.SHA256,
@@ -37,7 +38,9 @@ def import_pem(cluster, args: dict, secrets: dict) -> Result:
     if len(args["label"]) > MAX_IMPORT_LABEL:
         raise InvalidArgument(f"an imported key's label is at most {MAX_IMPORT_LABEL} characters")
     pem = replay_inputs.recorded_text(cluster, "public_key") or read_input(args["path"], "public key")
-    info = crypto.import_public_pem(pem)
+    info = crypto.import_public_pem(pem, edwards=True)
+    if info.curve_id == ED25519.curve_id:          # AWS: Ed25519 on non-FIPS hsm2m.medium only
+        require_non_fips(cluster.db, "ed25519")
     replay_inputs.note(cluster, "public_key", crypto.export_public_pem(info.spki_der).decode("ascii"))
     if info.kind != args["key_type_class"].split("-")[0]:
         raise InvalidArgument(f"{args['path']} holds an {info.kind.upper()} public key, not {args['key_type_class']}")
@@ -62,8 +65,10 @@ def wrap(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
     wrapping = require_flag(_chosen(cluster, view, args, "wrapping_filter", "wrapping_approval", "use", command),
                             Attr.WRAP, "wrap keys")
     params, iv = _params(args, mechanism, wrapping=True)
-    wrapped = crypto.wrap_key(MECHANISMS[mechanism], view.store.material(wrapping),
-                              view.store.material(payload), params)
+    material = view.store.material(payload)
+    if mechanism == "aes-zero-pad":
+        material = zero_pad.pad(material)
+    wrapped = crypto.wrap_key(MECHANISMS[mechanism], view.store.material(wrapping), material, params)
     names = ("payload-key-reference", "wrapping-key-reference", "wrapped-key-data") if mechanism in HYPHENATED \
         else ("payload_key_reference", "wrapping_key_reference", "wrapped_key_data")
     wire = {names[0]: key_reference(payload.handle), names[1]: key_reference(wrapping.handle)}
@@ -92,6 +97,8 @@ def unwrap(cluster, args: dict, secrets: dict, mechanism: str) -> Result:
                                            args["use_key_quorum_value"]),
                          asymmetric=key_class == KeyClass.PRIVATE)
     payload = crypto.unwrap_key(MECHANISMS[mechanism], store.material(unwrapping), data, params)
+    if mechanism == "aes-zero-pad":
+        payload = zero_pad.unpad(payload, key_class, key_type)
     if key_class == KeyClass.SECRET:
         if len(payload) not in SYMMETRIC_KEY_SIZES.get(key_type, range(1, 801)):
             raise InvalidArgument(f"the unwrapped key is {len(payload)} bytes long: not an "

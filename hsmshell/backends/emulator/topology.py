@@ -19,7 +19,13 @@ MAX_HSMS = 28                              # HSMs per cluster (AWS quota, not ad
 DEFAULT_REPLACE_AFTER = 600.0              # seconds before a failed HSM is replaced automatically
 CLIENT_PORTS = "2223-2225"
 SERVICE_LINKED_ROLE = "AWSServiceRoleForCloudHSM"
-HSM_TYPE = "hsm1.medium"
+# AWS's HSM types and modes (CreateCluster --hsm-type, --mode). hsm1.medium reached its end
+# of life on 2025-12-01, so a new cluster is an hsm2m.medium in FIPS mode; only hsm2m.medium
+# offers mTLS, the cluster quorum service and non-FIPS mode (ed25519).
+HSM_TYPES = ("hsm2m.medium", "hsm1.medium")
+HSM_MODES = ("FIPS", "NON_FIPS")
+DEFAULT_HSM_TYPE, DEFAULT_MODE = HSM_TYPES[0], HSM_MODES[0]
+HSM2M = "hsm2m.medium"
 _ALPHABET = string.ascii_lowercase + string.digits
 _RESERVED_LOW, _RESERVED_HIGH = 4, 1       # AWS keeps the first four and the last address of a subnet
 
@@ -33,7 +39,18 @@ def log_group(cluster_id: str) -> str:
     return f"/aws/cloudhsm/{cluster_id}"
 
 
-def plan_network(cluster_id: str, azs=DEFAULT_AZS, subnets=None, ip_seed: str = "") -> dict:
+def check_type(hsm_type: str, mode: str) -> tuple[str, str]:
+    if hsm_type not in HSM_TYPES:
+        raise InvalidArgument(f"unknown HSM type {hsm_type[:20]!r}", hint="hsm2m.medium or hsm1.medium")
+    if mode not in HSM_MODES:
+        raise InvalidArgument(f"unknown mode {mode[:20]!r}", hint="FIPS or NON_FIPS")
+    if mode != "FIPS" and hsm_type != HSM2M:
+        raise InvalidArgument("only hsm2m.medium clusters can be made in NON_FIPS mode")
+    return hsm_type, mode
+
+
+def plan_network(cluster_id: str, azs=DEFAULT_AZS, subnets=None, ip_seed: str = "",
+                 hsm_type: str = DEFAULT_HSM_TYPE, mode: str = DEFAULT_MODE) -> dict:
     """The cluster's VPC side: one subnet per AZ (default 10.0.<i>.0/24), its security group.
     `ip_seed` (the cluster's name) makes the HSMs' IPs the same for every cluster of that name
     and subnets, so documented addresses (`configure -a 10.0.1.x`) are real."""
@@ -54,7 +71,7 @@ def plan_network(cluster_id: str, azs=DEFAULT_AZS, subnets=None, ip_seed: str = 
                 raise InvalidArgument(f"subnets {a} and {b} overlap")
     group_id = aws_id("sg")
     return {
-        "region": regions.pop(), "vpc_id": aws_id("vpc"), "hsm_type": HSM_TYPE,
+        "region": regions.pop(), "vpc_id": aws_id("vpc"), "hsm_type": hsm_type, "mode": mode,
         "subnets": [{"az": az, "subnet_id": aws_id("subnet"), "cidr": str(net)}
                     for az, net in zip(azs, networks)],
         "security_group": {

@@ -147,7 +147,8 @@ def get_key_info(backend, args: dict, secrets: dict) -> Result:
     obj = objects.find(backend, args["key_handle"])
     return Result("getKeyInfo", "key_info", data={
         "key_handle": args["key_handle"], "key_class": objects.read(obj, Attr.CLASS),
-        "session": not objects.read(obj, Attr.TOKEN), "owner": 0, "shared_with": [], "m_value": 0})
+        "session": not objects.read(obj, Attr.TOKEN), "owner": 0, "shared_with": [], "m_value": 0,
+        "use_m_value": 0, "manage_m_value": 0})
 
 
 def get_attribute(backend, args: dict, secrets: dict) -> Result:

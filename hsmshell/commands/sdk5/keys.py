@@ -4,6 +4,7 @@ findKey, deleteKey, shareKey, setAttribute and exportPubKey."""
 from hsmshell.commands.sdk5.args import (APPROVAL, ATTRIBUTES, CLUSTER_ID, FILTER, LABEL,
                                          MANAGE_QUORUM, ROLE, SESSION, SHARE_USERS, TOOL,
                                          USE_QUORUM, USERNAME, option, switch)
+from hsmshell.commands.key_args import ATTRIBUTE_RULES, attribute_action
 from hsmshell.commands.spec import CommandSpec
 from hsmshell.model.sdk5 import CURVES
 from hsmshell.model.users import OFFICERS
@@ -93,10 +94,13 @@ SPECS = [
     CommandSpec("key set-attribute", "key.attributes.set", "change an attribute of a key you own",
                 "key set-attribute [OPTIONS] --filter <FILTER>... --name <KEY_ATTRIBUTE> --value <VALUE>",
                 (FILTER, option("name", help="label, encrypt, decrypt, wrap, unwrap, sign, verify, "
-                                             "derive, destroyable, wrap-with-trusted, token"),
+                                             "derive, destroyable, wrap-with-trusted, token; "
+                                             "trusted (admins)"),
                  option("value", help="true/false, or the new label"), APPROVAL, CLUSTER_ID),
-                opcode="CN_MODIFY_OBJECT", tool=TOOL,
-                hsm=CRYPTO_USERS, views=("sdk5_message",), backends=("emulator", "cloudhsm")),
+                opcode="CN_MODIFY_OBJECT", tool=TOOL, resolve_action=attribute_action,
+                details="Only an admin may set trusted (on any key); crypto users change the "
+                        "other attributes of keys they own.",
+                hsm=ATTRIBUTE_RULES, views=("sdk5_message",), backends=("emulator", "cloudhsm")),
     CommandSpec("key generate-file", "key.export", "write a key file: a public key's PEM, or a reference PEM",
                 "key generate-file [OPTIONS] --encoding <ENCODING> --path <PATH> --filter <FILTER>...",
                 (option("encoding", "choice", choices=("reference-pem", "pem"),

@@ -5,11 +5,9 @@ from hsmshell.commands.sdk5.args import (APPROVAL, ATTRIBUTES, CLUSTER_ID, DATA,
                                          HASH, LABEL, MANAGE_QUORUM, SESSION, SHARE_USERS, TOOL,
                                          USE_QUORUM, filter_arg, option)
 from hsmshell.commands.spec import CommandSpec
+from hsmshell.model.sdk5 import WRAP_MECHANISMS as MECHANISMS
 from hsmshell.model.hsm_rules import CRYPTO_USERS
 
-# --mechanism words -> KMU's wrapKey -m ids (aes-zero-pad is left out: docs/sdk5.md)
-MECHANISMS = {"aes-gcm": 10, "aes-no-pad": 5, "aes-pkcs5-pad": 4, "cloudhsm-aes-gcm": 11,
-              "rsa-aes": 7, "rsa-oaep": 8, "rsa-pkcs": 12}
 KEY_CLASSES = ("aes", "des3", "ec-private", "generic-secret", "rsa-private")
 TAG = option("tag_length_bits", "int", help="GCM tag length in bits (32-128)")
 AAD = option("aad", required=False, help="GCM additional authenticated data, hex (0x...)")

@@ -14,7 +14,8 @@ from hsmshell.backends.emulator.crypto.at_rest import (
 )
 from hsmshell.backends.emulator.crypto.kcv import public_kcv, symmetric_kcv
 from hsmshell.backends.emulator.crypto.material import (
-    KeyPair, PublicKeyInfo, generate_dsa, generate_ec, generate_rsa, generate_symmetric, load_private_key,
+    KeyPair, PublicKeyInfo, generate_dsa, generate_ec, generate_ed25519, generate_rsa, generate_symmetric,
+    load_private_key,
     public_der_of_private,
 )
 from hsmshell.backends.emulator.crypto.mechanisms import sign, sign_with, verify
@@ -29,7 +30,8 @@ from hsmshell.backends.emulator.crypto.wrapping import (
 
 __all__ = [
     "ImportedPrivateKey", "KeyPair", "PublicKeyInfo", "WrapParams", "aes_wrap_unwrap",
-    "export_private_pem", "export_public_pem", "generate_dsa", "generate_ec", "generate_rsa",
+    "export_private_pem", "export_public_pem", "generate_dsa", "generate_ec", "generate_ed25519",
+    "generate_rsa",
     "generate_symmetric", "import_private_pem", "import_public_pem", "key_record_aad",
     "load_private_key", "new_kek", "open_sealed", "public_der_of_private", "public_kcv", "seal", "sign", "sign_with",
     "sign_mechanism", "symmetric_kcv", "unwrap_key", "verify", "wrap_key", "wrap_mechanism",

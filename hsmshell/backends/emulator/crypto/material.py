@@ -10,18 +10,20 @@ import functools
 import os
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
 from hsmshell.backends.emulator.crypto.rsa_exponent import generate_rsa_private_key
 from hsmshell.errors import HsmError, InvalidArgument
 from hsmshell.model.keys import (
-    EC_CURVES, EC_CURVES_BY_NAME, RSA_MIN_PUBLIC_EXPONENT, RSA_MODULUS_BITS,
+    ED25519, EC_CURVES, EC_CURVES_BY_NAME, RSA_MIN_PUBLIC_EXPONENT, RSA_MODULUS_BITS,
     SYMMETRIC_KEY_SIZES, KeyType, is_valid_rsa_public_exponent,
 )
 from hsmshell.record import record
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dsa.DSAPrivateKey
-PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | dsa.DSAPublicKey
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dsa.DSAPrivateKey | ed25519.Ed25519PrivateKey
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | dsa.DSAPublicKey | ed25519.Ed25519PublicKey
+PRIVATE_KINDS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, dsa.DSAPrivateKey, ed25519.Ed25519PrivateKey)
+PUBLIC_KINDS = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, dsa.DSAPublicKey, ed25519.Ed25519PublicKey)
 
 
 @record(frozen=True)
@@ -105,6 +107,11 @@ def generate_ec(curve_id: int) -> KeyPair:
     return key_pair_of(ec.generate_private_key(ec_curve(curve_id)))
 
 
+def generate_ed25519() -> KeyPair:
+    """CloudHSM CLI's --curve ed25519 (KMU offers no Edwards curve)."""
+    return key_pair_of(ed25519.Ed25519PrivateKey.generate())
+
+
 def ec_curve(curve_id: int) -> ec.EllipticCurve:
     curve = EC_CURVES.get(curve_id)
     if curve is None:
@@ -147,7 +154,7 @@ def load_private_key(private_der: bytes) -> PrivateKey:
                                                  unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError):
         raise HsmError("stored private key material is unreadable") from None
-    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, dsa.DSAPrivateKey)):
+    if not isinstance(key, PRIVATE_KINDS):
         raise HsmError("stored private key is neither RSA, DSA nor EC")
     return key
 
@@ -157,7 +164,7 @@ def load_public_key(public_der: bytes) -> PublicKey:
         key = serialization.load_der_public_key(public_der)
     except (ValueError, TypeError):
         raise HsmError("stored public key material is unreadable") from None
-    if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, dsa.DSAPublicKey)):
+    if not isinstance(key, PUBLIC_KINDS):
         raise HsmError("stored public key is neither RSA, DSA nor EC")
     return key
 
@@ -167,8 +174,13 @@ def public_der_of_private(private_der: bytes) -> bytes:
 
 
 # -- describing -------------------------------------------------------------------------------
-def describe_public_key(public_key: object) -> PublicKeyInfo:
-    """Attributes of an RSA or EC public key; InvalidArgument for any other kind of key."""
+def describe_public_key(public_key: object, edwards: bool = False) -> PublicKeyInfo:
+    """Attributes of an RSA or EC public key (an Ed25519 one too when `edwards`: the point is
+    its 32 bytes, as PKCS#11's CKA_EC_POINT has it); InvalidArgument for any other kind."""
+    if edwards and isinstance(public_key, ed25519.Ed25519PublicKey):
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return PublicKeyInfo(KeyType.EC, public_der_of(public_key), curve_id=ED25519.curve_id,
+                             ec_point=der_octet_string(raw))
     if isinstance(public_key, rsa.RSAPublicKey):
         numbers = public_key.public_numbers()
         return PublicKeyInfo(KeyType.RSA, public_der_of(public_key),

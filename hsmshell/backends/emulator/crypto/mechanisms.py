@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa, utils
 
 from hsmshell.backends.emulator.crypto.material import PrivateKey, load_private_key, load_public_key
 from hsmshell.errors import InvalidArgument
@@ -104,6 +104,9 @@ def _rsa_padding(scheme: Scheme, *, signing: bool) -> padding.AsymmetricPadding:
 
 
 def _check_key_kind(key: object, mechanism: SignMechanism) -> None:
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+        raise InvalidArgument(f"mechanism {mechanism.name} cannot be used with an Ed25519 key",
+                              hint="KMU has no EdDSA mechanism: CloudHSM CLI's crypto sign ed25519")
     is_rsa = isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey))
     if is_rsa != (mechanism.key_type is KeyType.RSA):
         kind = "an RSA" if is_rsa else "a DSA" if isinstance(key, (dsa.DSAPrivateKey, dsa.DSAPublicKey)) else "an EC"

@@ -31,10 +31,11 @@ def export_public_pem(spki_der: bytes) -> bytes:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def import_public_pem(pem: bytes) -> PublicKeyInfo:
-    """An RSA or EC public key in PEM (SubjectPublicKeyInfo or PKCS#1 "RSA PUBLIC KEY")."""
+def import_public_pem(pem: bytes, edwards: bool = False) -> PublicKeyInfo:
+    """An RSA or EC public key in PEM (SubjectPublicKeyInfo or PKCS#1 "RSA PUBLIC KEY"); an
+    Ed25519 one too when `edwards` (CloudHSM CLI on a non-FIPS hsm2m.medium cluster)."""
     require_pem(pem)
-    return describe_public_key(load_public_pem(pem))
+    return describe_public_key(load_public_pem(pem), edwards=edwards)
 
 
 def export_private_pem(private_der: bytes, passphrase: bytes | None = None) -> bytes:

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from hsmshell.backends.emulator.crypto.material import load_private_key
+from hsmshell.errors import InvalidArgument
 
 # DER object identifiers of the named curves the emulator makes (RFC 5480, SEC 2)
 CURVE_OIDS = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34",
@@ -36,7 +37,8 @@ def reference_pem(private_der: bytes, handle: int) -> bytes:
                          _tlv(0xA0, _oid(CURVE_OIDS[key.curve.name])),
                          _tlv(0xA1, _tlv(0x03, b"\x00" + point)))
         return _pem("EC PRIVATE KEY", body)
-    raise ValueError("reference PEM files are made for RSA and EC private keys")
+    raise InvalidArgument("reference PEM files are made for RSA and EC (NIST and secp256k1 "
+                          "curve) private keys", hint="an Ed25519 key has no reference PEM in hsmshell")
 
 
 def reference_of(pem: bytes) -> int | None:
