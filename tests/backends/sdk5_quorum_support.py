@@ -89,3 +89,11 @@ def two_admins(h, keys) -> list[tuple[str, str]]:
     register(h, keys, "admin", "admin")
     h.ok("quorum token-sign set-quorum-value --service quorum --value 2")
     return [("admin", "admin"), ("admin2", "admin")]
+
+
+def assert_replay_is_clean(home) -> None:
+    """`hsmshell audit replay` re-runs the cluster's log on a fresh cluster: 0 divergences."""
+    import sys
+    done = subprocess.run([sys.executable, "-m", "hsmshell", "--home", str(home), "audit", "replay"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "0 divergences" in done.stdout, done.stdout + done.stderr
