@@ -17,7 +17,7 @@ SUBJECTS = (shell, session, users, info, quorum, keys, keys_transfer, servers)
 # another word is SDK 3's, so its table is built only when a line, help or completion needs
 # it. tests/unit/test_command_table.py checks this against the phrases.
 SDK5_ROOTS = frozenset({"cluster", "crypto", "key", "login", "logout", "quorum", "user"})
-_SDK5 = os.path.join(os.path.dirname(__file__), "sdk5")
+_HERE = os.path.dirname(__file__)
 
 
 def command_table() -> CommandTable:
@@ -33,14 +33,15 @@ def _sdk5_specs():
 
 
 def sdk5_source_key() -> str:
-    """A digest of the files the noun-verb specs and their action ids are written in (their
-    action ids are literals there: the command table test checks it), read instead of
-    building the specs."""
+    """A digest of the files the noun-verb specs and their action ids are written in (the
+    command table's modules, SDK 3's shared ones included: their action ids are literals
+    there, the command table test checks it), read instead of building the specs."""
     digest = hashlib.sha256()
-    for name in sorted(os.listdir(_SDK5)):
-        if name.endswith(".py"):
-            with open(os.path.join(_SDK5, name), "rb") as source:
-                digest.update(name.encode() + b"\0" + source.read() + b"\0")
+    for folder in (_HERE, os.path.join(_HERE, "sdk5")):
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), "rb") as source:
+                    digest.update(name.encode() + b"\0" + source.read() + b"\0")
     return digest.hexdigest()
 
 
