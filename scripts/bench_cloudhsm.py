@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -50,8 +49,7 @@ def per_command_ms(shell, line: str, count: int) -> float:
     return statistics.median(times) * 1000
 
 
-def measure(work: Path, count: int) -> dict[str, dict[str, float]]:
-    python = sys.executable
+def measure(work: Path, count: int, python: str) -> dict[str, dict[str, float]]:
     tools = work / "tools-home"
     environ = {"HSMSHELL_CMU_COMMAND": f"{python} -m hsmshell emulate cmu --home {tools}",
                "HSMSHELL_KMU_COMMAND": f"{python} -m hsmshell emulate kmu --home {tools}"}
@@ -73,7 +71,9 @@ def measure(work: Path, count: int) -> dict[str, dict[str, float]]:
 
 def run(ctx) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="hsmshell-bench-cloudhsm-") as scratch:
-        timings = measure(Path(scratch), ctx.size(40, 10, 2))
+        # the emulated tools run from the measured venv's install: bench.py works from a scratch
+        # directory, where the interpreter running it may not find the source tree's package
+        timings = measure(Path(scratch), ctx.size(40, 10, 2), str(ctx.venv.python))
     rows = []
     for command in ("listUsers", "genSymKey"):
         emulated, driven = timings["emulator"][command], timings["cloudhsm"][command]
