@@ -20,6 +20,21 @@ from hsmshell.parse.types import MULTI_WORD_KINDS, convert
 HELP_WORDS = ("--help", "-h")
 ONE_WORD_PHRASES = ("login", "logout")     # also SDK 3 prefixes (loginHSM, logoutHSM)
 MASK = "********"
+# Commands of CloudHSM CLI's tree that hsmshell leaves out (docs/sdk5.md says why): named, so a
+# user typing one learns that, not "invalid user type" or "no subcommand".
+LEFT_OUT = {
+    ("login", "mfa-token-sign"): "multi-factor authentication is not emulated",
+    ("user", "change-mfa"): "multi-factor authentication is not emulated",
+    ("user", "replicate"): "hsmshell's clusters share no backup lineage to replicate across",
+    ("key", "replicate"): "hsmshell's clusters share no backup lineage to replicate across",
+    ("key", "generate-asymmetric-pair", "ml-dsa"): "post-quantum (ML-DSA) keys are not emulated",
+    ("crypto", "sign", "ml-dsa"): "post-quantum (ML-DSA) keys are not emulated",
+    ("crypto", "verify", "ml-dsa"): "post-quantum (ML-DSA) keys are not emulated",
+    ("crypto", "sign", "ed25519ph"): "HashEdDSA (Ed25519ph) is not emulated",
+    ("crypto", "verify", "ed25519ph"): "HashEdDSA (Ed25519ph) is not emulated",
+    ("quorum", "token-sign", "list-timeouts"): "a 2023-only command, gone from AWS's current tree",
+    ("quorum", "token-sign", "set-timeout"): "a 2023-only command, gone from AWS's current tree",
+}
 Bound = tuple     # (spec, values, text, history text, secrets)
 
 
@@ -33,7 +48,8 @@ def speaks_noun_verb(tokens: list[str], table: CommandTable) -> bool:
     if first not in roots:
         return False
     if first in ONE_WORD_PHRASES:
-        return len(tokens) == 1 or tokens[1].startswith("--") or tokens[1] in ("help", "-h")
+        return (len(tokens) == 1 or tokens[1].startswith("--") or tokens[1] in ("help", "-h")
+                or tuple(tokens[:2]) in LEFT_OUT)
     return True
 
 
@@ -43,6 +59,9 @@ def parse_phrase(tokens: list[str], table: CommandTable) -> Bound:
         return help_invocation(table, tokens[1:])
     if len(tokens) > 1 and tokens[1] == "help":              # `key help generate-symmetric aes`
         return help_invocation(table, [tokens[0], *tokens[2:]])
+    left_out = _left_out(tokens)
+    if left_out:
+        raise left_out
     spec, used = table.match_phrase(tokens)
     if spec is None:
         raise _unknown_phrase(tokens, table)
@@ -141,7 +160,20 @@ def _not_an_option(spec: CommandSpec, name: str) -> InvalidArgument:
     return InvalidArgument(f"{spec.name}: unknown option {name[:32]}", hint=hint)
 
 
+def _left_out(words: list[str]) -> UnknownCommand | None:
+    for length in (3, 2):
+        reason = LEFT_OUT.get(tuple(words[:length]))
+        if reason:
+            return UnknownCommand(f"'{' '.join(words[:length])}' is a CloudHSM CLI command hsmshell "
+                                  f"does not implement: {reason}",
+                                  hint="docs/sdk5.md lists the commands left out and why")
+    return None
+
+
 def _unknown_phrase(words: list[str], table: CommandTable) -> UnknownCommand:
+    left_out = _left_out(words)
+    if left_out:
+        return left_out
     known = 0
     while known < len(words) and table.phrase_children(tuple(words[:known + 1])):
         known += 1

@@ -168,3 +168,22 @@ def test_a_literal_password_never_reaches_what_is_logged_or_kept(form, password)
         kept += [redact_unparsed(line, TABLE)[1], error.message, error.hint or ""]
     for text in kept:
         assert password not in text, text
+
+
+@pytest.mark.parametrize("line, named", [
+    ("login mfa-token-sign --username a --role admin --token t.json", "login mfa-token-sign"),
+    ("user change-mfa token-sign --username a --role admin --token t", "user change-mfa"),
+    ("user replicate --username a --role admin", "user replicate"),
+    ("key replicate --filter attr.label=k", "key replicate"),
+    ("key generate-asymmetric-pair ml-dsa --label k", "key generate-asymmetric-pair ml-dsa"),
+    ("quorum token-sign set-timeout --value 1", "quorum token-sign set-timeout"),
+    ("help user replicate", "user replicate"),
+])
+def test_a_command_of_the_reference_tree_left_out_is_named_as_such(line, named):
+    # not "loginHSM: invalid user type" or "no subcommand": the user learns it is left out
+    with pytest.raises(UnknownCommand) as refused:
+        parsed(line)
+    assert f"'{named}' is a CloudHSM CLI command hsmshell does not implement" in refused.value.message
+    assert "docs/sdk5.md" in refused.value.hint
+    implemented = {" ".join(words) for words in TABLE.phrases}
+    assert named not in implemented
