@@ -33,9 +33,5 @@ class CommandContext:
     asking_for: str | None = None
     key_material_files: int = 0
 
-    @property
-    def replaying(self) -> bool:
-        return self.replay_input is not None
-
     def note_key_material(self) -> None:
         self.key_material_files += 1

@@ -53,7 +53,7 @@ def test_a_handler_gets_the_cluster_through_the_commands_context():
     run = cluster_module.CommandRun(cluster, CommandContext(replay_input={"k": 1}))
     run.principal = "someone"
     assert cluster.principal == "someone"
-    assert run.replay_input == {"k": 1} and run.last_pick is None
+    assert run.context.replay_input == {"k": 1} and run.last_pick is None
     with run.asking_on_failure("createUser"):
         assert run.context.asking_for == "createUser"
     assert run.context.asking_for is None

@@ -240,10 +240,6 @@ class CommandRun(EmulatedCluster):
         return self if context is None else CommandRun(self.cluster, context)
 
     @property
-    def replay_input(self) -> dict | None:
-        return self.context.replay_input
-
-    @property
     def last_pick(self) -> str | None:
         return self.context.last_pick
 
