@@ -92,3 +92,15 @@ def test_a_log_with_fake_pem_files_replays_without_them_and_keeps_no_key(activat
     status, out, err = cli(capsys, harness.home, "--json", "audit", "replay")
     data = json_lines(out)[0]["data"]
     assert status == 0 and data["divergences"] == 0, (data["first_divergence"], err)
+
+
+def test_a_non_extractable_key_gets_a_fake_pem(activated, tmp_path):
+    """The spec's help says so: the file holds no private material, so -nex keys are fine
+    (unlike exportPrivateKey, which refuses them)."""
+    harness = activated
+    harness.ok("createUser CU alice alicepw12")
+    harness.ok("logoutHSM")
+    harness.ok("loginHSM CU alice alicepw12")
+    private = harness.ok("genRSAKeyPair -m 2048 -e 65537 -l web -nex")["data"]["private_key_handle"]
+    harness.ok(f"getCaviumPrivKey -k {private} -out {tmp_path}/fake.pem")
+    assert harness.ok(f"IsValidKeyHandlefile -f {tmp_path}/fake.pem")["data"]["key_handle"] == private
