@@ -7,7 +7,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion, Path
 from prompt_toolkit.document import Document
 from prompt_toolkit.key_binding import KeyBindings
 from hsmshell.model.users import UserType
-from hsmshell.parse.grammar import next_argument
+from hsmshell.parse.grammar import Walk, next_argument
 
 from hsmshell.ui import phrase_completion as phrases
 
@@ -38,7 +38,10 @@ class ShellCompleter(Completer):
         except Exception:
             return
         if current.startswith("-"):           # an option: the flags not given yet, with their help
-            given = {a.name for a in spec.args for word in done if word in a.flags}
+            walk = Walk(spec)               # given as the binder reads them (by flag or position)
+            for _ in walk.steps(done):
+                pass
+            given = walk.filled
             for flag_arg in spec.args:
                 for flag in flag_arg.flags:
                     if flag.startswith(current) and flag_arg.name not in given and flag != "-hpswd":

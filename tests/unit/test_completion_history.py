@@ -60,6 +60,12 @@ def test_the_next_argument_is_the_one_the_parser_would_fill(activated):
     assert completions(shell, "deleteUser -s alice C") == ["CO", "CU"]   # the type is still open
 
 
+def test_an_option_given_by_position_is_not_offered_again(activated):
+    """`loginHSM CU -<tab>`: the user type is given (by position), so -u would be 'given twice'."""
+    offered = completions(activated.shell, "loginHSM CU -")
+    assert "-u" not in offered and "-s" in offered
+
+
 @pytest.mark.parametrize("typed, kept", [
     ("loginHSM CU alice Pa55word!", "loginHSM CU alice -hpswd"),
     ("loginHSM -u CU -s alice -p Pa55word!", "loginHSM -u CU -s alice -p -hpswd"),
