@@ -243,11 +243,11 @@ class CommandRun(EmulatedCluster):
     def last_pick(self) -> str | None:
         return self.context.last_pick
 
-    def on_each(self, operation, hsms=None, context: CommandContext | None = None) -> list[ServerStatus]:
-        return EmulatedCluster.on_each(self, operation, hsms, context or self.context)
+    def on_each(self, operation, hsms=None) -> list[ServerStatus]:
+        return EmulatedCluster.on_each(self, operation, hsms, self.context)
 
-    def pick_hsm(self, candidates: list[Hsm] | None = None, context: CommandContext | None = None) -> Hsm:
-        return EmulatedCluster.pick_hsm(self, candidates, context or self.context)
+    def pick_hsm(self, candidates: list[Hsm] | None = None) -> Hsm:
+        return EmulatedCluster.pick_hsm(self, candidates, self.context)
 
     def asking_on_failure(self, command: str | None) -> "_AskingOnFailure":
         """While a write command runs, a failed server asks the failure prompt."""
