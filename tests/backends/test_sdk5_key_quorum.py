@@ -120,6 +120,17 @@ def test_sdk3_tokens_follow_the_same_split(crypto_users):
                        "key-reference": made["private_key"]["key-reference"], "minimum-token-count": 1}]
 
 
+def test_generate_file_and_delete_need_no_token(crypto_users, tmp_path):
+    """The documented choice (docs/sdk5.md): neither AWS tool lists key generate-file or key
+    delete as quorum-controlled, so a key with both values set takes them without approval."""
+    h, _ = crypto_users
+    rsa_pair(h, manage=2, use=2)
+    h.ok(f"key generate-file --encoding reference-pem --path {tmp_path / 'k.pem'} --filter attr.label=k")
+    assert (tmp_path / "k.pem").read_text().startswith("-----BEGIN")
+    h.ok("key delete --filter attr.label=k")
+    assert h.ok("key list --filter attr.label=k")["data"]["total_key_count"] == 0
+
+
 def test_kmu_m_value_sets_both_values(crypto_users):
     h, _ = crypto_users
     bob_id = next(u["user_id"] for u in h.ok("listUsers")["data"]["servers"][0]["users"]
