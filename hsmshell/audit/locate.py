@@ -85,9 +85,10 @@ def _read_key_file(path: str) -> bytes:
         return data
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from hsmshell.model.key_formats import load_public_pem
     try:
-        key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError):
+        key = load_public_pem(data)
+    except InvalidArgument:
         key = None
     if not isinstance(key, Ed25519PublicKey):
         raise InvalidArgument(f"the audit key file {fileio.shown_path(path)} is not an Ed25519 public key",

@@ -58,7 +58,7 @@ class QuorumLedger:
 
     def m_for(self, service: QuorumService) -> int:
         if SERVICES[service].bound_to_key:
-            raise ValueError("a KEY_USAGE M is the key's -m_value: pass it as m=")
+            raise ValueError("a key service's M is the key's quorum value: pass it as m=")
         return self.m_values.get(service, M_OFF)
 
     def state_for(self, service: QuorumService, session: str, now: int, *,
@@ -66,7 +66,7 @@ class QuorumLedger:
                   eligible: Collection[str] | None = None) -> QuorumState:
         """The best token of `session` for `service` (and key): approved beats unexpired
         beats more approvals beats newer. `eligible` narrows who may approve (a key's
-        users for KEY_USAGE); it defaults to every registered user."""
+        users for KEY_USAGE and KEY_MANAGEMENT); it defaults to every registered user."""
         m = self.m_for(service) if m is None else m
         required = approvals_required(service, m)
         if required == 0:

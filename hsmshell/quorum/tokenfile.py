@@ -16,9 +16,9 @@ LF line endings, ten lines in this exact order, each ending in a newline:
 
     id          the token id the HSM gave it (1 and up), as listTokens shows it
     service     a quorum service id (hsmshell.model.quorum: 3 USER_MGMT, 4 MISC_CO,
-                5 KEY_USAGE)
+                5 KEY_USAGE, 6 KEY_MANAGEMENT, 7 CLUSTER_MGMT)
     node        the id of the HSM that issued it (letters, digits, `._:-`)
-    key-handle  the key the token is bound to for KEY_USAGE, else 0
+    key-handle  the key the token is bound to for KEY_USAGE and KEY_MANAGEMENT, else 0
     user        who asked for it; only this user may spend it
     session     the login session it belongs to; logging out makes it useless
     nonce       random, lowercase hex (128 bits for new tokens), so that no two tokens and

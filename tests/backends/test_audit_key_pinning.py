@@ -112,3 +112,12 @@ def test_the_own_log_names_the_key_it_trusted_and_bad_key_options_are_one_line(h
     (sent / "junk.pub").write_bytes(b"x" * 40)
     status, out, err = cli(capsys, home, "audit", "verify", "--key", str(sent / "junk.pub"))
     assert status == 2 and "not an Ed25519 public key" in err
+
+
+def test_a_key_file_on_a_curve_cryptography_does_not_know_is_one_line(home, capsys, sent):
+    """A PEM public key `cryptography` refuses with UnsupportedAlgorithm is bad input (exit 2),
+    not an internal error: --key reads PEM through model/key_formats.py like every other reader."""
+    from key_fixtures import SECP112R1_PUBLIC
+    (sent / "odd.pub").write_bytes(SECP112R1_PUBLIC)
+    status, out, err = cli(capsys, home, "audit", "verify", "--key", str(sent / "odd.pub"))
+    assert status == 2 and "not an Ed25519 public key" in err and "Traceback" not in err

@@ -76,6 +76,17 @@ def test_a_use_quorum_guards_signing_and_not_management(crypto_users):
     assert h.ok(f"{SIGN} --approval {token}")["data"]["signature"]
 
 
+def test_verifying_with_a_use_quorum_key_needs_no_token(crypto_users):
+    """AWS's key-usage service lists crypto sign only, and crypto verify has no --approval."""
+    h, folder = crypto_users
+    rsa_pair(h, manage=0, use=2)
+    token = approved(h, folder, "key-usage", BOTH, " --filter attr.label=k")
+    signature = h.ok(f"{SIGN} --approval {token}")["data"]["signature"]
+    verify = "crypto verify rsa-pkcs --key-filter attr.label=k --hash-function sha256 --data YWJj"
+    h.ok(f"{verify} --signature {signature}")                       # no token needed
+    assert h.run(f"{verify} --signature {signature} --approval {token}")[0].status != 0   # no such option
+
+
 def test_wrapping_with_a_manage_quorum_key_needs_its_wrapping_approval(crypto_users):
     h, folder = crypto_users
     h.ok("key generate-symmetric aes --label w --key-length-bytes 32 --attributes wrap=true "

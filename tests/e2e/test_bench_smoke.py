@@ -89,3 +89,22 @@ def test_the_bench_venv_is_rebuilt_when_the_package_changes_and_only_then(tmp_pa
     assert edited != first
     (tmp_path / "roles" / "new.toml").write_text("role = 'X'\n")        # a new, untracked file
     assert tree_hash(tmp_path) not in (first, edited)
+
+
+def test_the_cloudhsm_rows_run_the_emulated_tools_from_the_measured_venv(monkeypatch):
+    # bench.py works from a scratch directory: `python -m hsmshell` of the interpreter running it
+    # may find no package (a user's `python3 scripts/bench.py` failed so); the smoke run above
+    # cannot tell, its --python is the interpreter running it
+    from types import SimpleNamespace
+    import bench_cloudhsm
+    seen = []
+
+    def measure(work, count, python):
+        seen.append(python)
+        each = {"listUsers": 1.0, "genSymKey": 1.0}
+        return {"emulator": each, "cloudhsm": each}
+
+    monkeypatch.setattr(bench_cloudhsm, "measure", measure)
+    measured = Path("/measured/venv/bin/python")
+    rows = bench_cloudhsm.run(SimpleNamespace(venv=SimpleNamespace(python=measured), size=lambda *sizes: 1))
+    assert seen == [str(measured)] and len(rows) == 2

@@ -15,6 +15,7 @@ from hsmshell.errors import HsmshellError, InvalidArgument, UnknownCommand
 from hsmshell.model.sdk5 import FilterTerm
 from hsmshell.parse import parse_line
 from hsmshell.parse.binder import redact_unparsed
+from hsmshell.parse.nounverb import LEFT_OUT
 from hsmshell.ui.history import redact_for_history
 
 TABLE = command_table()
@@ -187,3 +188,12 @@ def test_a_command_of_the_reference_tree_left_out_is_named_as_such(line, named):
     assert "docs/sdk5.md" in refused.value.hint
     implemented = {" ".join(words) for words in TABLE.phrases}
     assert named not in implemented
+
+
+@pytest.mark.parametrize("words", sorted(LEFT_OUT), ids=" ".join)
+def test_every_command_left_out_is_refused_naming_it(words):
+    # docs/sdk5.md: typing any of them answers unknown-command naming it, not a parse error
+    named = " ".join(words)
+    with pytest.raises(UnknownCommand) as refused:
+        parsed(f"{named} --label k")
+    assert f"'{named}' is a CloudHSM CLI command hsmshell does not implement" in refused.value.message

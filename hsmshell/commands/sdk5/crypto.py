@@ -22,13 +22,15 @@ def _specs(verb: str):
             ((HASH,), " --hash-function <HASH_FUNCTION>")
         data_type = () if mechanism == "ed25519" else (DATA_TYPE,)
         sig = SIGNATURE if verb == "verify" else ()
+        # only sign is quorum-controlled (AWS's key-usage service); verify takes no --approval
+        approval = (APPROVAL,) if verb == "sign" else ()
         sig_syntax = " <--signature-path <SIGNATURE_PATH>|--signature <SIGNATURE>>" if sig else ""
         yield CommandSpec(
             f"crypto {verb} {mechanism}", "key.use",
             f"{verb} with {mechanism.upper()} and a key you own or share",
             f"crypto {verb} {mechanism} [OPTIONS] --key-filter <KEY_FILTER>...{hash_syntax}"
             f"{pss_syntax} <--data-path <DATA_PATH>|--data <DATA>>{sig_syntax}",
-            (KEY_FILTER, *hashing, *extra, DATA, DATA_PATH, *data_type, *sig, APPROVAL, CLUSTER_ID),
+            (KEY_FILTER, *hashing, *extra, DATA, DATA_PATH, *data_type, *sig, *approval, CLUSTER_ID),
             tool=TOOL,
             details="Signatures are base64: RSA as openssl makes them, ECDSA as raw r||s, "
                     "Ed25519 as RFC 8032's 64 bytes (hsm2m.medium in NON_FIPS mode only; at "
