@@ -1,6 +1,7 @@
-"""The key and signature formats users bring and take away, in one place for every backend
-and for quorum keys: PEM keys read through `cryptography`, and ECDSA signatures as PKCS#11
-and CloudHSM CLI give them (r || s) or as openssl does (DER).
+"""The key and signature formats users bring and take away, in one place for every backend,
+the CA key of `cluster initialize` and `audit verify --key`: PEM keys read through
+`cryptography`, and ECDSA signatures as PKCS#11 and CloudHSM CLI give them (r || s) or as
+openssl does (DER). (Quorum keys keep their own RSA-2048 reader: quorum/signatures.py.)
 
 `cryptography` says "cannot read" three ways: ValueError, TypeError (encrypted or not) and
 UnsupportedAlgorithm (a curve or key kind it does not know); each becomes InvalidArgument
