@@ -82,24 +82,23 @@ def sorted_ascii(value) -> bytes:
 
 def line(value) -> str:
     """One compact JSON line (--output json); values JSON has no type for are written as text."""
-    orjson = _orjson or _fast()
-    if orjson is not None:
-        try:
-            return orjson.dumps(value, default=_as_text, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
-        except TypeError:
-            pass
-    return _STD_LINE.encode(value)
+    return _compact_text(value, _as_text, _STD_LINE)
 
 
 def compact(value) -> str:
     """Compact JSON, keys in the order given (the key attributes kept in the state database)."""
+    return _compact_text(value, _as_orjson_would, _STD_COMPACT)
+
+
+def _compact_text(value, default, standard: json.JSONEncoder) -> str:
+    """Compact UTF-8 JSON text: orjson with `default`, else `standard` (the same `default`)."""
     orjson = _orjson or _fast()
     if orjson is not None:
         try:
-            return orjson.dumps(value, default=_as_orjson_would, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+            return orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
         except TypeError:
             pass
-    return _STD_COMPACT.encode(value)
+    return standard.encode(value)
 
 
 def loads_flat(text: str) -> dict:

@@ -92,7 +92,8 @@ def load_policy(directory: Path | None, known_actions: set[str] | Callable[[], s
     if not directory.is_dir():
         raise ConfigError(f"roles directory {directory} does not exist")
     files = {name: _read_bytes(directory / name)
-             for name in sorted(os.listdir(directory)) if name.endswith(".toml")}
+             for name in sorted(os.listdir(directory))
+             if name.endswith(".toml") and not name.startswith(".")}   # as glob("*.toml")
     if cache_home is None:
         return _compile(directory, files, actions())
     from hsmshell.policy import cache

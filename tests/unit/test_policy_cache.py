@@ -116,3 +116,14 @@ def test_a_bad_role_file_is_refused_whatever_the_cache_holds(tmp_path, role_dir)
     (role_dir / "cu.toml").write_text('role = "CU"\nallow = ["no.such.action"]\n')
     with pytest.raises(ConfigError, match="matches no action"):
         load_policy(role_dir, ACTIONS, cache_home=home)
+
+
+def test_a_hidden_toml_file_is_no_role_file_as_before_the_cache(tmp_path, role_dir):
+    # the role files were `directory.glob("*.toml")`, which skips dot files (`._admin.toml`
+    # of a macOS copy, an editor's `.admin.toml`); reading the folder for the cache key must not
+    # start compiling them into roles
+    (role_dir / ".hidden.toml").write_text('role = "sneaky"\nallow = ["*"]\n')
+    expected = load_policy(default_roles_dir(), ACTIONS)
+    for home in (None, tmp_path / "home"):
+        policy = load_policy(role_dir, ACTIONS, cache_home=home)
+        assert policy.roles.keys() == expected.roles.keys()
