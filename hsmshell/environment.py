@@ -101,9 +101,21 @@ class Environment:
         return self.stdin.readline() or "n"
 
 
+# The terminal of the process that handed this one its command (a warm start's fork has no
+# controlling terminal of its own, so /dev/tty, which getpass opens, is not it): warmstart/child.py.
+_passed_terminal: int | None = None
+
+
+def use_terminal(fd: int) -> None:
+    global _passed_terminal
+    _passed_terminal = fd
+
+
 def read_hidden(prompt: str) -> str:
     """A line typed on the terminal with echo off. When echo cannot be turned off (getpass
     would warn and read the password in the clear) it is refused instead."""
+    if _passed_terminal is not None:
+        return _read_hidden_on(_passed_terminal, prompt)
     import getpass
     import warnings
     with warnings.catch_warnings():
@@ -114,6 +126,29 @@ def read_hidden(prompt: str) -> str:
             raise ConfirmationRequired(
                 "cannot hide the password on this terminal: refused rather than echo it",
                 hint="give it as @env:VAR, @file:PATH or @keyring", reference="invalid-argument") from None
+
+
+def _read_hidden_on(fd: int, prompt: str) -> str:
+    """getpass's own way, on a terminal given by descriptor: echo off, prompt, one line, echo
+    restored (also on Ctrl-C)."""
+    import io
+    import termios
+    terminal = io.TextIOWrapper(io.FileIO(fd, "r+", closefd=False))
+    before = termios.tcgetattr(fd)
+    quiet = before[:]
+    quiet[3] &= ~termios.ECHO
+    try:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+        terminal.write(prompt)
+        terminal.flush()
+        line = terminal.readline()
+    finally:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, before)
+        terminal.write("\n")
+        terminal.flush()
+    if not line:
+        raise EOFError
+    return line.rstrip("\n")
 
 
 def _isatty(stream) -> bool:

@@ -103,6 +103,11 @@ def child_environment(venv: BenchVenv, cache: Path) -> dict:
     if not venv.plain:
         env["PYTHONPYCACHEPREFIX"] = str(cache)
     env["NO_COLOR"] = "1"
+    # The warm-start process (docs/performance.md) lives in the bench's scratch folder: it
+    # exits when that folder is removed, and never serves anything but the bench.
+    runtime = cache.parent / "runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env["HSMSHELL_RUNTIME_DIR"] = str(runtime)
     return env
 
 

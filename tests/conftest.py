@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,21 @@ class Harness:
         if self.shell is not None:
             self.shell.close()
             self.shell = None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def warm_start_runtime(tmp_path_factory):
+    """Warm-start processes that tests' console-script runs start (docs/performance.md) live in
+    this session's own folder, and exit once it is removed at the end of the session."""
+    runtime = tmp_path_factory.mktemp("runtime")
+    before = os.environ.get("XDG_RUNTIME_DIR")
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    yield runtime
+    shutil.rmtree(runtime, ignore_errors=True)
+    if before is None:
+        os.environ.pop("XDG_RUNTIME_DIR", None)
+    else:
+        os.environ["XDG_RUNTIME_DIR"] = before
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ command by adding its spec to the list of its subject module.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 
@@ -32,7 +33,8 @@ def _sdk5_specs():
     return sdk5.SPECS
 
 
-def sdk5_source_key() -> str:
+@functools.lru_cache(maxsize=1)      # the files are read once a process (a warm-start server's
+def sdk5_source_key() -> str:       # children inherit it: it serves only while they are unchanged)
     """A digest of the files the noun-verb specs and their action ids are written in (the
     command table's modules, SDK 3's shared ones included: their action ids are literals
     there, the command table test checks it), read instead of building the specs."""

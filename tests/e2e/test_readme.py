@@ -33,7 +33,9 @@ class Walkthrough:
                    "HOME": str(home), "TERM": "dumb", "LANG": "C.UTF-8",
                    # the OS keyring's stand-in: a file keyring in this HOME, accepted explicitly
                    "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-                   "HSMSHELL_ALLOW_INSECURE_KEYRING": "1"}
+                   "HSMSHELL_ALLOW_INSECURE_KEYRING": "1",
+                   # where warm-start processes go: the test session's folder (conftest.py)
+                   "XDG_RUNTIME_DIR": os.environ["XDG_RUNTIME_DIR"]}
         self.child = pexpect.spawn("bash", ["--norc", "--noprofile"], cwd=str(work), env=environ,
                                    encoding="utf-8", codec_errors="replace", timeout=DEADLINE,
                                    dimensions=(50, 200))

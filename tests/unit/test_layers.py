@@ -24,7 +24,7 @@ LAYERS = [
     ("backends", {"backends", "backends.*"}),
     ("pipeline", {"pipeline", "builtins", "render", "server_failure", "clusters"}),
     ("modes and front ends", {"modes", "ui", "emulate", "admin", "kms", "subcommands"}),
-    ("cli", {"cli", "__main__"}),
+    ("cli", {"cli", "__main__", "warmstart"}),
 ]
 
 

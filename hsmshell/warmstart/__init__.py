@@ -1,0 +1,11 @@
+"""Warm start: the `hsmshell` console script hands a non-interactive command (`-c`, `run FILE`,
+a subcommand) to a resident process that has already imported hsmshell, which forks a copy of
+itself to run it with the caller's own stdin/stdout/stderr, working directory, environment and
+umask. The fork runs the same `cli.main` a cold start runs, so audit, policy and output are
+those of a cold start; only the ~50 ms of imports are gone (docs/performance.md, "Warm start").
+
+  address.py  where the process listens, who may use it, what a request looks like (stdlib only)
+  client.py   the console script's entry: hand over, or run here and start one for next time
+  server.py   the resident process: import everything, accept, fork, report exit statuses
+  child.py    make the fork look like a process the client started
+"""

@@ -1,0 +1,121 @@
+"""The warm-start client's decisions and wire format (hsmshell/warmstart/address.py): which
+command lines may run warm, what a server must agree on, and a request reader that never
+accepts a malformed request as another one."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given, strategies as st
+
+from hsmshell import cli
+from hsmshell.warmstart import address
+from hsmshell.warmstart.server import CodeFingerprint
+
+
+def test_the_client_skips_the_same_option_values_the_cli_reads():
+    takes_value = {flag for flags, settings in cli.GLOBAL_OPTIONS if "action" not in settings for flag in flags}
+    assert address.VALUE_OPTIONS == takes_value
+
+
+@pytest.mark.parametrize("argv, warm", [
+    ([], False),                                        # the REPL
+    (["--home", "h"], False),
+    (["--home", "h", "--json"], False),
+    (["-c", "listUsers"], True),
+    (["--home", "-c", "--json"], False),                # -c is --home's value here
+    (["--json", "--home", "h", "-c", "listUsers"], True),
+    (["run", "f.hsm"], True),
+    (["--cluster", "run", "listUsers"], True),          # a bare command word
+    (["audit", "verify"], True),
+    (["emulate", "cmu"], False),                        # an interactive tool of its own
+    (["--home", "h", "emulate", "kmu"], False),
+    (["--help"], False),
+])
+def test_which_command_lines_run_warm(argv, warm, monkeypatch):
+    monkeypatch.setattr(address, "_isatty", lambda fd: False)
+    assert address.wanted(argv, {}) is warm
+
+
+def test_output_to_a_terminal_or_switched_off_runs_here(monkeypatch):
+    monkeypatch.setattr(address, "_isatty", lambda fd: fd == 1)
+    assert not address.wanted(["-c", "listUsers"], {})
+    monkeypatch.setattr(address, "_isatty", lambda fd: False)
+    for value in ("off", "OFF", "0", "no", "false"):
+        assert not address.wanted(["-c", "listUsers"], {address.SWITCH: value})
+    assert address.wanted(["-c", "listUsers"], {address.SWITCH: "require"})
+
+
+def test_a_server_serves_only_the_start_up_environment_it_was_started_with():
+    base = {"HOME": "/root", "LANG": "C.UTF-8", "PYTHONPATH": "/x"}
+    key = address.start_key(base)
+    assert address.start_key({**base, "HSMSHELL_HOME": "/other", "SECRET_PW": "x"}) == key
+    for changed in ({"LANG": "C"}, {"LC_ALL": "de_DE.UTF-8"}, {"PYTHONPATH": "/y"}, {"TZ": "UTC"}):
+        assert address.start_key({**base, **changed}) != key
+    assert address.socket_path(base, key) != address.socket_path(base, address.start_key({**base, "TZ": "UTC"}))
+
+
+def test_a_request_round_trips():
+    environ = {"A": "1", "EMPTY": "", "EQ": "a=b", "ODD": "caf\udce9"}
+    body = address.encode_request("the key", ["-c", "listUsers; x=1", ""], environ, 0o027, True)
+    assert int.from_bytes(body[:4], "big") == len(body) - 4
+    request = address.decode_request(body[4:])
+    assert request == {"key": "the key", "umask": 0o027, "terminal": True,
+                       "argv": ["-c", "listUsers; x=1", ""], "environ": environ}
+
+
+@given(st.binary(max_size=300))
+def test_a_malformed_request_is_refused_with_value_error(body):
+    try:
+        request = address.decode_request(body)
+    except ValueError:
+        return
+    assert body.startswith(address.PROTOCOL + b"\0")
+    assert set(request) == {"key", "umask", "terminal", "argv", "environ"}
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",))), max_size=5))
+def test_any_argv_round_trips(argv):
+    body = address.encode_request("k", argv, {}, 0o22, False)
+    assert address.decode_request(body[4:])["argv"] == argv
+
+
+def test_the_runtime_folder_must_be_private(tmp_path):
+    folder = tmp_path / "hsmshell"
+    assert address.private_dir(str(folder), create=True)
+    assert folder.stat().st_mode & 0o777 == 0o700
+    folder.chmod(0o755)
+    assert not address.private_dir(str(folder), create=True)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path)
+    assert not address.private_dir(str(link), create=False)
+    assert not address.private_dir(str(tmp_path / "missing" / "hsmshell"), create=True)
+
+
+def test_runtime_folder_choice(tmp_path):
+    assert address.runtime_dir({"HSMSHELL_RUNTIME_DIR": "/a", "XDG_RUNTIME_DIR": "/b"}) == "/a/hsmshell"
+    assert address.runtime_dir({"XDG_RUNTIME_DIR": "/b"}) == "/b/hsmshell"
+    assert address.runtime_dir({}) == f"/tmp/hsmshell-{os.getuid()}"
+
+
+def test_the_code_fingerprint_sees_edits_new_files_and_upgrades(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    module = package / "sub" / "mod.py"
+    module.write_text("A = 1\n")
+    fingerprint = CodeFingerprint(str(package))
+    assert not fingerprint.changed()
+    module.write_text("A = 2\n")                 # same size, new content: mtime moves
+    stat = module.stat()
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert fingerprint.changed()
+    fingerprint = CodeFingerprint(str(package))
+    (package / "sub" / "new.py").write_text("")  # a new module: its folder changed
+    assert fingerprint.changed()
+    fingerprint = CodeFingerprint(str(package))
+    replacement = package / "sub" / "mod.py.new"
+    replacement.write_text("A = 1\n")
+    os.utime(replacement, ns=(module.stat().st_atime_ns, module.stat().st_mtime_ns))
+    replacement.replace(module)                  # pip's way: a new file in its place
+    assert fingerprint.changed()
