@@ -14,6 +14,7 @@ that login ends.
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, Iterable
 
 from hsmshell import jsontext
@@ -41,6 +42,7 @@ KEY_COLUMNS = ("k.handle, k.hsm_id, owner, key_class, key_type, label, key_id, a
 # stopping at the first copy, so it reads one key row (sealed material and shares) of N.
 FIRST_REACHABLE_COPY = ("hsms h CROSS JOIN keys k ON k.hsm_id = h.hsm_id AND k.handle = ? "
                         "WHERE h.state = 'ACTIVE' ORDER BY h.server LIMIT 1")
+KEY_OF_HANDLE = f"SELECT {KEY_COLUMNS} FROM {FIRST_REACHABLE_COPY}"
 # Attributes kept in their own columns; the rest are the JSON `attributes` column.
 COLUMN_ATTRIBUTES = frozenset({Attr.CLASS, Attr.TOKEN, Attr.LABEL, Attr.KEY_TYPE, Attr.ID})
 
@@ -65,7 +67,7 @@ class StoredKey:
     @classmethod
     def from_row(cls, row) -> "StoredKey":
         *head, attributes, sealed, session_id, m_value, manage_m_value, shares = row
-        others = {int(k): v for k, v in jsontext.loads_flat(attributes).items()}
+        others = dict(_parsed_attributes(attributes))       # a copy: the parse is shared
         shared = tuple(sorted(int(u) for u in shares.split(","))) if shares else ()
         return cls(*head, others, sealed, session_id, m_value, manage_m_value, shared)
 
@@ -104,6 +106,14 @@ class StoredKey:
         return "public" if self.is_public else None
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed_attributes(text: str) -> dict[int, AttributeValue]:
+    # Keyed by the JSON text itself, so it cannot go stale; a batch using one key reads the
+    # same text every command, and parsing it (about 20 attributes) was a tenth of that
+    # command's Python. Callers get a copy (StoredKey.from_row).
+    return {int(k): v for k, v in jsontext.loads_flat(text).items()}
+
+
 class KeyStore:
     """One command's view of the key store: the HSMs, who asks, and the sealing key."""
 
@@ -125,7 +135,7 @@ class KeyStore:
         """{hsm_id: (user id, user type)} of the user called `name` on each HSM."""
         key = name.lower()
         if key not in self._users:
-            self._users[key] = {hsm_id: (uid, utype) for hsm_id, uid, utype in self.conn.execute(
+            self._users[key] = {hsm_id: (uid, utype) for hsm_id, uid, utype in self.cluster.db.read(
                 "SELECT hsm_id, user_id, user_type FROM users WHERE name = ?", (name,))}
         return self._users[key]
 
@@ -176,9 +186,8 @@ class KeyStore:
 
     def key(self, handle: int, need: str = USE) -> StoredKey:
         """The key, if this login may `need` it ("use", or an owner-only verb such as "delete")."""
-        row = self.conn.execute(f"SELECT {KEY_COLUMNS} FROM {FIRST_REACHABLE_COPY}",
-                                (handle,)).fetchone()
-        key = StoredKey.from_row(row) if row else None
+        rows = self.cluster.db.read(KEY_OF_HANDLE, (handle,))
+        key = StoredKey.from_row(rows[0]) if rows else None
         if key is None or (key.is_session and key.session_id != self.cluster.session_id):
             raise NoSuchKey(f"{NO_SUCH_KEY}: there is no key with handle {handle}")
         if need == TRUST:

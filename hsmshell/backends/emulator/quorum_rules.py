@@ -79,9 +79,9 @@ def enforce(cluster, action: str, args: dict, command: str) -> list[int]:
 def _m_to_enforce(cluster, service: QuorumService, key_handle: int) -> int:
     """required_m, after one cheap probe for a key's service: a key with no -m_value on any
     copy (or no such key) needs no approvals, the case of nearly every key command."""
-    if SERVICES[service].bound_to_key and cluster.conn.execute(
+    if SERVICES[service].bound_to_key and not cluster.db.read(
             f"SELECT 1 FROM keys WHERE handle = ? AND {KEY_QUORUM_COLUMNS[service]} > 0 LIMIT 1",
-            (key_handle,)).fetchone() is None:
+            (key_handle,)):
         return 0
     return required_m(cluster, service, key_handle)
 
