@@ -197,8 +197,8 @@ class Shell:
     def _will_wait(self, invocation: Invocation) -> bool:
         """Whether the command asks a question or reads a secret from outside the process
         (a prompt, a file, the keyring): every secret is resolved before the lock is taken."""
-        return (self._needs_confirmation(invocation)
-                or any(ref.source in WAITING_SOURCES for ref in invocation.secrets.values()))
+        return (self._needs_confirmation(invocation) or bool(invocation.secrets) and
+                any(ref.source in WAITING_SOURCES for ref in invocation.secrets.values()))
 
     def _needs_confirmation(self, invocation: Invocation) -> bool:
         return invocation.spec.caution and not self.env.assume_yes
@@ -291,9 +291,9 @@ class Shell:
     def _show(self, attempt: Attempt) -> Outcome:
         result, error = attempt.result, attempt.error
         if result is not None:
-            if attempt.invocation is not None:
-                note_partial(result, attempt.invocation.spec.changes_hsms, self.env.cluster,
-                             _stated_min_servers(attempt.invocation))
+            if attempt.invocation is not None and attempt.invocation.spec.changes_hsms:
+                # (only a command that changes the HSMs can leave them out of step)
+                note_partial(result, True, self.env.cluster, _stated_min_servers(attempt.invocation))
             error = error or result.error
         status = error.status if error is not None else ExitStatus.SUCCESS
         history = attempt.invocation.history_text if attempt.invocation is not None else None

@@ -106,11 +106,17 @@ class CommandSpec:
     def positional(self) -> tuple[Arg, ...]:
         return tuple(sorted((a for a in self.args if a.position is not None), key=lambda a: a.position))
 
-    def arg_for_flag(self, token: str) -> Arg | None:
+    @functools.cached_property         # every option word of every parse looks one up
+    def flag_args(self) -> dict[str, Arg]:
+        """{flag: the argument it binds}; the first argument naming a flag has it."""
+        found: dict[str, Arg] = {}
         for arg in self.args:
-            if token in arg.flags:
-                return arg
-        return None
+            for flag in arg.flags:
+                found.setdefault(flag, arg)
+        return found
+
+    def arg_for_flag(self, token: str) -> Arg | None:
+        return self.flag_args.get(token)
 
     @functools.cached_property          # every command's result asks (pipeline.py)
     def changes_hsms(self) -> bool:

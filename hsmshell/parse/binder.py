@@ -13,7 +13,7 @@ from hsmshell.parse import nounverb
 from hsmshell.parse.grammar import DANGLING, FLAG, POSITIONAL, PROMPT, SWITCH, VALUE, Walk
 from hsmshell.parse.lexer import quote as _quote, tokenize
 from hsmshell.parse.secrets import SecretRef, secret_from_token
-from hsmshell.parse.types import convert
+from hsmshell.parse.types import CONVERTERS
 from hsmshell.record import field, record
 
 MASK = "********"                        # what logs show for a word that may be a secret
@@ -157,7 +157,7 @@ def _bind(spec: CommandSpec, tokens: list[str], source: str) -> Invocation:
 
 def _convert(spec: CommandSpec, arg: Arg, token: str) -> object:
     try:
-        return convert(arg, token)
+        return CONVERTERS[arg.kind](arg, token)         # parse/types.py convert(), one call less
     except InvalidArgument as error:
         # In a command that takes a password, a word in the wrong place may be the password:
         # the message (shown and logged) names the argument, not the word.

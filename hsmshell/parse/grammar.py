@@ -35,14 +35,14 @@ class Walk:
         self.spec, self.filled = spec, set()
 
     def steps(self, tokens: list[str]) -> Iterator[tuple[str, Arg | None, str]]:
-        spec, filled = self.spec, self.filled
+        spec, filled, flag_args = self.spec, self.filled, self.spec.flag_args
         index, count = 0, len(tokens)
         while index < count:
             token = tokens[index]
             index += 1
-            arg = spec.arg_for_flag(token) if token[:1] == "-" else None
+            arg = flag_args.get(token) if token[:1] == "-" else None
             if arg is not None:
-                if arg.is_switch:
+                if arg.kind == "flag":          # arg.is_switch, without the property call
                     filled.add(arg.name)
                     yield token, arg, SWITCH
                 elif index >= count:

@@ -68,3 +68,13 @@ def test_a_subcommand_builds_only_its_own_parser_and_help_still_lists_them_all(m
     except SystemExit:
         pass
     assert len(built) == len(SUBCOMMANDS)
+
+
+def test_option_words_find_their_argument_by_one_lookup_as_the_first_arg_naming_them():
+    table = command_table()
+    specs = list(table) + list(table.phrases.values())
+    for spec in specs:
+        words = {flag for arg in spec.args for flag in arg.flags} | {"-nosuch", "--nosuch", "x"}
+        for word in words:
+            first = next((arg for arg in spec.args if word in arg.flags), None)
+            assert spec.arg_for_flag(word) is first, (spec.name, word)

@@ -20,6 +20,9 @@ APPROVER_USER_TYPES = {ApproverType.CO: tuple(OFFICERS), ApproverType.CU: (UserT
 
 # the keys column holding each key service's quorum value
 KEY_QUORUM_COLUMNS = {QuorumService.KEY_USAGE: "m_value", QuorumService.KEY_MANAGEMENT: "manage_m_value"}
+# whether any copy of key ? has a quorum value for the service (made once: asked twice per command)
+KEY_QUORUM_PROBES = {service: f"SELECT 1 FROM keys WHERE handle = ? AND {column} > 0 LIMIT 1"
+                     for service, column in KEY_QUORUM_COLUMNS.items()}
 
 
 def required_m(cluster, service: QuorumService, key_handle: int = 0) -> int:
@@ -79,9 +82,7 @@ def enforce(cluster, action: str, args: dict, command: str) -> list[int]:
 def _m_to_enforce(cluster, service: QuorumService, key_handle: int) -> int:
     """required_m, after one cheap probe for a key's service: a key with no -m_value on any
     copy (or no such key) needs no approvals, the case of nearly every key command."""
-    if SERVICES[service].bound_to_key and not cluster.db.read(
-            f"SELECT 1 FROM keys WHERE handle = ? AND {KEY_QUORUM_COLUMNS[service]} > 0 LIMIT 1",
-            (key_handle,)):
+    if SERVICES[service].bound_to_key and not cluster.db.read(KEY_QUORUM_PROBES[service], (key_handle,)):
         return 0
     return required_m(cluster, service, key_handle)
 
