@@ -103,19 +103,22 @@ class Environment:
 
 # The terminal of the process that handed this one its command (a warm start's fork has no
 # controlling terminal of its own, so /dev/tty, which getpass opens, is not it): warmstart/child.py.
-_passed_terminal: int | None = None
+# `before_read` waits while the caller's job is in the background (warmstart/child.py).
+_passed_terminal: tuple[int, Callable[[], None]] | None = None
 
 
-def use_terminal(fd: int) -> None:
+def use_terminal(fd: int, before_read: Callable[[], None]) -> None:
     global _passed_terminal
-    _passed_terminal = fd
+    _passed_terminal = (fd, before_read)
 
 
 def read_hidden(prompt: str) -> str:
     """A line typed on the terminal with echo off. When echo cannot be turned off (getpass
     would warn and read the password in the clear) it is refused instead."""
     if _passed_terminal is not None:
-        return _read_hidden_on(_passed_terminal, prompt)
+        fd, before_read = _passed_terminal
+        before_read()
+        return _read_hidden_on(fd, prompt)
     import getpass
     import warnings
     with warnings.catch_warnings():

@@ -6,6 +6,8 @@ those of a cold start; only the ~50 ms of imports are gone (docs/performance.md,
 
   address.py  where the process listens, who may use it, what a request looks like (stdlib only)
   client.py   the console script's entry: hand over, or run here and start one for next time
-  server.py   the resident process: import everything, accept, fork, report exit statuses
-  child.py    make the fork look like a process the client started
+  preload.py  what the resident process imports first, and how it knows the code is unchanged
+  server.py   the resident process: accept, check, hand over to a spare fork, report statuses
+  child.py    make the fork the client's process (it alone reads the request's argv and
+              environment) and run the command
 """

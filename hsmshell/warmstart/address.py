@@ -2,6 +2,11 @@
 
 Imported by the console script before anything else, so it uses only modules the interpreter
 has loaded already (os, sys) and zlib.
+
+A request is two length-prefixed parts. The HEADER (the protocol, the start key, whether a
+terminal descriptor is passed) travels with the descriptors and is all the server reads; the
+BODY (argv, environment, umask, limits: it may hold a password given as @env:VAR) is read only
+by the fork that runs the command, so the long-lived server never holds it.
 """
 
 from __future__ import annotations
@@ -12,15 +17,19 @@ import sys
 SWITCH = "HSMSHELL_WARM_START"                # "off": never use or start one
 IDLE = "HSMSHELL_WARM_START_IDLE"             # seconds a server waits for work before it exits
 DEFAULT_IDLE = 600.0
-PROTOCOL = b"hsmshell-warm-1"
+PROTOCOL = b"hsmshell-warm-2"
+MAX_HEADER, MAX_BODY = 64 << 10, 16 << 20
 # Global options that take a value (cli.GLOBAL_OPTIONS; a unit test keeps the two equal): the
 # client skips their values when it looks for the first word of a command line.
 VALUE_OPTIONS = frozenset({"--home", "--cluster", "--roles", "--backend", "--pkcs11-module", "--token",
                            "--pkcs11-profile", "--output", "--on-server-failure"})
 LOCAL_WORDS = frozenset({"emulate"})          # interactive tools of their own: always run here
-# What a fresh interpreter's start depends on: a server serves only clients that agree on it.
-START_VARIABLES = ("LANG", "LANGUAGE", "TZ")
-START_PREFIXES = ("PYTHON", "LC_")
+# What a fresh process's start depends on (the interpreter's locale and paths, what the dynamic
+# loader and OpenSSL read once): a server serves only clients that agree on all of it. The time
+# zone is not among them: the fork re-reads TZ.
+START_VARIABLES = ("LANG", "GLIBC_TUNABLES")
+START_PREFIXES = ("PYTHON", "LC_", "LD_", "OPENSSL_")
+SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")      # passed on; the fork keeps those ignored
 
 
 def runtime_dir(environ) -> str:
@@ -58,13 +67,17 @@ def start_key(environ) -> str:
     return "\n".join(parts)
 
 
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")       # os.environ's undecodable bytes too
+
+
 MAX_SOCKET_PATH = 107                          # sun_path's 108 bytes, with the final NUL
 
 
 def socket_path(environ, key: str) -> str | None:
     """None when the runtime folder's path is too long for a socket: no warm start there."""
     import zlib
-    path = os.path.join(runtime_dir(environ), f"warm-{zlib.crc32(key.encode()):08x}.sock")
+    path = os.path.join(runtime_dir(environ), f"warm-{zlib.crc32(_bytes(key)):08x}.sock")
     return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
 
 
@@ -95,29 +108,50 @@ def _isatty(fd: int) -> bool:
         return False
 
 
-# -- the request: NUL-separated fields after a 4-byte length --------------------------------------
-def encode_request(key: str, argv: list[str], environ, umask: int, has_terminal: bool) -> bytes:
-    fields = [PROTOCOL, key.encode(), b"%o" % umask, b"1" if has_terminal else b"0", b"%d" % len(argv)]
-    fields += [os.fsencode(arg) for arg in argv]
-    fields += [os.fsencode(name) + b"=" + os.fsencode(value) for name, value in environ.items()]
+# -- the request ----------------------------------------------------------------------------------
+def _framed(fields: list[bytes]) -> bytes:
     body = b"\0".join(fields)
     return len(body).to_bytes(4, "big") + body
 
 
-def decode_request(body: bytes) -> dict:
-    """The fields of a request body; ValueError when it is not one."""
+def encode_header(key: str, terminal: bool) -> bytes:
+    return _framed([PROTOCOL, _bytes(key), b"1" if terminal else b"0"])
+
+
+def decode_header(data: bytes) -> dict:
+    fields = data.split(b"\0")
+    if len(fields) != 3 or fields[0] != PROTOCOL or fields[2] not in (b"0", b"1"):
+        raise ValueError("not a warm-start request header")
+    return {"key": fields[1].decode("utf-8", "surrogateescape"), "terminal": fields[2] == b"1"}
+
+
+def encode_body(argv: list[str], environ, *, umask: int, pid: int, pgrp: int, priority: int,
+                ignored: list[int], limits: list[tuple[int, int, int]]) -> bytes:
+    fields = [b"%o" % umask, b"%d:%d" % (pid, pgrp), b"%d" % priority, b",".join(b"%d" % n for n in ignored),
+              b",".join(b"%d:%d:%d" % limit for limit in limits), b"%d" % len(argv)]
+    fields += [os.fsencode(arg) for arg in argv]
+    fields += [os.fsencode(name) + b"=" + os.fsencode(value) for name, value in environ.items()]
+    return _framed(fields)
+
+
+def decode_body(body: bytes) -> dict:
+    """The body's fields; ValueError (naming no content) when it is not one."""
     fields = body.split(b"\0")
-    if len(fields) < 5 or fields[0] != PROTOCOL:
-        raise ValueError("not a warm-start request")
-    count = int(fields[4])
-    argv, env_fields = fields[5:5 + count], fields[5 + count:]
-    if len(argv) != count:
-        raise ValueError("truncated request")
+    try:
+        umask, priority, count = int(fields[0], 8), int(fields[2]), int(fields[5])
+        pid, pgrp = (int(n) for n in fields[1].split(b":"))
+        ignored = [int(n) for n in fields[3].split(b",") if n]
+        limits = [tuple(int(n) for n in limit.split(b":")) for limit in fields[4].split(b",") if limit]
+    except (IndexError, ValueError):
+        raise ValueError("malformed warm-start request body") from None
+    argv, env_fields = fields[6:6 + count], fields[6 + count:]
+    if count < 0 or len(argv) != count or any(len(limit) != 3 for limit in limits):
+        raise ValueError("malformed warm-start request body")
     environ = {}
     for entry in env_fields:
         name, equals, value = entry.partition(b"=")
-        if not equals:
-            raise ValueError("bad environment entry")
+        if not equals or not name:
+            raise ValueError("malformed warm-start request body")
         environ[os.fsdecode(name)] = os.fsdecode(value)
-    return {"key": fields[1].decode(), "umask": int(fields[2], 8), "terminal": fields[3] == b"1",
+    return {"umask": umask, "pid": pid, "pgrp": pgrp, "priority": priority, "ignored": ignored, "limits": limits,
             "argv": [os.fsdecode(arg) for arg in argv], "environ": environ}

@@ -1,12 +1,14 @@
 """The warm-start process: `python -P -m hsmshell.warmstart.server`, started by client.py.
 
-It imports hsmshell once and then, per request, forks a child that becomes the client's process
-(child.py) and runs `cli.main`. It never runs a command itself, so every child starts from the
-module state of a fresh import (empty caches, no open database, no session). It serves only its
-own user (the socket lives in a 0700 folder and each caller's uid is checked), only clients of
-the same interpreter, package and start-up environment (address.start_key), and only while the
-package's files are those it imported; it exits when idle, when its socket is removed, or when
-the code changed (after its running commands end).
+It imports hsmshell once and then hands each request to a spare fork made ahead of time
+(child.py turns that fork into the client's process and runs `cli.main`). It never runs a
+command and never reads a request's body (argv, environment: child.py does), so it holds no
+secret, and every fork starts from the module state of a fresh import. It serves only its own
+user in its own namespaces (0700 folder, peer uid and namespaces checked), only clients of the
+same interpreter, package and start-up environment (address.start_key), and only while the
+package's files are those it imported. It exits when idle, when its socket is removed, or when
+the code changed, after its running commands end. A command whose client dies is killed, as it
+would have died with the client's own process.
 """
 
 from __future__ import annotations
@@ -21,20 +23,12 @@ import sys
 import time
 
 from hsmshell.warmstart import address
+from hsmshell.warmstart.preload import CodeFingerprint, Log, preload
 
-MAX_REQUEST = 4 << 20                    # argv and environment; far above any real command line
-MAX_FDS = 5                              # stdin, stdout, stderr, working dir, terminal
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NEVER_PRELOADED = ("hsmshell.__main__", "hsmshell.warmstart", "hsmshell.ui", "hsmshell.modes.repl")
-# Standard-library and third-party modules hsmshell imports inside functions on common paths.
-ALSO_PRELOADED = ("sqlite3", "json", "hmac", "hashlib", "base64", "fcntl", "shlex", "getpass", "termios",
-                  "tempfile", "subprocess", "argparse", "secrets", "uuid", "datetime", "decimal", "tomllib",
-                  "rich.console", "rich.table", "rich.text", "rich.markup",
-                  "cryptography.hazmat.primitives.asymmetric.ed25519",
-                  "cryptography.hazmat.primitives.asymmetric.rsa", "cryptography.hazmat.primitives.asymmetric.ec",
-                  "cryptography.hazmat.primitives.asymmetric.padding", "cryptography.hazmat.primitives.hashes",
-                  "cryptography.hazmat.primitives.serialization", "cryptography.hazmat.primitives.keywrap",
-                  "cryptography.hazmat.primitives.ciphers.aead", "cryptography.x509")
+MAX_FDS = 5                              # stdin, stdout, stderr, working folder, terminal
+HEADER_SECONDS = 2.0                     # a client sends its header at once: no stalling the server
+NAMESPACES = ("mnt", "pid", "net", "user", "ipc", "uts")
 
 
 def main() -> int:
@@ -53,109 +47,46 @@ def main() -> int:
         return 0                            # another one runs, or is starting
     log = Log(stem + ".log")
     try:
+        code = CodeFingerprint(PACKAGE)     # before the imports: an upgrade during them is seen
         preload(log)
+        if code.changed():
+            log.write("the package changed while it was imported: not serving")
+            return 0
         try:
             idle = float(environ.get(address.IDLE, address.DEFAULT_IDLE))
         except ValueError:
             idle = address.DEFAULT_IDLE
-        Server(path, key, CodeFingerprint(PACKAGE), idle, log, lock).serve()
+        Server(path, key, code, idle, log, lock).serve()
     except Exception as error:              # its streams are /dev/null: the log says why it ended
-        log.write(f"ended by {type(error).__name__}: {error}")
+        log.write(f"ended by {type(error).__name__}")
         return 1
     return 0
 
 
-def preload(log: "Log") -> None:
-    """Every hsmshell module a command line may need (not the REPL's), and the library modules
-    they import lazily; then the heap is frozen so forks share it instead of copying it."""
-    import gc
-    import importlib
-    names = [*ALSO_PRELOADED]
-    for folder, subfolders, files in os.walk(PACKAGE):
-        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
-        parts = os.path.relpath(folder, os.path.dirname(PACKAGE)).split(os.sep)
-        for name in sorted(files):
-            if name.endswith(".py"):
-                module = ".".join(parts + ([] if name == "__init__.py" else [name[:-3]]))
-                if not module.startswith(NEVER_PRELOADED):
-                    names.append(module)
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception as error:          # a child that needs it meets the same error itself
-            log.write(f"preload {name}: {type(error).__name__}")
-    warm_up(log)
-    gc.collect()
-    gc.freeze()
+class Running:
+    """A command in a fork: its client's connection (for the exit status) and a pidfd of the
+    client (readable when the client has died)."""
 
+    def __init__(self, connection: socket.socket, client_pidfd: int | None) -> None:
+        self.connection, self.client_pidfd = connection, client_pidfd
 
-def warm_up(log: "Log") -> None:
-    """Work every command repeats that depends on nothing but the code: done once here.
-    (Never anything of a state dir, a user or a clock: children must start as fresh as a cold
-    start; the code it depends on is what CodeFingerprint guards.)"""
-    try:
-        from hsmshell.commands import sdk5_source_key
-        sdk5_source_key()
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-        Ed25519PrivateKey.from_private_bytes(bytes(32)).sign(b"")   # OpenSSL's Ed25519 set up, no RNG
-    except Exception as error:
-        log.write(f"warm-up: {type(error).__name__}")
-
-
-class CodeFingerprint:
-    """The package's folders and .py files as imported: a pip upgrade or an edit changes a
-    file's or folder's (inode, size, mtime), and the server then stops serving."""
-
-    def __init__(self, package: str) -> None:
-        self.paths = []
-        for folder, subfolders, files in os.walk(package):
-            subfolders[:] = [d for d in subfolders if d != "__pycache__"]
-            self.paths.append(folder)
-            self.paths += [os.path.join(folder, name) for name in files if name.endswith(".py")]
-        self.seen = self._stat()
-
-    def _stat(self) -> list:
-        out = []
-        for path in self.paths:
-            try:
-                info = os.stat(path)
-            except OSError:
-                out.append(None)
-                continue
-            out.append((info.st_ino, info.st_size, info.st_mtime_ns))
-        return out
-
-    def changed(self) -> bool:
-        return self._stat() != self.seen
-
-
-class Log:
-    """Why the server refused or failed something (never a request's content), mode 0600."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def write(self, line: str) -> None:
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        except OSError:
-            return
-        try:
-            if os.fstat(fd).st_size < (1 << 20):
-                os.write(fd, f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid {os.getpid()}: {line}\n".encode())
-        finally:
-            os.close(fd)
+    def close(self) -> None:
+        self.connection.close()
+        if self.client_pidfd is not None:
+            os.close(self.client_pidfd)
+            self.client_pidfd = None
 
 
 class Server:
     def __init__(self, path: str, key: str, code: CodeFingerprint, idle: float, log: Log, lock: int) -> None:
         self.path, self.key, self.code, self.idle, self.log, self.lock = path, key, code, idle, log, lock
-        self.running: dict[int, socket.socket] = {}     # child pid -> its client's connection
+        self.running: dict[int, Running] = {}
         self.spare: Spare | None = None
         self.stopping = False
         self.listener = self._listen()
         self.inode = os.stat(path).st_ino
         self.wake_read, self.wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.namespaces = _namespaces("self")
 
     def _listen(self) -> socket.socket:
         try:
@@ -174,18 +105,21 @@ class Server:
     def serve(self) -> None:
         signal.set_wakeup_fd(self.wake_write)
         signal.signal(signal.SIGCHLD, lambda number, frame: None)
+        signal.siginterrupt(signal.SIGCHLD, False)      # no short writes to a spare (SA_RESTART)
         deadline = time.monotonic() + self.idle
         while self.running or not self.stopping:      # after the last command ends
-            ready, _, _ = select.select([self.wake_read] + ([self.listener] if not self.stopping else []),
-                                        [], [], 1.0)
+            if self.spare is None and not self.stopping:
+                self.spare = self._fork_spare()
+            watched = [self.wake_read, *([self.listener] if not self.stopping else []),
+                       *(r.client_pidfd for r in self.running.values() if r.client_pidfd is not None)]
+            ready, _, _ = select.select(watched, [], [], 1.0)
             if self.wake_read in ready:
                 self._drain()
             self._reap()
+            self._kill_orphans(ready)
             if self.listener in ready:
                 self._accept()
                 deadline = time.monotonic() + self.idle
-            if self.spare is None and not self.stopping:
-                self.spare = self._fork_spare()
             if not self.stopping and (time.monotonic() >= deadline or not self._still_ours()):
                 self._stop_listening()
         os.close(self.lock)
@@ -220,13 +154,27 @@ class Server:
                 return
             if pid == 0:
                 return
-            connection = self.running.pop(pid, None)
-            if connection is not None:
-                try:
-                    connection.sendall(b"S%d\n" % os.waitstatus_to_exitcode(status))
+            if self.spare is not None and pid == self.spare.pid:
+                self.spare.channel.close()  # died waiting (killed): serve() makes another
+                self.spare = None
+            running = self.running.pop(pid, None)
+            if running is not None:
+                try:                        # the fork wrote its own S line too, unless killed
+                    running.connection.sendall(b"S%d\n" % os.waitstatus_to_exitcode(status))
                 except OSError:
-                    pass                    # the client went away; the command ran to its end
-                connection.close()
+                    pass
+                running.close()
+
+    def _kill_orphans(self, ready: list) -> None:
+        """A client that died (kill -9) takes its command with it, as a cold start's would."""
+        for pid, running in self.running.items():
+            if running.client_pidfd is not None and running.client_pidfd in ready:
+                os.close(running.client_pidfd)
+                running.client_pidfd = None
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
     def _accept(self) -> None:
         try:
@@ -235,41 +183,46 @@ class Server:
             return
         fds: list[int] = []
         try:
-            connection.settimeout(5.0)
-            _, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                                  struct.calcsize("3i")))
+            connection.settimeout(HEADER_SECONDS)
+            peer, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                     struct.calcsize("3i")))
             if uid != os.getuid():
-                raise ValueError(f"a connection from uid {uid}")
-            body, fds = _receive(connection)
-            request = address.decode_request(body)
-            if request["key"] != self.key:
-                connection.sendall(b"R other\n")
-            elif self.code.changed():
-                connection.sendall(b"R stale\n")
-                self._stop_listening()
-            elif len(fds) != 4 + request["terminal"]:
-                raise ValueError(f"{len(fds)} descriptors")
-            else:
-                pid = self._hand_over(body, fds)
-                self.running[pid] = connection
+                raise ValueError("a connection from another user")
+            header, fds = _receive_header(connection)
+            request = address.decode_header(header)
+            refusal = (b"R other\n" if request["key"] != self.key or _namespaces(str(peer)) != self.namespaces
+                       else b"R stale\n" if self.code.changed()
+                       else b"R malformed\n" if len(fds) != 4 + request["terminal"] else None)
+            if refusal is None:
+                client = _pidfd(peer)
+                pid = self._hand_over(header, [*fds, connection.fileno()])
+                self.running[pid] = Running(connection, client)
                 connection.sendall(b"P%d\n" % pid)
                 return
+            connection.sendall(refusal)
+            if refusal == b"R stale\n":
+                self._stop_listening()
         except (OSError, ValueError) as error:
-            self.log.write(f"request refused: {type(error).__name__}: {error}")
+            self.log.write(f"request refused: {type(error).__name__}")    # never its content
+            try:
+                connection.sendall(b"R failed\n")
+            except OSError:
+                pass
         finally:
             for fd in fds:
                 os.close(fd)
         connection.close()
 
-    def _hand_over(self, body: bytes, fds: list[int]) -> int:
+    def _hand_over(self, header: bytes, fds: list[int]) -> int:
         """The pid of the fork now running the request: the spare made ahead of time (a fork
         takes milliseconds; serve() makes the next one once this request is answered)."""
         for _ in range(2):
-            spare, self.spare = self.spare or self._fork_spare(), None
+            spare, self.spare = self.spare or self._fork_spare(extra=fds), None
             try:
-                spare.channel.sendmsg([len(body).to_bytes(4, "big") + body],
-                                      [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                        b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds))])
+                framed = len(header).to_bytes(4, "big") + header
+                sent = spare.channel.sendmsg([framed], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                                         b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds))])
+                spare.channel.sendall(framed[sent:])
             except OSError:
                 continue                    # that spare is gone (killed): another one
             finally:
@@ -277,10 +230,9 @@ class Server:
             return spare.pid
         raise OSError("no fork could take the request")
 
-    def _fork_spare(self) -> "Spare":
-        """A fork waiting for a request. Made only when the server holds no client's
-        descriptors but its connections (closed in the fork): a client's stdout kept open in a
-        spare would keep its reader waiting for the end of the output."""
+    def _fork_spare(self, extra: list[int] = ()) -> "Spare":
+        """A fork waiting for a request. It keeps nothing of the server's but its channel: a
+        client's stdout kept open in a spare would keep its reader waiting for the end."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = os.fork()
         if pid == 0:
@@ -288,13 +240,12 @@ class Server:
             try:
                 signal.set_wakeup_fd(-1)
                 ours.close()
-                for fd in (self.wake_read, self.wake_write, self.lock, self.listener.fileno(),
-                           *(other.fileno() for other in self.running.values())):
+                for fd in (self.wake_read, self.wake_write, self.lock, self.listener.fileno(), *extra,
+                           *(fd for r in self.running.values() for fd in (r.connection.fileno(), r.client_pidfd)
+                             if fd is not None)):
                     os.close(fd)
-                body, fds = _receive(theirs, timeout=None)      # EOF when the server ends
-                theirs.close()
                 from hsmshell.warmstart import child
-                status = child.run(address.decode_request(body), fds)
+                status = child.serve_one(theirs)
             finally:
                 os._exit(status)
         theirs.close()
@@ -306,36 +257,62 @@ class Spare:
         self.pid, self.channel = pid, channel
 
 
-def _receive(connection: socket.socket, timeout: float | None = 5.0) -> tuple[bytes, list[int]]:
-    """A request's body and the descriptors sent with it (a length, then the body)."""
-    connection.settimeout(timeout)
+def _namespaces(pid: str) -> tuple:
+    found = []
+    for name in NAMESPACES:
+        try:
+            found.append(os.stat(f"/proc/{pid}/ns/{name}").st_ino)
+        except OSError:
+            found.append(None)
+    return tuple(found)
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        return None                         # an old kernel: a dead client's command runs on
+
+
+def receive_framed(connection: socket.socket, limit: int, with_fds: bool) -> tuple[bytes, list[int]]:
+    """A 4-byte length and that many bytes, and (`with_fds`) the descriptors sent with them
+    (close-on-exec: the fork that keeps them decides). ValueError names no content."""
     fds: list[int] = []
     data = b""
     try:
         while len(data) < 4:
-            chunk, ancillary, flags, _ = connection.recvmsg(65536, socket.CMSG_SPACE(MAX_FDS * 4))
-            for level, kind, payload in ancillary:
-                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                    fds += [int.from_bytes(payload[i:i + 4], sys.byteorder) for i in range(0, len(payload) - 3, 4)]
-            if flags & socket.MSG_CTRUNC:
-                raise ValueError("too many descriptors")
+            if with_fds:
+                chunk, ancillary, flags, _ = connection.recvmsg(4 - len(data), socket.CMSG_SPACE(MAX_FDS * 4 + 4),
+                                                                 socket.MSG_CMSG_CLOEXEC)
+                for level, kind, payload in ancillary:
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                        fds += [int.from_bytes(payload[i:i + 4], sys.byteorder)
+                                for i in range(0, len(payload) - 3, 4)]
+                if flags & socket.MSG_CTRUNC:
+                    raise ValueError("too many descriptors")
+            else:
+                chunk = connection.recv(4 - len(data))
             if not chunk:
-                raise ValueError("the client closed the connection")
+                raise ValueError("the request ended early")
             data += chunk
-        length = int.from_bytes(data[:4], "big")
-        if length > MAX_REQUEST:
-            raise ValueError("request too large")
-        body = data[4:]
+        length = int.from_bytes(data, "big")
+        if length > limit:
+            raise ValueError("the request is too large")
+        body = bytearray()
         while len(body) < length:
             chunk = connection.recv(min(1 << 20, length - len(body)))
             if not chunk:
-                raise ValueError("the client closed the connection")
+                raise ValueError("the request ended early")
             body += chunk
-        return body, fds
+        return bytes(body), fds
     except BaseException:
         for fd in fds:
             os.close(fd)
         raise
+
+
+def _receive_header(connection: socket.socket) -> tuple[bytes, list[int]]:
+    return receive_framed(connection, address.MAX_HEADER, with_fds=True)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -39,6 +40,10 @@ def wait_for(condition, what: str):
     return result
 
 
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 class Warm:
     """A runtime folder with a warm-start process in it, and a cluster made through it."""
 
@@ -49,17 +54,23 @@ class Warm:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("HSMSHELL_")}
         self.env.update(HSMSHELL_RUNTIME_DIR=str(self.runtime), NO_COLOR="1", OFFICER_PW=OFFICER_PW)
 
-    def run(self, *argv: str, mode: str = "require", **options) -> subprocess.CompletedProcess:
+    def run(self, *argv: str, mode: str = "require", extra_env: dict | None = None,
+            **options) -> subprocess.CompletedProcess:
         options.setdefault("capture_output", True)
         options.setdefault("stdin", subprocess.DEVNULL)
-        return subprocess.run([SCRIPT, "--home", str(self.home), *argv], env={**self.env, "HSMSHELL_WARM_START": mode},
-                              text=True, timeout=DEADLINE * 2, **options)
+        return subprocess.run([SCRIPT, "--home", str(self.home), *argv], text=True, timeout=DEADLINE * 2,
+                              env={**self.env, "HSMSHELL_WARM_START": mode, **(extra_env or {})}, **options)
 
     def start(self) -> None:
         first = self.run("--json", "--yes", "-c", "loginHSM PRECO admin password; "
                          "changePswd PRECO admin @env:OFFICER_PW; createUser CU warm @env:OFFICER_PW",
                          mode="on")
         assert first.returncode == 0, first.stderr
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Until a warm-start process takes commands (a command run here starts one)."""
+        self.run("--json", "-c", "listUsers", mode="on")
         wait_for(lambda: self.run("--json", "-c", "listUsers").returncode == 0, "a warm-start process")
 
     def close(self) -> None:
@@ -69,7 +80,8 @@ class Warm:
     def folder(self) -> Path:
         return self.runtime / "hsmshell"
 
-    def server_pids(self) -> list[int]:
+    def server_pids(self, servers_only: bool = False) -> list[int]:
+        """The warm-start processes of this folder; `servers_only`: not their forks."""
         found = []
         for entry in Path("/proc").iterdir():
             try:
@@ -78,6 +90,8 @@ class Warm:
                     found.append(int(entry.name))
             except (OSError, ValueError):
                 continue
+        if servers_only:
+            found = [pid for pid in found if _parent(pid) not in found]
         return found
 
     def lock_is_free(self) -> bool:
@@ -153,29 +167,180 @@ def test_a_password_typed_on_the_terminal_is_read_hidden(warm, tmp_path):
     assert json.loads(out.read_text())["error_code"] == 0
 
 
-def test_ctrl_c_reaches_the_command(warm):
-    process = subprocess.Popen([SCRIPT, "--home", str(warm.home), "logs", "--follow"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                               env={**warm.env, "HSMSHELL_WARM_START": "require"})
-    try:
-        assert process.stdout.readline()            # it runs (and prints) in the warm fork
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=DEADLINE) == 130
-    finally:
-        process.kill()
-        process.communicate()
+class Following:
+    """`hsmshell logs --follow` run warm (it prints, then waits for more): a command that is
+    still running when the test acts on it."""
+
+    def __init__(self, warm: Warm, **options) -> None:
+        self.process = subprocess.Popen([SCRIPT, "--home", str(warm.home), "logs", "--follow"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                        env={**warm.env, "HSMSHELL_WARM_START": "require"}, **options)
+        ready, _, _ = select.select([self.process.stdout], [], [], DEADLINE)
+        assert ready and self.process.stdout.readline(), "the warm command printed nothing"
+
+    def output_ends(self) -> bool:
+        """Whether its stdout reaches its end within the deadline: nobody holds it any more."""
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], max(deadline - time.monotonic(), 0))
+            if ready and not os.read(self.process.stdout.fileno(), 65536):
+                return True
+        return False
+
+    def close(self) -> None:
+        self.process.kill()                 # its command goes with it (the server kills it)
+        self.process.communicate(timeout=DEADLINE)
+
+
+@pytest.fixture
+def following(warm):
+    started = []
+    yield lambda **options: started.append(Following(warm, **options)) or started[-1]
+    for command in started:
+        command.close()
+
+
+def test_ctrl_c_reaches_the_command(following):
+    command = following()
+    command.process.send_signal(signal.SIGINT)
+    assert command.process.wait(timeout=DEADLINE) == 130
+
+
+def test_a_command_killed_by_a_signal_ends_its_caller_by_it(following):
+    command = following()
+    command.process.send_signal(signal.SIGTERM)                  # passed on; the fork dies of it
+    assert command.process.wait(timeout=DEADLINE) == -signal.SIGTERM
+
+
+def test_signals_the_caller_ignores_stay_ignored(following):
+    """nohup: a hang-up neither ends the caller nor (warm) the command."""
+    command = following(preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    command.process.send_signal(signal.SIGHUP)
+    command.process.send_signal(signal.SIGINT)                   # what ends it is the second signal
+    assert command.process.wait(timeout=DEADLINE) == 130, command.process.stderr.read1()
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_ctrl_z_stops_the_command_with_its_caller(warm, following):
+    command = following()
+    command.process.send_signal(signal.SIGTSTP)
+    wait_for(lambda: _state(command.process.pid) == "T", "the caller to stop")
+    wait_for(lambda: any(_state(pid) == "T" for pid in warm.server_pids()), "the command to stop")
+    command.process.send_signal(signal.SIGCONT)
+    wait_for(lambda: not any(_state(pid) == "T" for pid in warm.server_pids()), "the command to go on")
+    command.process.send_signal(signal.SIGINT)
+    assert command.process.wait(timeout=DEADLINE) == 130
+
+
+def test_a_killed_caller_takes_its_command_with_it(following):
+    command = following()
+    command.process.kill()
+    assert command.process.wait(timeout=DEADLINE) == -signal.SIGKILL
+    assert command.output_ends(), "the warm command still holds the caller's stdout"
+
+
+def test_a_killed_server_leaves_the_command_and_its_status(warm, following):
+    command = following()
+    for pid in warm.server_pids(servers_only=True):
+        os.kill(pid, signal.SIGKILL)
+    command.process.send_signal(signal.SIGINT)
+    assert command.process.wait(timeout=DEADLINE) == 130        # the fork's own status line
+    warm.wait_ready()                                           # the next command starts a new one
 
 
 def test_the_warm_start_process_keeps_no_secret(warm):
-    done = warm.run("--json", "-c", "loginHSM CU warm @env:OFFICER_PW; listUsers")
-    assert done.returncode == 0, done.stderr
+    argv_secret, env_secret = "Argv5ecretPwQ", "EnvT0kenSecretXyz"
+    done = warm.run("--json", "-c", f"loginHSM CU warm @env:OFFICER_PW; listUsers; loginHSM CU warm {argv_secret}",
+                    extra_env={"SOME_TOKEN": env_secret})
+    assert done.returncode == 1, done.stderr                   # the last login fails; all ran
     pids = warm.server_pids()
     assert pids
     for pid in pids:
-        assert OFFICER_PW.encode() not in Path(f"/proc/{pid}/environ").read_bytes()
+        memory = read_memory(pid)
+        for secret in (OFFICER_PW, argv_secret, env_secret):
+            assert secret.encode() not in memory, f"{secret} in process {pid}"
     for path in warm.folder.iterdir():
         if path.is_file():
             assert OFFICER_PW.encode() not in path.read_bytes()
+
+
+def read_memory(pid: int) -> bytes:
+    """The writable memory of a process (root, or ptrace rights over it)."""
+    chunks = []
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
+        with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
+            for line in maps:
+                span, perms = line.split()[:2]
+                if not perms.startswith("rw"):
+                    continue
+                start, end = (int(x, 16) for x in span.split("-"))
+                try:
+                    memory.seek(start)
+                    chunks.append(memory.read(end - start))
+                except (OSError, ValueError, OverflowError):
+                    continue
+    except PermissionError:
+        pytest.skip("cannot read another process's memory here")
+    return b"".join(chunks)
+
+
+def test_inherited_descriptors_run_the_command_here(warm, tmp_path):
+    """`run /dev/fd/N N<file`: descriptor N is the caller's own, so the command runs there."""
+    batch = tmp_path / "batch.hsm"
+    batch.write_text("listUsers\n")
+    with open(batch, "rb") as source:
+        fd = source.fileno()
+        refused = warm.run("run", f"/dev/fd/{fd}", pass_fds=(fd,))
+        assert refused.returncode == 5 and "warm-start-unavailable" in refused.stderr
+        here = warm.run("--json", "run", f"/dev/fd/{fd}", pass_fds=(fd,), mode="on")
+        assert here.returncode == 0 and '"listUsers"' in here.stdout, here.stderr
+
+
+def test_large_environments_at_once(warm):
+    """~1 MB of environment per request, 12 at once: each request arrives whole."""
+    env = {**warm.env, "HSMSHELL_WARM_START": "require", **{f"BIG{n}": "x" * 120_000 for n in range(8)}}
+    runs = [subprocess.Popen([SCRIPT, "--home", str(warm.home), "--json", "-c", "listUsers"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env) for _ in range(12)]
+    for process in runs:
+        out, err = process.communicate(timeout=DEADLINE * 2)
+        assert process.returncode == 0, err
+        assert json.loads(out)["command"] == "listUsers"
+
+
+def test_a_background_job_does_not_read_the_terminal(warm, tmp_path):
+    """Typed at the shell while a warm job waits for a password: the job stops (as a cold one
+    stops on reading the terminal), the shell gets the line, and `fg` brings the prompt back."""
+    out = tmp_path / "out.json"
+    env = {**warm.env, "HSMSHELL_WARM_START": "require", "PS1": "$ ", "TERM": "dumb"}
+    shell = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8",
+                          codec_errors="replace", timeout=DEADLINE)
+    try:
+        shell.expect_exact("$ ")
+        shell.sendline(f'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" > "{out}" &')
+        shell.sendline("echo typed-at-the-shell")
+        shell.expect_exact("typed-at-the-shell\r\n")         # the shell, not the job, read it
+        deadline = time.monotonic() + DEADLINE
+        while True:                                           # the job stops before it reads
+            shell.sendline("jobs")
+            if shell.expect([r"Stopped", r"Running"]) == 0:
+                break
+            assert time.monotonic() < deadline, "the background job never stopped"
+            shell.expect_exact("$ ")
+        shell.expect_exact("$ ")
+        shell.sendline("fg")
+        shell.expect("assword")
+        shell.sendline(OFFICER_PW)
+        shell.expect_exact("$ ")
+        shell.sendline("echo rc=$?")
+        shell.expect(r"rc=(\d+)")
+        assert shell.match.group(1) == "0", out.read_text()
+    finally:
+        shell.close(force=True)
+    assert json.loads(out.read_text())["error_code"] == 0
 
 
 def test_parallel_warm_commands_all_run_and_audit(warm):

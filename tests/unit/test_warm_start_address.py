@@ -11,7 +11,7 @@ from hypothesis import given, strategies as st
 
 from hsmshell import cli
 from hsmshell.warmstart import address
-from hsmshell.warmstart.server import CodeFingerprint
+from hsmshell.warmstart.preload import CodeFingerprint
 
 
 def test_the_client_skips_the_same_option_values_the_cli_reads():
@@ -50,35 +50,65 @@ def test_output_to_a_terminal_or_switched_off_runs_here(monkeypatch):
 def test_a_server_serves_only_the_start_up_environment_it_was_started_with():
     base = {"HOME": "/root", "LANG": "C.UTF-8", "PYTHONPATH": "/x"}
     key = address.start_key(base)
-    assert address.start_key({**base, "HSMSHELL_HOME": "/other", "SECRET_PW": "x"}) == key
-    for changed in ({"LANG": "C"}, {"LC_ALL": "de_DE.UTF-8"}, {"PYTHONPATH": "/y"}, {"TZ": "UTC"}):
+    # neither hsmshell's settings nor secrets nor the time zone (the fork re-reads TZ)
+    assert address.start_key({**base, "HSMSHELL_HOME": "/other", "SECRET_PW": "x", "TZ": "UTC"}) == key
+    for changed in ({"LANG": "C"}, {"LC_ALL": "de_DE.UTF-8"}, {"PYTHONPATH": "/y"}, {"LD_PRELOAD": "x.so"},
+                    {"OPENSSL_CONF": "/etc/x.cnf"}, {"GLIBC_TUNABLES": "x=1"}):
         assert address.start_key({**base, **changed}) != key
-    assert address.socket_path(base, key) != address.socket_path(base, address.start_key({**base, "TZ": "UTC"}))
+    other = address.start_key({**base, "LANG": "C"})
+    assert address.socket_path(base, key) != address.socket_path(base, other)
+
+
+def test_an_undecodable_environment_value_still_makes_a_key():
+    environ = {"LC_FOO": "\udcff", "LANG": "C"}              # os.environ's form of the byte 0xff
+    assert address.socket_path(environ, address.start_key(environ))
 
 
 def test_a_request_round_trips():
     environ = {"A": "1", "EMPTY": "", "EQ": "a=b", "ODD": "caf\udce9"}
-    body = address.encode_request("the key", ["-c", "listUsers; x=1", ""], environ, 0o027, True)
+    header = address.encode_header("the key\nLC_X=\udcff", True)
+    assert int.from_bytes(header[:4], "big") == len(header) - 4
+    assert address.decode_header(header[4:]) == {"key": "the key\nLC_X=\udcff", "terminal": True}
+    body = address.encode_body(["-c", "listUsers; x=1", ""], environ, umask=0o027, pid=41, pgrp=42, priority=5,
+                               ignored=[1, 2], limits=[(7, 1024, -1), (0, -1, -1)])
     assert int.from_bytes(body[:4], "big") == len(body) - 4
-    request = address.decode_request(body[4:])
-    assert request == {"key": "the key", "umask": 0o027, "terminal": True,
-                       "argv": ["-c", "listUsers; x=1", ""], "environ": environ}
+    assert address.decode_body(body[4:]) == {
+        "umask": 0o027, "pid": 41, "pgrp": 42, "priority": 5, "ignored": [1, 2], "limits": [(7, 1024, -1), (0, -1, -1)],
+        "argv": ["-c", "listUsers; x=1", ""], "environ": environ}
+
+
+def _body(argv=("-c", "x"), environ=None) -> bytes:
+    return address.encode_body(list(argv), environ or {"A": "1"}, umask=0o22, pid=1, pgrp=1, priority=0,
+                               ignored=[], limits=[])[4:]
 
 
 @given(st.binary(max_size=300))
-def test_a_malformed_request_is_refused_with_value_error(body):
+def test_a_malformed_header_is_refused_with_value_error(data):
     try:
-        request = address.decode_request(body)
+        header = address.decode_header(data)
     except ValueError:
         return
-    assert body.startswith(address.PROTOCOL + b"\0")
-    assert set(request) == {"key", "umask", "terminal", "argv", "environ"}
+    assert data.startswith(address.PROTOCOL + b"\0") and set(header) == {"key", "terminal"}
+
+
+@given(st.integers(min_value=0, max_value=400), st.binary(max_size=12))
+def test_a_damaged_body_is_refused_with_value_error_or_read_whole(cut, junk):
+    """Structured damage (cut short, junk spliced in): a ValueError that names no content, or
+    a body whose every field is well-formed."""
+    body = _body(["-c", "loginHSM CO admin S3cret"], {"A": "1", "B": "2"})
+    damaged = body[:cut] + junk + body[cut + len(junk):]
+    try:
+        request = address.decode_body(damaged)
+    except ValueError as error:
+        assert "S3cret" not in str(error) and "loginHSM" not in str(error)
+        return
+    assert all(isinstance(arg, str) for arg in request["argv"])
+    assert all(len(limit) == 3 for limit in request["limits"])
 
 
 @given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",))), max_size=5))
 def test_any_argv_round_trips(argv):
-    body = address.encode_request("k", argv, {}, 0o22, False)
-    assert address.decode_request(body[4:])["argv"] == argv
+    assert address.decode_body(_body(argv))["argv"] == argv
 
 
 def test_the_runtime_folder_must_be_private(tmp_path):
