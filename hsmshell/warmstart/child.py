@@ -38,8 +38,10 @@ def serve_one(channel) -> int:
         body, _ = receive_framed(client, address.MAX_BODY, with_fds=False)
         request = address.decode_body(body)
         client.settimeout(None)
-    except (OSError, ValueError):
-        for fd in stdio:                    # a request cut short runs nowhere
+    except (OSError, ValueError) as error:  # a request cut short runs nowhere, and says so
+        os.write(stdio[2], f"hsmshell: error[warm-start-failed]: the command did not run: its request "
+                           f"could not be read ({type(error).__name__}: {error})\n".encode())
+        for fd in stdio:
             os.close(fd)
         return 70
     status = run(request, stdio, address.decode_header(header)["terminal"])

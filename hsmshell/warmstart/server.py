@@ -216,15 +216,21 @@ class Server:
     def _hand_over(self, header: bytes, fds: list[int]) -> int:
         """The pid of the fork now running the request: the spare made ahead of time (a fork
         takes milliseconds; serve() makes the next one once this request is answered)."""
+        framed = len(header).to_bytes(4, "big") + header
         for _ in range(2):
             spare, self.spare = self.spare or self._fork_spare(extra=fds), None
             try:
-                framed = len(header).to_bytes(4, "big") + header
                 sent = spare.channel.sendmsg([framed], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
                                                          b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds))])
-                spare.channel.sendall(framed[sent:])
             except OSError:
+                spare.channel.close()
                 continue                    # that spare is gone (killed): another one
+            # The spare has the descriptors now: never another one (two forks would read the
+            # same connection). Nothing more to send is nothing more to send: a send of the
+            # empty rest fails once the spare has read everything and closed its end.
+            try:
+                if sent < len(framed):
+                    spare.channel.sendall(framed[sent:])
             finally:
                 spare.channel.close()
             return spare.pid

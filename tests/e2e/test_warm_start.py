@@ -301,14 +301,19 @@ def test_inherited_descriptors_run_the_command_here(warm, tmp_path):
 
 
 def test_large_environments_at_once(warm):
-    """~1 MB of environment per request, 12 at once: each request arrives whole."""
-    env = {**warm.env, "HSMSHELL_WARM_START": "require", **{f"BIG{n}": "x" * 120_000 for n in range(8)}}
-    runs = [subprocess.Popen([SCRIPT, "--home", str(warm.home), "--json", "-c", "listUsers"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env) for _ in range(12)]
-    for process in runs:
-        out, err = process.communicate(timeout=DEADLINE * 2)
-        assert process.returncode == 0, err
-        assert json.loads(out)["command"] == "listUsers"
+    """~1 MB of environment in every other request, 16 at once, twice: each request reaches
+    exactly one fork whole (a hand-over once went to two forks, which then read the same
+    connection and ran nothing)."""
+    big = {**warm.env, "HSMSHELL_WARM_START": "require", **{f"BIG{n}": "x" * 120_000 for n in range(8)}}
+    small = {**warm.env, "HSMSHELL_WARM_START": "require"}
+    for _ in range(2):
+        runs = [subprocess.Popen([SCRIPT, "--home", str(warm.home), "--json", "-c", "listUsers"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                 env=big if n % 2 else small) for n in range(16)]
+        for process in runs:
+            out, err = process.communicate(timeout=DEADLINE * 2)
+            assert (process.returncode, err) == (0, b""), err
+            assert json.loads(out)["command"] == "listUsers"
 
 
 def test_a_background_job_does_not_read_the_terminal(warm, tmp_path):
