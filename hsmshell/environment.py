@@ -103,22 +103,29 @@ class Environment:
 
 # The terminal of the process that handed this one its command (a warm start's fork has no
 # controlling terminal of its own, so /dev/tty, which getpass opens, is not it): warmstart/child.py.
-# `before_read` waits while the caller's job is in the background (warmstart/child.py).
-_passed_terminal: tuple[int, Callable[[], None]] | None = None
+# The terminal of the process that handed this one its command (a warm start's fork has no
+# controlling terminal of its own, so /dev/tty, which getpass opens, is not it), with the job
+# control the kernel would do for that process: `gate()` returns once its job is in the
+# foreground (OSError EIO: it never can be), `wait_readable()` waits for input the same way
+# (warmstart/terminal.py, set by warmstart/child.py).
+_passed_terminal: tuple[int, Callable[[], None], Callable[[], None]] | None = None
 
 
-def use_terminal(fd: int, before_read: Callable[[], None]) -> None:
+def use_terminal(fd: int, gate: Callable[[], None], wait_readable: Callable[[], None]) -> None:
     global _passed_terminal
-    _passed_terminal = (fd, before_read)
+    _passed_terminal = (fd, gate, wait_readable)
 
 
 def read_hidden(prompt: str) -> str:
     """A line typed on the terminal with echo off. When echo cannot be turned off (getpass
     would warn and read the password in the clear) it is refused instead."""
     if _passed_terminal is not None:
-        fd, before_read = _passed_terminal
-        before_read()
-        return _read_hidden_on(fd, prompt)
+        try:
+            return _read_hidden_on(*_passed_terminal, prompt)
+        except OSError as error:
+            raise ConfirmationRequired(
+                f"cannot read the password on the terminal: {error.strerror or error}",
+                hint="give it as @env:VAR, @file:PATH or @keyring", reference="invalid-argument") from None
     import getpass
     import warnings
     with warnings.catch_warnings():
@@ -131,27 +138,38 @@ def read_hidden(prompt: str) -> str:
                 hint="give it as @env:VAR, @file:PATH or @keyring", reference="invalid-argument") from None
 
 
-def _read_hidden_on(fd: int, prompt: str) -> str:
+def _read_hidden_on(fd: int, gate: Callable[[], None], wait_readable: Callable[[], None], prompt: str) -> str:
     """getpass's own way, on a terminal given by descriptor: echo off, prompt, one line, echo
-    restored (also on Ctrl-C)."""
+    restored (also on Ctrl-C); the terminal is touched only while the caller is in the foreground."""
     import io
     import termios
     terminal = io.TextIOWrapper(io.FileIO(fd, "r+", closefd=False))
+    gate()
     before = termios.tcgetattr(fd)
     quiet = before[:]
     quiet[3] &= ~termios.ECHO
+    line = b""
     try:
         termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
         terminal.write(prompt)
         terminal.flush()
-        line = terminal.readline()
+        while not line.endswith(b"\n"):
+            wait_readable()
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            line += chunk
     finally:
+        try:
+            gate()
+        except OSError:
+            pass
         termios.tcsetattr(fd, termios.TCSAFLUSH, before)
         terminal.write("\n")
         terminal.flush()
     if not line:
         raise EOFError
-    return line.rstrip("\n")
+    return line.decode(terminal.encoding, "surrogateescape").rstrip("\n")
 
 
 def _isatty(stream) -> bool:

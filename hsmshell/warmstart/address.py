@@ -114,15 +114,27 @@ def _framed(fields: list[bytes]) -> bytes:
     return len(body).to_bytes(4, "big") + body
 
 
-def encode_header(key: str, terminal: bool) -> bytes:
-    return _framed([PROTOCOL, _bytes(key), b"1" if terminal else b"0"])
+def encode_header(key: str, terminal: bool, priority: int, hard_limits: list[tuple[int, int]]) -> bytes:
+    """What the server checks before it takes a request: the start key, whether a terminal
+    comes with it, and what a fork must be able to give the command: the caller's priority and
+    hard resource limits (a fork can lower limits and priority, never raise them)."""
+    return _framed([PROTOCOL, _bytes(key), b"1" if terminal else b"0", b"%d" % priority,
+                    b",".join(b"%d:%d" % limit for limit in hard_limits)])
 
 
 def decode_header(data: bytes) -> dict:
     fields = data.split(b"\0")
-    if len(fields) != 3 or fields[0] != PROTOCOL or fields[2] not in (b"0", b"1"):
-        raise ValueError("not a warm-start request header")
-    return {"key": fields[1].decode("utf-8", "surrogateescape"), "terminal": fields[2] == b"1"}
+    try:
+        if len(fields) != 5 or fields[0] != PROTOCOL or fields[2] not in (b"0", b"1"):
+            raise ValueError
+        hard = [tuple(int(n) for n in limit.split(b":")) for limit in fields[4].split(b",") if limit]
+        if any(len(limit) != 2 for limit in hard):
+            raise ValueError
+        priority = int(fields[3])
+    except ValueError:
+        raise ValueError("not a warm-start request header") from None
+    return {"key": fields[1].decode("utf-8", "surrogateescape"), "terminal": fields[2] == b"1",
+            "priority": priority, "hard_limits": hard}
 
 
 def encode_body(argv: list[str], environ, *, umask: int, pid: int, pgrp: int, priority: int,

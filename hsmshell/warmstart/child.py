@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import io
 import os
+import select
 import signal
 import sys
 import time
@@ -44,12 +45,32 @@ def serve_one(channel) -> int:
         for fd in stdio:
             os.close(fd)
         return 70
+    try:
+        client.sendall(b"P%d\n" % os.getpid())   # the caller relays signals even if the server has gone
+    except OSError:
+        pass
+    _end_with(request["pid"])
     status = run(request, stdio, address.decode_header(header)["terminal"])
     try:
         client.sendall(b"S%d\n" % status)   # read even if the server has gone
     except OSError:
         pass
     return status
+
+
+def _end_with(caller: int) -> None:
+    """A caller that dies (kill -9) takes its command with it, as it would a cold start's: a
+    thread of this fork waits on the caller's pidfd (the server watches too, while it lives)."""
+    import threading
+    try:
+        watched = os.pidfd_open(caller)
+    except (OSError, AttributeError):
+        return                              # gone already: the server refused such a request
+
+    def watch() -> None:
+        select.select([watched], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=watch, name="caller-watch", daemon=True).start()
 
 
 def run(request: dict, fds: list[int], terminal: bool) -> int:
@@ -87,10 +108,14 @@ def _become_the_client(request: dict, fds: list[int], terminal: bool) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for number in request["ignored"]:     # nohup's, a background job's: as a cold start keeps them
         signal.signal(number, signal.SIG_IGN)
-    _standard_streams(request["pid"], request["pgrp"])
+    from hsmshell.warmstart import terminal as job_control
+
+    def gate() -> None:
+        job_control.wait_for_foreground(request["pid"], request["pgrp"])
+    _standard_streams(gate)
     if terminal:
         from hsmshell import environment
-        environment.use_terminal(fds[4], lambda: wait_for_foreground(request["pid"], request["pgrp"]))
+        environment.use_terminal(fds[4], gate, lambda: job_control.readable(fds[4], gate))
     sys.argv = ["hsmshell", *request["argv"]]
 
 
@@ -100,8 +125,13 @@ def _limits(request: dict) -> None:
     for number, soft, hard in request["limits"]:
         try:
             resource.setrlimit(number, (soft, hard))
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError):       # a hard limit this process cannot reach: the soft one
+            try:                            # still applies (the server refuses what it cannot give)
+                current = resource.getrlimit(number)[1]
+                resource.setrlimit(number, (soft if current == resource.RLIM_INFINITY or 0 <= soft <= current
+                                            else current, current))
+            except (OSError, ValueError):
+                pass
     try:
         if request["priority"] > os.getpriority(os.PRIO_PROCESS, 0):
             os.setpriority(os.PRIO_PROCESS, 0, request["priority"])
@@ -109,58 +139,21 @@ def _limits(request: dict) -> None:
         pass
 
 
-def wait_for_foreground(client: int, pgrp: int) -> None:
-    """Before reading the caller's terminal: while the caller's job is in the background, stop
-    it as the kernel stops a background reader (SIGTTIN) and wait until it is brought back.
-    (This fork is in no terminal's session: the kernel does not do it, and tcgetpgrp() answers
-    only for one's own terminal, so the caller's /proc entry says who is in the foreground.)"""
-    while True:
-        try:
-            with open(f"/proc/{client}/stat") as stat:
-                foreground = int(stat.read().rsplit(")", 1)[1].split()[5])     # tpgid
-            if foreground in (pgrp, -1):                                       # or no terminal
-                return
-            os.killpg(pgrp, signal.SIGTTIN)
-        except (OSError, ValueError, IndexError):
-            return                          # the caller is gone: the server ends this fork
-        time.sleep(0.1)
-
-
-class _TerminalReader(io.RawIOBase):
-    """fd 0 when it is the caller's terminal: every read waits until the caller is in the
-    foreground, so a background job does not read what is typed at the shell."""
-
-    def __init__(self, client: int, pgrp: int) -> None:
-        super().__init__()
-        self.client, self.pgrp = client, pgrp
-
-    def readable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return 0
-
-    def isatty(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        wait_for_foreground(self.client, self.pgrp)
-        return os.readv(0, [buffer])
-
-
-def _standard_streams(client: int, pgrp: int) -> None:
+def _standard_streams(gate) -> None:
     """sys.stdin/stdout/stderr on the new fds 0-2, as CPython's start-up makes them: the
     server's own (same locale and PYTHON* settings: address.start_key) give the encoding and
-    buffering; line buffering on a terminal, and always for stderr."""
-    buffered = not sys.__stdout__.write_through        # -u / PYTHONUNBUFFERED: written through
+    buffering (-u, PYTHONUNBUFFERED: no buffer at all); line buffering on a terminal, and always
+    for stderr; a terminal on stdin is read only while the caller is in the foreground."""
+    from hsmshell.warmstart.terminal import TerminalReader
+    buffered = not sys.__stdout__.write_through
 
     def text(fd: int, like, errors: str | None = None):
         raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
         tty = raw.isatty()
         if fd == 0:
-            stream = io.BufferedReader(_TerminalReader(client, pgrp) if tty else raw)
+            stream = io.BufferedReader(TerminalReader(gate) if tty else raw)
         else:
-            stream = io.BufferedWriter(raw)
+            stream = io.BufferedWriter(raw) if buffered else raw
         return io.TextIOWrapper(stream, encoding=like.encoding, errors=errors or like.errors, newline="\n",
                                 line_buffering=buffered and (tty or fd == 2), write_through=not buffered)
     sys.stdin = sys.__stdin__ = text(0, sys.__stdin__)

@@ -64,13 +64,14 @@ def run_warm(argv: list[str], environ) -> int | None:
         except OSError:
             return relay.not_taken()          # a request cut short runs nowhere (server.py)
         replies = _Lines(connection)
-        first = replies.next()
-        if first.startswith(b"R"):
+        line = replies.next()
+        if line.startswith(b"R"):
             return relay.not_taken()
-        if first.startswith(b"P") and first[1:].isdigit():
-            relay.started(int(first[1:]))
-            first = replies.next()
-        return _status(first)                 # the fork's own S line when the server is gone
+        while line.startswith(b"P") and line[1:].isdigit():   # the server's and the fork's own
+            if relay.pid is None:
+                relay.started(int(line[1:]))
+            line = replies.next()
+        return _status(line)
     finally:
         relay.restore()
         connection.close()
@@ -104,10 +105,11 @@ def _send(connection, key: str, argv: list[str], environ) -> None:
             fds.append(terminal)
         umask = os.umask(0o077)
         os.umask(umask)
+        limits, priority = _limits(resource), os.getpriority(os.PRIO_PROCESS, 0)
         body = address.encode_body(argv, environ, umask=umask, pid=os.getpid(), pgrp=os.getpgrp(),
-                                   priority=os.getpriority(os.PRIO_PROCESS, 0),
-                                   ignored=SignalRelay.ignored(), limits=_limits(resource))
-        header = address.encode_header(key, terminal is not None)
+                                   priority=priority, ignored=SignalRelay.ignored(), limits=limits)
+        header = address.encode_header(key, terminal is not None, priority,
+                                       [(number, hard) for number, _, hard in limits])
         ancillary = b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds)
         sent = connection.sendmsg([header], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, ancillary)])
         connection.sendall(header[sent:] + body)

@@ -117,9 +117,10 @@ class Server:
                 self._drain()
             self._reap()
             self._kill_orphans(ready)
+            if self.listener in ready or self.running:
+                deadline = time.monotonic() + self.idle         # idle: nothing asked, nothing running
             if self.listener in ready:
                 self._accept()
-                deadline = time.monotonic() + self.idle
             if not self.stopping and (time.monotonic() >= deadline or not self._still_ours()):
                 self._stop_listening()
         os.close(self.lock)
@@ -182,26 +183,32 @@ class Server:
         except OSError:
             return
         fds: list[int] = []
+        handed_over = False
         try:
-            connection.settimeout(HEADER_SECONDS)
             peer, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                                                      struct.calcsize("3i")))
             if uid != os.getuid():
                 raise ValueError("a connection from another user")
-            header, fds = _receive_header(connection)
+            header, fds = receive_framed(connection, address.MAX_HEADER, with_fds=True,
+                                         deadline=time.monotonic() + HEADER_SECONDS)
             request = address.decode_header(header)
-            refusal = (b"R other\n" if request["key"] != self.key or _namespaces(str(peer)) != self.namespaces
-                       else b"R stale\n" if self.code.changed()
-                       else b"R malformed\n" if len(fds) != 4 + request["terminal"] else None)
-            if refusal is None:
-                client = _pidfd(peer)
-                pid = self._hand_over(header, [*fds, connection.fileno()])
-                self.running[pid] = Running(connection, client)
-                connection.sendall(b"P%d\n" % pid)
+            refusal = self._refusal(request, peer, len(fds))
+            client = _pidfd(peer) if refusal is None else None
+            if refusal is None and client is None:
+                refusal = b"R other\n"      # the caller is gone already (or no pidfd here)
+            if refusal is not None:
+                connection.sendall(refusal)
+                if refusal == b"R stale\n":
+                    self._stop_listening()
                 return
-            connection.sendall(refusal)
-            if refusal == b"R stale\n":
-                self._stop_listening()
+            pid = self._hand_over(header, [*fds, connection.fileno()])
+            handed_over = True              # from here on: never R (it may run), never close
+            connection.settimeout(5.0)      # for the status lines; the fork has its own timeouts
+            self.running[pid] = Running(connection, client)
+            try:
+                connection.sendall(b"P%d\n" % pid)
+            except OSError:
+                pass                        # the caller went away: its pidfd says so, the reap cleans up
         except (OSError, ValueError) as error:
             self.log.write(f"request refused: {type(error).__name__}")    # never its content
             try:
@@ -211,7 +218,18 @@ class Server:
         finally:
             for fd in fds:
                 os.close(fd)
-        connection.close()
+            if not handed_over:
+                connection.close()
+
+    def _refusal(self, request: dict, peer: int, descriptors: int) -> bytes | None:
+        if request["key"] != self.key or _namespaces(str(peer)) != self.namespaces \
+                or not _can_give(request["priority"], request["hard_limits"]):
+            return b"R other\n"             # another interpreter, environment, sandbox or limits
+        if self.code.changed():
+            return b"R stale\n"
+        if descriptors != 4 + request["terminal"]:
+            return b"R malformed\n"
+        return None
 
     def _hand_over(self, header: bytes, fds: list[int]) -> int:
         """The pid of the fork now running the request: the spare made ahead of time (a fork
@@ -247,9 +265,8 @@ class Server:
                 signal.set_wakeup_fd(-1)
                 ours.close()
                 for fd in (self.wake_read, self.wake_write, self.lock, self.listener.fileno(), *extra,
-                           *(fd for r in self.running.values() for fd in (r.connection.fileno(), r.client_pidfd)
-                             if fd is not None)):
-                    os.close(fd)
+                           *(fd for r in self.running.values() for fd in (r.connection.fileno(), r.client_pidfd))):
+                    _close(fd)              # a spare never dies of the server's bookkeeping
                 from hsmshell.warmstart import child
                 status = child.serve_one(theirs)
             finally:
@@ -263,6 +280,30 @@ class Spare:
         self.pid, self.channel = pid, channel
 
 
+def _close(fd) -> None:
+    if fd is not None and fd >= 0:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _can_give(priority: int, hard_limits: list[tuple[int, int]]) -> bool:
+    """Whether a fork of this process can run the command with the caller's priority and hard
+    limits: it can lower limits and priority, never raise them."""
+    import resource
+    if priority < os.getpriority(os.PRIO_PROCESS, 0):
+        return False
+    for number, hard in hard_limits:
+        try:
+            ours = resource.getrlimit(number)[1]
+        except (OSError, ValueError):
+            continue
+        if ours != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > ours):
+            return False
+    return True
+
+
 def _namespaces(pid: str) -> tuple:
     found = []
     for name in NAMESPACES:
@@ -274,19 +315,31 @@ def _namespaces(pid: str) -> tuple:
 
 
 def _pidfd(pid: int) -> int | None:
+    """A pidfd of the caller (None: it has gone, or the kernel has none: such a request is
+    refused, as a command nobody could end with its caller would be a different program)."""
     try:
         return os.pidfd_open(pid)
     except (OSError, AttributeError):
-        return None                         # an old kernel: a dead client's command runs on
+        return None
 
 
-def receive_framed(connection: socket.socket, limit: int, with_fds: bool) -> tuple[bytes, list[int]]:
+def receive_framed(connection: socket.socket, limit: int, with_fds: bool,
+                   deadline: float | None = None) -> tuple[bytes, list[int]]:
     """A 4-byte length and that many bytes, and (`with_fds`) the descriptors sent with them
-    (close-on-exec: the fork that keeps them decides). ValueError names no content."""
+    (close-on-exec: the fork that keeps them decides), all by `deadline` (time.monotonic(); a
+    caller that trickles bytes cannot hold the server). ValueError names no content."""
     fds: list[int] = []
     data = b""
+
+    def wait() -> None:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ValueError("the request came too slowly")
+            connection.settimeout(left)
     try:
         while len(data) < 4:
+            wait()
             if with_fds:
                 chunk, ancillary, flags, _ = connection.recvmsg(4 - len(data), socket.CMSG_SPACE(MAX_FDS * 4 + 4),
                                                                  socket.MSG_CMSG_CLOEXEC)
@@ -306,6 +359,7 @@ def receive_framed(connection: socket.socket, limit: int, with_fds: bool) -> tup
             raise ValueError("the request is too large")
         body = bytearray()
         while len(body) < length:
+            wait()
             chunk = connection.recv(min(1 << 20, length - len(body)))
             if not chunk:
                 raise ValueError("the request ended early")
@@ -315,10 +369,6 @@ def receive_framed(connection: socket.socket, limit: int, with_fds: bool) -> tup
         for fd in fds:
             os.close(fd)
         raise
-
-
-def _receive_header(connection: socket.socket) -> tuple[bytes, list[int]]:
-    return receive_framed(connection, address.MAX_HEADER, with_fds=True)
 
 
 if __name__ == "__main__":

@@ -212,16 +212,33 @@ def test_a_command_killed_by_a_signal_ends_its_caller_by_it(following):
     assert command.process.wait(timeout=DEADLINE) == -signal.SIGTERM
 
 
+def _fork_of(command: "Following") -> int:
+    """The warm fork running `command`: the process other than the caller writing to its stdout."""
+    pipe = os.readlink(f"/proc/{command.process.pid}/fd/1")
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int(entry.name) != command.process.pid \
+                    and os.readlink(entry / "fd" / "1") == pipe:
+                return int(entry.name)
+        except OSError:
+            continue
+    raise AssertionError("no fork runs the command")
+
+
 def test_signals_the_caller_ignores_stay_ignored(following):
-    """nohup: a hang-up neither ends the caller nor (warm) the command."""
+    """nohup: a hang-up neither ends the caller nor the command (sent to the fork itself too)."""
     command = following(preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
     command.process.send_signal(signal.SIGHUP)
-    command.process.send_signal(signal.SIGINT)                   # what ends it is the second signal
+    os.kill(_fork_of(command), signal.SIGHUP)
+    command.process.send_signal(signal.SIGINT)                   # what ends it is the last signal
     assert command.process.wait(timeout=DEADLINE) == 130, command.process.stderr.read1()
 
 
 def _state(pid: int) -> str:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return ""                           # gone meanwhile
 
 
 def test_ctrl_z_stops_the_command_with_its_caller(warm, following):
@@ -256,6 +273,7 @@ def test_the_warm_start_process_keeps_no_secret(warm):
     done = warm.run("--json", "-c", f"loginHSM CU warm @env:OFFICER_PW; listUsers; loginHSM CU warm {argv_secret}",
                     extra_env={"SOME_TOKEN": env_secret})
     assert done.returncode == 1, done.stderr                   # the last login fails; all ran
+    wait_for(lambda: len(warm.server_pids()) <= 2, "the fork that ran it to end")   # server and spare
     pids = warm.server_pids()
     assert pids
     for pid in pids:
@@ -272,6 +290,9 @@ def read_memory(pid: int) -> bytes:
     chunks = []
     try:
         maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    except FileNotFoundError:
+        return b""                          # it ended meanwhile (a spare replaced)
+    try:
         with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
             for line in maps:
                 span, perms = line.split()[:2]
@@ -326,8 +347,8 @@ def test_a_background_job_does_not_read_the_terminal(warm, tmp_path):
     try:
         shell.expect_exact("$ ")
         shell.sendline(f'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" > "{out}" &')
-        shell.sendline("echo typed-at-the-shell")
-        shell.expect_exact("typed-at-the-shell\r\n")         # the shell, not the job, read it
+        shell.sendline("echo typed-at-the-$((6*7))")
+        shell.expect_exact("typed-at-the-42")                 # the shell, not the job, read it
         deadline = time.monotonic() + DEADLINE
         while True:                                           # the job stops before it reads
             shell.sendline("jobs")
@@ -388,3 +409,84 @@ def test_the_process_ends_when_its_socket_is_removed(new_warm):
     wait_for(server.lock_is_free, "the warm-start process to end")
     wait_for(lambda: not server.server_pids(), "the warm-start process and its spare to exit")
     assert server.run("--json", "-c", "listUsers").returncode == 5               # nobody answers now
+
+
+def test_ctrl_z_and_bg_at_a_password_prompt_do_not_take_the_shells_line(warm, tmp_path):
+    """Ctrl-Z at the prompt, `bg`, a line typed at the shell: the shell runs it and the job
+    stops on its next read, as a cold command stops; `fg` gives it its password."""
+    out = tmp_path / "out.json"
+    env = {**warm.env, "HSMSHELL_WARM_START": "require", "PS1": "$ ", "TERM": "dumb"}
+    shell = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8",
+                          codec_errors="replace", timeout=DEADLINE)
+    try:
+        shell.expect_exact("$ ")
+        shell.sendline(f'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" > "{out}"')
+        shell.expect("assword")
+        shell.sendcontrol("z")
+        shell.expect("Stopped")
+        shell.expect_exact("$ ")
+        shell.sendline("bg")
+        shell.expect_exact("$ ")
+        shell.sendline("echo typed-at-the-$((6*7))")
+        shell.expect_exact("typed-at-the-42")
+        shell.expect_exact("$ ")
+        shell.sendline("fg")
+        shell.sendline(OFFICER_PW)
+        shell.expect_exact("$ ")
+        shell.sendline("echo rc=$?")
+        shell.expect(r"rc=(\d+)")
+        assert shell.match.group(1) == "0", out.read_text()
+    finally:
+        shell.close(force=True)
+    assert json.loads(out.read_text())["error_code"] == 0
+
+
+def test_an_orphaned_background_job_is_refused_the_terminal(warm, tmp_path):
+    """A job nobody can stop (its shell's subshell ended): reading the terminal is refused at
+    once, as the kernel refuses it (EIO), not waited for forever."""
+    out, err = tmp_path / "out.json", tmp_path / "err.txt"
+    env = {**warm.env, "HSMSHELL_WARM_START": "require", "PS1": "$ ", "TERM": "dumb"}
+    shell = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8",
+                          codec_errors="replace", timeout=DEADLINE)
+    try:
+        shell.expect_exact("$ ")
+        # the subshell ends at once: the job left behind has no parent in the session (orphaned)
+        shell.sendline(f'( sh -c \'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" '
+                       f'< /dev/tty > "{out}" 2> "{err}"; echo "exit=$?" >> "{err}"\' & )')
+        shell.expect_exact("$ ")
+        wait_for(lambda: "exit=" in (err.read_text() if err.exists() else ""), "the orphaned job to end")
+    finally:
+        shell.close(force=True)
+    assert "exit=2" in err.read_text(), err.read_text()
+    assert "cannot read the password" in out.read_text()
+
+
+def test_a_caller_that_goes_away_before_the_answer_does_not_hurt_the_next(warm):
+    """A request whose caller is gone before the server answers (killed at once): the
+    commands after it all run."""
+    for _ in range(3):
+        doomed = subprocess.Popen([SCRIPT, "--home", str(warm.home), "logs", "--follow"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                  env={**warm.env, "HSMSHELL_WARM_START": "require"})
+        doomed.kill()
+        doomed.wait(timeout=DEADLINE)
+        for _ in range(3):
+            done = warm.run("--json", "-c", "listUsers")
+            assert (done.returncode, done.stderr) == (0, ""), done.stderr
+
+
+def test_a_caller_allowed_more_than_the_server_runs_its_command_itself(new_warm):
+    """A server started under `ulimit -n 256` cannot give a fork more: a caller with the usual
+    limit runs the command itself; one within the server's limits runs warm."""
+    import resource
+
+    def low() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    server = new_warm()
+    server.run("--json", "-c", "listUsers", mode="on", preexec_fn=low)         # starts a server under 256
+    wait_for(lambda: server.run("--json", "-c", "listUsers", preexec_fn=low).returncode == 0,
+             "a warm-start process")
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] > 256:
+        refused = server.run("--json", "-c", "listUsers")
+        assert refused.returncode == 5 and "warm-start-unavailable" in refused.stderr
+        assert server.run("--json", "-c", "listUsers", mode="on").returncode == 0

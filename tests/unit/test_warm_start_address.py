@@ -12,6 +12,7 @@ from hypothesis import given, strategies as st
 from hsmshell import cli
 from hsmshell.warmstart import address
 from hsmshell.warmstart.preload import CodeFingerprint
+from hsmshell.warmstart.server import _can_give
 
 
 def test_the_client_skips_the_same_option_values_the_cli_reads():
@@ -66,9 +67,10 @@ def test_an_undecodable_environment_value_still_makes_a_key():
 
 def test_a_request_round_trips():
     environ = {"A": "1", "EMPTY": "", "EQ": "a=b", "ODD": "caf\udce9"}
-    header = address.encode_header("the key\nLC_X=\udcff", True)
+    header = address.encode_header("the key\nLC_X=\udcff", True, 10, [(7, 1024), (0, -1)])
     assert int.from_bytes(header[:4], "big") == len(header) - 4
-    assert address.decode_header(header[4:]) == {"key": "the key\nLC_X=\udcff", "terminal": True}
+    assert address.decode_header(header[4:]) == {"key": "the key\nLC_X=\udcff", "terminal": True,
+                                                 "priority": 10, "hard_limits": [(7, 1024), (0, -1)]}
     body = address.encode_body(["-c", "listUsers; x=1", ""], environ, umask=0o027, pid=41, pgrp=42, priority=5,
                                ignored=[1, 2], limits=[(7, 1024, -1), (0, -1, -1)])
     assert int.from_bytes(body[:4], "big") == len(body) - 4
@@ -88,7 +90,8 @@ def test_a_malformed_header_is_refused_with_value_error(data):
         header = address.decode_header(data)
     except ValueError:
         return
-    assert data.startswith(address.PROTOCOL + b"\0") and set(header) == {"key", "terminal"}
+    assert data.startswith(address.PROTOCOL + b"\0") and set(header) == {"key", "terminal", "priority",
+                                                                          "hard_limits"}
 
 
 @given(st.integers(min_value=0, max_value=400), st.binary(max_size=12))
@@ -149,3 +152,18 @@ def test_the_code_fingerprint_sees_edits_new_files_and_upgrades(tmp_path):
     os.utime(replacement, ns=(module.stat().st_atime_ns, module.stat().st_mtime_ns))
     replacement.replace(module)                  # pip's way: a new file in its place
     assert fingerprint.changed()
+
+
+def test_a_server_takes_only_what_a_fork_of_it_can_give():
+    """A fork can lower limits and priority, never raise them: a caller allowed more runs its
+    command itself."""
+    import resource
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert _can_give(here, [(resource.RLIMIT_NOFILE, hard)])
+    assert _can_give(here + 5, [(resource.RLIMIT_NOFILE, max(hard // 2, 1))])
+    if hard != resource.RLIM_INFINITY:
+        assert not _can_give(here, [(resource.RLIMIT_NOFILE, hard + 1)])
+        assert not _can_give(here, [(resource.RLIMIT_NOFILE, resource.RLIM_INFINITY)])
+    if here > -20:
+        assert not _can_give(here - 1, [])
