@@ -64,7 +64,23 @@ def start_key(environ) -> str:
                    flags.ignore_environment, flags.isolated))]
     parts += sorted(f"{name}={value}" for name, value in environ.items()
                     if name in START_VARIABLES or name.startswith(START_PREFIXES))
+    parts.append(_limits_text())
     return "\n".join(parts)
+
+
+def _limits_text() -> str:
+    """The priority and hard resource limits this process runs under: a fork can lower them,
+    never raise them, so callers under different ones get servers of their own (a server
+    started under `ulimit` or `nice` never serves, nor keeps alive, a caller allowed more)."""
+    import resource
+    hard = []
+    for name in sorted(dir(resource)):
+        if name.startswith("RLIMIT_"):
+            try:
+                hard.append(f"{name}={resource.getrlimit(getattr(resource, name))[1]}")
+            except (OSError, ValueError):
+                continue
+    return f"nice={os.getpriority(os.PRIO_PROCESS, 0)} " + " ".join(hard)
 
 
 def _bytes(text: str) -> bytes:

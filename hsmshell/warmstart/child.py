@@ -49,7 +49,10 @@ def serve_one(channel) -> int:
         client.sendall(b"P%d\n" % os.getpid())   # the caller relays signals even if the server has gone
     except OSError:
         pass
-    _end_with(request["pid"])
+    if not _end_with(request["pid"]):
+        for fd in stdio:                    # its caller is gone: nobody waits for it
+            os.close(fd)
+        return 70
     status = run(request, stdio, address.decode_header(header)["terminal"])
     try:
         client.sendall(b"S%d\n" % status)   # read even if the server has gone
@@ -58,19 +61,21 @@ def serve_one(channel) -> int:
     return status
 
 
-def _end_with(caller: int) -> None:
+def _end_with(caller: int) -> bool:
     """A caller that dies (kill -9) takes its command with it, as it would a cold start's: a
-    thread of this fork waits on the caller's pidfd (the server watches too, while it lives)."""
+    thread of this fork waits on the caller's pidfd (the server watches too, while it lives).
+    False when the caller is gone already."""
     import threading
     try:
         watched = os.pidfd_open(caller)
     except (OSError, AttributeError):
-        return                              # gone already: the server refused such a request
+        return False
 
     def watch() -> None:
         select.select([watched], [], [])
         os.kill(os.getpid(), signal.SIGKILL)
     threading.Thread(target=watch, name="caller-watch", daemon=True).start()
+    return True
 
 
 def run(request: dict, fds: list[int], terminal: bool) -> int:

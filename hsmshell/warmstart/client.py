@@ -36,8 +36,8 @@ def main() -> int:
         return status
     if environ.get(address.SWITCH) == "require":         # tests and the bench: no silent fallback
         sys.stderr.write("hsmshell: error[warm-start-unavailable]: no warm-start process took the command\n"
-                         f"  hint: {address.SWITCH}=on starts one when none answers; a caller with "
-                         "descriptors of its own above 2 runs commands itself\n")
+                         f"  hint: {address.SWITCH}=on starts one when none answers; docs/performance.md "
+                         "(Warm start) says when a command runs in its caller instead\n")
         return UNAVAILABLE
     status = run_here(argv)
     start_server(environ)

@@ -117,10 +117,8 @@ class Server:
                 self._drain()
             self._reap()
             self._kill_orphans(ready)
-            if self.listener in ready or self.running:
-                deadline = time.monotonic() + self.idle         # idle: nothing asked, nothing running
-            if self.listener in ready:
-                self._accept()
+            if self.listener in ready and self._accept() or self.running:
+                deadline = time.monotonic() + self.idle         # idle: nothing taken, nothing running
             if not self.stopping and (time.monotonic() >= deadline or not self._still_ours()):
                 self._stop_listening()
         os.close(self.lock)
@@ -177,11 +175,12 @@ class Server:
                 except OSError:
                     pass
 
-    def _accept(self) -> None:
+    def _accept(self) -> bool:
+        """Take one request; whether a fork now runs it (a refusal keeps nobody's server alive)."""
         try:
             connection, _ = self.listener.accept()
         except OSError:
-            return
+            return False
         fds: list[int] = []
         handed_over = False
         try:
@@ -200,7 +199,7 @@ class Server:
                 connection.sendall(refusal)
                 if refusal == b"R stale\n":
                     self._stop_listening()
-                return
+                return False
             pid = self._hand_over(header, [*fds, connection.fileno()])
             handed_over = True              # from here on: never R (it may run), never close
             connection.settimeout(5.0)      # for the status lines; the fork has its own timeouts
@@ -209,6 +208,7 @@ class Server:
                 connection.sendall(b"P%d\n" % pid)
             except OSError:
                 pass                        # the caller went away: its pidfd says so, the reap cleans up
+            return True
         except (OSError, ValueError) as error:
             self.log.write(f"request refused: {type(error).__name__}")    # never its content
             try:
@@ -220,6 +220,7 @@ class Server:
                 os.close(fd)
             if not handed_over:
                 connection.close()
+        return False
 
     def _refusal(self, request: dict, peer: int, descriptors: int) -> bytes | None:
         if request["key"] != self.key or _namespaces(str(peer)) != self.namespaces \

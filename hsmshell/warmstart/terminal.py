@@ -15,7 +15,8 @@ import signal
 import time
 
 POLL = 0.1                                  # how soon a job sent to the background stops reading
-STOP_WITHIN = 1.0                           # a job that does not stop by then cannot be stopped
+STOP_WITHIN = 3.0                           # a job that does not stop by then cannot be stopped
+TTIN_BIT = 1 << (signal.SIGTTIN - 1)
 
 
 def _client(pid: int) -> tuple[str, int]:
@@ -38,6 +39,8 @@ def wait_for_foreground(client: int, pgrp: int) -> None:
         if foreground in (pgrp, -1):
             return
         if state != "T":
+            if _ignores_ttin(client):       # the kernel gives such a reader EIO, stopping nobody
+                raise OSError(errno.EIO, "the caller's background job cannot be stopped to read its terminal")
             try:
                 os.killpg(pgrp, signal.SIGTTIN)
             except OSError:
@@ -45,6 +48,17 @@ def wait_for_foreground(client: int, pgrp: int) -> None:
             if not _stops(client, pgrp):
                 raise OSError(errno.EIO, "the caller's background job cannot be stopped to read its terminal")
         time.sleep(POLL)
+
+
+def _ignores_ttin(client: int) -> bool:
+    try:
+        with open(f"/proc/{client}/status") as status:
+            for line in status:
+                if line.startswith(("SigIgn:", "SigBlk:")) and int(line.split()[1], 16) & TTIN_BIT:
+                    return True
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
 
 
 def _stops(client: int, pgrp: int) -> bool:

@@ -52,7 +52,9 @@ class Warm:
         self.runtime = Path(tempfile.mkdtemp(prefix="hw-"))
         self.home = folder / "home"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("HSMSHELL_")}
-        self.env.update(HSMSHELL_RUNTIME_DIR=str(self.runtime), NO_COLOR="1", OFFICER_PW=OFFICER_PW)
+        # a run cut short (Ctrl-C, a killed worker) leaves its servers for 2 minutes, not 10
+        self.env.update(HSMSHELL_RUNTIME_DIR=str(self.runtime), NO_COLOR="1", OFFICER_PW=OFFICER_PW,
+                        HSMSHELL_WARM_START_IDLE="120")
 
     def run(self, *argv: str, mode: str = "require", extra_env: dict | None = None,
             **options) -> subprocess.CompletedProcess:
@@ -490,3 +492,7 @@ def test_a_caller_allowed_more_than_the_server_runs_its_command_itself(new_warm)
         refused = server.run("--json", "-c", "listUsers")
         assert refused.returncode == 5 and "warm-start-unavailable" in refused.stderr
         assert server.run("--json", "-c", "listUsers", mode="on").returncode == 0
+        # ... and gets a server of its own, under its own limits (callers of both kinds go on)
+        wait_for(lambda: server.run("--json", "-c", "listUsers").returncode == 0, "a second warm-start process")
+        assert len({path.name for path in server.folder.glob("warm-*.sock")}) == 2
+        assert server.run("--json", "-c", "listUsers", preexec_fn=low).returncode == 0
