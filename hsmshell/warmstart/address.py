@@ -19,6 +19,7 @@ IDLE = "HSMSHELL_WARM_START_IDLE"             # seconds a server waits for work 
 DEFAULT_IDLE = 600.0
 PROTOCOL = b"hsmshell-warm-2"
 MAX_HEADER, MAX_BODY = 64 << 10, 16 << 20
+MAX_FDS = 6                                   # stdin, stdout, stderr, working folder, terminal, connection
 # Global options that take a value (cli.GLOBAL_OPTIONS; a unit test keeps the two equal): the
 # client skips their values when it looks for the first word of a command line.
 VALUE_OPTIONS = frozenset({"--home", "--cluster", "--roles", "--backend", "--pkcs11-module", "--token",
@@ -72,15 +73,22 @@ def _limits_text() -> str:
     """The priority and hard resource limits this process runs under: a fork can lower them,
     never raise them, so callers under different ones get servers of their own (a server
     started under `ulimit` or `nice` never serves, nor keeps alive, a caller allowed more)."""
+    hard = " ".join(f"{number}={hard}" for number, _, hard in resource_limits())
+    return f"nice={os.getpriority(os.PRIO_PROCESS, 0)} {hard}"
+
+
+def resource_limits() -> list[tuple[int, int, int]]:
+    """(number, soft, hard) of every resource limit this process runs under."""
     import resource
-    hard = []
+    found = []
     for name in sorted(dir(resource)):
         if name.startswith("RLIMIT_"):
+            number = getattr(resource, name)
             try:
-                hard.append(f"{name}={resource.getrlimit(getattr(resource, name))[1]}")
+                found.append((number, *resource.getrlimit(number)))
             except (OSError, ValueError):
                 continue
-    return f"nice={os.getpriority(os.PRIO_PROCESS, 0)} " + " ".join(hard)
+    return found
 
 
 def _bytes(text: str) -> bytes:
@@ -128,6 +136,56 @@ def _isatty(fd: int) -> bool:
 def _framed(fields: list[bytes]) -> bytes:
     body = b"\0".join(fields)
     return len(body).to_bytes(4, "big") + body
+
+
+def receive_framed(connection, limit: int, with_fds: bool,
+                   deadline: float | None = None) -> tuple[bytes, list[int]]:
+    """A 4-byte length and that many bytes, and (`with_fds`) the descriptors sent with them
+    (close-on-exec: the fork that keeps them decides), all by `deadline` (time.monotonic(); a
+    caller that trickles bytes cannot hold the server). ValueError names no content."""
+    import socket
+    import time
+    fds: list[int] = []
+    data = b""
+
+    def wait() -> None:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ValueError("the request came too slowly")
+            connection.settimeout(left)
+    try:
+        while len(data) < 4:
+            wait()
+            if with_fds:
+                chunk, ancillary, flags, _ = connection.recvmsg(4 - len(data), socket.CMSG_SPACE(MAX_FDS * 4),
+                                                                 socket.MSG_CMSG_CLOEXEC)
+                for level, kind, payload in ancillary:
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                        fds += [int.from_bytes(payload[i:i + 4], sys.byteorder)
+                                for i in range(0, len(payload) - 3, 4)]
+                if flags & socket.MSG_CTRUNC:
+                    raise ValueError("too many descriptors")
+            else:
+                chunk = connection.recv(4 - len(data))
+            if not chunk:
+                raise ValueError("the request ended early")
+            data += chunk
+        length = int.from_bytes(data, "big")
+        if length > limit:
+            raise ValueError("the request is too large")
+        body = bytearray()
+        while len(body) < length:
+            wait()
+            chunk = connection.recv(min(1 << 20, length - len(body)))
+            if not chunk:
+                raise ValueError("the request ended early")
+            body += chunk
+        return bytes(body), fds
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
 
 
 def encode_header(key: str, terminal: bool, priority: int, hard_limits: list[tuple[int, int]]) -> bytes:

@@ -18,7 +18,6 @@ import sys
 import time
 
 from hsmshell.warmstart import address
-from hsmshell.warmstart.server import receive_framed
 
 BODY_SECONDS = 10.0
 
@@ -26,7 +25,7 @@ BODY_SECONDS = 10.0
 def serve_one(channel) -> int:
     """Wait for one request (EOF when the server ends first), run it; the exit status."""
     try:
-        header, fds = receive_framed(channel, address.MAX_HEADER, with_fds=True)
+        header, fds = address.receive_framed(channel, address.MAX_HEADER, with_fds=True)
     except (OSError, ValueError):
         return 70
     channel.close()
@@ -36,7 +35,7 @@ def serve_one(channel) -> int:
     client = socket.socket(fileno=connection)
     try:
         client.settimeout(BODY_SECONDS)
-        body, _ = receive_framed(client, address.MAX_BODY, with_fds=False)
+        body, _ = address.receive_framed(client, address.MAX_BODY, with_fds=False)
         request = address.decode_body(body)
         client.settimeout(None)
     except (OSError, ValueError) as error:  # a request cut short runs nowhere, and says so
@@ -46,7 +45,7 @@ def serve_one(channel) -> int:
             os.close(fd)
         return 70
     try:
-        client.sendall(b"P%d\n" % os.getpid())   # the caller relays signals even if the server has gone
+        client.sendall(b"P%d\n" % os.getpid())   # the caller relays signals to this pid
     except OSError:
         pass
     if not _end_with(request["pid"]):
@@ -63,8 +62,8 @@ def serve_one(channel) -> int:
 
 def _end_with(caller: int) -> bool:
     """A caller that dies (kill -9) takes its command with it, as it would a cold start's: a
-    thread of this fork waits on the caller's pidfd (the server watches too, while it lives).
-    False when the caller is gone already."""
+    thread of this fork waits on the caller's pidfd (also when the server has died). False
+    when the caller is gone already."""
     import threading
     try:
         watched = os.pidfd_open(caller)
@@ -171,7 +170,7 @@ def _exit_status(code) -> int:
         return 0
     if isinstance(code, int):
         return code & 0xFF
-    print(code, file=sys.stderr)
+    sys.stderr.write(f"{code}\n")       # what the interpreter does with SystemExit("text")
     return 1
 
 

@@ -68,7 +68,7 @@ def run_warm(argv: list[str], environ) -> int | None:
         line = replies.next()
         if line.startswith(b"R"):
             return relay.not_taken()
-        while line.startswith(b"P") and line[1:].isdigit():   # the server's and the fork's own
+        while line.startswith(b"P") and line[1:].isdigit():   # the fork's pid, once it runs
             if relay.pid is None:
                 relay.started(int(line[1:]))
             line = replies.next()
@@ -98,7 +98,6 @@ def _inherits_descriptors() -> bool:
 
 def _send(connection, key: str, argv: list[str], environ) -> None:
     import _socket
-    import resource
     terminal = _open_terminal()
     fds = [0, 1, 2, os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
     try:
@@ -106,7 +105,7 @@ def _send(connection, key: str, argv: list[str], environ) -> None:
             fds.append(terminal)
         umask = os.umask(0o077)
         os.umask(umask)
-        limits, priority = _limits(resource), os.getpriority(os.PRIO_PROCESS, 0)
+        limits, priority = address.resource_limits(), os.getpriority(os.PRIO_PROCESS, 0)
         body = address.encode_body(argv, environ, umask=umask, pid=os.getpid(), pgrp=os.getpgrp(),
                                    priority=priority, ignored=SignalRelay.ignored(), limits=limits)
         header = address.encode_header(key, terminal is not None, priority,
@@ -117,19 +116,6 @@ def _send(connection, key: str, argv: list[str], environ) -> None:
     finally:
         for fd in fds[3:]:
             os.close(fd)
-
-
-def _limits(resource) -> list[tuple[int, int, int]]:
-    """(number, soft, hard) of every resource limit this process runs under (the fork takes them)."""
-    found = []
-    for name in dir(resource):
-        if name.startswith("RLIMIT_"):
-            number = getattr(resource, name)
-            try:
-                found.append((number, *resource.getrlimit(number)))
-            except (OSError, ValueError):
-                continue
-    return found
 
 
 def _open_terminal() -> int | None:

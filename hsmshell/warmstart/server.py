@@ -7,8 +7,8 @@ secret, and every fork starts from the module state of a fresh import. It serves
 user in its own namespaces (0700 folder, peer uid and namespaces checked), only clients of the
 same interpreter, package and start-up environment (address.start_key), and only while the
 package's files are those it imported. It exits when idle, when its socket is removed, or when
-the code changed, after its running commands end. A command whose client dies is killed, as it
-would have died with the client's own process.
+the code changed, after its running commands end. (A fork ends with its caller by itself:
+child.py.)
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ import sys
 import time
 
 from hsmshell.warmstart import address
-from hsmshell.warmstart.preload import CodeFingerprint, Log, preload
+from hsmshell.warmstart.preload import PACKAGE, CodeFingerprint, Log, preload
 
-PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MAX_FDS = 5                              # stdin, stdout, stderr, working folder, terminal
 HEADER_SECONDS = 2.0                     # a client sends its header at once: no stalling the server
 NAMESPACES = ("mnt", "pid", "net", "user", "ipc", "uts")
 
@@ -46,6 +44,9 @@ def main() -> int:
     except OSError:
         return 0                            # another one runs, or is starting
     log = Log(stem + ".log")
+    if not _pidfd_works():
+        log.write("no pidfd_open here (Linux >= 5.3): a fork could not end with its caller; not serving")
+        return 0
     try:
         code = CodeFingerprint(PACKAGE)     # before the imports: an upgrade during them is seen
         preload(log)
@@ -63,24 +64,10 @@ def main() -> int:
     return 0
 
 
-class Running:
-    """A command in a fork: its client's connection (for the exit status) and a pidfd of the
-    client (readable when the client has died)."""
-
-    def __init__(self, connection: socket.socket, client_pidfd: int | None) -> None:
-        self.connection, self.client_pidfd = connection, client_pidfd
-
-    def close(self) -> None:
-        self.connection.close()
-        if self.client_pidfd is not None:
-            os.close(self.client_pidfd)
-            self.client_pidfd = None
-
-
 class Server:
     def __init__(self, path: str, key: str, code: CodeFingerprint, idle: float, log: Log, lock: int) -> None:
         self.path, self.key, self.code, self.idle, self.log, self.lock = path, key, code, idle, log, lock
-        self.running: dict[int, Running] = {}
+        self.running: dict[int, socket.socket] = {}   # a fork's pid -> its caller's connection
         self.spare: Spare | None = None
         self.stopping = False
         self.listener = self._listen()
@@ -110,13 +97,11 @@ class Server:
         while self.running or not self.stopping:      # after the last command ends
             if self.spare is None and not self.stopping:
                 self.spare = self._fork_spare()
-            watched = [self.wake_read, *([self.listener] if not self.stopping else []),
-                       *(r.client_pidfd for r in self.running.values() if r.client_pidfd is not None)]
+            watched = [self.wake_read, *([self.listener] if not self.stopping else [])]
             ready, _, _ = select.select(watched, [], [], 1.0)
             if self.wake_read in ready:
                 self._drain()
             self._reap()
-            self._kill_orphans(ready)
             if self.listener in ready and self._accept() or self.running:
                 deadline = time.monotonic() + self.idle         # idle: nothing taken, nothing running
             if not self.stopping and (time.monotonic() >= deadline or not self._still_ours()):
@@ -156,24 +141,13 @@ class Server:
             if self.spare is not None and pid == self.spare.pid:
                 self.spare.channel.close()  # died waiting (killed): serve() makes another
                 self.spare = None
-            running = self.running.pop(pid, None)
-            if running is not None:
+            connection = self.running.pop(pid, None)
+            if connection is not None:
                 try:                        # the fork wrote its own S line too, unless killed
-                    running.connection.sendall(b"S%d\n" % os.waitstatus_to_exitcode(status))
+                    connection.sendall(b"S%d\n" % os.waitstatus_to_exitcode(status))
                 except OSError:
                     pass
-                running.close()
-
-    def _kill_orphans(self, ready: list) -> None:
-        """A client that died (kill -9) takes its command with it, as a cold start's would."""
-        for pid, running in self.running.items():
-            if running.client_pidfd is not None and running.client_pidfd in ready:
-                os.close(running.client_pidfd)
-                running.client_pidfd = None
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                connection.close()
 
     def _accept(self) -> bool:
         """Take one request; whether a fork now runs it (a refusal keeps nobody's server alive)."""
@@ -188,13 +162,10 @@ class Server:
                                                                      struct.calcsize("3i")))
             if uid != os.getuid():
                 raise ValueError("a connection from another user")
-            header, fds = receive_framed(connection, address.MAX_HEADER, with_fds=True,
-                                         deadline=time.monotonic() + HEADER_SECONDS)
+            header, fds = address.receive_framed(connection, address.MAX_HEADER, with_fds=True,
+                                                 deadline=time.monotonic() + HEADER_SECONDS)
             request = address.decode_header(header)
             refusal = self._refusal(request, peer, len(fds))
-            client = _pidfd(peer) if refusal is None else None
-            if refusal is None and client is None:
-                refusal = b"R other\n"      # the caller is gone already (or no pidfd here)
             if refusal is not None:
                 connection.sendall(refusal)
                 if refusal == b"R stale\n":
@@ -202,12 +173,8 @@ class Server:
                 return False
             pid = self._hand_over(header, [*fds, connection.fileno()])
             handed_over = True              # from here on: never R (it may run), never close
-            connection.settimeout(5.0)      # for the status lines; the fork has its own timeouts
-            self.running[pid] = Running(connection, client)
-            try:
-                connection.sendall(b"P%d\n" % pid)
-            except OSError:
-                pass                        # the caller went away: its pidfd says so, the reap cleans up
+            connection.settimeout(5.0)      # for the S line at the reap; the fork says P itself
+            self.running[pid] = connection
             return True
         except (OSError, ValueError) as error:
             self.log.write(f"request refused: {type(error).__name__}")    # never its content
@@ -266,7 +233,7 @@ class Server:
                 signal.set_wakeup_fd(-1)
                 ours.close()
                 for fd in (self.wake_read, self.wake_write, self.lock, self.listener.fileno(), *extra,
-                           *(fd for r in self.running.values() for fd in (r.connection.fileno(), r.client_pidfd))):
+                           *(connection.fileno() for connection in self.running.values())):
                     _close(fd)              # a spare never dies of the server's bookkeeping
                 from hsmshell.warmstart import child
                 status = child.serve_one(theirs)
@@ -279,6 +246,14 @@ class Server:
 class Spare:
     def __init__(self, pid: int, channel: socket.socket) -> None:
         self.pid, self.channel = pid, channel
+
+
+def _pidfd_works() -> bool:
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+        return True
+    except (OSError, AttributeError):
+        return False
 
 
 def _close(fd) -> None:
@@ -313,63 +288,6 @@ def _namespaces(pid: str) -> tuple:
         except OSError:
             found.append(None)
     return tuple(found)
-
-
-def _pidfd(pid: int) -> int | None:
-    """A pidfd of the caller (None: it has gone, or the kernel has none: such a request is
-    refused, as a command nobody could end with its caller would be a different program)."""
-    try:
-        return os.pidfd_open(pid)
-    except (OSError, AttributeError):
-        return None
-
-
-def receive_framed(connection: socket.socket, limit: int, with_fds: bool,
-                   deadline: float | None = None) -> tuple[bytes, list[int]]:
-    """A 4-byte length and that many bytes, and (`with_fds`) the descriptors sent with them
-    (close-on-exec: the fork that keeps them decides), all by `deadline` (time.monotonic(); a
-    caller that trickles bytes cannot hold the server). ValueError names no content."""
-    fds: list[int] = []
-    data = b""
-
-    def wait() -> None:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ValueError("the request came too slowly")
-            connection.settimeout(left)
-    try:
-        while len(data) < 4:
-            wait()
-            if with_fds:
-                chunk, ancillary, flags, _ = connection.recvmsg(4 - len(data), socket.CMSG_SPACE(MAX_FDS * 4 + 4),
-                                                                 socket.MSG_CMSG_CLOEXEC)
-                for level, kind, payload in ancillary:
-                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                        fds += [int.from_bytes(payload[i:i + 4], sys.byteorder)
-                                for i in range(0, len(payload) - 3, 4)]
-                if flags & socket.MSG_CTRUNC:
-                    raise ValueError("too many descriptors")
-            else:
-                chunk = connection.recv(4 - len(data))
-            if not chunk:
-                raise ValueError("the request ended early")
-            data += chunk
-        length = int.from_bytes(data, "big")
-        if length > limit:
-            raise ValueError("the request is too large")
-        body = bytearray()
-        while len(body) < length:
-            wait()
-            chunk = connection.recv(min(1 << 20, length - len(body)))
-            if not chunk:
-                raise ValueError("the request ended early")
-            body += chunk
-        return bytes(body), fds
-    except BaseException:
-        for fd in fds:
-            os.close(fd)
-        raise
 
 
 if __name__ == "__main__":

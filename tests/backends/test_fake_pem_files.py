@@ -46,6 +46,14 @@ def test_fake_pem_files_give_the_same_json_through_the_real_tools_path(on_both, 
          "message": "Input key file has real private key"}]
 
 
+def alices_rsa_key(harness, *flags: str) -> int:
+    """The private key handle of an RSA pair made by a new crypto user alice, logged in."""
+    harness.ok("createUser CU alice alicepw12")
+    harness.ok("logoutHSM")
+    harness.ok("loginHSM CU alice alicepw12")
+    return harness.ok(" ".join(["genRSAKeyPair -m 2048 -e 65537 -l web", *flags]))["data"]["private_key_handle"]
+
+
 def test_what_is_no_rsa_private_key_of_yours_is_refused(activated, tmp_path):
     harness = activated
     harness.ok("createUser CU alice alicepw12")
@@ -78,10 +86,7 @@ def test_a_log_with_fake_pem_files_replays_without_them_and_keeps_no_key(activat
     files = tmp_path / "files"
     files.mkdir()
     material = real_key(files / "real.pem")
-    harness.ok("createUser CU alice alicepw12")
-    harness.ok("logoutHSM")
-    harness.ok("loginHSM CU alice alicepw12")
-    private = harness.ok("genRSAKeyPair -m 2048 -e 65537 -l web")["data"]["private_key_handle"]
+    private = alices_rsa_key(harness)
     harness.ok(f"getCaviumPrivKey -k {private} -out {files}/fake.pem")
     assert harness.ok(f"IsValidKeyHandlefile -f {files}/fake.pem")["data"]["key_handle"] == private
     assert harness.ok(f"IsValidKeyHandlefile -f {files}/real.pem")["data"]["real_private_key"] is True
@@ -98,9 +103,6 @@ def test_a_non_extractable_key_gets_a_fake_pem(activated, tmp_path):
     """The spec's help says so: the file holds no private material, so -nex keys are fine
     (unlike exportPrivateKey, which refuses them)."""
     harness = activated
-    harness.ok("createUser CU alice alicepw12")
-    harness.ok("logoutHSM")
-    harness.ok("loginHSM CU alice alicepw12")
-    private = harness.ok("genRSAKeyPair -m 2048 -e 65537 -l web -nex")["data"]["private_key_handle"]
+    private = alices_rsa_key(harness, "-nex")
     harness.ok(f"getCaviumPrivKey -k {private} -out {tmp_path}/fake.pem")
     assert harness.ok(f"IsValidKeyHandlefile -f {tmp_path}/fake.pem")["data"]["key_handle"] == private

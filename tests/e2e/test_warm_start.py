@@ -9,12 +9,14 @@ every "warm" run here is proved to have run in the warm-start process.
 
 from __future__ import annotations
 
+import array
 import fcntl
 import json
 import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -339,36 +341,58 @@ def test_large_environments_at_once(warm):
             assert json.loads(out)["command"] == "listUsers"
 
 
-def test_a_background_job_does_not_read_the_terminal(warm, tmp_path):
+@pytest.fixture
+def bash(warm):
+    """An interactive bash (job control on) in a pty, commands run warm; closed at the end."""
+    shells = []
+
+    def start() -> pexpect.spawn:
+        env = {**warm.env, "HSMSHELL_WARM_START": "require", "PS1": "$ ", "TERM": "dumb"}
+        shell = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8",
+                              codec_errors="replace", timeout=DEADLINE)
+        shells.append(shell)
+        shell.expect_exact("$ ")
+        return shell
+    yield start
+    for shell in shells:
+        shell.close(force=True)
+
+
+def last_status(shell: pexpect.spawn) -> str:
+    shell.expect_exact("$ ")
+    shell.sendline("echo rc=$?")
+    shell.expect(r"rc=(\d+)")
+    return shell.match.group(1)
+
+
+def bring_back_and_log_in(shell: pexpect.spawn, out: Path, prompted: bool = False) -> None:
+    """`fg` the stopped job, type the password when it asks (`prompted`: it asked before it
+    was stopped, mid-read, and reads on without asking again): the login succeeds."""
+    shell.expect_exact("$ ")
+    shell.sendline("fg")
+    if not prompted:
+        shell.expect("assword")
+    shell.sendline(OFFICER_PW)
+    assert last_status(shell) == "0", out.read_text()
+    assert json.loads(out.read_text())["error_code"] == 0
+
+
+def test_a_background_job_does_not_read_the_terminal(warm, bash, tmp_path):
     """Typed at the shell while a warm job waits for a password: the job stops (as a cold one
     stops on reading the terminal), the shell gets the line, and `fg` brings the prompt back."""
     out = tmp_path / "out.json"
-    env = {**warm.env, "HSMSHELL_WARM_START": "require", "PS1": "$ ", "TERM": "dumb"}
-    shell = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8",
-                          codec_errors="replace", timeout=DEADLINE)
-    try:
+    shell = bash()
+    shell.sendline(f'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" > "{out}" &')
+    shell.sendline("echo typed-at-the-$((6*7))")
+    shell.expect_exact("typed-at-the-42")                 # the shell, not the job, read it
+    deadline = time.monotonic() + DEADLINE
+    while True:                                           # the job stops before it reads
+        shell.sendline("jobs")
+        if shell.expect([r"Stopped", r"Running"]) == 0:
+            break
+        assert time.monotonic() < deadline, "the background job never stopped"
         shell.expect_exact("$ ")
-        shell.sendline(f'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" > "{out}" &')
-        shell.sendline("echo typed-at-the-$((6*7))")
-        shell.expect_exact("typed-at-the-42")                 # the shell, not the job, read it
-        deadline = time.monotonic() + DEADLINE
-        while True:                                           # the job stops before it reads
-            shell.sendline("jobs")
-            if shell.expect([r"Stopped", r"Running"]) == 0:
-                break
-            assert time.monotonic() < deadline, "the background job never stopped"
-            shell.expect_exact("$ ")
-        shell.expect_exact("$ ")
-        shell.sendline("fg")
-        shell.expect("assword")
-        shell.sendline(OFFICER_PW)
-        shell.expect_exact("$ ")
-        shell.sendline("echo rc=$?")
-        shell.expect(r"rc=(\d+)")
-        assert shell.match.group(1) == "0", out.read_text()
-    finally:
-        shell.close(force=True)
-    assert json.loads(out.read_text())["error_code"] == 0
+    bring_back_and_log_in(shell, out)
 
 
 def test_parallel_warm_commands_all_run_and_audit(warm):
@@ -413,52 +437,33 @@ def test_the_process_ends_when_its_socket_is_removed(new_warm):
     assert server.run("--json", "-c", "listUsers").returncode == 5               # nobody answers now
 
 
-def test_ctrl_z_and_bg_at_a_password_prompt_do_not_take_the_shells_line(warm, tmp_path):
+def test_ctrl_z_and_bg_at_a_password_prompt_do_not_take_the_shells_line(warm, bash, tmp_path):
     """Ctrl-Z at the prompt, `bg`, a line typed at the shell: the shell runs it and the job
     stops on its next read, as a cold command stops; `fg` gives it its password."""
     out = tmp_path / "out.json"
-    env = {**warm.env, "HSMSHELL_WARM_START": "require", "PS1": "$ ", "TERM": "dumb"}
-    shell = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8",
-                          codec_errors="replace", timeout=DEADLINE)
-    try:
-        shell.expect_exact("$ ")
-        shell.sendline(f'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" > "{out}"')
-        shell.expect("assword")
-        shell.sendcontrol("z")
-        shell.expect("Stopped")
-        shell.expect_exact("$ ")
-        shell.sendline("bg")
-        shell.expect_exact("$ ")
-        shell.sendline("echo typed-at-the-$((6*7))")
-        shell.expect_exact("typed-at-the-42")
-        shell.expect_exact("$ ")
-        shell.sendline("fg")
-        shell.sendline(OFFICER_PW)
-        shell.expect_exact("$ ")
-        shell.sendline("echo rc=$?")
-        shell.expect(r"rc=(\d+)")
-        assert shell.match.group(1) == "0", out.read_text()
-    finally:
-        shell.close(force=True)
-    assert json.loads(out.read_text())["error_code"] == 0
+    shell = bash()
+    shell.sendline(f'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" > "{out}"')
+    shell.expect("assword")
+    shell.sendcontrol("z")
+    shell.expect("Stopped")
+    shell.expect_exact("$ ")
+    shell.sendline("bg")
+    shell.expect_exact("$ ")
+    shell.sendline("echo typed-at-the-$((6*7))")
+    shell.expect_exact("typed-at-the-42")
+    bring_back_and_log_in(shell, out, prompted=True)
 
 
-def test_an_orphaned_background_job_is_refused_the_terminal(warm, tmp_path):
+def test_an_orphaned_background_job_is_refused_the_terminal(warm, bash, tmp_path):
     """A job nobody can stop (its shell's subshell ended): reading the terminal is refused at
     once, as the kernel refuses it (EIO), not waited for forever."""
     out, err = tmp_path / "out.json", tmp_path / "err.txt"
-    env = {**warm.env, "HSMSHELL_WARM_START": "require", "PS1": "$ ", "TERM": "dumb"}
-    shell = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8",
-                          codec_errors="replace", timeout=DEADLINE)
-    try:
-        shell.expect_exact("$ ")
-        # the subshell ends at once: the job left behind has no parent in the session (orphaned)
-        shell.sendline(f'( sh -c \'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" '
-                       f'< /dev/tty > "{out}" 2> "{err}"; echo "exit=$?" >> "{err}"\' & )')
-        shell.expect_exact("$ ")
-        wait_for(lambda: "exit=" in (err.read_text() if err.exists() else ""), "the orphaned job to end")
-    finally:
-        shell.close(force=True)
+    shell = bash()
+    # the subshell ends at once: the job left behind has no parent in the session (orphaned)
+    shell.sendline(f'( sh -c \'"{SCRIPT}" --home "{warm.home}" --json -c "loginHSM CO admin -hpswd" '
+                   f'< /dev/tty > "{out}" 2> "{err}"; echo "exit=$?" >> "{err}"\' & )')
+    shell.expect_exact("$ ")
+    wait_for(lambda: "exit=" in (err.read_text() if err.exists() else ""), "the orphaned job to end")
     assert "exit=2" in err.read_text(), err.read_text()
     assert "cannot read the password" in out.read_text()
 
@@ -496,3 +501,51 @@ def test_a_caller_allowed_more_than_the_server_runs_its_command_itself(new_warm)
         wait_for(lambda: server.run("--json", "-c", "listUsers").returncode == 0, "a second warm-start process")
         assert len({path.name for path in server.folder.glob("warm-*.sock")}) == 2
         assert server.run("--json", "-c", "listUsers", preexec_fn=low).returncode == 0
+
+
+def test_unbuffered_output_interleaves_as_a_cold_start_does(warm, tmp_path):
+    """-u / PYTHONUNBUFFERED: stdout and stderr into one file come in the same order warm and cold."""
+    unbuffered = {"PYTHONUNBUFFERED": "1"}
+    warm.run("--json", "-c", "listUsers", mode="on", extra_env=unbuffered)     # its own server
+    wait_for(lambda: warm.run("--json", "-c", "listUsers", extra_env=unbuffered).returncode == 0,
+             "an unbuffered warm-start process")
+    outputs = {}
+    for mode in ("off", "require"):
+        both = tmp_path / f"{mode}.txt"
+        with open(both, "w") as sink:
+            warm.run("-c", "listUsers; bogus; listUsers", mode=mode, extra_env=unbuffered,
+                     capture_output=False, stdout=sink, stderr=subprocess.STDOUT)
+        outputs[mode] = both.read_text()
+    assert "unknown-command" in outputs["off"]
+    assert outputs["require"] == outputs["off"]
+
+
+def test_the_installed_command_imports_little_before_the_hand_over(warm):
+    """bin/hsmshell, not pip's generated script: no `re` (nor anything of hsmshell's but the
+    warm-start client) is imported when a warm-start process takes the command (counted past
+    what the interpreter's own start imports: an editable install's finder imports `re`)."""
+    def imported(*argv: str) -> set[str]:
+        done = subprocess.run([sys.executable, "-X", "importtime", *argv], capture_output=True, text=True,
+                              env={**warm.env, "HSMSHELL_WARM_START": "require"}, stdin=subprocess.DEVNULL,
+                              timeout=DEADLINE)
+        assert done.returncode == 0, done.stderr
+        return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    added = imported(SCRIPT, "--home", str(warm.home), "--json", "-c", "listUsers") - imported("-c", "pass")
+    assert "re" not in added and "enum" not in added, sorted(added)
+    assert {name for name in added if name.startswith("hsmshell")} <= {
+        "hsmshell", "hsmshell.warmstart", "hsmshell.warmstart.client", "hsmshell.warmstart.address"}, sorted(added)
+
+
+def test_a_malformed_request_is_refused_and_logged_without_its_content(warm):
+    secret = b"S3cretInAHeader"
+    sock = next(warm.folder.glob("warm-*.sock"))
+    body = b"hsmshell-warm-2\0" + secret
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(DEADLINE)
+        client.connect(str(sock))
+        client.sendmsg([len(body).to_bytes(4, "big") + body], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                                                 array.array("i", [0, 1, 2]).tobytes())])
+        assert client.recv(100).startswith(b"R")                     # refused in words: nothing ran
+    log = next(warm.folder.glob("warm-*.log")).read_bytes()
+    assert b"request refused: ValueError" in log and secret not in log
+    assert warm.run("--json", "-c", "listUsers").returncode == 0        # and the server serves on

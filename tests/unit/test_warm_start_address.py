@@ -167,3 +167,28 @@ def test_a_server_takes_only_what_a_fork_of_it_can_give():
         assert not _can_give(here, [(resource.RLIMIT_NOFILE, resource.RLIM_INFINITY)])
     if here > -20:
         assert not _can_give(here - 1, [])
+
+
+def test_a_server_refuses_what_it_must_not_run():
+    """Before any fork gets a request: another start key, another sandbox (namespaces), code
+    changed on disk since the imports, or the wrong descriptors are each refused in words."""
+    from hsmshell.warmstart.server import Server, _namespaces
+
+    class Code:
+        stale = False
+
+        def changed(self) -> bool:
+            return self.stale
+    server = object.__new__(Server)             # only what _refusal reads
+    server.key, server.code, server.namespaces = "k", Code(), _namespaces("self")
+    here = {"key": "k", "terminal": False, "priority": os.getpriority(os.PRIO_PROCESS, 0), "hard_limits": []}
+    me = os.getpid()
+    assert server._refusal(here, me, 4) is None
+    assert server._refusal({**here, "terminal": True}, me, 5) is None
+    assert server._refusal({**here, "key": "other"}, me, 4) == b"R other\n"
+    assert server._refusal(here, me, 5) == b"R malformed\n"
+    server.namespaces = tuple(0 for _ in server.namespaces)      # a peer in another sandbox
+    assert server._refusal(here, me, 4) == b"R other\n"
+    server.namespaces = _namespaces("self")
+    server.code.stale = True
+    assert server._refusal(here, me, 4) == b"R stale\n"
